@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+import * as path from 'node:path';
+import { publishTemplate } from '../lib/publish';
+import { version } from '../package.json';
+
+const outDir = path.resolve(__dirname, '..', 'dist');
+const file = publishTemplate(version, outDir);
+process.stdout.write(`Published ${path.relative(process.cwd(), file)}\nUpload it in the CloudFormation console (Create stack > Upload a template file).\n`);

@@ -1,0 +1,81 @@
+import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN } from './naming';
+import type { NetworkDefaults } from './connect-stack';
+
+/** A context value the user got wrong; the message names the `-c` option and the accepted form. */
+export class InputError extends Error {
+  override readonly name = 'InputError';
+}
+
+/** What the app was asked to build, validated. */
+export type AppInput =
+  /** No context: the console template that the publish script hands out. */
+  | { readonly mode: 'console' }
+  /** `-c env=...`, with or without a token to store before deployment. */
+  | {
+      readonly mode: 'deploy';
+      readonly envName: string;
+      readonly token?: string;
+      readonly network: NetworkDefaults;
+      readonly amiParameterName?: string;
+    };
+
+/** The context keys the app reads (`cdk deploy -c key=value`). */
+export const CONTEXT_KEYS = ['env', 'token', 'vpc', 'subnets', 'amiParameter'] as const;
+type ContextKey = (typeof CONTEXT_KEYS)[number];
+
+const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+const SSM_PARAMETER_NAME = /^\/[a-zA-Z0-9_.\-/]{1,1010}$/;
+
+/**
+ * Validates the `-c` context values. Each error names the option and says what is expected.
+ * @param read returns the raw context value of a key (`app.node.tryGetContext`).
+ */
+export function parseAppInput(read: (key: ContextKey) => unknown): AppInput {
+  const value = (key: ContextKey): string | undefined => {
+    const raw = read(key);
+    if (raw === undefined || raw === null) return undefined;
+    if (typeof raw !== 'string' || raw.trim() === '') throw new InputError(`-c ${key}= was given without a value`);
+    return raw.trim();
+  };
+  const envName = value('env');
+  const token = value('token');
+  const vpc = value('vpc');
+  const subnets = value('subnets');
+  const amiParameterName = value('amiParameter');
+
+  if (envName === undefined) {
+    const orphan = [token && 'token', vpc && 'vpc', subnets && 'subnets', amiParameterName && 'amiParameter'].filter(Boolean);
+    if (orphan.length > 0) {
+      throw new InputError(
+        `-c env=<name> is required with -c ${orphan.join(', -c ')}: give your Altinity.Cloud environment name ` +
+          `(${ENV_NAME_DESCRIPTION}), for example cdk deploy -c env=acme-prod -c token=...`,
+      );
+    }
+    return { mode: 'console' };
+  }
+  if (!new RegExp(ENV_NAME_PATTERN).test(envName)) {
+    throw new InputError(
+      `-c env=${envName} is not a valid Altinity.Cloud environment name: use ${ENV_NAME_DESCRIPTION}, ` +
+        'beginning with your Altinity.Cloud account name, for example -c env=acme-prod',
+    );
+  }
+  if (amiParameterName !== undefined && !SSM_PARAMETER_NAME.test(amiParameterName)) {
+    throw new InputError(`-c amiParameter=${amiParameterName} must be an SSM parameter name starting with /, holding an AMI id`);
+  }
+  return { mode: 'deploy', envName, token, network: parseNetwork(vpc, subnets), amiParameterName };
+}
+
+function parseNetwork(vpc: string | undefined, subnets: string | undefined): NetworkDefaults {
+  if (vpc === undefined && subnets === undefined) return { kind: 'default-vpc' };
+  if (vpc === undefined || subnets === undefined) {
+    throw new InputError('-c vpc=<vpc-id> and -c subnets=<subnet-id>[,<subnet-id>...] go together: give both, or neither to use the default VPC');
+  }
+  if (!VPC_ID.test(vpc)) throw new InputError(`-c vpc=${vpc} must be a VPC id such as vpc-0123456789abcdef0`);
+  const subnetIds = subnets.split(',').map((id) => id.trim());
+  const bad = subnetIds.filter((id) => !SUBNET_ID.test(id));
+  if (bad.length > 0) {
+    throw new InputError(`-c subnets=${subnets} must be a comma-separated list of subnet ids such as subnet-0123456789abcdef0 (bad: ${bad.join(', ')})`);
+  }
+  return { kind: 'given', vpcId: vpc, subnetIds };
+}

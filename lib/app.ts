@@ -1,0 +1,35 @@
+import { App, LegacyStackSynthesizer } from 'aws-cdk-lib';
+import { ConnectStack } from './connect-stack';
+import type { AppInput } from './app-input';
+import { stackNameFor } from './naming';
+
+/** Id of the console template's stack; the console user names the real stack when uploading it. */
+export const CONSOLE_STACK_ID = 'altinity-connect';
+
+export interface BuildOptions {
+  readonly templateVersion: string;
+  /** Version of the token stored before deployment, when `-c token=` was given. */
+  readonly storedTokenVersion?: number;
+  /** Account and region to look the default VPC up in. */
+  readonly account?: string;
+  readonly region?: string;
+}
+
+/**
+ * Adds the one stack to `app`. The legacy synthesizer is deliberate: it adds no bootstrap-version
+ * parameter or rule, and with no assets `cdk deploy` and the console both work in an account that
+ * was never bootstrapped for CDK.
+ */
+export function buildConnectStack(app: App, input: AppInput, options: BuildOptions): ConnectStack {
+  const common = { templateVersion: options.templateVersion, synthesizer: new LegacyStackSynthesizer() };
+  if (input.mode === 'console') return new ConnectStack(app, CONSOLE_STACK_ID, common);
+  const needsLookup = input.network.kind === 'default-vpc';
+  return new ConnectStack(app, stackNameFor(input.envName), {
+    ...common,
+    env: needsLookup ? { account: options.account, region: options.region } : undefined,
+    envName: input.envName,
+    storedTokenVersion: options.storedTokenVersion,
+    networkDefaults: input.network,
+    amiParameterName: input.amiParameterName,
+  });
+}

@@ -1,0 +1,272 @@
+import { CfnCondition, CfnElement, CfnOutput, CfnParameter, CfnRule, Fn, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Construct } from 'constructs';
+import { BreakGlassAccess } from './constructs/break-glass';
+import { ConnectHost } from './constructs/host';
+import { HostIdentity } from './constructs/host-identity';
+import { HostNetworkAccess } from './constructs/network-access';
+import { SecretStore } from './constructs/secret-store';
+import { certificateParameterName, ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN, ENV_TAG_KEY, tokenParameterName } from './naming';
+
+/** Canonical's public SSM parameter for the current Ubuntu 20.04 (amd64) AMI. */
+export const UBUNTU_2004_AMI_PARAMETER = '/aws/service/canonical/ubuntu/server/20.04/stable/current/amd64/hvm/ebs-gp2/ami-id';
+/** altinitycloud-connect release installed unless the user picks another. */
+export const DEFAULT_CONNECT_VERSION = '0.61.0';
+export const DEFAULT_DOWNLOAD_URL = 'https://github.com/altinity/altinitycloud-connect/releases/download';
+/** The principal Altinity support acts as, from the break-glass procedure. */
+export const ALTINITY_SUPPORT_PRINCIPAL = 'arn:aws:iam::313342380333:role/AnywhereAdmin';
+
+/** Where the VPC and subnet defaults come from when the app deploys from a clone. */
+export type NetworkDefaults =
+  | { readonly kind: 'given'; readonly vpcId: string; readonly subnetIds: readonly string[] }
+  | { readonly kind: 'default-vpc' };
+
+export interface ConnectStackProps extends StackProps {
+  /** Version of this template, shown in the stack description. */
+  readonly templateVersion: string;
+  /**
+   * The environment, when known at synthesis (`cdk deploy -c env=...`): it becomes the default of
+   * the environment parameter. @default - the console user types it in
+   */
+  readonly envName?: string;
+  /**
+   * Version of the token that was stored in SSM before deployment (`cdk deploy -c token=...`).
+   * Then the template has no token parameter at all. @default - a NoEcho `Token` parameter
+   */
+  readonly storedTokenVersion?: number;
+  /** @default - the console user picks the VPC and subnets */
+  readonly networkDefaults?: NetworkDefaults;
+  /** SSM parameter holding the AMI id. @default UBUNTU_2004_AMI_PARAMETER */
+  readonly amiParameterName?: string;
+}
+
+/**
+ * The altinitycloud-connect host stack: the parameters a user fills in, the rules and console
+ * metadata that check and explain them, and the constructs wired to them.
+ */
+export class ConnectStack extends Stack {
+  constructor(scope: Construct, id: string, props: ConnectStackProps) {
+    super(scope, id, {
+      description: `Altinity.Cloud Anywhere: altinitycloud-connect host for an AWS environment (template v${props.templateVersion})`,
+      ...props,
+    });
+
+    const envName = new CfnParameter(this, 'EnvName', {
+      type: 'String',
+      description:
+        'Name of your Altinity.Cloud Anywhere environment, exactly as shown in the Altinity Cloud Manager. ' +
+        `It must begin with your Altinity.Cloud account name. Use ${ENV_NAME_DESCRIPTION}.`,
+      allowedPattern: ENV_NAME_PATTERN,
+      constraintDescription: `must be ${ENV_NAME_DESCRIPTION}, for example acme-prod`,
+      default: props.envName,
+    });
+    const token =
+      props.storedTokenVersion === undefined
+        ? new CfnParameter(this, 'Token', {
+            type: 'String',
+            noEcho: true,
+            minLength: 1,
+            description:
+              'Connection token from the Connection Setup panel of the Altinity Cloud Manager (copy it with the copy icon). ' +
+              'It is stored encrypted in SSM Parameter Store, never in the template or the instance user data.',
+            constraintDescription: 'must not be empty: paste the connection token from the Altinity Cloud Manager',
+          })
+        : undefined;
+
+    const networkDefaults = this.resolveNetworkDefaults(props.networkDefaults);
+    const vpcId = new CfnParameter(this, 'VpcId', {
+      type: 'AWS::EC2::VPC::Id',
+      description: 'VPC in which the altinitycloud-connect host runs.',
+      default: networkDefaults?.vpcId,
+    });
+    const subnetIds = new CfnParameter(this, 'SubnetIds', {
+      type: 'List<AWS::EC2::Subnet::Id>',
+      description:
+        'One or more subnets of that VPC for the host (it starts in the first one). They need a route to the internet: ' +
+        'public subnets with an internet gateway, or private subnets with a NAT gateway.',
+      default: networkDefaults?.subnetIds.join(','),
+    });
+    const assignPublicIp = new CfnParameter(this, 'AssignPublicIp', {
+      type: 'String',
+      allowedValues: ['true', 'false'],
+      default: 'true',
+      description:
+        'Give the host a public IPv4 address even when the subnet does not auto-assign one (the most common cause of a host ' +
+        'that cannot reach Altinity.Cloud). Choose false only for private subnets that reach the internet through a NAT gateway.',
+    });
+    const instanceType = new CfnParameter(this, 'InstanceType', {
+      type: 'String',
+      default: 't3.micro',
+      allowedPattern: '^(?!t[0-9][a-z]*\\.nano$)[a-z][a-z0-9-]*\\.[0-9]*[a-z0-9]+$',
+      description: 'EC2 instance type of the host. t3.micro is enough; t2.micro is the smallest supported.',
+      constraintDescription: 'must be an EC2 instance type no smaller than t2.micro, for example t3.micro (nano sizes are too small)',
+    });
+    const amiParameter = new CfnParameter(this, 'AmiParameter', {
+      type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>',
+      default: props.amiParameterName ?? UBUNTU_2004_AMI_PARAMETER,
+      description:
+        'SSM parameter that holds the AMI id of the host. The default is Canonical\'s current Ubuntu Server 20.04 LTS (amd64), ' +
+        'which the provisioning guide specifies; an arm64 AMI needs an arm64 instance type such as t4g.micro.',
+    });
+    const connectVersion = new CfnParameter(this, 'ConnectVersion', {
+      type: 'String',
+      default: DEFAULT_CONNECT_VERSION,
+      allowedPattern: '^[0-9]+\\.[0-9]+\\.[0-9]+$',
+      description: 'altinitycloud-connect release to install.',
+      constraintDescription: 'must be a release version such as 0.61.0 (no leading v)',
+    });
+    const downloadUrl = new CfnParameter(this, 'ConnectDownloadUrl', {
+      type: 'String',
+      default: DEFAULT_DOWNLOAD_URL,
+      allowedPattern: '^https://[^\\s\'"]+[^/\\s\'"]$',
+      description:
+        'Where the releases are downloaded from: the host fetches <this URL>/v<version>/altinitycloud-connect-<version>-linux-<arch>. ' +
+        'Change it only to use a mirror.',
+      constraintDescription: 'must be an https:// URL without a trailing slash or quotes',
+    });
+    const connectSha256 = new CfnParameter(this, 'ConnectSha256', {
+      type: 'String',
+      default: '',
+      allowedPattern: '^([a-f0-9]{64})?$',
+      description: 'Optional SHA-256 of the altinitycloud-connect binary. When given, the host refuses a download that does not match.',
+      constraintDescription: 'must be empty or 64 lowercase hexadecimal characters',
+    });
+    const breakGlass = new CfnParameter(this, 'BreakGlass', {
+      type: 'String',
+      allowedValues: ['disabled', 'enabled'],
+      default: 'disabled',
+      description:
+        'Let Altinity support open an SSM session on the host for troubleshooting (the break-glass procedure). ' +
+        'Update the stack with disabled to revoke the access.',
+    });
+    const breakGlassPrincipal = new CfnParameter(this, 'BreakGlassPrincipal', {
+      type: 'String',
+      default: ALTINITY_SUPPORT_PRINCIPAL,
+      allowedPattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/[\\w+=,.@/-]+|user/[\\w+=,.@/-]+)$',
+      description: 'IAM principal that may assume the break-glass role. Keep the default unless Altinity support tells you otherwise.',
+      constraintDescription: 'must be an IAM role, user or account root ARN, for example arn:aws:iam::313342380333:role/AnywhereAdmin',
+    });
+
+    new CfnRule(this, 'SubnetsInVpc', {
+      assertions: [
+        {
+          assert: Fn.conditionEachMemberEquals(Fn.valueOfAll('AWS::EC2::Subnet::Id', 'VpcId'), vpcId.valueAsString),
+          assertDescription: 'Every subnet in SubnetIds must belong to the VPC chosen in VpcId: pick subnets of that VPC.',
+        },
+      ],
+    });
+
+    this.templateOptions.metadata = {
+      'AWS::CloudFormation::Interface': {
+        ParameterGroups: [
+          { Label: { default: 'Altinity.Cloud environment' }, Parameters: ['EnvName', ...(token ? ['Token'] : [])] },
+          { Label: { default: 'Network' }, Parameters: ['VpcId', 'SubnetIds', 'AssignPublicIp'] },
+          { Label: { default: 'Host' }, Parameters: ['InstanceType', 'AmiParameter', 'ConnectVersion', 'ConnectDownloadUrl', 'ConnectSha256'] },
+          { Label: { default: 'Break glass: Altinity support access' }, Parameters: ['BreakGlass', 'BreakGlassPrincipal'] },
+        ],
+        ParameterLabels: {
+          EnvName: { default: 'Environment name' },
+          ...(token ? { Token: { default: 'Connection token' } } : {}),
+          VpcId: { default: 'VPC' },
+          SubnetIds: { default: 'Subnets' },
+          AssignPublicIp: { default: 'Assign a public IPv4 address' },
+          InstanceType: { default: 'Instance type' },
+          AmiParameter: { default: 'AMI (SSM parameter)' },
+          ConnectVersion: { default: 'altinitycloud-connect version' },
+          ConnectDownloadUrl: { default: 'Download location' },
+          ConnectSha256: { default: 'Binary SHA-256 (optional)' },
+          BreakGlass: { default: 'Break-glass access' },
+          BreakGlassPrincipal: { default: 'Altinity support principal' },
+        },
+      },
+    };
+
+    const env = envName.valueAsString;
+    Tags.of(this).add(ENV_TAG_KEY, env);
+
+    const secrets = new SecretStore(this, 'Secrets', {
+      envName: env,
+      tokenParameterName: tokenParameterName(env),
+      certificateParameterName: certificateParameterName(env),
+      tokenSource: token
+        ? { kind: 'template-parameter', token: token.valueAsString }
+        : { kind: 'stored', version: props.storedTokenVersion! },
+    });
+    const identity = new HostIdentity(this, 'HostIdentity', {
+      description: `altinitycloud-connect host of Altinity.Cloud environment ${env}`,
+    });
+    const network = new HostNetworkAccess(this, 'HostNetwork', {
+      vpcId: vpcId.valueAsString,
+      description: `altinitycloud-connect host of ${env}: no inbound, all outbound`,
+    });
+    const host = new ConnectHost(this, 'Host', {
+      name: `altinity-connect-${env}`,
+      instanceType: instanceType.valueAsString,
+      imageId: amiParameter.valueAsString,
+      subnetId: Fn.select(0, subnetIds.valueAsList),
+      securityGroupId: network.securityGroup.attrGroupId,
+      associatePublicIp: assignPublicIp.valueAsString,
+      instanceProfile: identity.instanceProfile,
+      tokenParameterName: secrets.tokenParameterName,
+      certificateParameterName: secrets.certificateParameterName,
+      connectVersion: connectVersion.valueAsString,
+      downloadUrl: downloadUrl.valueAsString,
+      connectSha256: connectSha256.valueAsString,
+    });
+    secrets.grantHostAccess(identity.role);
+    host.grantSignal(identity.role);
+    // The host reads the token at boot: it must be stored, and the role able to read it, first.
+    host.instance.node.addDependency(secrets.resource, identity.role);
+
+    const breakGlassEnabled = new CfnCondition(this, 'BreakGlassEnabled', {
+      expression: Fn.conditionEquals(breakGlass.valueAsString, 'enabled'),
+    });
+    const breakGlassAccess = new BreakGlassAccess(this, 'BreakGlassAccess', {
+      trustedPrincipalArn: breakGlassPrincipal.valueAsString,
+      instanceArn: host.instanceArn,
+      condition: breakGlassEnabled,
+    });
+
+    this.readableLogicalIds({
+      Host: host.instance,
+      HostRole: identity.role.node.defaultChild as CfnElement,
+      HostInstanceProfile: identity.instanceProfile.node.defaultChild as CfnElement,
+      HostSecurityGroup: network.securityGroup,
+      ConnectSecrets: secrets.resource.node.defaultChild as CfnElement,
+      BreakGlassRole: breakGlassAccess.role.node.defaultChild as CfnElement,
+    });
+
+    new CfnOutput(this, 'InstanceId', { value: host.instance.ref, description: 'EC2 instance running altinitycloud-connect' });
+    new CfnOutput(this, 'InstanceArn', {
+      value: host.instanceArn,
+      description: 'Send this ARN to Altinity support when you enable break-glass access',
+    });
+    new CfnOutput(this, 'BreakGlassRoleArn', {
+      value: breakGlassAccess.role.roleArn,
+      description: 'Role Altinity support assumes for break-glass access (present only while it is enabled)',
+      condition: breakGlassEnabled,
+    });
+    new CfnOutput(this, 'HostRoleArn', { value: identity.role.roleArn, description: 'IAM role of the altinitycloud-connect host' });
+    new CfnOutput(this, 'SecurityGroupId', { value: network.securityGroup.attrGroupId, description: 'Security group of the host: no inbound rules' });
+    new CfnOutput(this, 'TokenParameterName', {
+      value: secrets.tokenParameterName,
+      description: 'SSM SecureString that holds the connection token',
+    });
+  }
+
+  private resolveNetworkDefaults(defaults: NetworkDefaults | undefined): { vpcId: string; subnetIds: readonly string[] } | undefined {
+    if (defaults?.kind === 'given') return defaults;
+    if (defaults?.kind === 'default-vpc') {
+      const vpc = ec2.Vpc.fromLookup(this, 'DefaultVpc', { isDefault: true });
+      return { vpcId: vpc.vpcId, subnetIds: vpc.publicSubnets.map((subnet) => subnet.subnetId) };
+    }
+    return undefined;
+  }
+
+  /** Console users read these ids in the stack's events; hashed CDK ids would tell them nothing. */
+  private readableLogicalIds(resources: Record<string, CfnElement>): void {
+    for (const [logicalId, resource] of Object.entries(resources)) {
+      resource.overrideLogicalId(logicalId);
+    }
+  }
+}

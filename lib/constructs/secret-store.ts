@@ -1,0 +1,111 @@
+import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { bundleHandler } from '../inline-handler';
+
+/** Where the connection token comes from. */
+export type TokenSource =
+  /** The token is passed to the custom resource (a NoEcho template parameter) and written by it. */
+  | { readonly kind: 'template-parameter'; readonly token: string }
+  /** The token was stored before the deployment (`cdk deploy -c token=...`) at this version. */
+  | { readonly kind: 'stored'; readonly version: number };
+
+export interface SecretStoreProps {
+  /** Environment name, used to tag the parameters. */
+  readonly envName: string;
+  /** SSM name of the SecureString that holds the connection token. */
+  readonly tokenParameterName: string;
+  /** SSM name of the SecureString in which the host keeps the certificate that login produces. */
+  readonly certificateParameterName: string;
+  readonly tokenSource: TokenSource;
+}
+
+/**
+ * The environment's secrets as SSM SecureStrings, owned by the stack.
+ *
+ * Guarantees: the token is written by a Lambda-backed custom resource (CloudFormation cannot create
+ * SecureStrings itself), inlined in the template so that no asset bucket is needed; the token is
+ * never a resource property other than the custom resource's NoEcho-fed `Token`; deleting the stack
+ * deletes both parameters; the function may touch only these two parameters.
+ */
+export class SecretStore extends Construct {
+  readonly tokenParameterName: string;
+  readonly certificateParameterName: string;
+  readonly resource: CustomResource;
+
+  constructor(scope: Construct, id: string, props: SecretStoreProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.tokenParameterName = props.tokenParameterName;
+    this.certificateParameterName = props.certificateParameterName;
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new iam.Role(this, 'HandlerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Writes and deletes the altinity-connect token and certificate parameters',
+    });
+    logGroup.grantWrite(role);
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ssm:PutParameter', 'ssm:GetParameter', 'ssm:DeleteParameters', 'ssm:AddTagsToResource'],
+        resources: [this.parameterArn(stack, this.tokenParameterName), this.parameterArn(stack, this.certificateParameterName)],
+      }),
+    );
+
+    const handler = new lambda.Function(this, 'Handler', {
+      description: 'Stores the Altinity.Cloud connection token as an SSM SecureString',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline(bundleHandler('secret-store')),
+      timeout: Duration.minutes(1),
+      memorySize: 256,
+      role,
+      logGroup,
+    });
+
+    const tokenProperties =
+      props.tokenSource.kind === 'template-parameter'
+        ? { Token: props.tokenSource.token }
+        : { StoredTokenVersion: String(props.tokenSource.version) };
+    this.resource = new CustomResource(this, 'Parameters', {
+      serviceToken: handler.functionArn,
+      resourceType: 'Custom::ConnectSecrets',
+      properties: {
+        EnvName: props.envName,
+        TokenParameterName: this.tokenParameterName,
+        CertificateParameterName: this.certificateParameterName,
+        ...tokenProperties,
+      },
+    });
+    // The function must be able to write its logs and parameters for every event, Delete included.
+    this.resource.node.addDependency(role);
+  }
+
+  /** Lets the host read the token and read and write the certificate, and nothing else here. */
+  grantHostAccess(grantee: iam.IGrantable): void {
+    const stack = Stack.of(this);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ssm:GetParameter'],
+        resources: [this.parameterArn(stack, this.tokenParameterName), this.parameterArn(stack, this.certificateParameterName)],
+      }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ssm:PutParameter'],
+        resources: [this.parameterArn(stack, this.certificateParameterName)],
+      }),
+    );
+  }
+
+  private parameterArn(stack: Stack, name: string): string {
+    // Names start with a slash, which the ARN form omits.
+    return `arn:${stack.partition}:ssm:${stack.region}:${stack.account}:parameter${name}`;
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * Names shared by the app entry, the stack, the CLIs and the tests, so that each is spelled once.
+ */
+
+/** What Altinity accepts as an environment name: lowercase letters, digits and inner hyphens. */
+export const ENV_NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
+
+export const ENV_NAME_DESCRIPTION =
+  '1 to 63 lowercase letters, digits and hyphens, not starting or ending with a hyphen';
+
+/** The stack name the provisioning guide prescribes for an environment. */
+export function stackNameFor(envName: string): string {
+  return `altinity-connect-${envName}`;
+}
+
+/** SSM parameter paths holding an environment's secrets; the stack owns and deletes both. */
+export function secretParameterPrefix(envName: string): string {
+  return `/altinity-connect/${envName}`;
+}
+
+export function tokenParameterName(envName: string): string {
+  return `${secretParameterPrefix(envName)}/token`;
+}
+
+export function certificateParameterName(envName: string): string {
+  return `${secretParameterPrefix(envName)}/certificate`;
+}
+
+/** Tag that marks every resource of an environment, as Altinity's own module does. */
+export const ENV_TAG_KEY = 'altinity:cloud/env';
