@@ -197,7 +197,6 @@ export class ConnectStack extends Stack {
     });
     const network = new HostNetworkAccess(this, 'HostNetwork', {
       vpcId: vpcId.valueAsString,
-      description: `altinitycloud-connect host of ${env}: no inbound, all outbound`,
     });
     const host = new ConnectHost(this, 'Host', {
       name: `altinity-connect-${env}`,

@@ -1,4 +1,4 @@
-import { CfnCondition, CfnResource, Stack } from 'aws-cdk-lib';
+import { CfnCondition, CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
@@ -43,6 +43,14 @@ export class BreakGlassAccess extends Construct {
           ],
         }),
       },
+    });
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:*:document/AWS-StartSSHSession]',
+      reason: 'AWS-StartSSHSession is an AWS-owned document: its ARN has no account, which only a wildcard matches.',
+    });
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:*:*:session/<aws:userid>-*]',
+      reason: "Session ids are generated per session; ${aws:userid} limits terminate and resume to the caller's own sessions.",
     });
     if (props.condition) {
       const condition = props.condition;

@@ -4,8 +4,6 @@ import { Construct } from 'constructs';
 export interface HostNetworkAccessProps {
   /** VPC the host runs in. */
   readonly vpcId: string;
-  /** Description shown on the security group. */
-  readonly description: string;
 }
 
 /**
@@ -20,7 +18,8 @@ export class HostNetworkAccess extends Construct {
     super(scope, id);
     this.securityGroup = new ec2.CfnSecurityGroup(this, 'SecurityGroup', {
       vpcId: props.vpcId,
-      groupDescription: props.description,
+      // A literal: cdk-nag cannot check an intrinsic here, and changing it would replace the group.
+      groupDescription: 'altinitycloud-connect host: no inbound, all outbound',
       securityGroupEgress: [
         { ipProtocol: '-1', cidrIp: '0.0.0.0/0', description: 'Outbound to Altinity.Cloud and AWS APIs' },
         { ipProtocol: '-1', cidrIpv6: '::/0', description: 'Outbound to Altinity.Cloud and AWS APIs' },
