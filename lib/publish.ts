@@ -19,9 +19,13 @@ export function synthesizeConsoleTemplate(templateVersion: string): Record<strin
   return template;
 }
 
-/** YAML as the console loads it: long form intrinsics (as synthesized), no line folding. */
+/**
+ * YAML as the console loads it: long form intrinsics (as synthesized), no line folding. CloudFormation
+ * reads YAML 1.1, where a bare 2012-10-17 (every policy's Version) is a date and yes/on are booleans:
+ * writing for 1.1 quotes every such string.
+ */
 export function toYaml(template: Record<string, unknown>): string {
-  return stringify(template, { lineWidth: 0, aliasDuplicateObjects: false });
+  return stringify(template, { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' });
 }
 
 /** Writes the published template into `outDir` and returns its path. */
