@@ -1,0 +1,38 @@
+import { InputError, parseAppInput } from '../lib/app-input';
+
+const parse = (context: Record<string, unknown>) => parseAppInput((key) => context[key]);
+
+test('no context at all builds the console template', () => {
+  expect(parse({})).toEqual({ mode: 'console' });
+});
+
+test('an environment alone deploys into the default VPC, asking for the token as a parameter', () => {
+  expect(parse({ env: 'acme-prod' })).toEqual({ mode: 'deploy', envName: 'acme-prod', network: { kind: 'default-vpc' } });
+});
+
+test('every deploy option is read and trimmed', () => {
+  expect(
+    parse({ env: 'acme-prod', token: ' t0ken ', vpc: 'vpc-0123456789abcdef0', subnets: 'subnet-0123456789abcdef0, subnet-0fedcba9876543210', amiParameter: '/images/ubuntu' }),
+  ).toEqual({
+    mode: 'deploy',
+    envName: 'acme-prod',
+    token: 't0ken',
+    network: { kind: 'given', vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'] },
+    amiParameterName: '/images/ubuntu',
+  });
+});
+
+test.each([
+  [{ token: 'x' }, /-c env=<name> is required with -c token.*lowercase letters, digits and hyphens/],
+  [{ env: 'Acme_Prod' }, /-c env=Acme_Prod is not a valid Altinity\.Cloud environment name: use 1 to 63 lowercase letters, digits and hyphens.*account name/],
+  [{ env: '-acme' }, /-c env=-acme is not a valid/],
+  [{ env: '' }, /-c env= was given without a value/],
+  [{ env: true }, /-c env= was given without a value/],
+  [{ env: 'acme', vpc: 'vpc-0123456789abcdef0' }, /-c vpc=<vpc-id> and -c subnets=.* go together/],
+  [{ env: 'acme', vpc: 'my-vpc', subnets: 'subnet-0123456789abcdef0' }, /-c vpc=my-vpc must be a VPC id/],
+  [{ env: 'acme', vpc: 'vpc-0123456789abcdef0', subnets: 'subnet-0123456789abcdef0,public-a' }, /-c subnets=.*\(bad: public-a\)/],
+  [{ env: 'acme', amiParameter: 'ami-0123' }, /-c amiParameter=ami-0123 must be an SSM parameter name/],
+])('%j is refused with a message naming the option and the accepted form', (context, message) => {
+  expect(() => parse(context)).toThrow(InputError);
+  expect(() => parse(context)).toThrow(message);
+});

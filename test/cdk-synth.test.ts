@@ -1,0 +1,75 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { publishTemplate } from '../lib/publish';
+import { MotoServer, startMotoServer, TEST_REGION } from './support/moto-server';
+import { TEST_TEMPLATE_VERSION } from './support/templates';
+
+const ROOT = path.join(__dirname, '..');
+const SENTINEL = 'sentinel-token-7f3c9a1e';
+
+/** Runs the real CDK CLI as a user would, from the repository root. */
+function cdk(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync('npx', ['cdk', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, CDK_DISABLE_VERSION_CHECK: 'true' },
+    encoding: 'utf8',
+  });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+function filesUnder(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name));
+}
+
+describe('cdk synth', () => {
+  let moto: MotoServer;
+  let outDir: string;
+
+  beforeAll(async () => {
+    moto = await startMotoServer();
+    outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-synth-'));
+  });
+  afterAll(async () => {
+    await moto.stop();
+    fs.rmSync(outDir, { recursive: true, force: true });
+  });
+
+  test('with -c token stores the token in SSM and leaves it nowhere in cdk.out, the output or the published file', async () => {
+    const ssm = new SSMClient({ region: TEST_REGION, endpoint: moto.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    await ssm.send(new PutParameterCommand({ Name: '/test/ubuntu-ami', Type: 'String', Value: 'ami-0123456789abcdef0' }));
+    const cdkOut = path.join(outDir, 'cdk.out');
+    const run = cdk(
+      ['synth', '--quiet', '-o', cdkOut, '-c', 'env=acme-prod', '-c', `token=${SENTINEL}`, '-c', 'vpc=vpc-0123456789abcdef0', '-c', 'subnets=subnet-0123456789abcdef0', '-c', 'amiParameter=/test/ubuntu-ami'],
+      { ...moto.env, CDK_DEFAULT_REGION: TEST_REGION },
+    );
+    expect(run).toMatchObject({ status: 0 });
+    expect(run.output).toContain('Storing the connection token as SSM SecureString /altinity-connect/acme-prod/token');
+
+    const stored = await ssm.send(new GetParameterCommand({ Name: '/altinity-connect/acme-prod/token', WithDecryption: true }));
+    expect(stored.Parameter).toMatchObject({ Type: 'SecureString', Value: SENTINEL });
+
+    const published = publishTemplate(TEST_TEMPLATE_VERSION, outDir);
+    const written = [...filesUnder(cdkOut), published];
+    expect(written.some((file) => file.endsWith('acme-prod.template.json'))).toBe(true);
+    for (const file of written) expect({ file, leaks: fs.readFileSync(file, 'utf8').includes(SENTINEL) }).toEqual({ file, leaks: false });
+    expect(run.output).not.toContain(SENTINEL);
+    expect(fs.existsSync(path.join(ROOT, 'cdk.context.json'))).toBe(false);
+  });
+
+  test('with a malformed -c env fails before anything is written, naming -c env= and the accepted form', () => {
+    const run = cdk(['synth', '--quiet', '-o', path.join(outDir, 'bad'), '-c', 'env=Acme_Prod']);
+    expect(run.status).not.toBe(0);
+    expect(run.output).toContain('-c env=Acme_Prod is not a valid Altinity.Cloud environment name: use 1 to 63 lowercase letters, digits and hyphens');
+    expect(run.output).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  test('with -c token but no -c env fails, asking for -c env=', () => {
+    const run = cdk(['synth', '--quiet', '-o', path.join(outDir, 'no-env'), '-c', `token=${SENTINEL}`]);
+    expect(run.status).not.toBe(0);
+    expect(run.output).toContain('-c env=<name> is required with -c token');
+    expect(run.output).not.toContain(SENTINEL);
+  });
+});

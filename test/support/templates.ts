@@ -1,0 +1,41 @@
+import { App } from 'aws-cdk-lib';
+import { buildConnectStack } from '../../lib/app';
+import type { AppInput } from '../../lib/app-input';
+import { synthesizeConsoleTemplate } from '../../lib/publish';
+
+export type CfnTemplate = {
+  Description?: string;
+  Metadata?: Record<string, any>;
+  Parameters: Record<string, any>;
+  Rules?: Record<string, any>;
+  Conditions?: Record<string, any>;
+  Resources: Record<string, any>;
+  Outputs: Record<string, any>;
+};
+
+/** Version stamped on templates built by the tests, so that snapshots do not follow package.json. */
+export const TEST_TEMPLATE_VERSION = '0.0.0-test';
+
+let consoleTemplate: CfnTemplate | undefined;
+
+/** The console template, as the publish script builds it (synthesized once per test file). */
+export function consoleModeTemplate(): CfnTemplate {
+  consoleTemplate ??= synthesizeConsoleTemplate(TEST_TEMPLATE_VERSION) as CfnTemplate;
+  return consoleTemplate;
+}
+
+/** The template `cdk deploy -c env=... -c token=...` deploys, for a token stored at `storedTokenVersion`. */
+export function deployModeTemplate(input: Extract<AppInput, { mode: 'deploy' }>, storedTokenVersion?: number): CfnTemplate {
+  const app = new App();
+  const stack = buildConnectStack(app, input, { templateVersion: TEST_TEMPLATE_VERSION, storedTokenVersion });
+  return app.synth().getStackByName(stack.stackName).template as CfnTemplate;
+}
+
+/** Every JSON path in `value` at which `predicate` holds, e.g. every `{ Ref: 'Token' }`. */
+export function pathsWhere(value: unknown, predicate: (node: unknown) => boolean, at = ''): string[] {
+  const here = predicate(value) ? [at] : [];
+  if (value === null || typeof value !== 'object') return here;
+  return here.concat(
+    ...Object.entries(value as Record<string, unknown>).map(([key, child]) => pathsWhere(child, predicate, at ? `${at}.${key}` : key)),
+  );
+}
