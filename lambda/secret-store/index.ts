@@ -56,7 +56,7 @@ export async function handler(event: SecretStoreEvent, context: LambdaContext): 
     await withDeadline(apply(event), context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS);
     outcome = { status: 'SUCCESS' };
   } catch (error) {
-    const reason = `${describe(error)} (log stream ${context.logStreamName})`;
+    const reason = withoutToken(`${describe(error)} (log stream ${context.logStreamName})`, props.Token);
     console.error(`FAILED: ${reason}`);
     outcome = { status: 'FAILED', reason };
   }
@@ -119,6 +119,11 @@ function withDeadline<T>(work: Promise<T>, milliseconds: number): Promise<T> {
     );
   });
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** An error message may echo a request's values, and the reason ends up in the stack's events and the logs. */
+function withoutToken(text: string, token: string | undefined): string {
+  return token ? text.replaceAll(token, '****') : text;
 }
 
 function describe(error: unknown): string {
