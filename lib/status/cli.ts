@@ -1,0 +1,219 @@
+import { parseArgs } from 'node:util';
+import { CloudFormationClient, type StackEvent } from '@aws-sdk/client-cloudformation';
+import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN, stackNameFor } from '../naming';
+import { explainAwsError } from './aws-errors';
+import { latestOperation } from './events';
+import { fetchSnapshot } from './fetch';
+import { eventLine, formatDuration, renderText, someOf } from './render';
+import { buildStatusReport, type StackSnapshot, type StatusReport } from './report';
+import type { Outcome } from './stack-states';
+
+/** The exit codes, documented in `--help` and the README. */
+export const EXIT_CODES = {
+  complete: { code: 0, meaning: 'complete: the stack was created or updated and the host is running' },
+  failed: { code: 1, meaning: 'failed: the latest create, update or delete failed (a rollback counts as failed)' },
+  usage: { code: 2, meaning: 'wrong arguments' },
+  inProgress: { code: 3, meaning: 'in progress: CloudFormation is still working (without --wait)' },
+  noStack: { code: 4, meaning: 'no such stack: never created, or deleted' },
+  awsError: { code: 5, meaning: 'could not ask AWS: credentials, permissions, throttling or network' },
+} as const;
+
+const EXIT_FOR_OUTCOME: Readonly<Record<Outcome, number>> = {
+  complete: EXIT_CODES.complete.code,
+  failed: EXIT_CODES.failed.code,
+  'in-progress': EXIT_CODES.inProgress.code,
+  'not-found': EXIT_CODES.noStack.code,
+  deleted: EXIT_CODES.noStack.code,
+};
+
+const DEFAULT_INTERVAL_SECONDS = 10;
+
+export const USAGE = `Usage: npm run status -- --env <name> [--region <region>] [--profile <profile>] [--wait [--interval <seconds>]] [--json]
+
+Reports on the CloudFormation stack altinity-connect-<name>: its status and how long it took, the host,
+break-glass access, the cause of a failure, and what to do next.
+
+  --env <name>          Altinity.Cloud environment name; the stack is altinity-connect-<name>
+  --region <region>     region of the stack (default: AWS_REGION, or the profile's region)
+  --profile <profile>   AWS profile from ~/.aws/config (default: AWS_PROFILE, or the default credential chain)
+  --wait                follow the stack until CloudFormation has finished, printing its events
+  --interval <seconds>  how often --wait asks AWS (default ${DEFAULT_INTERVAL_SECONDS})
+  --json                print the report as JSON, for scripts
+  -h, --help            show this help
+
+Exit codes:
+${Object.values(EXIT_CODES)
+  .map(({ code, meaning }) => `  ${code}  ${meaning}`)
+  .join('\n')}
+`;
+
+export interface StatusOptions {
+  readonly envName: string;
+  readonly region?: string;
+  readonly profile?: string;
+  readonly json: boolean;
+  readonly wait: boolean;
+  readonly intervalSeconds: number;
+}
+
+/** Arguments the user got wrong; the message says what is expected. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** The options, or `help` when the user asked for it. */
+export function parseStatusArgs(argv: readonly string[]): StatusOptions | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        env: { type: 'string' },
+        region: { type: 'string' },
+        profile: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        wait: { type: 'boolean', default: false },
+        interval: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return 'help';
+  if (!values.env) throw new UsageError('--env <name> is required: the Altinity.Cloud environment name, for example --env acme-prod');
+  if (!new RegExp(ENV_NAME_PATTERN).test(values.env)) {
+    throw new UsageError(`--env ${values.env} is not an environment name: use ${ENV_NAME_DESCRIPTION}`);
+  }
+  const intervalSeconds = values.interval === undefined ? DEFAULT_INTERVAL_SECONDS : Number(values.interval);
+  if (!Number.isFinite(intervalSeconds) || intervalSeconds <= 0) {
+    throw new UsageError(`--interval ${values.interval} must be a number of seconds greater than 0`);
+  }
+  return { envName: values.env, region: values.region, profile: values.profile, json: values.json, wait: values.wait, intervalSeconds };
+}
+
+export interface ClientSettings {
+  readonly region?: string;
+  readonly profile?: string;
+}
+
+export interface StatusIo {
+  readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
+  readonly stderr: { write(text: string): unknown };
+  /** @default a CloudFormationClient on the SDK's default region and credential chain, with the given region and profile */
+  readonly createClient?: (settings: ClientSettings) => CloudFormationClient;
+  /** @default the clock */
+  readonly now?: () => Date;
+  /** @default setTimeout */
+  readonly sleep?: (milliseconds: number) => Promise<void>;
+}
+
+/** The status command: prints the report and returns the exit code. */
+export async function runStatus(argv: readonly string[], io: StatusIo): Promise<number> {
+  let options: StatusOptions;
+  try {
+    const parsed = parseStatusArgs(argv);
+    if (parsed === 'help') {
+      io.stdout.write(USAGE);
+      return EXIT_CODES.complete.code;
+    }
+    options = parsed;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(`error: ${error.message}\n\n${USAGE}`);
+    return EXIT_CODES.usage.code;
+  }
+
+  const now = io.now ?? (() => new Date());
+  const sleep = io.sleep ?? ((milliseconds: number) => new Promise<void>((resolve) => setTimeout(resolve, milliseconds)));
+  const createClient = io.createClient ?? ((settings: ClientSettings) => new CloudFormationClient(settings));
+  const client = createClient({ region: options.region, profile: options.profile });
+  const stackName = stackNameFor(options.envName);
+  const statusLine = new StatusLine(io.stdout, options.wait && !options.json && io.stdout.isTTY === true);
+  const printedEvents = new Set<string>();
+
+  try {
+    // Once found, the stack is followed by id: by name, a stack that finished deleting just vanishes.
+    let target = stackName;
+    for (;;) {
+      const snapshot = await fetchSnapshot(client, target);
+      const region = options.region ?? (snapshot ? undefined : await client.config.region());
+      const report = buildStatusReport({ envName: options.envName, stackName, region, now: now() }, snapshot);
+      if (snapshot?.stack.StackId) target = snapshot.stack.StackId;
+      if (options.wait && !options.json && snapshot) {
+        const fresh = newEvents(snapshot, printedEvents);
+        if (fresh.length > 0) statusLine.above(fresh.map(eventLine));
+      }
+      if (!options.wait || report.settled) {
+        statusLine.clear();
+        if (options.wait && !options.json && printedEvents.size > 0) io.stdout.write('\n');
+        io.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
+        return EXIT_FOR_OUTCOME[report.outcome];
+      }
+      await waitShowingProgress(options.intervalSeconds * 1000, report, statusLine, now, sleep);
+    }
+  } catch (error) {
+    statusLine.clear();
+    io.stderr.write(`error: ${explainAwsError(error, { profile: options.profile, region: options.region })}\n`);
+    return EXIT_CODES.awsError.code;
+  }
+}
+
+/** Events of the latest operation not printed yet, oldest first; remembers them as printed. */
+function newEvents(snapshot: StackSnapshot, printed: Set<string>): StackEvent[] {
+  const fresh = latestOperation(snapshot.events).filter((event) => !printed.has(event.EventId ?? ''));
+  for (const event of fresh) printed.add(event.EventId ?? '');
+  return fresh;
+}
+
+const SPINNER = ['|', '/', '-', '\\'];
+
+/** Sleeps until the next poll, ticking the status line every second so that time visibly passes. */
+async function waitShowingProgress(
+  milliseconds: number,
+  report: StatusReport,
+  statusLine: StatusLine,
+  now: () => Date,
+  sleep: (milliseconds: number) => Promise<void>,
+): Promise<void> {
+  const tick = Math.min(1000, milliseconds);
+  for (let waited = 0, frame = 0; waited < milliseconds; waited += tick, frame++) {
+    const started = report.operation?.startedAt;
+    const elapsed = started ? `for ${formatDuration(Math.max(0, Math.round((now().getTime() - started.getTime()) / 1000)))}` : '';
+    const progress = report.progress ? `, ${report.progress.done}/${report.progress.total} resources done` : '';
+    const waitingFor = report.progress?.inProgress.length ? `; in progress: ${someOf(report.progress.inProgress)}` : '';
+    statusLine.show(`${SPINNER[frame % SPINNER.length]} ${report.stackStatus} ${elapsed}${progress}${waitingFor}`);
+    await sleep(tick);
+  }
+}
+
+/** A line at the bottom of a terminal, rewritten in place; inert when the output is not a terminal. */
+class StatusLine {
+  private text = '';
+
+  constructor(
+    private readonly out: { write(text: string): unknown },
+    private readonly enabled: boolean,
+  ) {}
+
+  show(text: string): void {
+    if (!this.enabled) return;
+    this.text = text;
+    this.out.write(`\r\x1b[2K${text}`);
+  }
+
+  /** Prints lines above the status line, which stays at the bottom. */
+  above(lines: readonly string[]): void {
+    const current = this.text;
+    this.clear();
+    this.out.write(`${lines.join('\n')}\n`);
+    if (current) this.show(current);
+  }
+
+  clear(): void {
+    if (this.enabled && this.text) this.out.write('\r\x1b[2K');
+    this.text = '';
+  }
+}

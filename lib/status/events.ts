@@ -1,0 +1,100 @@
+import type { StackEvent } from '@aws-sdk/client-cloudformation';
+import { hintFor, type Hint } from './hints';
+
+/** Logical id of the instance in the altinity-connect stack (see lib/connect-stack.ts). */
+export const HOST_LOGICAL_ID = 'Host';
+
+/** Stack-level statuses that open an operation the user started (create, update, delete, import). */
+const OPERATION_STARTS = new Set(['CREATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', 'DELETE_IN_PROGRESS', 'IMPORT_IN_PROGRESS', 'REVIEW_IN_PROGRESS']);
+
+/** What CloudFormation writes on resources it stopped because another one failed. */
+const CANCELLED = /^Resource (creation|update|deletion|import) cancelled/i;
+
+const SIGNAL_FAILURE = /^Received FAILURE signal with UniqueId\s+(.*)$/is;
+const INSTANCE_ID_PREFIX = /^(i-[0-9a-f]{8,17})(?:\s*[:\s-]\s*(.*))?$/is;
+
+/** True for the events of the stack itself, as opposed to those of its resources. */
+export function isStackLevel(event: StackEvent): boolean {
+  return event.ResourceType === 'AWS::CloudFormation::Stack' && event.PhysicalResourceId === event.StackId;
+}
+
+export function isOperationStart(event: StackEvent): boolean {
+  return isStackLevel(event) && OPERATION_STARTS.has(event.ResourceStatus ?? '');
+}
+
+/**
+ * The events of the latest operation, oldest first, from events listed newest first (as
+ * DescribeStackEvents returns them): everything back to, and including, the event that opened it.
+ */
+export function latestOperation(eventsNewestFirst: readonly StackEvent[]): StackEvent[] {
+  const start = eventsNewestFirst.findIndex(isOperationStart);
+  const operation = start === -1 ? eventsNewestFirst : eventsNewestFirst.slice(0, start + 1);
+  return [...operation].reverse();
+}
+
+export interface Failure {
+  readonly logicalId: string;
+  readonly resourceType: string;
+  readonly status: string;
+  readonly reason: string;
+  readonly at: Date;
+  readonly physicalId?: string;
+  /** What the host's bootstrap said, when the failure is the host's FAILURE signal. */
+  readonly hostReported?: string;
+  readonly hint?: Hint;
+}
+
+export interface Diagnosis {
+  /** The failures that are causes, the root cause first. */
+  readonly failures: readonly Failure[];
+  /** Resources CloudFormation stopped only because something else had failed. */
+  readonly cancelled: readonly string[];
+}
+
+/**
+ * The failed resource events of an operation (oldest first), in causal order: genuine failures in
+ * the order they happened, without the cascade of "Resource creation cancelled" they provoke.
+ */
+export function diagnose(operationEvents: readonly StackEvent[]): Diagnosis {
+  const failed = operationEvents.filter((event) => !isStackLevel(event) && event.ResourceStatus?.endsWith('_FAILED'));
+  const isCancellation = (event: StackEvent): boolean => CANCELLED.test(event.ResourceStatusReason ?? '');
+  const failures = failed
+    .filter((event) => !isCancellation(event))
+    .map((event, order) => ({ event, order }))
+    .sort((a, b) => time(a.event) - time(b.event) || a.order - b.order)
+    .map(({ event }) => toFailure(event));
+  const cancelled = [...new Set(failed.filter(isCancellation).map((event) => event.LogicalResourceId ?? '?'))];
+  return { failures, cancelled };
+}
+
+/**
+ * The reason the host gave with its FAILURE signal. The signal carries no text of its own, so the
+ * bootstrap puts its reason into the signal's unique id, after or instead of the instance id.
+ */
+export function hostReportedReason(statusReason: string | undefined): string | undefined {
+  const signal = statusReason?.trim().match(SIGNAL_FAILURE);
+  if (!signal) return undefined;
+  const uniqueId = signal[1].trim();
+  const withInstance = uniqueId.match(INSTANCE_ID_PREFIX);
+  const reason = withInstance ? withInstance[2] : uniqueId;
+  return reason?.trim() || undefined;
+}
+
+function toFailure(event: StackEvent): Failure {
+  const reason = event.ResourceStatusReason ?? 'no reason given';
+  const hostReported = event.LogicalResourceId === HOST_LOGICAL_ID ? hostReportedReason(reason) : undefined;
+  return {
+    logicalId: event.LogicalResourceId ?? '?',
+    resourceType: event.ResourceType ?? '?',
+    status: event.ResourceStatus ?? '?',
+    reason,
+    at: event.Timestamp ?? new Date(0),
+    physicalId: event.PhysicalResourceId || undefined,
+    hostReported,
+    hint: hintFor(hostReported) ?? hintFor(reason),
+  };
+}
+
+function time(event: StackEvent): number {
+  return event.Timestamp?.getTime() ?? 0;
+}

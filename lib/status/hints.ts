@@ -1,0 +1,99 @@
+/**
+ * The usual causes of a failed altinity-connect stack, recognised from a failure reason, each with
+ * what to do about it. Rules are tried in order: specific ones first, generic ones last.
+ */
+export interface Hint {
+  /** Stable name of the cause, for scripts reading `--json`. */
+  readonly cause: string;
+  readonly advice: string;
+}
+
+interface HintRule extends Hint {
+  readonly matches: RegExp;
+}
+
+const NETWORK_ADVICE =
+  'Give the host a route to the internet: a public subnet whose route table sends 0.0.0.0/0 to an internet gateway, with ' +
+  'AssignPublicIp=true; or a private subnet that reaches a NAT gateway, with AssignPublicIp=false. Network ACLs must allow ' +
+  'outbound HTTPS and the replies.';
+
+export const HINT_RULES: readonly HintRule[] = [
+  {
+    cause: 'token-rejected',
+    matches: /token rejected|login failed|invalid (connection )?token|token (is )?(expired|invalid)/i,
+    advice:
+      'Altinity.Cloud refused the connection token. Copy it again from the Connection Setup panel of the Altinity Cloud Manager ' +
+      '(use the copy icon: the token is too wide to select by hand), check that the environment name matches the one in the ' +
+      'Altinity Cloud Manager, and deploy again with the fresh token.',
+  },
+  {
+    cause: 'token-not-stored',
+    matches: /connection token parameter .* does not exist/i,
+    advice: 'Give the Token parameter when you create the stack in the console, or deploy with cdk deploy -c env=<name> -c token=<token>, which stores the token first.',
+  },
+  {
+    cause: 'token-unreadable',
+    matches: /cannot read parameter|ParameterNotFound|kms.*(AccessDenied|not authorized)/i,
+    advice:
+      'The host could not read its token from SSM Parameter Store. Look for a service control policy, permissions boundary or ' +
+      'KMS key policy that denies ssm:GetParameter or kms:Decrypt to the stack\'s HostRole.',
+  },
+  {
+    cause: 'download-failed',
+    matches: /download location|cannot download|sha-?256|checksum/i,
+    advice:
+      'The host could not install altinitycloud-connect. Check ConnectVersion (a published release), ConnectDownloadUrl (a mirror ' +
+      'must serve <url>/v<version>/altinitycloud-connect-<version>-linux-<arch>) and ConnectSha256 (empty, or the checksum of that ' +
+      `release). If those are right, the host has no way out: ${NETWORK_ADVICE}`,
+  },
+  {
+    cause: 'no-internet',
+    matches: /cannot reach|could not resolve|no route to host|network is unreachable|connection timed out|timed out connecting/i,
+    advice: `The host could not reach the internet. ${NETWORK_ADVICE}`,
+  },
+  {
+    cause: 'no-signal',
+    matches: /Failed to receive \d+ resource signal/i,
+    advice:
+      'The host never reported back in time, so it could not even reach CloudFormation: usually it has no route to the internet. ' +
+      `${NETWORK_ADVICE} Its console output shows how far the bootstrap got.`,
+  },
+  {
+    cause: 'subnet-not-in-vpc',
+    matches: /belong to different networks|subnet ID '[^']*' does not exist|must belong to the VPC/i,
+    advice: 'Every subnet in SubnetIds must exist in this region and belong to the VPC chosen in VpcId: pick subnets of that VPC.',
+  },
+  {
+    cause: 'missing-capability-iam',
+    matches: /Requires capabilities|InsufficientCapabilities|CAPABILITY_IAM/i,
+    advice:
+      'The stack creates IAM roles, so CloudFormation needs your acknowledgement: tick "I acknowledge that AWS CloudFormation ' +
+      'might create IAM resources" on the console\'s review page, or pass --capabilities CAPABILITY_IAM to the AWS CLI.',
+  },
+  {
+    cause: 'instance-type-unavailable',
+    matches: /InsufficientInstanceCapacity|not supported in (your requested|this) Availability Zone|Unsupported.*instance/i,
+    advice: 'That instance type is not available where the host was placed: choose another InstanceType, or list a subnet in another Availability Zone first.',
+  },
+  {
+    cause: 'permission-denied',
+    matches: /not authorized to perform|AccessDenied|UnauthorizedOperation/i,
+    advice:
+      'The identity that deployed the stack lacks the permission the message names. Deploy as an administrator, or with a ' +
+      'role that may create IAM roles, EC2 instances, security groups, Lambda functions and SSM parameters.',
+  },
+  {
+    cause: 'name-taken',
+    matches: /already exists/i,
+    advice:
+      'A resource with this name exists already, usually left by another stack of the same environment (perhaps in another ' +
+      'region). Delete that stack, or remove the leftover resource the message names.',
+  },
+];
+
+/** The advice for a failure reason, or undefined when none of the usual causes matches. */
+export function hintFor(reason: string | undefined): Hint | undefined {
+  if (!reason) return undefined;
+  const rule = HINT_RULES.find((candidate) => candidate.matches.test(reason));
+  return rule && { cause: rule.cause, advice: rule.advice };
+}

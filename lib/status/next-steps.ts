@@ -1,0 +1,101 @@
+import { HOST_LOGICAL_ID } from './events';
+import { HINT_RULES } from './hints';
+import type { StatusReport } from './report';
+
+type Situation = Omit<StatusReport, 'nextSteps'>;
+
+const CAPABILITY_ADVICE = HINT_RULES.find((rule) => rule.cause === 'missing-capability-iam')!.advice;
+
+/** What the operator should do now, in words, for every stack status. */
+export function nextSteps(situation: Situation): string[] {
+  const { envName, stackStatus } = situation;
+  const howToDelete = deletionCommand(situation);
+  const follow = `Follow it with: npm run status -- --env ${envName}${regionFlag(situation)} --wait`;
+  const deleteAltinityFirst = `Before deleting this stack, delete the environment ${envName} in the Altinity Cloud Manager: Altinity removes what it built in your account through this host.`;
+
+  switch (situation.outcome) {
+    case 'not-found':
+      return [
+        `There is no stack ${situation.stackName}${situation.region ? ` in ${situation.region}` : ''}: check the environment name, --region and --profile.`,
+        `To create it, upload the template in the CloudFormation console, or run cdk deploy -c env=${envName} -c token=<connection token> (see the README).`,
+        `If CloudFormation refused to create it with "Requires capabilities : [CAPABILITY_IAM]": ${CAPABILITY_ADVICE}`,
+      ];
+    case 'deleted':
+      return ['The stack is deleted, with the host, its roles and the SSM parameters that held the token and certificate.'];
+    case 'complete':
+      return [
+        `The host is connected to Altinity.Cloud. In the Altinity Cloud Manager, click PROCEED in the connection wizard of environment ${envName} (unless you already have).`,
+        ...(situation.breakGlass.enabled
+          ? [
+              `Break glass is enabled: send Altinity support the instance ARN ${situation.host.instanceArn ?? '(see the InstanceArn output)'}. ` +
+                'Revoke the access by updating the stack with BreakGlass=disabled.',
+            ]
+          : []),
+        deleteAltinityFirst,
+      ];
+    case 'in-progress':
+      if (stackStatus === 'CREATE_IN_PROGRESS') {
+        return [
+          'Do not click PROCEED in the Altinity Cloud Manager yet: the stack completes only when the host has logged in to Altinity.Cloud (usually within a few minutes; it gives up after 15).',
+          follow,
+        ];
+      }
+      if (stackStatus === 'REVIEW_IN_PROGRESS') {
+        return [`A change set was created but not executed: execute it (CloudFormation console, Change sets tab), or delete the stack${howToDelete}.`];
+      }
+      if (stackStatus === 'DELETE_IN_PROGRESS') return ['Wait for the deletion to finish.', follow];
+      return ['Wait for the update to finish.', follow];
+    case 'failed':
+      return [...fixes(situation), ...recovery(situation, howToDelete)];
+  }
+}
+
+function fixes(situation: Situation): string[] {
+  const [root] = situation.failures;
+  const steps = [root?.hint ? 'Fix the root cause as its hint says.' : 'Fix the cause above.'];
+  const hostInvolved = situation.failures.some((failure) => failure.logicalId === HOST_LOGICAL_ID);
+  const instanceId = situation.host.instanceId;
+  if (hostInvolved && instanceId) {
+    steps.push(
+      `See what the host did: aws ec2 get-console-output --instance-id ${instanceId}${regionFlag(situation)} --latest --output text ` +
+        '(readable for a while after the instance is terminated; the full log is /var/log/altinitycloud-connect-bootstrap.log on the host).',
+    );
+  }
+  return steps;
+}
+
+function recovery(situation: Situation, howToDelete: string): string[] {
+  switch (situation.stackStatus) {
+    case 'ROLLBACK_IN_PROGRESS':
+    case 'ROLLBACK_COMPLETE':
+      return [`A stack whose creation failed cannot be updated: delete it${howToDelete}, then create it again.`];
+    case 'CREATE_FAILED':
+      return [`Rollback was disabled, so the resources were kept for inspection. Then delete the stack${howToDelete} and create it again.`];
+    case 'ROLLBACK_FAILED':
+      return [`Then delete the stack${howToDelete}; if CloudFormation still cannot delete a resource, it offers to retain it.`];
+    case 'UPDATE_ROLLBACK_IN_PROGRESS':
+    case 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS':
+    case 'UPDATE_ROLLBACK_COMPLETE':
+      return ['The host keeps running with its previous settings; update the stack again once the cause is fixed.'];
+    case 'UPDATE_ROLLBACK_FAILED':
+      return [
+        `Then continue the rollback: Stack actions > Continue update rollback in the console, or aws cloudformation continue-update-rollback --stack-name ${situation.stackName}${regionFlag(situation)}.`,
+      ];
+    case 'UPDATE_FAILED':
+      return [
+        `Rollback was disabled: update the stack again once fixed, or roll back with aws cloudformation rollback-stack --stack-name ${situation.stackName}${regionFlag(situation)}.`,
+      ];
+    case 'DELETE_FAILED':
+      return [`Then delete the stack again${howToDelete}. Delete the environment ${situation.envName} in the Altinity Cloud Manager first, if you have not.`];
+    default:
+      return ['Read the stack\'s events in the CloudFormation console, then update or delete the stack.'];
+  }
+}
+
+function regionFlag(situation: Situation): string {
+  return situation.region ? ` --region ${situation.region}` : '';
+}
+
+function deletionCommand(situation: Situation): string {
+  return ` (console: Delete; CLI: aws cloudformation delete-stack --stack-name ${situation.stackName}${regionFlag(situation)})`;
+}

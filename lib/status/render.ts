@@ -1,0 +1,90 @@
+import type { StackEvent } from '@aws-sdk/client-cloudformation';
+import type { Failure } from './events';
+import type { StatusReport } from './report';
+
+/** How many causes the text report lists; `--json` has them all. */
+const SHOWN_FAILURES = 5;
+const BAR_WIDTH = 20;
+
+/** `42 s`, `3 min 05 s`, `1 h 02 min`. */
+export function formatDuration(totalSeconds: number): string {
+  const hours = Math.floor(totalSeconds / 3600);
+  const minutes = Math.floor((totalSeconds % 3600) / 60);
+  const seconds = totalSeconds % 60;
+  if (hours > 0) return `${hours} h ${String(minutes).padStart(2, '0')} min`;
+  if (minutes > 0) return `${minutes} min ${String(seconds).padStart(2, '0')} s`;
+  return `${seconds} s`;
+}
+
+/** `A, B, C and 4 more`: enough names to act on, on one line. */
+export function someOf(names: readonly string[], shown = 3): string {
+  if (names.length <= shown) return names.join(', ');
+  return `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
+}
+
+/** `[########------------] 8/20 resources done`. */
+export function progressBar(done: number, total: number): string {
+  const filled = total === 0 ? 0 : Math.round((done / total) * BAR_WIDTH);
+  return `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${done}/${total} resources done`;
+}
+
+/** The one-line headline: stack, status in words, and time taken or running. */
+export function headline(report: StatusReport): string {
+  const where = report.region ? ` (${report.region})` : '';
+  if (!report.stackStatus) return `Stack ${report.stackName}${where}: not found`;
+  const timing = report.operation
+    ? report.settled
+      ? `, after ${formatDuration(report.operation.seconds)}`
+      : `, for ${formatDuration(report.operation.seconds)} so far`
+    : '';
+  return `Stack ${report.stackName}${where}: ${report.stackStatus} (${report.meaning}${timing})`;
+}
+
+/** One event as the `--wait` log shows it. */
+export function eventLine(event: StackEvent): string {
+  const time = event.Timestamp ? event.Timestamp.toISOString().slice(11, 19) : '--:--:--';
+  const reason = event.ResourceStatusReason ? `  ${event.ResourceStatusReason}` : '';
+  return `${time}  ${(event.LogicalResourceId ?? '?').padEnd(24)} ${(event.ResourceStatus ?? '?').padEnd(20)}${reason}`;
+}
+
+/** The human report: headline, progress, host, break glass, causes of a failure, next steps. */
+export function renderText(report: StatusReport): string {
+  const lines = [headline(report)];
+  if (report.progress) {
+    const waitingFor = report.progress.inProgress.length > 0 ? `; in progress: ${someOf(report.progress.inProgress)}` : '';
+    lines.push(`Progress:     ${progressBar(report.progress.done, report.progress.total)}${waitingFor}`);
+  }
+  if (report.host.instanceId || report.host.state) {
+    lines.push(`Host:         ${report.host.instanceId ?? '(no instance yet)'}${report.host.state ? `, ${report.host.state}` : ''}`);
+  }
+  if (report.host.instanceArn) lines.push(`Instance ARN: ${report.host.instanceArn}`);
+  if (report.stackStatus) {
+    const role = report.breakGlass.roleArn ? `, role ${report.breakGlass.roleArn}` : '';
+    lines.push(`Break glass:  ${report.breakGlass.enabled ? `enabled${role}` : 'disabled'}`);
+  }
+  if (report.outcome === 'failed') lines.push('', ...renderCauses(report));
+  lines.push('', 'Next:', ...report.nextSteps.map((step) => `  - ${step}`));
+  return `${lines.join('\n')}\n`;
+}
+
+function renderCauses(report: StatusReport): string[] {
+  if (report.failures.length === 0) {
+    return [`Cause: ${report.stackStatusReason ?? 'CloudFormation gave no reason; see the stack events in the console.'}`];
+  }
+  const lines = ['Cause (root cause first):'];
+  report.failures.slice(0, SHOWN_FAILURES).forEach((failure, index) => lines.push(...renderFailure(failure, index + 1)));
+  const more = report.failures.length - SHOWN_FAILURES;
+  if (more > 0) lines.push(`  ... and ${more} more (see --json or the stack events)`);
+  if (report.cancelled.length > 0) lines.push(`  Cancelled as a consequence: ${report.cancelled.join(', ')}`);
+  return lines;
+}
+
+function renderFailure(failure: Failure, number: number): string[] {
+  const lines = [
+    `  ${number}. ${failure.logicalId} (${failure.resourceType}) ${failure.status} at ${failure.at.toISOString().slice(11, 19)} UTC`,
+    `     ${failure.reason}`,
+  ];
+  if (failure.hostReported) lines.push(`     The host reported: ${failure.hostReported}`);
+  if (failure.hint) lines.push(`     Hint: ${failure.hint.advice}`);
+  return lines;
+}

@@ -1,0 +1,165 @@
+import type { Output, Stack, StackEvent, StackResource } from '@aws-sdk/client-cloudformation';
+import { diagnose, HOST_LOGICAL_ID, isStackLevel, latestOperation, type Failure } from './events';
+import { nextSteps } from './next-steps';
+import { stackStateOf, type Outcome } from './stack-states';
+
+/** Output keys of the altinity-connect stack that the report reads (see lib/connect-stack.ts). */
+export const OUTPUT_KEYS = { instanceId: 'InstanceId', instanceArn: 'InstanceArn', breakGlassRoleArn: 'BreakGlassRoleArn' } as const;
+
+/** What AWS said about a stack, in one place: the input of {@link buildStatusReport}. */
+export interface StackSnapshot {
+  readonly stack: Stack;
+  /** Newest first, as DescribeStackEvents lists them, back to at least the start of the latest operation. */
+  readonly events: readonly StackEvent[];
+  readonly resources: readonly StackResource[];
+}
+
+export interface HostStatus {
+  readonly instanceId?: string;
+  /** The Host resource's CloudFormation status. */
+  readonly resourceStatus?: string;
+  /** That status in words. */
+  readonly state?: string;
+  /** What to send Altinity support for break-glass access. */
+  readonly instanceArn?: string;
+}
+
+export interface StatusReport {
+  readonly envName: string;
+  readonly stackName: string;
+  readonly region?: string;
+  readonly outcome: Outcome;
+  /** False while CloudFormation is still working on the stack. */
+  readonly settled: boolean;
+  readonly stackStatus?: string;
+  readonly stackStatusReason?: string;
+  readonly meaning: string;
+  /** The latest operation (create, update, delete): when it started, ended, and how long it took or has taken. */
+  readonly operation?: { readonly startedAt: Date; readonly endedAt?: Date; readonly seconds: number };
+  /** Resources CloudFormation has started on: how many are done, and which are still in progress. */
+  readonly progress?: { readonly done: number; readonly total: number; readonly inProgress: readonly string[] };
+  readonly host: HostStatus;
+  readonly breakGlass: { readonly enabled: boolean; readonly roleArn?: string };
+  /** The causes of the failure, root cause first; empty unless the outcome is failed. */
+  readonly failures: readonly Failure[];
+  /** Resources CloudFormation stopped because of those failures. */
+  readonly cancelled: readonly string[];
+  readonly nextSteps: readonly string[];
+}
+
+export interface ReportContext {
+  readonly envName: string;
+  readonly stackName: string;
+  /** The region asked, used when there is no stack to read it from. */
+  readonly region?: string;
+  readonly now: Date;
+}
+
+/** The report on a stack, or on its absence when `snapshot` is undefined. */
+export function buildStatusReport(context: ReportContext, snapshot: StackSnapshot | undefined): StatusReport {
+  if (!snapshot) {
+    const partial = {
+      envName: context.envName,
+      stackName: context.stackName,
+      region: context.region,
+      outcome: 'not-found' as const,
+      settled: true,
+      meaning: 'not found',
+      host: {},
+      breakGlass: { enabled: false },
+      failures: [],
+      cancelled: [],
+    };
+    return { ...partial, nextSteps: nextSteps(partial) };
+  }
+
+  const { stack } = snapshot;
+  const state = stackStateOf(stack.StackStatus);
+  const operationEvents = latestOperation(snapshot.events);
+  const diagnosis = state.outcome === 'failed' ? diagnose(operationEvents) : { failures: [], cancelled: [] };
+  const partial = {
+    envName: context.envName,
+    stackName: stack.StackName ?? context.stackName,
+    region: regionOf(stack.StackId) ?? context.region,
+    outcome: state.outcome,
+    settled: state.settled,
+    stackStatus: stack.StackStatus,
+    stackStatusReason: stack.StackStatusReason,
+    meaning: state.meaning,
+    operation: operationTiming(stack, operationEvents, state.settled, context.now),
+    progress: state.settled ? undefined : progressOf(snapshot.resources),
+    host: hostStatus(snapshot, operationEvents),
+    breakGlass: {
+      enabled: parameter(stack, 'BreakGlass') === 'enabled',
+      roleArn: output(stack, OUTPUT_KEYS.breakGlassRoleArn),
+    },
+    ...diagnosis,
+  };
+  return { ...partial, nextSteps: nextSteps(partial) };
+}
+
+function operationTiming(stack: Stack, operationEvents: readonly StackEvent[], settled: boolean, now: Date): StatusReport['operation'] {
+  const stackEvents = operationEvents.filter(isStackLevel);
+  const startedAt = stackEvents[0]?.Timestamp ?? stack.LastUpdatedTime ?? stack.CreationTime;
+  if (!startedAt) return undefined;
+  const endedAt = settled ? (stackEvents.at(-1)?.Timestamp ?? startedAt) : undefined;
+  const seconds = Math.max(0, Math.round(((endedAt ?? now).getTime() - startedAt.getTime()) / 1000));
+  return { startedAt, endedAt, seconds };
+}
+
+function progressOf(resources: readonly StackResource[]): StatusReport['progress'] {
+  const status = (resource: StackResource): string => resource.ResourceStatus ?? '';
+  return {
+    done: resources.filter((resource) => status(resource).endsWith('_COMPLETE') || status(resource) === 'DELETE_SKIPPED').length,
+    total: resources.length,
+    inProgress: resources.filter((resource) => status(resource).endsWith('_IN_PROGRESS')).map((resource) => resource.LogicalResourceId ?? '?'),
+  };
+}
+
+function hostStatus(snapshot: StackSnapshot, operationEvents: readonly StackEvent[]): HostStatus {
+  const resource = snapshot.resources.find((candidate) => candidate.LogicalResourceId === HOST_LOGICAL_ID);
+  const lastEvent = [...operationEvents].reverse().find((event) => event.LogicalResourceId === HOST_LOGICAL_ID);
+  const knownId = [...snapshot.events].find((event) => event.LogicalResourceId === HOST_LOGICAL_ID && event.PhysicalResourceId)?.PhysicalResourceId;
+  const instanceId = output(snapshot.stack, OUTPUT_KEYS.instanceId) ?? (resource?.PhysicalResourceId || undefined) ?? knownId;
+  const resourceStatus = resource?.ResourceStatus ?? lastEvent?.ResourceStatus;
+  return {
+    instanceId,
+    resourceStatus,
+    state: resourceStatus && describeHost(resourceStatus),
+    instanceArn: output(snapshot.stack, OUTPUT_KEYS.instanceArn) ?? (instanceId && instanceArnFor(snapshot.stack.StackId, instanceId)),
+  };
+}
+
+const HOST_STATES: Readonly<Record<string, string>> = {
+  CREATE_IN_PROGRESS: 'starting: installing altinitycloud-connect and logging in to Altinity.Cloud; the stack waits for its signal',
+  CREATE_COMPLETE: 'running: it logged in to Altinity.Cloud and signalled success',
+  UPDATE_IN_PROGRESS: 'being updated',
+  UPDATE_COMPLETE: 'running',
+  CREATE_FAILED: 'failed to start',
+  UPDATE_FAILED: 'failed to update',
+  DELETE_IN_PROGRESS: 'being terminated',
+  DELETE_COMPLETE: 'terminated',
+  DELETE_FAILED: 'could not be terminated',
+};
+
+function describeHost(resourceStatus: string): string {
+  return HOST_STATES[resourceStatus] ?? resourceStatus;
+}
+
+/** `arn:<partition>:cloudformation:<region>:<account>:stack/...` gives the parts of the instance ARN. */
+function instanceArnFor(stackId: string | undefined, instanceId: string): string | undefined {
+  const [, partition, , region, account] = stackId?.split(':') ?? [];
+  return partition && region && account ? `arn:${partition}:ec2:${region}:${account}:instance/${instanceId}` : undefined;
+}
+
+function regionOf(stackId: string | undefined): string | undefined {
+  return stackId?.split(':')[3] || undefined;
+}
+
+function output(stack: Stack, key: string): string | undefined {
+  return stack.Outputs?.find((candidate: Output) => candidate.OutputKey === key)?.OutputValue || undefined;
+}
+
+function parameter(stack: Stack, key: string): string | undefined {
+  return stack.Parameters?.find((candidate) => candidate.ParameterKey === key)?.ParameterValue;
+}

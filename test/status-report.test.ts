@@ -1,0 +1,287 @@
+import type { Stack, StackEvent, StackResource, StackStatus } from '@aws-sdk/client-cloudformation';
+import { hostReportedReason } from '../lib/status/events';
+import { hintFor } from '../lib/status/hints';
+import { formatDuration, renderText } from '../lib/status/render';
+import { buildStatusReport, type StackSnapshot } from '../lib/status/report';
+import { STACK_STATES } from '../lib/status/stack-states';
+
+/**
+ * Stack histories as real CloudFormation reports them (moto emits no resource events and never
+ * fails a stack, so the failure paths are checked on these recorded shapes).
+ */
+const STACK_NAME = 'altinity-connect-acme';
+const STACK_ID = `arn:aws:cloudformation:eu-west-1:111122223333:stack/${STACK_NAME}/6b2f1a10-0000-4000-8000-000000000001`;
+const INSTANCE_ID = 'i-0123456789abcdef0';
+const T0 = Date.parse('2026-11-25T10:00:00Z');
+
+type EventSpec = [second: number, logicalId: string, status: string, reason?: string, physicalId?: string];
+
+const TYPES: Record<string, string> = {
+  Host: 'AWS::EC2::Instance',
+  HostRole: 'AWS::IAM::Role',
+  HostInstanceProfile: 'AWS::IAM::InstanceProfile',
+  HostSecurityGroup: 'AWS::EC2::SecurityGroup',
+  ConnectSecrets: 'Custom::ConnectSecrets',
+  BreakGlassRole: 'AWS::IAM::Role',
+};
+
+/** Events from oldest-first specs, returned newest first as DescribeStackEvents lists them. */
+function history(...specs: EventSpec[]): StackEvent[] {
+  return specs
+    .map(([second, logicalId, status, reason, physicalId], index): StackEvent => {
+      const stackLevel = logicalId === STACK_NAME;
+      return {
+        StackId: STACK_ID,
+        StackName: STACK_NAME,
+        EventId: `event-${index}`,
+        LogicalResourceId: logicalId,
+        PhysicalResourceId: stackLevel ? STACK_ID : (physicalId ?? ''),
+        ResourceType: stackLevel ? 'AWS::CloudFormation::Stack' : TYPES[logicalId],
+        Timestamp: new Date(T0 + second * 1000),
+        ResourceStatus: status as StackEvent['ResourceStatus'],
+        ResourceStatusReason: reason,
+      };
+    })
+    .reverse();
+}
+
+function stack(status: StackStatus, extra: Partial<Stack> = {}): Stack {
+  return {
+    StackId: STACK_ID,
+    StackName: STACK_NAME,
+    StackStatus: status,
+    CreationTime: new Date(T0),
+    Parameters: [{ ParameterKey: 'BreakGlass', ParameterValue: 'disabled' }],
+    ...extra,
+  };
+}
+
+function resources(...specs: Array<[logicalId: string, status: string, physicalId?: string]>): StackResource[] {
+  return specs.map(([logicalId, status, physicalId]) => ({
+    StackId: STACK_ID,
+    StackName: STACK_NAME,
+    LogicalResourceId: logicalId,
+    PhysicalResourceId: physicalId,
+    ResourceType: TYPES[logicalId],
+    ResourceStatus: status as StackResource['ResourceStatus'],
+    Timestamp: new Date(T0),
+  }));
+}
+
+function report(snapshot: StackSnapshot, now = new Date(T0 + 3600_000)) {
+  return buildStatusReport({ envName: 'acme', stackName: STACK_NAME, now }, snapshot);
+}
+
+const TOKEN_REJECTED = `Received FAILURE signal with UniqueId ${INSTANCE_ID}: login failed: token rejected`;
+
+/** A console create whose host was refused by Altinity.Cloud, then rolled back. */
+const rejectedTokenCreate = history(
+  [0, STACK_NAME, 'CREATE_IN_PROGRESS', 'User Initiated'],
+  [2, 'HostRole', 'CREATE_IN_PROGRESS'],
+  [2, 'HostSecurityGroup', 'CREATE_IN_PROGRESS'],
+  [3, 'HostRole', 'CREATE_IN_PROGRESS', 'Resource creation Initiated', 'altinity-connect-acme-HostRole-1'],
+  [8, 'HostSecurityGroup', 'CREATE_COMPLETE', undefined, 'sg-0abc'],
+  [20, 'HostRole', 'CREATE_COMPLETE', undefined, 'altinity-connect-acme-HostRole-1'],
+  [40, 'ConnectSecrets', 'CREATE_COMPLETE', undefined, '/altinity-connect/acme/token'],
+  [41, 'Host', 'CREATE_IN_PROGRESS'],
+  [43, 'Host', 'CREATE_IN_PROGRESS', 'Resource creation Initiated', INSTANCE_ID],
+  [44, 'BreakGlassRole', 'CREATE_IN_PROGRESS'],
+  [190, 'BreakGlassRole', 'CREATE_FAILED', 'Resource creation cancelled', 'altinity-connect-acme-BreakGlassRole-1'],
+  [190, 'Host', 'CREATE_FAILED', TOKEN_REJECTED, INSTANCE_ID],
+  [191, STACK_NAME, 'ROLLBACK_IN_PROGRESS', 'The following resource(s) failed to create: [BreakGlassRole, Host]. Rollback requested by user.'],
+  [192, 'Host', 'DELETE_IN_PROGRESS', undefined, INSTANCE_ID],
+  [250, 'Host', 'DELETE_COMPLETE', undefined, INSTANCE_ID],
+  [262, STACK_NAME, 'ROLLBACK_COMPLETE'],
+);
+
+describe('a failed create', () => {
+  const failed = report({
+    stack: stack('ROLLBACK_COMPLETE', { StackStatusReason: 'The following resource(s) failed to create: [BreakGlassRole, Host].' }),
+    events: rejectedTokenCreate,
+    resources: resources(['Host', 'DELETE_COMPLETE', INSTANCE_ID], ['HostRole', 'DELETE_COMPLETE']),
+  });
+
+  test('is failed and settled, timed from the user\'s request to the end of the rollback', () => {
+    expect(failed).toMatchObject({ outcome: 'failed', settled: true, stackStatus: 'ROLLBACK_COMPLETE', region: 'eu-west-1' });
+    expect(failed.operation?.seconds).toBe(262);
+  });
+
+  test('names the host\'s refusal as the root cause, before the cancellation it caused', () => {
+    expect(failed.failures.map((failure) => failure.logicalId)).toEqual(['Host']);
+    expect(failed.failures[0]).toMatchObject({ status: 'CREATE_FAILED', reason: TOKEN_REJECTED, hostReported: 'login failed: token rejected' });
+    expect(failed.failures[0].hint?.cause).toBe('token-rejected');
+    expect(failed.cancelled).toEqual(['BreakGlassRole']);
+  });
+
+  test('keeps the id of the terminated host, and says how to read what it did', () => {
+    expect(failed.host).toMatchObject({ instanceId: INSTANCE_ID, state: 'terminated' });
+    expect(failed.host.instanceArn).toBe(`arn:aws:ec2:eu-west-1:111122223333:instance/${INSTANCE_ID}`);
+    expect(failed.nextSteps.join('\n')).toContain(`aws ec2 get-console-output --instance-id ${INSTANCE_ID} --region eu-west-1`);
+  });
+
+  test('tells the user to delete the stack and create it again, since a failed create cannot be updated', () => {
+    expect(failed.nextSteps.join('\n')).toMatch(/cannot be updated: delete it .*aws cloudformation delete-stack --stack-name altinity-connect-acme --region eu-west-1.*then create it again/);
+  });
+
+  test('renders the root cause first, with what the host reported and the hint', () => {
+    const text = renderText(failed);
+    expect(text).toContain('Stack altinity-connect-acme (eu-west-1): ROLLBACK_COMPLETE (creation failed; CloudFormation removed what it created, after 4 min 22 s)');
+    const cause = text.indexOf('1. Host (AWS::EC2::Instance) CREATE_FAILED at 10:03:10 UTC');
+    expect(cause).toBeGreaterThan(0);
+    expect(text.indexOf('The host reported: login failed: token rejected')).toBeGreaterThan(cause);
+    expect(text).toContain('Hint: Altinity.Cloud refused the connection token');
+    expect(text).toContain('Cancelled as a consequence: BreakGlassRole');
+    expect(text).not.toMatch(/\d\. BreakGlassRole/);
+  });
+});
+
+test('a rollback that fails too lists both causes, the original one first', () => {
+  const events = history(
+    [0, STACK_NAME, 'CREATE_IN_PROGRESS', 'User Initiated'],
+    [43, 'Host', 'CREATE_IN_PROGRESS', 'Resource creation Initiated', INSTANCE_ID],
+    [950, 'Host', 'CREATE_FAILED', 'Failed to receive 1 resource signal(s) within the specified duration', INSTANCE_ID],
+    [951, STACK_NAME, 'ROLLBACK_IN_PROGRESS', 'The following resource(s) failed to create: [Host].'],
+    [1000, 'ConnectSecrets', 'DELETE_FAILED', 'Received response status [FAILED] from custom resource. Message returned: AccessDeniedException: not authorized to perform ssm:DeleteParameters'],
+    [1001, STACK_NAME, 'ROLLBACK_FAILED'],
+  );
+  const failed = report({ stack: stack('ROLLBACK_FAILED'), events, resources: [] });
+  expect(failed.failures.map((failure) => [failure.logicalId, failure.status, failure.hint?.cause])).toEqual([
+    ['Host', 'CREATE_FAILED', 'no-signal'],
+    ['ConnectSecrets', 'DELETE_FAILED', 'permission-denied'],
+  ]);
+  expect(failed.nextSteps.join('\n')).toContain('offers to retain it');
+});
+
+test('a failed update reports only the latest operation, and that the host keeps its previous settings', () => {
+  const events = history(
+    [0, STACK_NAME, 'CREATE_IN_PROGRESS', 'User Initiated'],
+    [100, 'Host', 'CREATE_FAILED', 'an old failure of an earlier attempt', INSTANCE_ID],
+    [200, STACK_NAME, 'CREATE_COMPLETE'],
+    [5000, STACK_NAME, 'UPDATE_IN_PROGRESS', 'User Initiated'],
+    [5010, 'HostSecurityGroup', 'UPDATE_FAILED', 'Security group sg-0abc and subnet subnet-0def belong to different networks. (Service: Ec2, Status Code: 400)'],
+    [5011, STACK_NAME, 'UPDATE_ROLLBACK_IN_PROGRESS'],
+    [5090, STACK_NAME, 'UPDATE_ROLLBACK_COMPLETE'],
+  );
+  const failed = report({
+    stack: stack('UPDATE_ROLLBACK_COMPLETE', { Outputs: [{ OutputKey: 'InstanceId', OutputValue: INSTANCE_ID }] }),
+    events,
+    resources: resources(['Host', 'UPDATE_COMPLETE', INSTANCE_ID]),
+  });
+  expect(failed.failures.map((failure) => failure.logicalId)).toEqual(['HostSecurityGroup']);
+  expect(failed.failures[0].hint?.cause).toBe('subnet-not-in-vpc');
+  expect(failed.operation?.seconds).toBe(90);
+  expect(failed.host).toMatchObject({ instanceId: INSTANCE_ID, state: 'running' });
+  expect(failed.nextSteps.join('\n')).toContain('keeps running with its previous settings');
+  expect(failed.nextSteps.join('\n')).not.toContain('get-console-output');
+});
+
+describe('a stack being created', () => {
+  const events = history(
+    [0, STACK_NAME, 'CREATE_IN_PROGRESS', 'User Initiated'],
+    [40, 'ConnectSecrets', 'CREATE_COMPLETE', undefined, '/altinity-connect/acme/token'],
+    [43, 'Host', 'CREATE_IN_PROGRESS', 'Resource creation Initiated', INSTANCE_ID],
+  );
+  const inProgress = report(
+    {
+      stack: stack('CREATE_IN_PROGRESS', { Parameters: [{ ParameterKey: 'BreakGlass', ParameterValue: 'enabled' }] }),
+      events,
+      resources: resources(['ConnectSecrets', 'CREATE_COMPLETE'], ['HostRole', 'CREATE_COMPLETE'], ['Host', 'CREATE_IN_PROGRESS', INSTANCE_ID]),
+    },
+    new Date(T0 + 130_000),
+  );
+
+  test('shows how long it has been running, the progress, and that the stack waits for the host', () => {
+    expect(inProgress).toMatchObject({ outcome: 'in-progress', settled: false, progress: { done: 2, total: 3, inProgress: ['Host'] } });
+    const text = renderText(inProgress);
+    expect(text).toContain('CREATE_IN_PROGRESS (being created, for 2 min 10 s so far)');
+    expect(text).toContain('[#############-------] 2/3 resources done; in progress: Host');
+    expect(text).toContain(`Host:         ${INSTANCE_ID}, starting: installing altinitycloud-connect and logging in to Altinity.Cloud`);
+  });
+
+  test('says not to click PROCEED yet', () => {
+    expect(inProgress.nextSteps[0]).toMatch(/^Do not click PROCEED/);
+    expect(inProgress.nextSteps[1]).toBe('Follow it with: npm run status -- --env acme --region eu-west-1 --wait');
+  });
+});
+
+describe('a created stack', () => {
+  const created = (breakGlass: 'enabled' | 'disabled') =>
+    report({
+      stack: stack('CREATE_COMPLETE', {
+        Parameters: [{ ParameterKey: 'BreakGlass', ParameterValue: breakGlass }],
+        Outputs: [
+          { OutputKey: 'InstanceId', OutputValue: INSTANCE_ID },
+          { OutputKey: 'InstanceArn', OutputValue: `arn:aws:ec2:eu-west-1:111122223333:instance/${INSTANCE_ID}` },
+          ...(breakGlass === 'enabled' ? [{ OutputKey: 'BreakGlassRoleArn', OutputValue: 'arn:aws:iam::111122223333:role/bg' }] : []),
+        ],
+      }),
+      events: history([0, STACK_NAME, 'CREATE_IN_PROGRESS', 'User Initiated'], [251, STACK_NAME, 'CREATE_COMPLETE']),
+      resources: resources(['Host', 'CREATE_COMPLETE', INSTANCE_ID]),
+    });
+
+  test('says to click PROCEED, and to delete the Altinity environment before the stack', () => {
+    const complete = created('disabled');
+    expect(complete).toMatchObject({ outcome: 'complete', settled: true, breakGlass: { enabled: false }, failures: [] });
+    expect(complete.nextSteps[0]).toContain('click PROCEED');
+    expect(complete.nextSteps.at(-1)).toMatch(/^Before deleting this stack, delete the environment acme in the Altinity Cloud Manager/);
+    expect(renderText(complete)).toContain('CREATE_COMPLETE (created, after 4 min 11 s)');
+    expect(renderText(complete)).toContain('Break glass:  disabled');
+  });
+
+  test('with break glass on, gives the instance ARN to send to Altinity and the role, and how to revoke', () => {
+    const complete = created('enabled');
+    expect(complete.breakGlass).toEqual({ enabled: true, roleArn: 'arn:aws:iam::111122223333:role/bg' });
+    expect(complete.nextSteps[1]).toContain(`send Altinity support the instance ARN arn:aws:ec2:eu-west-1:111122223333:instance/${INSTANCE_ID}`);
+    expect(complete.nextSteps[1]).toContain('BreakGlass=disabled');
+    expect(renderText(complete)).toContain('Break glass:  enabled, role arn:aws:iam::111122223333:role/bg');
+  });
+});
+
+test('every stack status has a meaning and next steps, and only the complete ones count as success', () => {
+  for (const [status, state] of Object.entries(STACK_STATES)) {
+    const built = report({ stack: stack(status as StackStatus), events: [], resources: [] });
+    expect(built.nextSteps.length).toBeGreaterThan(0);
+    expect(built.outcome === 'complete').toBe(status.endsWith('_COMPLETE') && !/ROLLBACK|DELETE/.test(status));
+    expect(state.settled).toBe(!status.endsWith('_IN_PROGRESS') || status === 'REVIEW_IN_PROGRESS');
+  }
+});
+
+test('an absent stack explains where it was looked for and how the IAM acknowledgement blocks a create', () => {
+  const absent = buildStatusReport({ envName: 'acme', stackName: STACK_NAME, region: 'us-east-2', now: new Date() }, undefined);
+  expect(absent.outcome).toBe('not-found');
+  expect(absent.nextSteps[0]).toContain('no stack altinity-connect-acme in us-east-2');
+  expect(absent.nextSteps.join('\n')).toContain('--capabilities CAPABILITY_IAM');
+});
+
+describe('the reason the host reported', () => {
+  test.each([
+    [`Received FAILURE signal with UniqueId ${INSTANCE_ID}: login failed: token rejected`, 'login failed: token rejected'],
+    [`Received FAILURE signal with UniqueId ${INSTANCE_ID} cannot reach the download location`, 'cannot reach the download location'],
+    ['Received FAILURE signal with UniqueId cannot read parameter /altinity-connect/x/token: AccessDenied', 'cannot read parameter /altinity-connect/x/token: AccessDenied'],
+    [`Received FAILURE signal with UniqueId ${INSTANCE_ID}`, undefined],
+    ['Failed to receive 1 resource signal(s) within the specified duration', undefined],
+  ])('in %j is %j', (statusReason, reported) => {
+    expect(hostReportedReason(statusReason)).toBe(reported);
+  });
+});
+
+describe('hints for the usual causes', () => {
+  test.each([
+    ['login failed: token rejected', 'token-rejected'],
+    ['cannot reach the download location https://github.com/altinity/altinitycloud-connect/releases/download', 'download-failed'],
+    ['cannot reach api.altinity.cloud: connection timed out', 'no-internet'],
+    ['Failed to receive 1 resource signal(s) within the specified duration', 'no-signal'],
+    ['cannot read parameter /altinity-connect/x/token: AccessDenied', 'token-unreadable'],
+    ["The subnet ID 'subnet-0123' does not exist (Service: Ec2, Status Code: 400)", 'subnet-not-in-vpc'],
+    ['Requires capabilities : [CAPABILITY_IAM]', 'missing-capability-iam'],
+    ['Your requested instance type (t3.micro) is not supported in your requested Availability Zone (us-east-1e).', 'instance-type-unavailable'],
+    ['User: arn:aws:iam::1:user/x is not authorized to perform: iam:CreateRole', 'permission-denied'],
+    ['something nobody anticipated', undefined],
+  ])('%j is %j', (reason, cause) => {
+    expect(hintFor(reason)?.cause).toBe(cause);
+  });
+});
+
+test('durations read naturally', () => {
+  expect([formatDuration(42), formatDuration(185), formatDuration(3720)]).toEqual(['42 s', '3 min 05 s', '1 h 02 min']);
+});
