@@ -114,8 +114,8 @@ describe('a failed create', () => {
   });
 
   test('keeps the id of the terminated host, and says how to read what it did', () => {
-    expect(failed.host).toMatchObject({ instanceId: INSTANCE_ID, state: 'terminated' });
-    expect(failed.host.instanceArn).toBe(`arn:aws:ec2:eu-west-1:111122223333:instance/${INSTANCE_ID}`);
+    expect(failed.host).toMatchObject({ kind: 'instance', state: 'terminated' });
+    expect(failed.host.instances).toEqual([{ instanceId: INSTANCE_ID, instanceArn: `arn:aws:ec2:eu-west-1:111122223333:instance/${INSTANCE_ID}` }]);
     expect(failed.nextSteps.join('\n')).toContain(`aws ec2 get-console-output --instance-id ${INSTANCE_ID} --region eu-west-1`);
   });
 
@@ -170,7 +170,7 @@ test('a failed update reports only the latest operation, and that the host keeps
   expect(failed.failures.map((failure) => failure.logicalId)).toEqual(['HostSecurityGroup']);
   expect(failed.failures[0].hint?.cause).toBe('subnet-not-in-vpc');
   expect(failed.operation?.seconds).toBe(90);
-  expect(failed.host).toMatchObject({ instanceId: INSTANCE_ID, state: 'running' });
+  expect(failed.host).toMatchObject({ state: 'updated', instances: [{ instanceId: INSTANCE_ID }] });
   expect(failed.nextSteps.join('\n')).toContain('keeps running with its previous settings');
   expect(failed.nextSteps.join('\n')).not.toContain('get-console-output');
 });
@@ -196,6 +196,7 @@ describe('a stack being created', () => {
     expect(text).toContain('CREATE_IN_PROGRESS (being created, for 2 min 10 s so far)');
     expect(text).toContain('[#############-------] 2/3 resources done; in progress: Host');
     expect(text).toContain(`Host:         ${INSTANCE_ID}, starting: installing altinitycloud-connect and logging in to Altinity.Cloud`);
+    expect(text).toContain(`Instance ARN: arn:aws:ec2:eu-west-1:111122223333:instance/${INSTANCE_ID}`);
   });
 
   test('says not to click PROCEED yet', () => {
@@ -284,4 +285,59 @@ describe('hints for the usual causes', () => {
 
 test('durations read naturally', () => {
   expect([formatDuration(42), formatDuration(185), formatDuration(3720)]).toEqual(['42 s', '3 min 05 s', '1 h 02 min']);
+});
+
+describe('EC2\'s view of the hosts', () => {
+  const createdWith = (extra: Partial<StackSnapshot>, outputs: Stack['Outputs'], parameters: Stack['Parameters'] = []) =>
+    report({
+      stack: stack('CREATE_COMPLETE', { Outputs: outputs, Parameters: [{ ParameterKey: 'BreakGlass', ParameterValue: 'enabled' }, ...parameters] }),
+      events: history([0, STACK_NAME, 'CREATE_IN_PROGRESS', 'User Initiated'], [200, STACK_NAME, 'CREATE_COMPLETE']),
+      resources: [],
+      ...extra,
+    });
+
+  test('shows that a host created long ago has been stopped since', () => {
+    const stopped = createdWith({ instances: [{ InstanceId: INSTANCE_ID, State: { Name: 'stopped' } }] }, [{ OutputKey: 'InstanceId', OutputValue: INSTANCE_ID }]);
+    expect(stopped.host.instances[0].state).toBe('stopped');
+    expect(renderText(stopped)).toContain(`Host:         ${INSTANCE_ID} (stopped)`);
+  });
+
+  test('lists every host of a group with the ARN to send to Altinity', () => {
+    const group = createdWith(
+      {
+        instances: [
+          { InstanceId: 'i-0aaaaaaaaaaaaaaaa', State: { Name: 'running' } },
+          { InstanceId: 'i-0bbbbbbbbbbbbbbbb', State: { Name: 'pending' } },
+        ],
+      },
+      [{ OutputKey: 'HostGroupName', OutputValue: 'altinity-connect-acme-HostGroup-ABC' }],
+    );
+    expect(group.host).toMatchObject({ kind: 'group', groupName: 'altinity-connect-acme-HostGroup-ABC' });
+    const text = renderText(group);
+    expect(text).toContain('Hosts:        Auto Scaling group altinity-connect-acme-HostGroup-ABC');
+    expect(text).toContain('i-0aaaaaaaaaaaaaaaa  running       arn:aws:ec2:eu-west-1:111122223333:instance/i-0aaaaaaaaaaaaaaaa');
+    expect(group.nextSteps[1]).toContain(
+      'send Altinity support the ARNs of the hosts (arn:aws:ec2:eu-west-1:111122223333:instance/i-0aaaaaaaaaaaaaaaa, arn:aws:ec2:eu-west-1:111122223333:instance/i-0bbbbbbbbbbbbbbbb)',
+    );
+  });
+
+  test('says when EC2 could not be asked, and still reports the rest', () => {
+    const unknown = createdWith({ instanceLookupError: 'your identity may not call ec2:DescribeInstances' }, [{ OutputKey: 'InstanceId', OutputValue: INSTANCE_ID }]);
+    expect(unknown.outcome).toBe('complete');
+    expect(renderText(unknown)).toContain('(EC2 state unknown: your identity may not call ec2:DescribeInstances)');
+  });
+});
+
+test('a group whose hosts failed gives the reason a host signalled before the group failed', () => {
+  const events = history(
+    [0, STACK_NAME, 'CREATE_IN_PROGRESS', 'User Initiated'],
+    [50, 'HostGroup', 'CREATE_IN_PROGRESS', 'Resource creation Initiated', 'altinity-connect-acme-HostGroup-ABC'],
+    [180, 'HostGroup', 'CREATE_IN_PROGRESS', 'Received FAILURE signal with UniqueId i-0aaaaaaaaaaaaaaaa: cannot reach the download location https://example.com', 'altinity-connect-acme-HostGroup-ABC'],
+    [200, 'HostGroup', 'CREATE_FAILED', 'Received 1 FAILURE signal(s) out of 2. Unable to satisfy 100% MinSuccessfulInstancesPercent requirement', 'altinity-connect-acme-HostGroup-ABC'],
+    [201, STACK_NAME, 'ROLLBACK_IN_PROGRESS'],
+  );
+  const failed = report({ stack: stack('ROLLBACK_IN_PROGRESS'), events, resources: [] });
+  expect(failed).toMatchObject({ outcome: 'failed', settled: false, host: { kind: 'group' } });
+  expect(failed.failures[0]).toMatchObject({ logicalId: 'HostGroup', hostReported: 'cannot reach the download location https://example.com' });
+  expect(failed.failures[0].hint?.cause).toBe('download-failed');
 });

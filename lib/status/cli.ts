@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 import { CloudFormationClient, type StackEvent } from '@aws-sdk/client-cloudformation';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN, stackNameFor } from '../naming';
 import { explainAwsError } from './aws-errors';
 import { latestOperation } from './events';
-import { fetchSnapshot } from './fetch';
+import { fetchSnapshot, type StatusClients } from './fetch';
 import { eventLine, formatDuration, renderText, someOf } from './render';
 import { buildStatusReport, type StackSnapshot, type StatusReport } from './report';
 import type { Outcome } from './stack-states';
@@ -102,8 +103,8 @@ export interface ClientSettings {
 export interface StatusIo {
   readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
   readonly stderr: { write(text: string): unknown };
-  /** @default a CloudFormationClient on the SDK's default region and credential chain, with the given region and profile */
-  readonly createClient?: (settings: ClientSettings) => CloudFormationClient;
+  /** @default SDK clients on the default region and credential chain, with the given region and profile */
+  readonly createClients?: (settings: ClientSettings) => StatusClients;
   /** @default the clock */
   readonly now?: () => Date;
   /** @default setTimeout */
@@ -128,8 +129,8 @@ export async function runStatus(argv: readonly string[], io: StatusIo): Promise<
 
   const now = io.now ?? (() => new Date());
   const sleep = io.sleep ?? ((milliseconds: number) => new Promise<void>((resolve) => setTimeout(resolve, milliseconds)));
-  const createClient = io.createClient ?? ((settings: ClientSettings) => new CloudFormationClient(settings));
-  const client = createClient({ region: options.region, profile: options.profile });
+  const createClients = io.createClients ?? defaultClients;
+  const clients = createClients({ region: options.region, profile: options.profile });
   const stackName = stackNameFor(options.envName);
   const statusLine = new StatusLine(io.stdout, options.wait && !options.json && io.stdout.isTTY === true);
   const printedEvents = new Set<string>();
@@ -138,8 +139,8 @@ export async function runStatus(argv: readonly string[], io: StatusIo): Promise<
     // Once found, the stack is followed by id: by name, a stack that finished deleting just vanishes.
     let target = stackName;
     for (;;) {
-      const snapshot = await fetchSnapshot(client, target);
-      const region = options.region ?? (snapshot ? undefined : await client.config.region());
+      const snapshot = await fetchSnapshot(clients, target);
+      const region = options.region ?? (snapshot ? undefined : await clients.cloudFormation.config.region());
       const report = buildStatusReport({ envName: options.envName, stackName, region, now: now() }, snapshot);
       if (snapshot?.stack.StackId) target = snapshot.stack.StackId;
       if (options.wait && !options.json && snapshot) {
@@ -159,6 +160,10 @@ export async function runStatus(argv: readonly string[], io: StatusIo): Promise<
     io.stderr.write(`error: ${explainAwsError(error, { profile: options.profile, region: options.region })}\n`);
     return EXIT_CODES.awsError.code;
   }
+}
+
+function defaultClients(settings: ClientSettings): StatusClients {
+  return { cloudFormation: new CloudFormationClient(settings), ec2: new EC2Client(settings) };
 }
 
 /** Events of the latest operation not printed yet, oldest first; remembers them as printed. */

@@ -1,8 +1,14 @@
 import type { StackEvent } from '@aws-sdk/client-cloudformation';
 import { hintFor, type Hint } from './hints';
 
-/** Logical id of the instance in the altinity-connect stack (see lib/connect-stack.ts). */
+/** Logical ids of the single host instance, and of the group that holds several (see lib/connect-stack.ts). */
 export const HOST_LOGICAL_ID = 'Host';
+export const HOST_GROUP_LOGICAL_ID = 'HostGroup';
+const HOST_RESOURCES = new Set([HOST_LOGICAL_ID, HOST_GROUP_LOGICAL_ID]);
+
+export function isHostResource(logicalId: string | undefined): boolean {
+  return HOST_RESOURCES.has(logicalId ?? '');
+}
 
 /** Stack-level statuses that open an operation the user started (create, update, delete, import). */
 const OPERATION_STARTS = new Set(['CREATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', 'DELETE_IN_PROGRESS', 'IMPORT_IN_PROGRESS', 'REVIEW_IN_PROGRESS']);
@@ -62,7 +68,7 @@ export function diagnose(operationEvents: readonly StackEvent[]): Diagnosis {
     .filter((event) => !isCancellation(event))
     .map((event, order) => ({ event, order }))
     .sort((a, b) => time(a.event) - time(b.event) || a.order - b.order)
-    .map(({ event }) => toFailure(event));
+    .map(({ event }) => toFailure(event, operationEvents));
   const cancelled = [...new Set(failed.filter(isCancellation).map((event) => event.LogicalResourceId ?? '?'))];
   return { failures, cancelled };
 }
@@ -80,9 +86,9 @@ export function hostReportedReason(statusReason: string | undefined): string | u
   return reason?.trim() || undefined;
 }
 
-function toFailure(event: StackEvent): Failure {
+function toFailure(event: StackEvent, operationEvents: readonly StackEvent[]): Failure {
   const reason = event.ResourceStatusReason ?? 'no reason given';
-  const hostReported = event.LogicalResourceId === HOST_LOGICAL_ID ? hostReportedReason(reason) : undefined;
+  const hostReported = isHostResource(event.LogicalResourceId) ? signalledReason(event, operationEvents) : undefined;
   return {
     logicalId: event.LogicalResourceId ?? '?',
     resourceType: event.ResourceType ?? '?',
@@ -93,6 +99,20 @@ function toFailure(event: StackEvent): Failure {
     hostReported,
     hint: hintFor(hostReported) ?? hintFor(reason),
   };
+}
+
+/**
+ * A single host's failure event carries its signal; a group's says only how many hosts failed, after
+ * one event per signal received: then the latest reason a host gave before the failure counts.
+ */
+function signalledReason(failure: StackEvent, operationEvents: readonly StackEvent[]): string | undefined {
+  const own = hostReportedReason(failure.ResourceStatusReason);
+  if (own) return own;
+  const before = operationEvents.slice(0, operationEvents.indexOf(failure)).reverse();
+  return before
+    .filter((event) => event.LogicalResourceId === failure.LogicalResourceId)
+    .map((event) => hostReportedReason(event.ResourceStatusReason))
+    .find((reason) => reason !== undefined);
 }
 
 function time(event: StackEvent): number {

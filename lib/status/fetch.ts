@@ -6,18 +6,31 @@ import {
   type StackEvent,
   type StackResource,
 } from '@aws-sdk/client-cloudformation';
+import { EC2Client, paginateDescribeInstances, type Filter, type Instance } from '@aws-sdk/client-ec2';
 import { isOperationStart } from './events';
+import { hostLookup, type HostLookup } from './hosts';
 import type { StackSnapshot } from './report';
+
+export interface StatusClients {
+  readonly cloudFormation: CloudFormationClient;
+  readonly ec2: EC2Client;
+}
+
+/** Members of a group that are gone or going do not count as its hosts. */
+const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
 
 /** A stack's history can be long; the latest operation is rarely more than a few pages back. */
 const MAX_EVENT_PAGES = 10;
 
 /**
- * Reads a stack, its events back to the start of the latest operation, and its resources. By name,
- * only a live stack is found; by stack id, a deleted one too (in DELETE_COMPLETE). Undefined when
- * there is no such stack; any other AWS error is thrown.
+ * Reads a stack, its events back to the start of the latest operation, its resources and its host
+ * instances. By name, only a live stack is found; by stack id, a deleted one too (DELETE_COMPLETE).
+ * Undefined when there is no such stack; any other CloudFormation error is thrown. EC2 is asked
+ * because CloudFormation only knows how the host started, not whether it still runs; when EC2
+ * refuses, the report says so and goes on without.
  */
-export async function fetchSnapshot(client: CloudFormationClient, stackNameOrId: string): Promise<StackSnapshot | undefined> {
+export async function fetchSnapshot(clients: StatusClients, stackNameOrId: string): Promise<StackSnapshot | undefined> {
+  const client = clients.cloudFormation;
   let stack;
   try {
     stack = (await client.send(new DescribeStacksCommand({ StackName: stackNameOrId }))).Stacks?.[0];
@@ -27,7 +40,37 @@ export async function fetchSnapshot(client: CloudFormationClient, stackNameOrId:
   }
   if (!stack?.StackId) return undefined;
   const [events, resources] = await Promise.all([latestOperationEvents(client, stack.StackId), stackResources(client, stack.StackId)]);
-  return { stack, events, resources };
+  const snapshot = { stack, events, resources };
+  const lookup = hostLookup(snapshot);
+  if (!lookup) return snapshot;
+  try {
+    return { ...snapshot, instances: await hostInstances(clients.ec2, lookup) };
+  } catch (error) {
+    return { ...snapshot, instanceLookupError: describeEc2Error(error) };
+  }
+}
+
+async function hostInstances(ec2: EC2Client, lookup: HostLookup): Promise<Instance[]> {
+  const filters: Filter[] =
+    'groupName' in lookup
+      ? [
+          { Name: 'tag:aws:autoscaling:groupName', Values: [lookup.groupName] },
+          { Name: 'instance-state-name', Values: LIVE_STATES },
+        ]
+      : [{ Name: 'instance-id', Values: [lookup.instanceId] }];
+  const instances: Instance[] = [];
+  for await (const page of paginateDescribeInstances({ client: ec2 }, { Filters: filters })) {
+    for (const reservation of page.Reservations ?? []) instances.push(...(reservation.Instances ?? []));
+  }
+  return instances;
+}
+
+function describeEc2Error(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (/AccessDenied|UnauthorizedOperation|not authorized/i.test(`${error.name} ${error.message}`)) {
+    return 'your identity may not call ec2:DescribeInstances';
+  }
+  return `${error.name}: ${error.message}`.replace(/\s+/g, ' ');
 }
 
 async function latestOperationEvents(client: CloudFormationClient, stackId: string): Promise<StackEvent[]> {

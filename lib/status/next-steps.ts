@@ -1,4 +1,4 @@
-import { HOST_LOGICAL_ID } from './events';
+import { isHostResource } from './events';
 import { HINT_RULES } from './hints';
 import type { StatusReport } from './report';
 
@@ -25,12 +25,7 @@ export function nextSteps(situation: Situation): string[] {
     case 'complete':
       return [
         `The host is connected to Altinity.Cloud. In the Altinity Cloud Manager, click PROCEED in the connection wizard of environment ${envName} (unless you already have).`,
-        ...(situation.breakGlass.enabled
-          ? [
-              `Break glass is enabled: send Altinity support the instance ARN ${situation.host.instanceArn ?? '(see the InstanceArn output)'}. ` +
-                'Revoke the access by updating the stack with BreakGlass=disabled.',
-            ]
-          : []),
+        ...(situation.breakGlass.enabled ? [breakGlassStep(situation)] : []),
         deleteAltinityFirst,
       ];
     case 'in-progress':
@@ -50,11 +45,23 @@ export function nextSteps(situation: Situation): string[] {
   }
 }
 
+function breakGlassStep(situation: Situation): string {
+  const revoke = 'Revoke the access by updating the stack with BreakGlass=disabled.';
+  const arns = situation.host.instances.filter((instance) => instance.state !== 'terminated').map((instance) => instance.instanceArn ?? instance.instanceId);
+  if (situation.host.kind === 'group') {
+    return (
+      `Break glass is enabled: send Altinity support the ARNs of the hosts (${arns.join(', ') || 'none running'}). ` +
+      `The group replaces failed hosts: run this command again for the current ones. ${revoke}`
+    );
+  }
+  return `Break glass is enabled: send Altinity support the instance ARN ${arns[0] ?? '(see the InstanceArn output)'}. ${revoke}`;
+}
+
 function fixes(situation: Situation): string[] {
   const [root] = situation.failures;
   const steps = [root?.hint ? 'Fix the root cause as its hint says.' : 'Fix the cause above.'];
-  const hostInvolved = situation.failures.some((failure) => failure.logicalId === HOST_LOGICAL_ID);
-  const instanceId = situation.host.instanceId;
+  const hostInvolved = situation.failures.some((failure) => isHostResource(failure.logicalId));
+  const instanceId = situation.host.instances[0]?.instanceId;
   if (hostInvolved && instanceId) {
     steps.push(
       `See what the host did: aws ec2 get-console-output --instance-id ${instanceId}${regionFlag(situation)} --latest --output text ` +

@@ -1,5 +1,6 @@
 import type { StackEvent } from '@aws-sdk/client-cloudformation';
 import type { Failure } from './events';
+import type { HostStatus } from './hosts';
 import type { StatusReport } from './report';
 
 /** How many causes the text report lists; `--json` has them all. */
@@ -54,10 +55,7 @@ export function renderText(report: StatusReport): string {
     const waitingFor = report.progress.inProgress.length > 0 ? `; in progress: ${someOf(report.progress.inProgress)}` : '';
     lines.push(`Progress:     ${progressBar(report.progress.done, report.progress.total)}${waitingFor}`);
   }
-  if (report.host.instanceId || report.host.state) {
-    lines.push(`Host:         ${report.host.instanceId ?? '(no instance yet)'}${report.host.state ? `, ${report.host.state}` : ''}`);
-  }
-  if (report.host.instanceArn) lines.push(`Instance ARN: ${report.host.instanceArn}`);
+  if (report.stackStatus) lines.push(...renderHosts(report.host));
   if (report.stackStatus) {
     const role = report.breakGlass.roleArn ? `, role ${report.breakGlass.roleArn}` : '';
     lines.push(`Break glass:  ${report.breakGlass.enabled ? `enabled${role}` : 'disabled'}`);
@@ -65,6 +63,25 @@ export function renderText(report: StatusReport): string {
   if (report.outcome === 'failed') lines.push('', ...renderCauses(report));
   lines.push('', 'Next:', ...report.nextSteps.map((step) => `  - ${step}`));
   return `${lines.join('\n')}\n`;
+}
+
+function renderHosts(host: HostStatus): string[] {
+  const state = host.state ? `, ${host.state}` : '';
+  const lookupError = host.instanceLookupError ? [`              (EC2 state unknown: ${host.instanceLookupError})`] : [];
+  if (host.kind === 'group') {
+    return [
+      `Hosts:        Auto Scaling group ${host.groupName ?? '(not created yet)'}${state}`,
+      ...host.instances.map((instance) => `              ${instance.instanceId}  ${(instance.state ?? '').padEnd(13)} ${instance.instanceArn ?? ''}`.trimEnd()),
+      ...lookupError,
+    ];
+  }
+  const [instance] = host.instances;
+  if (!instance) return [`Host:         (no instance yet)${state}`];
+  return [
+    `Host:         ${instance.instanceId}${instance.state ? ` (${instance.state})` : ''}${state}`,
+    ...lookupError,
+    ...(instance.instanceArn ? [`Instance ARN: ${instance.instanceArn}`] : []),
+  ];
 }
 
 function renderCauses(report: StatusReport): string[] {

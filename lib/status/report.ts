@@ -1,10 +1,9 @@
-import type { Output, Stack, StackEvent, StackResource } from '@aws-sdk/client-cloudformation';
-import { diagnose, HOST_LOGICAL_ID, isStackLevel, latestOperation, type Failure } from './events';
+import type { Stack, StackEvent, StackResource } from '@aws-sdk/client-cloudformation';
+import type { Instance } from '@aws-sdk/client-ec2';
+import { diagnose, isStackLevel, latestOperation, type Failure } from './events';
+import { hostStatus, output, OUTPUT_KEYS, type HostStatus } from './hosts';
 import { nextSteps } from './next-steps';
 import { stackStateOf, type Outcome } from './stack-states';
-
-/** Output keys of the altinity-connect stack that the report reads (see lib/connect-stack.ts). */
-export const OUTPUT_KEYS = { instanceId: 'InstanceId', instanceArn: 'InstanceArn', breakGlassRoleArn: 'BreakGlassRoleArn' } as const;
 
 /** What AWS said about a stack, in one place: the input of {@link buildStatusReport}. */
 export interface StackSnapshot {
@@ -12,16 +11,10 @@ export interface StackSnapshot {
   /** Newest first, as DescribeStackEvents lists them, back to at least the start of the latest operation. */
   readonly events: readonly StackEvent[];
   readonly resources: readonly StackResource[];
-}
-
-export interface HostStatus {
-  readonly instanceId?: string;
-  /** The Host resource's CloudFormation status. */
-  readonly resourceStatus?: string;
-  /** That status in words. */
-  readonly state?: string;
-  /** What to send Altinity support for break-glass access. */
-  readonly instanceArn?: string;
+  /** The host instances as EC2 describes them, when EC2 could be asked. */
+  readonly instances?: readonly Instance[];
+  /** Why EC2 could not be asked, when it could not. */
+  readonly instanceLookupError?: string;
 }
 
 export interface StatusReport {
@@ -65,7 +58,7 @@ export function buildStatusReport(context: ReportContext, snapshot: StackSnapsho
       outcome: 'not-found' as const,
       settled: true,
       meaning: 'not found',
-      host: {},
+      host: { kind: 'instance' as const, instances: [] },
       breakGlass: { enabled: false },
       failures: [],
       cancelled: [],
@@ -116,48 +109,8 @@ function progressOf(resources: readonly StackResource[]): StatusReport['progress
   };
 }
 
-function hostStatus(snapshot: StackSnapshot, operationEvents: readonly StackEvent[]): HostStatus {
-  const resource = snapshot.resources.find((candidate) => candidate.LogicalResourceId === HOST_LOGICAL_ID);
-  const lastEvent = [...operationEvents].reverse().find((event) => event.LogicalResourceId === HOST_LOGICAL_ID);
-  const knownId = [...snapshot.events].find((event) => event.LogicalResourceId === HOST_LOGICAL_ID && event.PhysicalResourceId)?.PhysicalResourceId;
-  const instanceId = output(snapshot.stack, OUTPUT_KEYS.instanceId) ?? (resource?.PhysicalResourceId || undefined) ?? knownId;
-  const resourceStatus = resource?.ResourceStatus ?? lastEvent?.ResourceStatus;
-  return {
-    instanceId,
-    resourceStatus,
-    state: resourceStatus && describeHost(resourceStatus),
-    instanceArn: output(snapshot.stack, OUTPUT_KEYS.instanceArn) ?? (instanceId && instanceArnFor(snapshot.stack.StackId, instanceId)),
-  };
-}
-
-const HOST_STATES: Readonly<Record<string, string>> = {
-  CREATE_IN_PROGRESS: 'starting: installing altinitycloud-connect and logging in to Altinity.Cloud; the stack waits for its signal',
-  CREATE_COMPLETE: 'running: it logged in to Altinity.Cloud and signalled success',
-  UPDATE_IN_PROGRESS: 'being updated',
-  UPDATE_COMPLETE: 'running',
-  CREATE_FAILED: 'failed to start',
-  UPDATE_FAILED: 'failed to update',
-  DELETE_IN_PROGRESS: 'being terminated',
-  DELETE_COMPLETE: 'terminated',
-  DELETE_FAILED: 'could not be terminated',
-};
-
-function describeHost(resourceStatus: string): string {
-  return HOST_STATES[resourceStatus] ?? resourceStatus;
-}
-
-/** `arn:<partition>:cloudformation:<region>:<account>:stack/...` gives the parts of the instance ARN. */
-function instanceArnFor(stackId: string | undefined, instanceId: string): string | undefined {
-  const [, partition, , region, account] = stackId?.split(':') ?? [];
-  return partition && region && account ? `arn:${partition}:ec2:${region}:${account}:instance/${instanceId}` : undefined;
-}
-
 function regionOf(stackId: string | undefined): string | undefined {
   return stackId?.split(':')[3] || undefined;
-}
-
-function output(stack: Stack, key: string): string | undefined {
-  return stack.Outputs?.find((candidate: Output) => candidate.OutputKey === key)?.OutputValue || undefined;
 }
 
 function parameter(stack: Stack, key: string): string | undefined {
