@@ -1,0 +1,476 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  CloudFormationClient,
+  DescribeStackResourcesCommand,
+  DescribeStacksCommand,
+  GetTemplateCommand,
+  Stack,
+} from '@aws-sdk/client-cloudformation';
+import { parse } from 'yaml';
+import type { MotoServer } from './moto-server';
+
+/** The request CloudFormation sends to a Lambda-backed custom resource. */
+export interface CustomResourceEvent {
+  readonly RequestType: 'Create' | 'Update' | 'Delete';
+  readonly ServiceToken: string;
+  readonly ResponseURL: string;
+  readonly StackId: string;
+  readonly RequestId: string;
+  readonly LogicalResourceId: string;
+  readonly ResourceType: string;
+  readonly ResourceProperties: Record<string, unknown>;
+  readonly PhysicalResourceId?: string;
+  readonly OldResourceProperties?: Record<string, unknown>;
+}
+
+/** What the function PUT to its ResponseURL. */
+export interface CustomResourceResponse {
+  readonly Status: 'SUCCESS' | 'FAILED';
+  readonly Reason?: string;
+  readonly PhysicalResourceId: string;
+  readonly Data?: Record<string, unknown>;
+}
+
+export interface Invocation {
+  readonly event: CustomResourceEvent;
+  /** Absent when the function ended without answering (CloudFormation would wait for an hour). */
+  readonly response?: CustomResourceResponse;
+  /** HTTP status the emulator gave the response. */
+  readonly responseHttpStatus?: number;
+  /** Everything the function wrote to stdout and stderr: what its CloudWatch log stream would hold. */
+  readonly logs: string;
+  readonly exitCode: number | null;
+}
+
+type Template = {
+  Parameters?: Record<string, { Type: string }>;
+  Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; Condition?: string }>;
+};
+
+/** A stack as CloudFormation sees it while it sends events: template, parameter values, live resources. */
+interface StackView {
+  readonly stack: Stack;
+  readonly template: Template;
+  /** Physical ids of the resources the emulator reports, by logical id. */
+  readonly physicalIds: ReadonlyMap<string, string>;
+}
+
+/** What CloudFormation remembers of a custom resource between events. */
+interface ServedResource {
+  readonly properties: Record<string, unknown>;
+  readonly physicalResourceId: string;
+}
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const POLL_INTERVAL_MS = 250;
+/** Seconds past the function's own timeout after which the child is killed, as Lambda would. */
+const KILL_GRACE_MS = 2_000;
+
+/**
+ * Runs the deployed function the way the Lambda Node.js runtime does: loads `<file>.js` from the
+ * function code and calls the exported handler with the event and a context. The one addition is a
+ * tap on `fetch`, which reports what the function PUT to its ResponseURL (passed on unchanged), so
+ * that later events carry the PhysicalResourceId the function chose, as CloudFormation's would.
+ */
+const RUNTIME = `
+const path = require('node:path');
+process.once('message', async ({ event, codeDir, handler, functionName, timeoutMs }) => {
+  const deliver = globalThis.fetch;
+  globalThis.fetch = async (url, init) => {
+    const response = await deliver(url, init);
+    if (String(url) === event.ResponseURL) {
+      process.send({ response: JSON.parse(String(init && init.body)), responseHttpStatus: response.status });
+    }
+    return response;
+  };
+  const [file, exported] = handler.split('.');
+  const deadline = Date.now() + timeoutMs;
+  const context = {
+    functionName,
+    awsRequestId: event.RequestId,
+    logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+  };
+  try {
+    await require(path.join(codeDir, file))[exported](event, context);
+  } catch (error) {
+    console.error('Invoke Error', error);
+    process.exitCode = 1;
+  }
+  process.disconnect();
+});
+`;
+
+/**
+ * Acts as the Lambda service for the emulator's custom resources: moto cannot run a function
+ * without Docker, and sends no Update or Delete event at all. Each event is the one CloudFormation
+ * would send, with properties resolved from the stack's stored template (GetTemplate) and parameter
+ * values; the function's inlined `Code.ZipFile` runs in a Node child process with the repository's
+ * AWS SDK, pointed at the emulator, and delivers its own response to the emulator.
+ */
+export class LambdaService {
+  /** Every invocation so far, in order; their logs are part of what the suite printed. */
+  readonly invocations: Invocation[] = [];
+  private readonly cloudFormation: CloudFormationClient;
+  /** By `<stack id> <logical id>`. */
+  private readonly served = new Map<string, ServedResource>();
+
+  constructor(private readonly server: MotoServer) {
+    this.cloudFormation = new CloudFormationClient({
+      region: server.env.AWS_REGION,
+      endpoint: server.endpoint,
+      credentials: { accessKeyId: server.env.AWS_ACCESS_KEY_ID, secretAccessKey: server.env.AWS_SECRET_ACCESS_KEY },
+    });
+  }
+
+  /**
+   * Waits until the stack has been created and sends a Create event to each custom resource that has
+   * not had one. moto's CreateStack then waits with the resource CREATE_IN_PROGRESS for the answer;
+   * its change-set path (`cdk deploy`) marks it complete without running the function at all.
+   */
+  async serveCreate(stackName: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Invocation[]> {
+    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const view = await this.viewOnceCreated(stackName);
+      const waiting = view
+        ? this.customResources(view).filter((logicalId) => view.physicalIds.has(logicalId) && !this.served.has(this.key(view, logicalId)))
+        : [];
+      if (view && waiting.length > 0) return this.sendAll(waiting.map((logicalId) => this.createEvent(view, logicalId)), view);
+      if (Date.now() > deadline) throw new Error(`no custom resource of stack ${stackName} waited for a Create event`);
+      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+    }
+  }
+
+  /**
+   * Sends the events CloudFormation sends after an UpdateStack: Update to each custom resource whose
+   * resolved properties changed (with the old ones), Create to a new one, Delete to one that left the
+   * template. moto applies updates at once, so call this when UpdateStack has returned.
+   */
+  async serveUpdate(stackName: string): Promise<Invocation[]> {
+    const view = await this.viewOnceCreated(stackName);
+    if (!view) throw new Error(`stack ${stackName} does not exist`);
+    const current = new Set(this.customResources(view));
+    const events: CustomResourceEvent[] = [];
+    for (const logicalId of current) {
+      const served = this.served.get(this.key(view, logicalId));
+      if (!served) {
+        events.push(this.createEvent(view, logicalId));
+        continue;
+      }
+      const properties = this.resolveProperties(view, logicalId);
+      if (JSON.stringify(properties) !== JSON.stringify(served.properties)) {
+        events.push({
+          ...this.baseEvent(view, logicalId, 'Update', properties),
+          PhysicalResourceId: served.physicalResourceId,
+          OldResourceProperties: served.properties,
+        });
+      }
+    }
+    for (const [key, served] of this.served) {
+      const [stackId, logicalId] = key.split(' ');
+      if (stackId === view.stack.StackId && !current.has(logicalId)) events.push(this.deleteEvent(view, logicalId, served));
+    }
+    return this.sendAll(events, view);
+  }
+
+  /**
+   * Sends Delete to every custom resource of the stack. Call it right before DeleteStack: moto sends
+   * no Delete event, and an answer that reaches it after the deletion makes it create the deleted
+   * stack's resources again (its readiness check re-parses the emptied resource map).
+   */
+  async serveDelete(stackName: string): Promise<Invocation[]> {
+    const view = await this.viewOnceCreated(stackName);
+    if (!view) throw new Error(`stack ${stackName} does not exist`);
+    const events = [...this.served]
+      .filter(([key]) => key.startsWith(`${view.stack.StackId} `))
+      .map(([key, served]) => this.deleteEvent(view, key.split(' ')[1], served));
+    return this.sendAll(events, view);
+  }
+
+  /** The stack once its resources exist; undefined while it does not exist or awaits a change set. */
+  private async viewOnceCreated(stackName: string): Promise<StackView | undefined> {
+    let stack: Stack | undefined;
+    try {
+      stack = (await this.cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0];
+    } catch (error) {
+      if ((error as Error).name === 'ValidationError') return undefined;
+      throw error;
+    }
+    // A stack under review has no resources yet, and moto creates them when they are first listed.
+    if (!stack || stack.StackStatus === 'REVIEW_IN_PROGRESS') return undefined;
+    const body = (await this.cloudFormation.send(new GetTemplateCommand({ StackName: stack.StackId, TemplateStage: 'Original' })))
+      .TemplateBody;
+    if (!body) throw new Error(`GetTemplate returned no template for ${stackName}`);
+    const resources = (await this.cloudFormation.send(new DescribeStackResourcesCommand({ StackName: stack.StackId })))
+      .StackResources ?? [];
+    const physicalIds = new Map<string, string>();
+    for (const resource of resources) {
+      if (resource.LogicalResourceId && resource.PhysicalResourceId) physicalIds.set(resource.LogicalResourceId, resource.PhysicalResourceId);
+    }
+    return { stack, template: parse(body) as Template, physicalIds };
+  }
+
+  /**
+   * The custom resources of the stack's template. Not of DescribeStackResources: once moto has
+   * updated a custom resource, it lists it without a logical id.
+   */
+  private customResources(view: StackView): string[] {
+    return Object.entries(view.template.Resources)
+      .filter(([, resource]) => isCustomResource(resource.Type))
+      .map(([logicalId]) => logicalId);
+  }
+
+  private key(view: StackView, logicalId: string): string {
+    return `${view.stack.StackId} ${logicalId}`;
+  }
+
+  private createEvent(view: StackView, logicalId: string): CustomResourceEvent {
+    return this.baseEvent(view, logicalId, 'Create', this.resolveProperties(view, logicalId));
+  }
+
+  private deleteEvent(view: StackView, logicalId: string, served: ServedResource): CustomResourceEvent {
+    return {
+      ...this.baseEvent(view, logicalId, 'Delete', served.properties),
+      PhysicalResourceId: served.physicalResourceId,
+    };
+  }
+
+  private baseEvent(
+    view: StackView,
+    logicalId: string,
+    requestType: CustomResourceEvent['RequestType'],
+    properties: Record<string, unknown>,
+  ): CustomResourceEvent {
+    const stackId = view.stack.StackId!;
+    return {
+      RequestType: requestType,
+      ServiceToken: String(properties.ServiceToken),
+      ResponseURL: `${this.server.endpoint}/cloudformation_${arnPart(stackId, 'region')}/cfnresponse?stack=${stackId}`,
+      StackId: stackId,
+      RequestId: randomUUID(),
+      LogicalResourceId: logicalId,
+      ResourceType: view.template.Resources[logicalId].Type,
+      ResourceProperties: properties,
+    };
+  }
+
+  private resolveProperties(view: StackView, logicalId: string): Record<string, unknown> {
+    const resource = view.template.Resources[logicalId];
+    if (resource.Condition) throw new Error(`${logicalId}: custom resources with a Condition are not supported here`);
+    return asCustomResourceProperties(new IntrinsicResolver(view).resolve(resource.Properties ?? {})) as Record<string, unknown>;
+  }
+
+  private async sendAll(events: CustomResourceEvent[], view: StackView): Promise<Invocation[]> {
+    const invocations: Invocation[] = [];
+    // CloudFormation sends them one at a time, in dependency order; this template's are independent.
+    for (const event of events) invocations.push(await this.invoke(event, view));
+    return invocations;
+  }
+
+  private async invoke(event: CustomResourceEvent, view: StackView): Promise<Invocation> {
+    const fn = this.functionFor(event.ServiceToken, view);
+    const invocation = await runFunction(event, fn, this.server.env);
+    this.invocations.push(invocation);
+    const key = this.key(view, event.LogicalResourceId);
+    if (event.RequestType === 'Delete') {
+      if (invocation.response?.Status === 'SUCCESS') this.served.delete(key);
+    } else if (invocation.response?.Status === 'SUCCESS') {
+      this.served.set(key, { properties: event.ResourceProperties, physicalResourceId: invocation.response.PhysicalResourceId });
+    }
+    return invocation;
+  }
+
+  /** The `AWS::Lambda::Function` of the stack whose ARN is the service token. */
+  private functionFor(serviceToken: string, view: StackView): DeployedFunction {
+    const resolver = new IntrinsicResolver(view);
+    for (const [logicalId, resource] of Object.entries(view.template.Resources)) {
+      if (resource.Type !== 'AWS::Lambda::Function') continue;
+      if (resolver.resolve({ 'Fn::GetAtt': [logicalId, 'Arn'] }) !== serviceToken) continue;
+      // Only what the runtime needs: the rest (its role, its log group) means nothing here.
+      const { Code, Handler, Timeout, MemorySize, Environment } = resource.Properties ?? {};
+      const properties = resolver.resolve({ Code, Handler, Timeout, MemorySize, Environment }) as FunctionProperties;
+      if (typeof properties.Code?.ZipFile !== 'string') throw new Error(`${logicalId} has no inline Code.ZipFile to run`);
+      return {
+        name: view.physicalIds.get(logicalId)!,
+        code: properties.Code.ZipFile,
+        handler: properties.Handler,
+        timeoutSeconds: properties.Timeout ?? 3,
+        memorySize: properties.MemorySize ?? 128,
+        variables: properties.Environment?.Variables ?? {},
+      };
+    }
+    throw new Error(`no function of this stack has the ARN ${serviceToken}`);
+  }
+}
+
+interface FunctionProperties {
+  Code?: { ZipFile?: unknown };
+  Handler: string;
+  Timeout?: number;
+  MemorySize?: number;
+  Environment?: { Variables?: Record<string, string> };
+}
+
+interface DeployedFunction {
+  readonly name: string;
+  readonly code: string;
+  readonly handler: string;
+  readonly timeoutSeconds: number;
+  readonly memorySize: number;
+  readonly variables: Record<string, string>;
+}
+
+/**
+ * Runs one invocation in a fresh Node process, with only the environment Lambda gives a function
+ * (credentials, region, function facts, its own variables) plus the emulator's endpoint: nothing of
+ * the test process, so the developer's AWS profile cannot leak in.
+ */
+async function runFunction(event: CustomResourceEvent, fn: DeployedFunction, awsEnv: Record<string, string>): Promise<Invocation> {
+  const codeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lambda-code-'));
+  // Lambda's ZipFile becomes index.js; a Node.js runtime reads it as CommonJS.
+  fs.writeFileSync(path.join(codeDir, `${fn.handler.split('.')[0]}.js`), fn.code);
+  const logStreamName = `${new Date().toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]${randomUUID().replace(/-/g, '')}`;
+  const child = spawn(process.execPath, ['-e', RUNTIME], {
+    cwd: codeDir,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: {
+      ...awsEnv,
+      ...fn.variables,
+      PATH: process.env.PATH ?? '',
+      HOME: codeDir,
+      // The Node.js runtimes provide the AWS SDK v3; here it comes from the repository.
+      NODE_PATH: path.join(REPO_ROOT, 'node_modules'),
+      AWS_CONFIG_FILE: path.join(codeDir, 'no-config'),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(codeDir, 'no-credentials'),
+      AWS_LAMBDA_FUNCTION_NAME: fn.name,
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
+      AWS_LAMBDA_LOG_STREAM_NAME: logStreamName,
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs',
+      LAMBDA_TASK_ROOT: codeDir,
+    },
+  });
+  let logs = '';
+  child.stdout?.on('data', (chunk: Buffer) => (logs += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (logs += chunk.toString()));
+  let reported: Pick<Invocation, 'response' | 'responseHttpStatus'> = {};
+  child.on('message', (message: Pick<Invocation, 'response' | 'responseHttpStatus'>) => (reported = message));
+  const timeoutMs = fn.timeoutSeconds * 1000;
+  const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs + KILL_GRACE_MS);
+  const exitCode = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve(code));
+    child.send({ event, codeDir, handler: fn.handler, functionName: fn.name, timeoutMs });
+  }).finally(() => {
+    clearTimeout(killer);
+    fs.rmSync(codeDir, { recursive: true, force: true });
+  });
+  return { event, ...reported, logs, exitCode };
+}
+
+function isCustomResource(type: string): boolean {
+  return type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
+}
+
+function arnPart(arn: string, part: 'partition' | 'region' | 'account'): string {
+  return arn.split(':')[{ partition: 1, region: 3, account: 4 }[part]];
+}
+
+/** CloudFormation hands a custom resource every scalar as a string. */
+function asCustomResourceProperties(value: unknown): unknown {
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return value.map(asCustomResourceProperties);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, asCustomResourceProperties(inner)]));
+  }
+  return value;
+}
+
+/** Resolves the intrinsic functions this project's templates use; any other one is an error, not a guess. */
+class IntrinsicResolver {
+  private readonly parameters: Map<string, unknown>;
+
+  constructor(private readonly view: StackView) {
+    const stackId = view.stack.StackId!;
+    const declared = view.template.Parameters ?? {};
+    this.parameters = new Map<string, unknown>([
+      ['AWS::StackId', stackId],
+      ['AWS::StackName', view.stack.StackName],
+      ['AWS::Region', arnPart(stackId, 'region')],
+      ['AWS::AccountId', arnPart(stackId, 'account')],
+      ['AWS::Partition', arnPart(stackId, 'partition')],
+      ['AWS::URLSuffix', 'amazonaws.com'],
+      ['AWS::NoValue', undefined],
+    ]);
+    for (const { ParameterKey, ParameterValue } of view.stack.Parameters ?? []) {
+      if (!ParameterKey) continue;
+      // CloudFormation knows NoEcho values; moto reports them too, so a mask here means we cannot.
+      if (ParameterValue === '****') throw new Error(`the emulator masked parameter ${ParameterKey}: its value is unknown`);
+      const type = declared[ParameterKey]?.Type ?? 'String';
+      this.parameters.set(ParameterKey, type.startsWith('List<') || type === 'CommaDelimitedList' ? (ParameterValue ?? '').split(',') : ParameterValue);
+    }
+  }
+
+  resolve(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map((item) => this.resolve(item)).filter((item) => item !== undefined);
+    if (!value || typeof value !== 'object') return value;
+    const entries = Object.entries(value);
+    if (entries.length === 1 && (entries[0][0] === 'Ref' || entries[0][0].startsWith('Fn::'))) {
+      return this.intrinsic(entries[0][0], entries[0][1]);
+    }
+    return Object.fromEntries(entries.map(([key, inner]) => [key, this.resolve(inner)]).filter(([, inner]) => inner !== undefined));
+  }
+
+  private intrinsic(name: string, argument: unknown): unknown {
+    switch (name) {
+      case 'Ref':
+        return this.ref(String(argument));
+      case 'Fn::Join': {
+        const [separator, items] = argument as [string, unknown[]];
+        return (this.resolve(items) as unknown[]).join(separator);
+      }
+      case 'Fn::Select': {
+        const [index, items] = argument as [unknown, unknown];
+        return (this.resolve(items) as unknown[])[Number(this.resolve(index))];
+      }
+      case 'Fn::Split': {
+        const [separator, text] = argument as [string, unknown];
+        return String(this.resolve(text)).split(separator);
+      }
+      case 'Fn::GetAtt': {
+        const [logicalId, attribute] = typeof argument === 'string' ? argument.split('.') : (argument as [string, string]);
+        return this.attribute(logicalId, attribute);
+      }
+      case 'Fn::Sub': {
+        if (typeof argument !== 'string') throw new Error('Fn::Sub with a variable map is not supported here');
+        return argument.replace(/\$\{([^}!]+)\}/g, (_, reference: string) => {
+          const [logicalId, attribute] = reference.split('.');
+          return String(attribute ? this.attribute(logicalId, attribute) : this.ref(logicalId));
+        });
+      }
+      default:
+        throw new Error(`${name} is not supported by the test Lambda service`);
+    }
+  }
+
+  private ref(name: string): unknown {
+    if (this.parameters.has(name)) return this.parameters.get(name);
+    const physicalId = this.view.physicalIds.get(name);
+    if (physicalId === undefined) throw new Error(`Ref ${name}: no such parameter or live resource`);
+    return physicalId;
+  }
+
+  private attribute(logicalId: string, attribute: string): string {
+    const type = this.view.template.Resources[logicalId]?.Type;
+    if (type === 'AWS::Lambda::Function' && attribute === 'Arn') {
+      const stackId = this.view.stack.StackId!;
+      return `arn:${arnPart(stackId, 'partition')}:lambda:${arnPart(stackId, 'region')}:${arnPart(stackId, 'account')}:function:${this.ref(logicalId)}`;
+    }
+    throw new Error(`Fn::GetAtt ${logicalId}.${attribute} (${type}) is not supported by the test Lambda service`);
+  }
+}
