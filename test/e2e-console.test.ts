@@ -1,0 +1,235 @@
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CreateStackCommand, DeleteStackCommand, ListStacksCommand, Parameter, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
+import { GetRoleCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
+import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import { ALTINITY_SUPPORT_PRINCIPAL, UBUNTU_2004_AMI_PARAMETER } from '../lib/connect-stack';
+import { certificateParameterName, stackNameFor, tokenParameterName } from '../lib/naming';
+import { publishTemplate } from '../lib/publish';
+import { version } from '../package.json';
+import {
+  clientsFor,
+  defaultVpc,
+  describeInstance,
+  describeStack,
+  EmulatorClients,
+  expectHostAsDocumented,
+  outputsOf,
+  placesHolding,
+  policyDocument,
+  registerUbuntuAmi,
+  remainsOf,
+} from './e2e/live-stack';
+import { Invocation, LambdaService } from './support/lambda-service';
+import { MotoServer, startMotoServer } from './support/moto-server';
+
+const ENV_NAME = 'acme-console';
+const STACK_NAME = stackNameFor(ENV_NAME);
+const FIRST_TOKEN = `console-token-sentinel-${randomUUID()}`;
+const SECOND_TOKEN = `console-token-sentinel-${randomUUID()}`;
+
+/** The parameters given so far, beyond their defaults: an update keeps them with UsePreviousValue. */
+const givenParameters = new Set(['EnvName', 'Token', 'VpcId', 'SubnetIds']);
+
+/**
+ * An update's parameters as the console sends them when the user changes only `changed`. The others
+ * were left at their defaults and are not sent (the default then applies again, as it did before):
+ * moto fails with HTTP 500 on UsePreviousValue for a parameter that was never given.
+ */
+function consoleUpdate(changed: Record<string, string>): Parameter[] {
+  for (const key of Object.keys(changed)) givenParameters.add(key);
+  return [...givenParameters].map((key) =>
+    key in changed ? { ParameterKey: key, ParameterValue: changed[key] } : { ParameterKey: key, UsePreviousValue: true },
+  );
+}
+
+function expectAnswered(invocations: Invocation[], requestType: string): void {
+  expect(invocations.map((invocation) => [invocation.event.RequestType, invocation.response?.Status, invocation.exitCode])).toEqual([
+    [requestType, 'SUCCESS', 0],
+  ]);
+}
+
+/**
+ * The published console template, deployed as the CloudFormation console would: CreateStack with the
+ * parameters the user fills in, UpdateStack with the previous template and values, DeleteStack.
+ */
+describe('the published template, created, updated and deleted on the emulator', () => {
+  let server: MotoServer;
+  let clients: EmulatorClients;
+  let lambda: LambdaService;
+  let outDir: string;
+  let templateBody: string;
+  let imageId: string;
+  let network: { vpcId: string; subnetIds: string[] };
+
+  beforeAll(async () => {
+    server = await startMotoServer();
+    clients = clientsFor(server);
+    lambda = new LambdaService(server);
+    outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-console-'));
+    const ami = await registerUbuntuAmi(clients);
+    imageId = ami.imageId;
+    network = await defaultVpc(clients);
+    const published = fs.readFileSync(publishTemplate(version, outDir), 'utf8');
+    // The one change to the published file: moto lacks Canonical's public AMI parameter and resolves a
+    // parameter's Default even when a value is given, so the Default must name one that exists here.
+    expect(published.split(UBUNTU_2004_AMI_PARAMETER)).toHaveLength(2);
+    templateBody = published.replace(UBUNTU_2004_AMI_PARAMETER, ami.parameterName);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
+  });
+
+  test('CreateStack without the subnets is refused and leaves nothing behind', async () => {
+    const envName = 'acme-no-subnets';
+    const stackName = stackNameFor(envName);
+    await expect(
+      clients.cloudFormation.send(
+        new CreateStackCommand({
+          StackName: stackName,
+          TemplateBody: templateBody,
+          Capabilities: ['CAPABILITY_IAM'],
+          Parameters: [
+            { ParameterKey: 'EnvName', ParameterValue: envName },
+            { ParameterKey: 'Token', ParameterValue: FIRST_TOKEN },
+            { ParameterKey: 'VpcId', ParameterValue: network.vpcId },
+          ],
+        }),
+      ),
+    ).rejects.toThrow(/SubnetIds/);
+    const stacks = (await clients.cloudFormation.send(new ListStacksCommand({}))).StackSummaries ?? [];
+    expect(stacks.filter((stack) => stack.StackName === stackName)).toEqual([]);
+    expect(await remainsOf(clients, stackName, envName)).toEqual([]);
+  });
+
+  test('CreateStack with the console parameters completes once the function has stored the token', async () => {
+    await clients.cloudFormation.send(
+      new CreateStackCommand({
+        StackName: STACK_NAME,
+        TemplateBody: templateBody,
+        Capabilities: ['CAPABILITY_IAM'],
+        Parameters: [
+          { ParameterKey: 'EnvName', ParameterValue: ENV_NAME },
+          { ParameterKey: 'Token', ParameterValue: FIRST_TOKEN },
+          { ParameterKey: 'VpcId', ParameterValue: network.vpcId },
+          { ParameterKey: 'SubnetIds', ParameterValue: network.subnetIds.slice(0, 2).join(',') },
+        ],
+      }),
+    );
+    expect((await describeStack(clients, STACK_NAME)).StackStatus).toBe('CREATE_IN_PROGRESS');
+
+    const invocations = await lambda.serveCreate(STACK_NAME);
+    expectAnswered(invocations, 'Create');
+    expect(invocations[0].event).toMatchObject({
+      LogicalResourceId: 'ConnectSecrets',
+      ResourceType: 'Custom::ConnectSecrets',
+      ResourceProperties: {
+        EnvName: ENV_NAME,
+        TokenParameterName: tokenParameterName(ENV_NAME),
+        CertificateParameterName: certificateParameterName(ENV_NAME),
+        Token: FIRST_TOKEN,
+      },
+    });
+    expect((await describeStack(clients, STACK_NAME)).StackStatus).toBe('CREATE_COMPLETE');
+  });
+
+  test('the live host, its role, its security group and the token are as the guide describes', async () => {
+    await expectHostAsDocumented(clients, { stackName: STACK_NAME, envName: ENV_NAME, imageId, token: FIRST_TOKEN });
+    expect(outputsOf(await describeStack(clients, STACK_NAME))).not.toHaveProperty('BreakGlassRoleArn');
+  });
+
+  test('the token is readable only from its SecureString', async () => {
+    const printed = Object.fromEntries(lambda.invocations.map((invocation, index) => [`function log ${index + 1}`, invocation.logs]));
+    expect(await placesHolding(FIRST_TOKEN, clients, STACK_NAME, printed)).toEqual([]);
+  });
+
+  test('enabling break glass creates the support role, scoped to this host, and leaves the token alone', async () => {
+    await clients.cloudFormation.send(
+      new UpdateStackCommand({
+        StackName: STACK_NAME,
+        UsePreviousTemplate: true,
+        Capabilities: ['CAPABILITY_IAM'],
+        Parameters: consoleUpdate({ BreakGlass: 'enabled' }),
+      }),
+    );
+    expect((await describeStack(clients, STACK_NAME)).StackStatus).toBe('UPDATE_COMPLETE');
+    expect(await lambda.serveUpdate(STACK_NAME)).toEqual([]);
+
+    const outputs = outputsOf(await describeStack(clients, STACK_NAME));
+    const instance = await describeInstance(clients, outputs.InstanceId);
+    expect(outputs.InstanceArn).toMatch(new RegExp(`:instance/${instance.InstanceId}$`));
+    const roleName = outputs.BreakGlassRoleArn?.split('/').pop();
+    const role = (await clients.iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
+    expect(policyDocument(role?.AssumeRolePolicyDocument).Statement).toEqual([
+      expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: ALTINITY_SUPPORT_PRINCIPAL } }),
+    ]);
+    const access = await clients.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: 'StartSessionOnConnectHost' }));
+    const startSession = policyDocument(access.PolicyDocument).Statement.find((statement) => statement.Action === 'ssm:StartSession');
+    expect(startSession?.Resource).toEqual(
+      expect.arrayContaining([outputs.InstanceArn, expect.stringMatching(/^arn:aws:ssm:us-east-1:[^:]*:document\/AWS-StartSSHSession$/)]),
+    );
+
+    const token = await clients.ssm.send(new GetParameterCommand({ Name: tokenParameterName(ENV_NAME), WithDecryption: true }));
+    expect(token.Parameter).toMatchObject({ Value: FIRST_TOKEN, Version: 1 });
+  });
+
+  test('disabling break glass withdraws the support role from the stack', async () => {
+    await clients.cloudFormation.send(
+      new UpdateStackCommand({
+        StackName: STACK_NAME,
+        UsePreviousTemplate: true,
+        Capabilities: ['CAPABILITY_IAM'],
+        Parameters: consoleUpdate({ BreakGlass: 'disabled' }),
+      }),
+    );
+    expect((await describeStack(clients, STACK_NAME)).StackStatus).toBe('UPDATE_COMPLETE');
+    expect(await lambda.serveUpdate(STACK_NAME)).toEqual([]);
+    expect(outputsOf(await describeStack(clients, STACK_NAME))).not.toHaveProperty('BreakGlassRoleArn');
+    // CloudFormation deletes the role here. moto cannot show it: its update compares resource
+    // definitions only, so a resource whose condition turns false stays until the stack is deleted
+    // (where the last test does check that it is gone).
+  });
+
+  test('a new token reaches the SecureString through the function\'s Update event', async () => {
+    await clients.cloudFormation.send(
+      new UpdateStackCommand({
+        StackName: STACK_NAME,
+        UsePreviousTemplate: true,
+        Capabilities: ['CAPABILITY_IAM'],
+        Parameters: consoleUpdate({ Token: SECOND_TOKEN }),
+      }),
+    );
+    expect((await describeStack(clients, STACK_NAME)).StackStatus).toBe('UPDATE_COMPLETE');
+    const invocations = await lambda.serveUpdate(STACK_NAME);
+    expectAnswered(invocations, 'Update');
+    expect(invocations[0].event).toMatchObject({
+      PhysicalResourceId: tokenParameterName(ENV_NAME),
+      ResourceProperties: { Token: SECOND_TOKEN },
+      OldResourceProperties: { Token: FIRST_TOKEN },
+    });
+
+    const token = await clients.ssm.send(new GetParameterCommand({ Name: tokenParameterName(ENV_NAME), WithDecryption: true }));
+    expect(token.Parameter).toMatchObject({ Type: 'SecureString', Value: SECOND_TOKEN, Version: 2 });
+    const printed = Object.fromEntries(lambda.invocations.map((invocation, index) => [`function log ${index + 1}`, invocation.logs]));
+    expect(await placesHolding(SECOND_TOKEN, clients, STACK_NAME, printed)).toEqual([]);
+  });
+
+  test('DeleteStack removes the host, its role and profile, its security group and both secrets', async () => {
+    const outputs = outputsOf(await describeStack(clients, STACK_NAME));
+    // The host stores the certificate its login produces; it cannot run here, so do as it would.
+    await clients.ssm.send(
+      new PutParameterCommand({ Name: certificateParameterName(ENV_NAME), Type: 'SecureString', Value: 'certificate from login' }),
+    );
+
+    expectAnswered(await lambda.serveDelete(STACK_NAME), 'Delete');
+    await clients.cloudFormation.send(new DeleteStackCommand({ StackName: STACK_NAME }));
+
+    const stacks = (await clients.cloudFormation.send(new ListStacksCommand({}))).StackSummaries ?? [];
+    expect(stacks.filter((stack) => stack.StackName === STACK_NAME).map((stack) => stack.StackStatus)).toEqual(['DELETE_COMPLETE']);
+    expect(await remainsOf(clients, STACK_NAME, ENV_NAME, [outputs.SecurityGroupId])).toEqual([]);
+  });
+});

@@ -1,0 +1,205 @@
+import { CloudFormationClient, DescribeStacksCommand, GetTemplateCommand, Stack } from '@aws-sdk/client-cloudformation';
+import {
+  DescribeImagesCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVolumesCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+  Instance,
+} from '@aws-sdk/client-ec2';
+import { GetInstanceProfileCommand, GetRolePolicyCommand, IAMClient, ListInstanceProfilesCommand, ListRolesCommand } from '@aws-sdk/client-iam';
+import { GetParameterCommand, GetParametersByPathCommand, ListTagsForResourceCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { ENV_TAG_KEY, secretParameterPrefix, tokenParameterName } from '../../lib/naming';
+import type { MotoServer } from '../support/moto-server';
+
+/** SDK clients pointed at the emulator, as a user's would be at their account. */
+export interface EmulatorClients {
+  readonly cloudFormation: CloudFormationClient;
+  readonly ec2: EC2Client;
+  readonly iam: IAMClient;
+  readonly ssm: SSMClient;
+}
+
+export function clientsFor(server: MotoServer): EmulatorClients {
+  const config = {
+    region: server.env.AWS_REGION,
+    endpoint: server.endpoint,
+    credentials: { accessKeyId: server.env.AWS_ACCESS_KEY_ID, secretAccessKey: server.env.AWS_SECRET_ACCESS_KEY },
+  };
+  return {
+    cloudFormation: new CloudFormationClient(config),
+    ec2: new EC2Client(config),
+    iam: new IAMClient(config),
+    ssm: new SSMClient(config),
+  };
+}
+
+/**
+ * An SSM parameter holding an Ubuntu AMI of the emulator's catalogue: the stand-in for Canonical's
+ * public parameter, which moto does not carry and under whose /aws/ prefix nothing can be created.
+ */
+export async function registerUbuntuAmi(clients: EmulatorClients): Promise<{ parameterName: string; imageId: string }> {
+  const images = await clients.ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'name', Values: ['ubuntu/images/*'] }] }));
+  const imageId = images.Images?.[0]?.ImageId;
+  if (!imageId) throw new Error('the emulator has no Ubuntu AMI');
+  const parameterName = '/e2e/ubuntu-ami';
+  await clients.ssm.send(new PutParameterCommand({ Name: parameterName, Type: 'String', DataType: 'aws:ec2:image', Value: imageId }));
+  return { parameterName, imageId };
+}
+
+export async function defaultVpc(clients: EmulatorClients): Promise<{ vpcId: string; subnetIds: string[] }> {
+  const vpcs = await clients.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }));
+  const vpcId = vpcs.Vpcs?.[0]?.VpcId;
+  if (!vpcId) throw new Error('the emulator has no default VPC');
+  const subnets = await clients.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }));
+  return { vpcId, subnetIds: (subnets.Subnets ?? []).map((subnet) => subnet.SubnetId!) };
+}
+
+export async function describeStack(clients: EmulatorClients, stackName: string): Promise<Stack> {
+  const stack = (await clients.cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0];
+  if (!stack) throw new Error(`no stack ${stackName}`);
+  return stack;
+}
+
+export function outputsOf(stack: Stack): Record<string, string> {
+  return Object.fromEntries((stack.Outputs ?? []).map((output) => [output.OutputKey!, output.OutputValue!]));
+}
+
+export async function describeInstance(clients: EmulatorClients, instanceId: string): Promise<Instance> {
+  const reservations = await clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  const instance = reservations.Reservations?.[0]?.Instances?.[0];
+  if (!instance) throw new Error(`no instance ${instanceId}`);
+  return instance;
+}
+
+export async function decodedUserData(clients: EmulatorClients, instanceId: string): Promise<string> {
+  const attribute = await clients.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }));
+  return Buffer.from(attribute.UserData?.Value ?? '', 'base64').toString('utf8');
+}
+
+/**
+ * A policy document as IAM returns it: URL-encoded JSON. moto returns the inline policies that its
+ * CloudFormation created as a Python literal instead (single quotes), which holds no quote of its own here.
+ */
+export function policyDocument(text: string | undefined): { Statement: Array<Record<string, unknown>> } {
+  const decoded = decodeURIComponent(text ?? '');
+  return JSON.parse(decoded.startsWith("{'") ? decoded.replace(/'/g, '"') : decoded);
+}
+
+export interface ExpectedHost {
+  readonly stackName: string;
+  readonly envName: string;
+  readonly imageId: string;
+  readonly token: string;
+}
+
+/**
+ * Checks the live resources against the provisioning guide and returns the instance. moto ignores
+ * managed policies, IMDS options and the creation policy (see shared/ENVIRONMENT.md), and an
+ * instance's NetworkInterfaces (its subnet, security group and public address) and a group's egress
+ * rules (it keeps the default one): the template tests cover those.
+ */
+export async function expectHostAsDocumented(clients: EmulatorClients, expected: ExpectedHost): Promise<Instance> {
+  const stack = await describeStack(clients, expected.stackName);
+  const outputs = outputsOf(stack);
+  expect(Object.keys(outputs).sort()).toEqual(['HostRoleArn', 'InstanceArn', 'InstanceId', 'SecurityGroupId', 'TokenParameterName']);
+
+  const instance = await describeInstance(clients, outputs.InstanceId);
+  const [, partition, , region, account] = stack.StackId!.split(':');
+  expect(outputs.InstanceArn).toBe(`arn:${partition}:ec2:${region}:${account}:instance/${instance.InstanceId}`);
+  expect(instance.State?.Name).toBe('running');
+  expect(instance.ImageId).toBe(expected.imageId);
+  expect(instance.Tags).toEqual(expect.arrayContaining([{ Key: ENV_TAG_KEY, Value: expected.envName }]));
+
+  const rootVolumeId = instance.BlockDeviceMappings?.find((mapping) => mapping.DeviceName === instance.RootDeviceName)?.Ebs?.VolumeId;
+  expect(rootVolumeId).toBeDefined();
+  const rootVolume = (await clients.ec2.send(new DescribeVolumesCommand({ VolumeIds: [rootVolumeId!] }))).Volumes?.[0];
+  expect(rootVolume).toMatchObject({ Encrypted: true, VolumeType: 'gp3' });
+
+  const profileName = instance.IamInstanceProfile?.Arn?.split('/').pop();
+  const profile = (await clients.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profileName }))).InstanceProfile;
+  const role = profile?.Roles?.[0];
+  expect(role?.Arn).toBe(outputs.HostRoleArn);
+  const eks = await clients.iam.send(new GetRolePolicyCommand({ RoleName: role!.RoleName, PolicyName: 'EksFullAccess' }));
+  expect(policyDocument(eks.PolicyDocument).Statement).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ Effect: 'Allow', Action: 'eks:*', Resource: '*' }),
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Condition: { StringEquals: { 'iam:PassedToService': 'eks.amazonaws.com' } },
+      }),
+    ]),
+  );
+
+  const group = (await clients.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [outputs.SecurityGroupId] }))).SecurityGroups?.[0];
+  expect(group?.IpPermissions).toEqual([]);
+
+  expect(outputs.TokenParameterName).toBe(tokenParameterName(expected.envName));
+  const token = await clients.ssm.send(new GetParameterCommand({ Name: outputs.TokenParameterName, WithDecryption: true }));
+  expect(token.Parameter).toMatchObject({ Type: 'SecureString', Value: expected.token });
+  const tags = await clients.ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: outputs.TokenParameterName }));
+  expect(tags.TagList).toEqual(expect.arrayContaining([{ Key: ENV_TAG_KEY, Value: expected.envName }]));
+  return instance;
+}
+
+/**
+ * Where a secret must never be readable: the stored template, the outputs, the instance's user data
+ * (which names the token's parameter instead, proving we read the right thing), and `printed`, all
+ * that the deployment tools printed. Returns the places that hold it.
+ */
+export async function placesHolding(
+  secret: string,
+  clients: EmulatorClients,
+  stackName: string,
+  printed: Record<string, string>,
+): Promise<string[]> {
+  const stack = await describeStack(clients, stackName);
+  const outputs = outputsOf(stack);
+  const userData = await decodedUserData(clients, outputs.InstanceId);
+  expect(userData).toContain(outputs.TokenParameterName);
+  const places: Record<string, string> = { ...printed, 'outputs': JSON.stringify(stack.Outputs), 'user data': userData };
+  for (const stage of ['Original', 'Processed'] as const) {
+    const template = await clients.cloudFormation.send(new GetTemplateCommand({ StackName: stackName, TemplateStage: stage }));
+    places[`GetTemplate (${stage})`] = template.TemplateBody ?? '';
+  }
+  return Object.entries(places)
+    .filter(([, text]) => text.includes(secret))
+    .map(([place]) => place);
+}
+
+/** What of an environment's stack is still there: live instances, roles, instance profiles, group, parameters. */
+export async function remainsOf(
+  clients: EmulatorClients,
+  stackName: string,
+  envName: string,
+  securityGroupIds: string[] = [],
+): Promise<string[]> {
+  const remains: string[] = [];
+  const reservations = await clients.ec2.send(
+    new DescribeInstancesCommand({ Filters: [{ Name: `tag:${ENV_TAG_KEY}`, Values: [envName] }] }),
+  );
+  for (const instance of reservations.Reservations?.flatMap((reservation) => reservation.Instances ?? []) ?? []) {
+    if (instance.State?.Name !== 'terminated') remains.push(`instance ${instance.InstanceId} (${instance.State?.Name})`);
+  }
+  const roles = (await clients.iam.send(new ListRolesCommand({}))).Roles ?? [];
+  remains.push(...roles.filter((role) => role.RoleName?.startsWith(`${stackName}-`)).map((role) => `role ${role.RoleName}`));
+  const profiles = (await clients.iam.send(new ListInstanceProfilesCommand({}))).InstanceProfiles ?? [];
+  remains.push(
+    ...profiles.filter((profile) => profile.InstanceProfileName?.startsWith(`${stackName}-`)).map((profile) => `instance profile ${profile.InstanceProfileName}`),
+  );
+  for (const groupId of securityGroupIds) {
+    try {
+      await clients.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
+      remains.push(`security group ${groupId}`);
+    } catch (error) {
+      if ((error as Error).name !== 'InvalidGroup.NotFound') throw error;
+    }
+  }
+  const parameters = await clients.ssm.send(new GetParametersByPathCommand({ Path: secretParameterPrefix(envName), Recursive: true }));
+  remains.push(...(parameters.Parameters ?? []).map((parameter) => `parameter ${parameter.Name}`));
+  return remains;
+}
