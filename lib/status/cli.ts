@@ -175,7 +175,7 @@ function newEvents(snapshot: StackSnapshot, printed: Set<string>): StackEvent[] 
 
 const SPINNER = ['|', '/', '-', '\\'];
 
-/** Sleeps until the next poll, ticking the status line every second so that time visibly passes. */
+/** Sleeps until the next poll; on a terminal, ticks the status line every second so that time visibly passes. */
 async function waitShowingProgress(
   milliseconds: number,
   report: StatusReport,
@@ -183,13 +183,14 @@ async function waitShowingProgress(
   now: () => Date,
   sleep: (milliseconds: number) => Promise<void>,
 ): Promise<void> {
+  if (!statusLine.enabled) return sleep(milliseconds);
   const tick = Math.min(1000, milliseconds);
   for (let waited = 0, frame = 0; waited < milliseconds; waited += tick, frame++) {
     const started = report.operation?.startedAt;
-    const elapsed = started ? `for ${formatDuration(Math.max(0, Math.round((now().getTime() - started.getTime()) / 1000)))}` : '';
+    const elapsed = started ? ` for ${formatDuration(Math.max(0, Math.round((now().getTime() - started.getTime()) / 1000)))}` : '';
     const progress = report.progress ? `, ${report.progress.done}/${report.progress.total} resources done` : '';
     const waitingFor = report.progress?.inProgress.length ? `; in progress: ${someOf(report.progress.inProgress)}` : '';
-    statusLine.show(`${SPINNER[frame % SPINNER.length]} ${report.stackStatus} ${elapsed}${progress}${waitingFor}`);
+    statusLine.show(`${SPINNER[frame % SPINNER.length]} ${report.stackStatus}${elapsed}${progress}${waitingFor}`);
     await sleep(tick);
   }
 }
@@ -200,7 +201,7 @@ class StatusLine {
 
   constructor(
     private readonly out: { write(text: string): unknown },
-    private readonly enabled: boolean,
+    readonly enabled: boolean,
   ) {}
 
   show(text: string): void {

@@ -45,7 +45,7 @@ export function headline(report: StatusReport): string {
 export function eventLine(event: StackEvent): string {
   const time = event.Timestamp ? event.Timestamp.toISOString().slice(11, 19) : '--:--:--';
   const reason = event.ResourceStatusReason ? `  ${event.ResourceStatusReason}` : '';
-  return `${time}  ${(event.LogicalResourceId ?? '?').padEnd(24)} ${(event.ResourceStatus ?? '?').padEnd(20)}${reason}`;
+  return `${time}  ${(event.LogicalResourceId ?? '?').padEnd(24)} ${(event.ResourceStatus ?? '?').padEnd(20)}${reason}`.trimEnd();
 }
 
 /** The human report: headline, progress, host, break glass, causes of a failure, next steps. */
