@@ -16,6 +16,7 @@ import {
   describeStack,
   EmulatorClients,
   expectHostAsDocumented,
+  expectOutputsAsDocumented,
   outputsOf,
   placesHolding,
   policyDocument,
@@ -139,12 +140,13 @@ describe('the published template, created, updated and deleted on the emulator',
 
   test('the live host, its role, its security group and the token are as the guide describes', async () => {
     await expectHostAsDocumented(clients, { stackName: STACK_NAME, envName: ENV_NAME, imageId, token: FIRST_TOKEN });
+    await expectOutputsAsDocumented(clients, STACK_NAME, ENV_NAME);
     expect(outputsOf(await describeStack(clients, STACK_NAME))).not.toHaveProperty('BreakGlassRoleArn');
   });
 
   test('the token is readable only from its SecureString', async () => {
     const printed = Object.fromEntries(lambda.invocations.map((invocation, index) => [`function log ${index + 1}`, invocation.logs]));
-    expect(await placesHolding(FIRST_TOKEN, clients, STACK_NAME, printed)).toEqual([]);
+    expect(await placesHolding(FIRST_TOKEN, clients, { stackName: STACK_NAME, envName: ENV_NAME }, printed)).toEqual([]);
   });
 
   test('enabling break glass creates the support role, scoped to this host, and leaves the token alone', async () => {
@@ -215,7 +217,7 @@ describe('the published template, created, updated and deleted on the emulator',
     const token = await clients.ssm.send(new GetParameterCommand({ Name: tokenParameterName(ENV_NAME), WithDecryption: true }));
     expect(token.Parameter).toMatchObject({ Type: 'SecureString', Value: SECOND_TOKEN, Version: 2 });
     const printed = Object.fromEntries(lambda.invocations.map((invocation, index) => [`function log ${index + 1}`, invocation.logs]));
-    expect(await placesHolding(SECOND_TOKEN, clients, STACK_NAME, printed)).toEqual([]);
+    expect(await placesHolding(SECOND_TOKEN, clients, { stackName: STACK_NAME, envName: ENV_NAME }, printed)).toEqual([]);
   });
 
   test('DeleteStack removes the host, its role and profile, its security group and both secrets', async () => {

@@ -1,4 +1,4 @@
-import { CloudFormationClient, DescribeStacksCommand, GetTemplateCommand, Stack } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand, GetTemplateCommand, Stack } from '@aws-sdk/client-cloudformation';
 import {
   DescribeImagesCommand,
   DescribeInstanceAttributeCommand,
@@ -10,7 +10,7 @@ import {
   EC2Client,
   Instance,
 } from '@aws-sdk/client-ec2';
-import { GetInstanceProfileCommand, GetRolePolicyCommand, IAMClient, ListInstanceProfilesCommand, ListRolesCommand } from '@aws-sdk/client-iam';
+import { GetInstanceProfileCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, ListInstanceProfilesCommand, ListRolesCommand } from '@aws-sdk/client-iam';
 import { GetParameterCommand, GetParametersByPathCommand, ListTagsForResourceCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ENV_TAG_KEY, secretParameterPrefix, tokenParameterName } from '../../lib/naming';
 import type { MotoServer } from '../support/moto-server';
@@ -89,6 +89,24 @@ export function policyDocument(text: string | undefined): { Statement: Array<Rec
   return JSON.parse(decoded.startsWith("{'") ? decoded.replace(/'/g, '"') : decoded);
 }
 
+/** The stack, its outputs, and the physical ids of its resources by logical id. */
+export interface LiveStack {
+  readonly stack: Stack;
+  readonly outputs: Record<string, string>;
+  readonly physicalIds: Record<string, string>;
+}
+
+export async function liveStack(clients: EmulatorClients, stackName: string): Promise<LiveStack> {
+  const stack = await describeStack(clients, stackName);
+  const resources = (await clients.cloudFormation.send(new DescribeStackResourcesCommand({ StackName: stackName }))).StackResources ?? [];
+  const physicalIds: Record<string, string> = {};
+  // moto lists resources it does not model (AWS::CDK::Metadata, a false condition's) without ids.
+  for (const { LogicalResourceId, PhysicalResourceId } of resources) {
+    if (LogicalResourceId && PhysicalResourceId) physicalIds[LogicalResourceId] = PhysicalResourceId;
+  }
+  return { stack, outputs: outputsOf(stack), physicalIds };
+}
+
 export interface ExpectedHost {
   readonly stackName: string;
   readonly envName: string;
@@ -97,19 +115,14 @@ export interface ExpectedHost {
 }
 
 /**
- * Checks the live resources against the provisioning guide and returns the instance. moto ignores
- * managed policies, IMDS options and the creation policy (see shared/ENVIRONMENT.md), and an
- * instance's NetworkInterfaces (its subnet, security group and public address) and a group's egress
- * rules (it keeps the default one): the template tests cover those.
+ * Checks the stack's live resources against the provisioning guide. moto ignores managed policies,
+ * IMDS options and the creation policy (see shared/ENVIRONMENT.md), and an instance's
+ * NetworkInterfaces (its subnet, security group and public address) and a group's egress rules (it
+ * keeps the default one): the template tests cover those.
  */
-export async function expectHostAsDocumented(clients: EmulatorClients, expected: ExpectedHost): Promise<Instance> {
-  const stack = await describeStack(clients, expected.stackName);
-  const outputs = outputsOf(stack);
-  expect(Object.keys(outputs).sort()).toEqual(['HostRoleArn', 'InstanceArn', 'InstanceId', 'SecurityGroupId', 'TokenParameterName']);
-
-  const instance = await describeInstance(clients, outputs.InstanceId);
-  const [, partition, , region, account] = stack.StackId!.split(':');
-  expect(outputs.InstanceArn).toBe(`arn:${partition}:ec2:${region}:${account}:instance/${instance.InstanceId}`);
+export async function expectHostAsDocumented(clients: EmulatorClients, expected: ExpectedHost): Promise<void> {
+  const { physicalIds } = await liveStack(clients, expected.stackName);
+  const instance = await describeInstance(clients, physicalIds.Host);
   expect(instance.State?.Name).toBe('running');
   expect(instance.ImageId).toBe(expected.imageId);
   expect(instance.Tags).toEqual(expect.arrayContaining([{ Key: ENV_TAG_KEY, Value: expected.envName }]));
@@ -120,10 +133,10 @@ export async function expectHostAsDocumented(clients: EmulatorClients, expected:
   expect(rootVolume).toMatchObject({ Encrypted: true, VolumeType: 'gp3' });
 
   const profileName = instance.IamInstanceProfile?.Arn?.split('/').pop();
+  expect(profileName).toBe(physicalIds.HostInstanceProfile);
   const profile = (await clients.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profileName }))).InstanceProfile;
-  const role = profile?.Roles?.[0];
-  expect(role?.Arn).toBe(outputs.HostRoleArn);
-  const eks = await clients.iam.send(new GetRolePolicyCommand({ RoleName: role!.RoleName, PolicyName: 'EksFullAccess' }));
+  expect(profile?.Roles?.map((role) => role.RoleName)).toEqual([physicalIds.HostRole]);
+  const eks = await clients.iam.send(new GetRolePolicyCommand({ RoleName: physicalIds.HostRole, PolicyName: 'EksFullAccess' }));
   expect(policyDocument(eks.PolicyDocument).Statement).toEqual(
     expect.arrayContaining([
       expect.objectContaining({ Effect: 'Allow', Action: 'eks:*', Resource: '*' }),
@@ -135,15 +148,27 @@ export async function expectHostAsDocumented(clients: EmulatorClients, expected:
     ]),
   );
 
-  const group = (await clients.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [outputs.SecurityGroupId] }))).SecurityGroups?.[0];
+  const group = (await clients.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [physicalIds.HostSecurityGroup] }))).SecurityGroups?.[0];
   expect(group?.IpPermissions).toEqual([]);
 
-  expect(outputs.TokenParameterName).toBe(tokenParameterName(expected.envName));
-  const token = await clients.ssm.send(new GetParameterCommand({ Name: outputs.TokenParameterName, WithDecryption: true }));
+  const tokenName = tokenParameterName(expected.envName);
+  const token = await clients.ssm.send(new GetParameterCommand({ Name: tokenName, WithDecryption: true }));
   expect(token.Parameter).toMatchObject({ Type: 'SecureString', Value: expected.token });
-  const tags = await clients.ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: outputs.TokenParameterName }));
+  const tags = await clients.ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: tokenName }));
   expect(tags.TagList).toEqual(expect.arrayContaining([{ Key: ENV_TAG_KEY, Value: expected.envName }]));
-  return instance;
+}
+
+/** The outputs the guide and the README name, each pointing at the live resource it describes. */
+export async function expectOutputsAsDocumented(clients: EmulatorClients, stackName: string, envName: string): Promise<void> {
+  const { stack, outputs, physicalIds } = await liveStack(clients, stackName);
+  expect(Object.keys(outputs).sort()).toEqual(['HostRoleArn', 'InstanceArn', 'InstanceId', 'SecurityGroupId', 'TokenParameterName']);
+  const [, partition, , region, account] = stack.StackId!.split(':');
+  expect(outputs.InstanceId).toBe(physicalIds.Host);
+  expect(outputs.InstanceArn).toBe(`arn:${partition}:ec2:${region}:${account}:instance/${physicalIds.Host}`);
+  expect((await describeInstance(clients, outputs.InstanceId)).InstanceId).toBe(outputs.InstanceId);
+  expect(outputs.HostRoleArn).toBe((await clients.iam.send(new GetRoleCommand({ RoleName: physicalIds.HostRole }))).Role?.Arn);
+  expect(outputs.SecurityGroupId).toBe(physicalIds.HostSecurityGroup);
+  expect(outputs.TokenParameterName).toBe(tokenParameterName(envName));
 }
 
 /**
@@ -154,14 +179,14 @@ export async function expectHostAsDocumented(clients: EmulatorClients, expected:
 export async function placesHolding(
   secret: string,
   clients: EmulatorClients,
-  stackName: string,
+  deployed: { stackName: string; envName: string },
   printed: Record<string, string>,
 ): Promise<string[]> {
-  const stack = await describeStack(clients, stackName);
-  const outputs = outputsOf(stack);
-  const userData = await decodedUserData(clients, outputs.InstanceId);
-  expect(userData).toContain(outputs.TokenParameterName);
-  const places: Record<string, string> = { ...printed, 'outputs': JSON.stringify(stack.Outputs), 'user data': userData };
+  const { stackName, envName } = deployed;
+  const { stack, physicalIds } = await liveStack(clients, stackName);
+  const userData = await decodedUserData(clients, physicalIds.Host);
+  expect(userData).toContain(tokenParameterName(envName));
+  const places: Record<string, string> = { ...printed, 'outputs': JSON.stringify(stack.Outputs ?? []), 'user data': userData };
   for (const stage of ['Original', 'Processed'] as const) {
     const template = await clients.cloudFormation.send(new GetTemplateCommand({ StackName: stackName, TemplateStage: stage }));
     places[`GetTemplate (${stage})`] = template.TemplateBody ?? '';
