@@ -1,0 +1,63 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** What a fresh clone does not have: a lookup cache, build output, the published file. */
+const NOT_IN_A_CLONE = new Set(['.git', 'cdk.context.json', 'cdk.out', 'dist']);
+
+/**
+ * A checkout of this repository to run the CDK CLI in, made of links to the real files. The CLI
+ * writes the default VPC it looked up to cdk.context.json in its working directory: here, not in
+ * the repository, where parallel tests would share it.
+ */
+export function linkedCheckout(): { dir: string; remove(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-checkout-'));
+  for (const entry of fs.readdirSync(REPO_ROOT)) {
+    if (!NOT_IN_A_CLONE.has(entry)) fs.symlinkSync(path.join(REPO_ROOT, entry), path.join(dir, entry));
+  }
+  return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface CliRun {
+  readonly exitCode: number | null;
+  /** stdout and stderr, interleaved as printed. */
+  readonly output: string;
+}
+
+/**
+ * Runs `npx cdk <args>` in `cwd` as a user's shell would, with `awsEnv` as the only AWS settings:
+ * the developer's own profile and variables are left out so that nothing reaches a real account.
+ */
+export function runCdk(cwd: string, args: string[], awsEnv: Record<string, string>): Promise<CliRun> {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(AWS_|CDK_)/.test(key)));
+  const child = spawn('npx', ['cdk', ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...inherited,
+      ...awsEnv,
+      AWS_CONFIG_FILE: path.join(cwd, 'no-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(cwd, 'no-aws-credentials'),
+      // No network here: the CLI would otherwise ask the npm registry for a newer version.
+      CDK_DISABLE_VERSION_CHECK: 'true',
+    },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (exitCode) => resolve({ exitCode, output }));
+  });
+}
+
+/** Every file under `dir`, with its text. */
+export function filesUnder(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) files[path.join(entry.parentPath, entry.name)] = fs.readFileSync(path.join(entry.parentPath, entry.name), 'utf8');
+  }
+  return files;
+}
