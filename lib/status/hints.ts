@@ -19,6 +19,31 @@ const NETWORK_ADVICE =
 
 export const HINT_RULES: readonly HintRule[] = [
   {
+    cause: 'token-not-stored',
+    matches: /connection token parameter .* does not exist|token parameter not found/i,
+    advice: 'Give the Token parameter when you create the stack in the console, or deploy with cdk deploy -c env=<name> -c token=<token>, which stores the token first.',
+  },
+  {
+    cause: 'parameter-access-denied',
+    matches: /cannot (read|store) (token |certificate )?parameter|ParameterNotFound|kms.*(AccessDenied|not authorized)/i,
+    advice:
+      'The host could not read its token or store its certificate in SSM Parameter Store. Look for a service control policy, ' +
+      'permissions boundary or KMS key policy that denies ssm:GetParameter, ssm:PutParameter or kms:Decrypt to the stack\'s HostRole.',
+  },
+  {
+    cause: 'download-failed',
+    matches: /download location|download failed|sha-?256|checksum/i,
+    advice:
+      'The host could not install altinitycloud-connect. Check ConnectVersion (a published release), ConnectDownloadUrl (a mirror ' +
+      'must serve <url>/v<version>/altinitycloud-connect-<version>-linux-<arch>) and ConnectSha256 (empty, or the checksum of that ' +
+      `release). If those are right, the host has no way out: ${NETWORK_ADVICE}`,
+  },
+  {
+    cause: 'no-internet',
+    matches: /no network|cannot reach|could not resolve|no such host|no route to host|network is unreachable|timed? ?out|deadline exceeded|apt-get (update|install) failed/i,
+    advice: `The host could not reach the internet. ${NETWORK_ADVICE}`,
+  },
+  {
     cause: 'token-rejected',
     matches: /token rejected|login failed|invalid (connection )?token|token (is )?(expired|invalid)/i,
     advice:
@@ -27,36 +52,23 @@ export const HINT_RULES: readonly HintRule[] = [
       'Altinity Cloud Manager, and deploy again with the fresh token.',
   },
   {
-    cause: 'token-not-stored',
-    matches: /connection token parameter .* does not exist/i,
-    advice: 'Give the Token parameter when you create the stack in the console, or deploy with cdk deploy -c env=<name> -c token=<token>, which stores the token first.',
-  },
-  {
-    cause: 'token-unreadable',
-    matches: /cannot read parameter|ParameterNotFound|kms.*(AccessDenied|not authorized)/i,
-    advice:
-      'The host could not read its token from SSM Parameter Store. Look for a service control policy, permissions boundary or ' +
-      'KMS key policy that denies ssm:GetParameter or kms:Decrypt to the stack\'s HostRole.',
-  },
-  {
-    cause: 'download-failed',
-    matches: /download location|cannot download|sha-?256|checksum/i,
-    advice:
-      'The host could not install altinitycloud-connect. Check ConnectVersion (a published release), ConnectDownloadUrl (a mirror ' +
-      'must serve <url>/v<version>/altinitycloud-connect-<version>-linux-<arch>) and ConnectSha256 (empty, or the checksum of that ' +
-      `release). If those are right, the host has no way out: ${NETWORK_ADVICE}`,
-  },
-  {
-    cause: 'no-internet',
-    matches: /cannot reach|could not resolve|no route to host|network is unreachable|connection timed out|timed out connecting/i,
-    advice: `The host could not reach the internet. ${NETWORK_ADVICE}`,
-  },
-  {
     cause: 'no-signal',
     matches: /Failed to receive \d+ resource signal/i,
     advice:
       'The host never reported back in time, so it could not even reach CloudFormation: usually it has no route to the internet. ' +
       `${NETWORK_ADVICE} Its console output shows how far the bootstrap got.`,
+  },
+  {
+    cause: 'service-failed',
+    matches: /service did not stay up|cannot start altinitycloud-connect/i,
+    advice:
+      'altinitycloud-connect logged in but did not keep running. The bootstrap log on the host ends with its journal: read it ' +
+      'from the console output, and send it to Altinity support.',
+  },
+  {
+    cause: 'unsupported-architecture',
+    matches: /unsupported architecture/i,
+    advice: 'altinitycloud-connect is released for x86_64 and arm64 only: choose an InstanceType and AMI of one of those.',
   },
   {
     cause: 'subnet-not-in-vpc',

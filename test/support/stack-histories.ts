@@ -65,7 +65,8 @@ export function resources(...specs: Array<[logicalId: string, status: string, ph
   }));
 }
 
-export const TOKEN_REJECTED = `Received FAILURE signal with UniqueId ${INSTANCE_ID}: login failed: token rejected`;
+/** The bootstrap sends its one-line reason as the signal's UniqueId (lib/host/bootstrap.sh). */
+export const TOKEN_REJECTED = 'Received FAILURE signal with UniqueId login failed: token rejected';
 
 /** A console create whose host was refused by Altinity.Cloud, then rolled back. */
 export const rejectedTokenCreate = history(
