@@ -1,8 +1,14 @@
 #!/bin/bash
-# altinitycloud-connect host bootstrap: installs altinitycloud-connect, logs in to Altinity.Cloud
-# with the connection token (once), runs it as a service and signals CloudFormation.
+# altinitycloud-connect host bootstrap (EC2 user data, run once by cloud-init as root).
+# Installs the AWS CLI and the pinned altinitycloud-connect release, logs in to Altinity.Cloud with
+# the connection token from SSM once per environment (the certificate is kept in SSM, so a
+# replacement host reconnects without a new token), runs altinitycloud-connect as a systemd service
+# and signals CloudFormation. A failure is signalled with a one-line reason, which the stack's
+# events show as the signal's UniqueId; the log and the console (get-console-output) give details.
 # The quoted values below are filled in by the stack; nothing secret is ever written here.
-set -euo pipefail
+set -Eeuo pipefail
+shopt -s inherit_errexit
+umask 077
 
 STACK_NAME='@@STACK_NAME@@'
 REGION='@@REGION@@'
@@ -13,4 +19,374 @@ CONNECT_VERSION='@@CONNECT_VERSION@@'
 DOWNLOAD_URL='@@DOWNLOAD_URL@@'
 CONNECT_SHA256='@@CONNECT_SHA256@@'
 
-echo "bootstrap for ${STACK_NAME} in ${REGION}: signal ${SIGNAL_RESOURCE}, token ${TOKEN_PARAMETER}, certificate ${CERTIFICATE_PARAMETER}, altinitycloud-connect ${CONNECT_VERSION} from ${DOWNLOAD_URL} ${CONNECT_SHA256}"
+# The host's own paths; tests point them into a sandbox.
+LOG_FILE="${BOOTSTRAP_LOG_FILE:-/var/log/altinitycloud-connect-bootstrap.log}"
+CONFIG_DIR="${BOOTSTRAP_CONFIG_DIR:-/etc/altinitycloud-connect}"
+BIN_DIR="${BOOTSTRAP_BIN_DIR:-/usr/local/bin}"
+SYSTEMD_DIR="${BOOTSTRAP_SYSTEMD_DIR:-/etc/systemd/system}"
+IMDS_URL="${BOOTSTRAP_IMDS_URL:-http://169.254.169.254}"
+# How long the service must stay up before the host reports success.
+SETTLE_SECONDS="${BOOTSTRAP_SETTLE_SECONDS:-10}"
+# Ubuntu's apt timers may hold the package lists at first boot.
+APT_LOCK_PAUSE_SECONDS="${BOOTSTRAP_APT_LOCK_PAUSE_SECONDS:-10}"
+
+SERVICE=altinitycloud-connect
+CONNECT_BIN="$BIN_DIR/altinitycloud-connect"
+CERTIFICATE_FILE="$CONFIG_DIR/cloud-connect.pem"
+# "<version> <sha256>" of the installed binary, so that a re-run downloads nothing.
+RELEASE_MARKER="$CONFIG_DIR/installed-release"
+
+# Bounded retries: a host that gets no answer must fail in minutes, not at the stack's timeout.
+export AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=3
+
+STEP=start
+INSTANCE_ID=''
+IMDS_TOKEN=''
+IN_AUTO_SCALING_GROUP=no
+CLOUDFORMATION_REACHABLE=unknown
+WORK_DIR=''
+# Set only between reading the token and logging in; masked in everything the script reports.
+TOKEN=''
+
+timestamp() {
+  date -u +%Y-%m-%dT%H:%M:%SZ
+}
+
+log() {
+  printf '%s altinitycloud-connect bootstrap: %s\n' "$(timestamp)" "$*" | tee -a "$LOG_FILE"
+}
+
+# Appends a command's output to the log only (the console gets the steps), each line timestamped.
+log_output() {
+  redact <"$1" | sed "s/^/$(timestamp)   | /" >>"$LOG_FILE"
+}
+
+redact() {
+  if [[ -z $TOKEN ]]; then
+    cat
+    return
+  fi
+  local text
+  text=$(cat)
+  printf '%s\n' "${text//"$TOKEN"/(token hidden)}"
+}
+
+# Runs a command whose output holds no secret, keeping that output for the log and a failure reason.
+capture() {
+  local status=0
+  "$@" >"$WORK_DIR/output" 2>&1 || status=$?
+  log_output "$WORK_DIR/output"
+  return "$status"
+}
+
+last_output_line() {
+  redact <"$WORK_DIR/output" | grep -v '^[[:space:]]*$' | tail -n 1 | sed 's/^curl: ([0-9]*) //'
+}
+
+# The error code of the last captured AWS call (AccessDeniedException, ...), else its last line.
+aws_error() {
+  local code
+  code=$(sed -n 's/.*An error occurred (\([^)]*\)).*/\1/p' "$WORK_DIR/output" | head -n 1)
+  printf '%s' "${code:-$(last_output_line)}"
+}
+
+host_of() {
+  local rest=${1#*://}
+  printf '%s' "${rest%%/*}"
+}
+
+fail() {
+  local summary=$1 detail=${2:-}
+  trap - ERR
+  set +e
+  log "FAILED at step '$STEP': $summary${detail:+ ($detail)}"
+  signal_cloudformation FAILURE "$summary"
+  leave_auto_scaling_group
+  exit 1
+}
+
+# A group's host that cannot serve asks to be replaced; a single host stays for diagnosis.
+leave_auto_scaling_group() {
+  [[ $IN_AUTO_SCALING_GROUP == yes ]] && command -v aws >/dev/null || return 0
+  if capture aws_call autoscaling set-instance-health --instance-id "$INSTANCE_ID" --health-status Unhealthy \
+    --no-should-respect-grace-period; then
+    log "marked $INSTANCE_ID unhealthy: its Auto Scaling group replaces it"
+  else
+    log "cannot mark $INSTANCE_ID unhealthy: $(last_output_line)"
+  fi
+}
+
+on_error() {
+  # A failure inside a command substitution is reported by the command that used it.
+  ((BASH_SUBSHELL == 0)) || return 0
+  fail "$STEP: unexpected error at line $1" "see $LOG_FILE"
+}
+
+# The stack's events show the UniqueId: on failure it carries the reason (at most 64 characters).
+signal_cloudformation() {
+  local status=$1 unique_id
+  unique_id=$(printf '%s' "$2" | tr -c 'A-Za-z0-9 ._:/()=+,@-' '-' | cut -c 1-64)
+  if ! command -v aws >/dev/null; then
+    log "cannot signal $status to CloudFormation: the AWS CLI is not installed; the stack fails when its wait for this host times out"
+    return 1
+  fi
+  if [[ $CLOUDFORMATION_REACHABLE == no ]]; then
+    log "cannot signal $status to CloudFormation: $(aws_endpoint cloudformation) is unreachable; the stack fails when its wait for this host times out"
+    return 1
+  fi
+  if capture aws_call cloudformation signal-resource --stack-name "$STACK_NAME" \
+    --logical-resource-id "$SIGNAL_RESOURCE" --unique-id "$unique_id" --status "$status"; then
+    log "signalled $status to CloudFormation (stack $STACK_NAME, resource $SIGNAL_RESOURCE, id '$unique_id')"
+    return 0
+  fi
+  if grep -q 'is in [A-Z_]*COMPLETE state' "$WORK_DIR/output"; then
+    log "CloudFormation expects no signal: $SIGNAL_RESOURCE is already complete (a re-run)"
+    return 0
+  fi
+  log "cannot signal $status to CloudFormation: $(last_output_line)"
+  return 1
+}
+
+aws_call() {
+  aws --region "$REGION" --cli-connect-timeout 10 --cli-read-timeout 30 "$@"
+}
+
+# Where the AWS CLI sends a service's requests: its endpoint variables, else the regional endpoint.
+aws_endpoint() {
+  local service=$1 suffix=amazonaws.com override
+  [[ $REGION != cn-* ]] || suffix=amazonaws.com.cn
+  override="AWS_ENDPOINT_URL_${service^^}"
+  printf '%s' "${!override:-${AWS_ENDPOINT_URL:-https://$service.$REGION.$suffix}}"
+}
+
+# Any HTTP answer counts: only a host that cannot connect at all is unreachable.
+reachable() {
+  curl --silent --show-error --output /dev/null --connect-timeout 5 --max-time 10 "$1" >"$WORK_DIR/output" 2>&1
+}
+
+imds() {
+  curl --silent --show-error --fail --connect-timeout 2 --max-time 5 --retry 3 --retry-connrefused "$@" 2>"$WORK_DIR/output"
+}
+
+imds_get() {
+  imds -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" "$IMDS_URL/latest/meta-data/$1"
+}
+
+read_instance_identity() {
+  local region
+  if ! IMDS_TOKEN=$(imds -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 3600' "$IMDS_URL/latest/api/token") ||
+    ! INSTANCE_ID=$(imds_get instance-id) || ! region=$(imds_get placement/region); then
+    fail "cannot read instance metadata (IMDSv2)" "$IMDS_URL: $(last_output_line)"
+  fi
+  # Only instances of an Auto Scaling group have a target lifecycle state.
+  if imds_get autoscaling/target-lifecycle-state >/dev/null; then
+    IN_AUTO_SCALING_GROUP=yes
+    log "instance $INSTANCE_ID in $region, in an Auto Scaling group"
+  else
+    log "instance $INSTANCE_ID in $region"
+  fi
+}
+
+check_aws_reachable() {
+  local endpoint
+  endpoint=$(aws_endpoint cloudformation)
+  if reachable "$endpoint"; then
+    CLOUDFORMATION_REACHABLE=yes
+    endpoint=$(aws_endpoint ssm)
+    reachable "$endpoint" && log "AWS endpoints reachable" && return
+  else
+    CLOUDFORMATION_REACHABLE=no
+  fi
+  fail "no network: cannot reach $(host_of "$endpoint")" \
+    "$endpoint: $(last_output_line); the subnet needs a route to the internet: an internet gateway and a public IP, or a NAT gateway"
+}
+
+apt_get() {
+  DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300 -o Acquire::Retries=3 \
+    -o Acquire::http::Timeout=20 -o Acquire::https::Timeout=20 "$@"
+}
+
+apt_update() {
+  local attempt
+  for attempt in 1 2 3 4 5 6; do
+    capture apt_get update && return 0
+    grep -q 'Could not get lock' "$WORK_DIR/output" || return 1
+    log "apt lists are locked by another apt process (attempt $attempt), retrying in $APT_LOCK_PAUSE_SECONDS s"
+    sleep "$APT_LOCK_PAUSE_SECONDS"
+  done
+  return 1
+}
+
+install_aws_cli() {
+  if command -v aws >/dev/null; then
+    log "AWS CLI already installed"
+    return
+  fi
+  apt_update || fail "cannot install the AWS CLI: apt-get update failed" "$(last_output_line)"
+  capture apt_get install --no-install-recommends awscli ||
+    fail "cannot install the AWS CLI: apt-get install failed" "$(last_output_line)"
+  log "installed the AWS CLI (Ubuntu package awscli)"
+}
+
+release_installed() {
+  [[ -x $CONNECT_BIN && -f $RELEASE_MARKER ]] || return 1
+  local version sha256
+  read -r version sha256 <"$RELEASE_MARKER"
+  [[ $version == "$CONNECT_VERSION" && (-z $CONNECT_SHA256 || $sha256 == "$CONNECT_SHA256") ]] || return 1
+  [[ $(sha256sum "$CONNECT_BIN" | cut -d ' ' -f 1) == "$sha256" ]]
+}
+
+connect_arch() {
+  case $(uname -m) in
+    x86_64) echo amd64 ;;
+    aarch64) echo arm64 ;;
+    *) return 1 ;;
+  esac
+}
+
+install_connect() {
+  if release_installed; then
+    log "altinitycloud-connect $CONNECT_VERSION already installed"
+    return
+  fi
+  local arch url download sha256
+  arch=$(connect_arch) || fail "unsupported architecture $(uname -m)" "releases exist for x86_64 and aarch64"
+  url="$DOWNLOAD_URL/v$CONNECT_VERSION/altinitycloud-connect-$CONNECT_VERSION-linux-$arch"
+  reachable "$DOWNLOAD_URL" ||
+    fail "cannot reach the download location $(host_of "$DOWNLOAD_URL")" "$DOWNLOAD_URL: $(last_output_line)"
+  download="$WORK_DIR/altinitycloud-connect"
+  capture curl --fail --silent --show-error --location --connect-timeout 10 --max-time 300 \
+    --retry 5 --retry-delay 2 --retry-connrefused --output "$download" "$url" ||
+    fail "download failed: $(last_output_line)" "$url"
+  sha256=$(sha256sum "$download" | cut -d ' ' -f 1)
+  if [[ -n $CONNECT_SHA256 && $sha256 != "$CONNECT_SHA256" ]]; then
+    fail "checksum mismatch: altinitycloud-connect $CONNECT_VERSION" "$url has SHA-256 $sha256, expected $CONNECT_SHA256"
+  fi
+  mkdir -p "$BIN_DIR"
+  # A rename replaces the binary even while an older one runs.
+  install -m 0755 "$download" "$CONNECT_BIN.new"
+  mv -f "$CONNECT_BIN.new" "$CONNECT_BIN"
+  printf '%s %s\n' "$CONNECT_VERSION" "$sha256" >"$RELEASE_MARKER"
+  log "installed altinitycloud-connect $CONNECT_VERSION ($arch, SHA-256 $sha256) as $CONNECT_BIN"
+}
+
+# Prints a SecureString's value; status 3 when the parameter does not exist.
+read_secure_parameter() {
+  local status=0
+  aws_call ssm get-parameter --name "$1" --with-decryption --query Parameter.Value --output text \
+    2>"$WORK_DIR/output" || status=$?
+  log_output "$WORK_DIR/output"
+  ((status == 0)) && return 0
+  grep -q ParameterNotFound "$WORK_DIR/output" && return 3
+  return 1
+}
+
+log_in() {
+  local status=0
+  TOKEN=$(read_secure_parameter "$TOKEN_PARAMETER") || status=$?
+  case $status in
+    0) ;;
+    3) fail "token parameter not found" "$TOKEN_PARAMETER does not exist; the stack stores it before the host starts" ;;
+    *) fail "cannot read token parameter: $(aws_error)" "$TOKEN_PARAMETER: $(last_output_line)" ;;
+  esac
+  # The tool takes the token only on its command line and writes cloud-connect.pem into the current directory.
+  status=0
+  (cd "$CONFIG_DIR" && "$CONNECT_BIN" login --token="$TOKEN") >"$WORK_DIR/output" 2>&1 || status=$?
+  log_output "$WORK_DIR/output"
+  ((status == 0)) || fail "login failed: $(last_output_line)" "altinitycloud-connect login exited with status $status"
+  TOKEN=''
+  [[ -s $CERTIFICATE_FILE ]] || fail "login wrote no certificate" "expected $CERTIFICATE_FILE"
+  chmod 0600 "$CERTIFICATE_FILE"
+  log "logged in to Altinity.Cloud"
+}
+
+store_certificate() {
+  # file:// keeps the certificate off the command line.
+  capture aws_call ssm put-parameter --name "$CERTIFICATE_PARAMETER" --type SecureString --tier Intelligent-Tiering \
+    --description "altinitycloud-connect certificate of stack $STACK_NAME" --value "file://$CERTIFICATE_FILE" ||
+    fail "cannot store certificate parameter: $(aws_error)" "$CERTIFICATE_PARAMETER: $(last_output_line)"
+  log "stored the certificate in $CERTIFICATE_PARAMETER for replacement hosts"
+}
+
+obtain_certificate() {
+  local certificate status=0
+  certificate=$(read_secure_parameter "$CERTIFICATE_PARAMETER") || status=$?
+  case $status in
+    0)
+      printf '%s\n' "$certificate" >"$CERTIFICATE_FILE"
+      chmod 0600 "$CERTIFICATE_FILE"
+      log "using the certificate stored in $CERTIFICATE_PARAMETER: no new login"
+      return
+      ;;
+    3) ;;
+    *) fail "cannot read certificate parameter: $(aws_error)" "$CERTIFICATE_PARAMETER: $(last_output_line)" ;;
+  esac
+  if [[ -s $CERTIFICATE_FILE ]]; then
+    log "this host logged in before but did not store the certificate: storing it now, no new login"
+  else
+    log_in
+  fi
+  store_certificate
+}
+
+write_unit() {
+  mkdir -p "$SYSTEMD_DIR"
+  cat >"$SYSTEMD_DIR/$SERVICE.service" <<EOF
+[Unit]
+Description=altinitycloud-connect: connection to Altinity.Cloud (AWS capability)
+Wants=network-online.target
+After=network-online.target
+StartLimitIntervalSec=0
+
+[Service]
+ExecStart=$CONNECT_BIN --capability aws -i $CERTIFICATE_FILE
+WorkingDirectory=$CONFIG_DIR
+Restart=always
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+EOF
+  chmod 0644 "$SYSTEMD_DIR/$SERVICE.service"
+}
+
+start_service() {
+  write_unit
+  capture systemctl daemon-reload || fail "systemctl daemon-reload failed: $(last_output_line)"
+  capture systemctl enable --now "$SERVICE.service" || fail "cannot start $SERVICE: $(last_output_line)"
+  sleep "$SETTLE_SECONDS"
+  local state restarts
+  state=$(systemctl is-active "$SERVICE.service" || true)
+  restarts=$(systemctl show --property NRestarts --value "$SERVICE.service" || true)
+  if [[ $state != active || $restarts != 0 ]]; then
+    capture journalctl --unit "$SERVICE.service" --lines 20 --no-pager --output cat || true
+    fail "service did not stay up: $(last_output_line)" "state $state, $restarts restarts in ${SETTLE_SECONDS} s"
+  fi
+  log "$SERVICE.service is active"
+}
+
+run_step() {
+  STEP=$1
+  log "step: $STEP"
+  "$2"
+}
+
+main() {
+  mkdir -p "$(dirname "$LOG_FILE")" "$CONFIG_DIR"
+  chmod 0700 "$CONFIG_DIR"
+  WORK_DIR=$(mktemp -d "$CONFIG_DIR/bootstrap.XXXXXX")
+  trap 'rm -rf "$WORK_DIR"' EXIT
+  trap 'on_error $LINENO' ERR
+  log "altinitycloud-connect $CONNECT_VERSION for stack $STACK_NAME in $REGION"
+  run_step "read instance identity" read_instance_identity
+  run_step "check network" check_aws_reachable
+  run_step "install AWS CLI" install_aws_cli
+  run_step "install altinitycloud-connect" install_connect
+  run_step "obtain certificate" obtain_certificate
+  run_step "start service" start_service
+  STEP=signal
+  signal_cloudformation SUCCESS "$INSTANCE_ID" || exit 1
+  log "done: $SERVICE.service runs and reconnects after reboots"
+}
+
+main
