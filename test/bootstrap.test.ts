@@ -1,0 +1,390 @@
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { BOOTSTRAP_SCRIPT_PATH, type BootstrapValues } from '../lib/host/user-data';
+import { certificateParameterName, stackNameFor, tokenParameterName } from '../lib/naming';
+import { HostWorld } from './bootstrap/host-world';
+import { type BootRun, HostSandbox, type StandInBehaviour } from './bootstrap/sandbox';
+import { type MotoServer, startMotoServer, TEST_REGION } from './support/moto-server';
+
+/**
+ * The host bootstrap script, run for real by bash in a sandbox, once per situation a host can meet.
+ * The AWS CLI is the real one, talking to moto_server for SSM; the metadata service, the release
+ * download and CloudFormation's SignalResource are served by HostWorld; apt-get, systemctl and
+ * journalctl are stand-ins, and so is the downloaded altinitycloud-connect.
+ */
+
+const CONNECT_VERSION = '0.61.0';
+const RELEASE = fs.readFileSync(path.join(__dirname, 'bootstrap/release/altinitycloud-connect'));
+const RELEASE_SHA256 = createHash('sha256').update(RELEASE).digest('hex');
+/** A loopback port nothing listens on: connections are refused at once. */
+const UNREACHABLE = 'http://127.0.0.1:1';
+const STORED_CERTIFICATE = '-----BEGIN CERTIFICATE-----\nc3RvcmVkIGJ5IGFuIGVhcmxpZXIgaG9zdA==\n-----END CERTIFICATE-----';
+
+interface Situation {
+  /** Changes to the values the stack fills in. */
+  readonly values?: Partial<BootstrapValues>;
+  /** A certificate that an earlier host stored in SSM. */
+  readonly storedCertificate?: string;
+  readonly deniedParameters?: readonly string[];
+  readonly awsPreinstalled?: boolean;
+  readonly arm64?: boolean;
+  readonly awsUnreachable?: boolean;
+  readonly inAutoScalingGroup?: boolean;
+  readonly standIns?: StandInBehaviour;
+}
+
+interface Boot {
+  readonly env: string;
+  readonly token: string;
+  readonly instanceId: string;
+  readonly world: HostWorld;
+  readonly sandbox: HostSandbox;
+  readonly run: BootRun;
+}
+
+let moto: MotoServer;
+let ssm: SSMClient;
+const worlds: HostWorld[] = [];
+const sandboxes: HostSandbox[] = [];
+
+async function boot(env: string, situation: Situation = {}): Promise<Boot> {
+  const instanceId = `i-0${randomBytes(8).toString('hex')}`;
+  const world = await HostWorld.start({
+    ssmEndpoint: moto.endpoint,
+    instanceId,
+    region: TEST_REGION,
+    releases: new Map(['amd64', 'arm64'].map((arch) => [`v${CONNECT_VERSION}/altinitycloud-connect-${CONNECT_VERSION}-linux-${arch}`, RELEASE])),
+    deniedParameters: situation.deniedParameters,
+    inAutoScalingGroup: situation.inAutoScalingGroup,
+  });
+  worlds.push(world);
+  const token = `eyJhbGciOiJFUzI1NiJ9.${randomBytes(24).toString('base64url')}`;
+  await ssm.send(new PutParameterCommand({ Name: tokenParameterName(env), Value: token, Type: 'SecureString' }));
+  if (situation.storedCertificate) {
+    await ssm.send(new PutParameterCommand({ Name: certificateParameterName(env), Value: situation.storedCertificate, Type: 'SecureString' }));
+  }
+  const sandbox = new HostSandbox(
+    {
+      STACK_NAME: stackNameFor(env),
+      REGION: TEST_REGION,
+      SIGNAL_RESOURCE: 'Host',
+      TOKEN_PARAMETER: tokenParameterName(env),
+      CERTIFICATE_PARAMETER: certificateParameterName(env),
+      CONNECT_VERSION,
+      DOWNLOAD_URL: world.releasesUrl,
+      CONNECT_SHA256: '',
+      ...situation.values,
+    },
+    { awsPreinstalled: situation.awsPreinstalled },
+  );
+  sandboxes.push(sandbox);
+  const run = await sandbox.run({
+    awsEndpoint: situation.awsUnreachable ? UNREACHABLE : world.url,
+    imdsUrl: world.url,
+    standIns: situation.standIns,
+    arm64: situation.arm64,
+  });
+  return { env, token, instanceId, world, sandbox, run };
+}
+
+async function storedCertificate(env: string): Promise<string | undefined> {
+  try {
+    const answer = await ssm.send(new GetParameterCommand({ Name: certificateParameterName(env), WithDecryption: true }));
+    return answer.Parameter?.Value;
+  } catch (error) {
+    if (error instanceof ParameterNotFound) return undefined;
+    throw error;
+  }
+}
+
+const callsOf = (run: BootRun, command: string) => run.calls.filter((call) => call[0] === command).map((call) => call.slice(1));
+const ssmActions = (world: HostWorld) => world.ssmCalls.map((call) => `${call.action} ${call.name}`);
+const modeOf = (file: string) => (fs.statSync(file).mode & 0o777).toString(8);
+
+/** The token may appear in exactly one place: the login command line, which the tool requires. */
+function expectTokenOnlyInLogin(situation: Boot, run: BootRun, loginCalls: number): void {
+  const { token, sandbox, world } = situation;
+  expect(run.console).not.toContain(token);
+  expect(run.log).not.toContain(token);
+  const filesWithToken = [...sandbox.files()].filter(([, content]) => content.includes(token)).map(([file]) => file);
+  expect(filesWithToken).toEqual([]);
+  const callsWithToken = run.calls.filter((call) => call.some((arg) => arg.includes(token)));
+  expect(callsWithToken).toEqual(Array(loginCalls).fill(['altinitycloud-connect', 'login', `--token=${token}`]));
+  expect(world.signals.filter((signal) => signal.UniqueId.includes(token))).toEqual([]);
+}
+
+const pending: Record<string, Promise<Boot>> = {};
+
+beforeAll(async () => {
+  moto = await startMotoServer();
+  ssm = new SSMClient({ endpoint: moto.endpoint, region: TEST_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  // Independent hosts boot at the same time; each describe block below awaits its own.
+  Object.assign(pending, {
+    firstBoot: boot('first-boot', { values: { CONNECT_SHA256: RELEASE_SHA256 } }),
+    replacement: boot('replacement', { storedCertificate: STORED_CERTIFICATE, awsPreinstalled: true, arm64: true }),
+    loginRejected: boot('login-rejected', { standIns: { STANDIN_LOGIN: 'reject' } }),
+    unpublishedVersion: boot('unpublished', { values: { CONNECT_VERSION: '0.99.0' }, awsPreinstalled: true }),
+    checksumMismatch: boot('checksum', { values: { CONNECT_SHA256: 'a'.repeat(64) }, awsPreinstalled: true }),
+    tokenDenied: boot('token-denied', { deniedParameters: [tokenParameterName('token-denied')], awsPreinstalled: true }),
+    noNetwork: boot('no-network', { awsUnreachable: true, values: { DOWNLOAD_URL: `${UNREACHABLE}/releases` } }),
+    // Apt lists locked at boot, then a download location the host cannot reach.
+    downloadUnreachable: boot('download-unreachable', {
+      values: { DOWNLOAD_URL: `${UNREACHABLE}/releases` },
+      standIns: { STANDIN_APT: 'locked-once' },
+    }),
+    mirrorUnreachable: boot('mirror-unreachable', { standIns: { STANDIN_APT: 'offline' } }),
+    serviceCrashes: boot('service-crashes', {
+      storedCertificate: STORED_CERTIFICATE,
+      inAutoScalingGroup: true,
+      standIns: { STANDIN_SERVICE: 'crashing' },
+      awsPreinstalled: true,
+    }),
+  });
+  await Promise.allSettled(Object.values(pending));
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(worlds.map((world) => world.stop()));
+  for (const sandbox of sandboxes) sandbox.remove();
+  ssm?.destroy();
+  await moto?.stop();
+});
+
+test('shellcheck finds nothing in the script', () => {
+  expect(execFileSync('shellcheck', ['--severity=style', BOOTSTRAP_SCRIPT_PATH], { encoding: 'utf8' })).toBe('');
+});
+
+describe('first boot', () => {
+  let host: Boot;
+  beforeAll(async () => {
+    host = await pending.firstBoot;
+  });
+
+  test('signals SUCCESS with the instance id once the service runs', () => {
+    expect(host.run.exitCode).toBe(0);
+    expect(host.world.signals).toEqual([
+      { StackName: stackNameFor('first-boot'), LogicalResourceId: 'Host', UniqueId: host.instanceId, Status: 'SUCCESS' },
+    ]);
+  });
+
+  test('installs the AWS CLI from Ubuntu without recommends, and nothing else', () => {
+    const aptCalls = callsOf(host.run, 'apt-get');
+    expect(aptCalls.map((call) => call.filter((arg) => !arg.startsWith('-') && !arg.includes('::')))).toEqual([
+      ['update'],
+      ['install', 'awscli'],
+    ]);
+    expect(aptCalls[1]).toContain('--no-install-recommends');
+    expect(aptCalls.flat()).not.toContain('upgrade');
+  });
+
+  test('downloads the pinned release once, checks its SHA-256 and installs it executable', () => {
+    expect(host.world.downloads).toEqual([`/releases/v${CONNECT_VERSION}/altinitycloud-connect-${CONNECT_VERSION}-linux-amd64`]);
+    const binary = path.join(host.sandbox.binDir, 'altinitycloud-connect');
+    expect(fs.readFileSync(binary)).toEqual(RELEASE);
+    expect(modeOf(binary)).toBe('755');
+    expect(host.run.log).toContain(`SHA-256 ${RELEASE_SHA256}`);
+  });
+
+  test('logs in once in the root-only config directory and keeps the certificate there', () => {
+    expect(callsOf(host.run, 'altinitycloud-connect')).toEqual([['login', `--token=${host.token}`]]);
+    const certificate = path.join(host.sandbox.configDir, 'cloud-connect.pem');
+    expect(fs.readFileSync(certificate, 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(modeOf(certificate)).toBe('600');
+    expect(modeOf(host.sandbox.configDir)).toBe('700');
+  });
+
+  test('reads the certificate parameter, then the token, then stores the certificate as a SecureString from a file', async () => {
+    expect(ssmActions(host.world)).toEqual([
+      `GetParameter ${certificateParameterName('first-boot')}`,
+      `GetParameter ${tokenParameterName('first-boot')}`,
+      `PutParameter ${certificateParameterName('first-boot')}`,
+    ]);
+    const put = callsOf(host.run, 'aws').find((call) => call.includes('put-parameter'));
+    const certificate = path.join(host.sandbox.configDir, 'cloud-connect.pem');
+    expect(put).toEqual(expect.arrayContaining(['--type', 'SecureString', '--value', `file://${certificate}`]));
+    expect((await storedCertificate('first-boot'))?.trim()).toBe(fs.readFileSync(certificate, 'utf8').trim());
+  });
+
+  test('installs a service that runs the tool with the certificate, restarts it, and starts it at boot', () => {
+    const unit = fs.readFileSync(path.join(host.sandbox.systemdDir, 'altinitycloud-connect.service'), 'utf8');
+    const binary = path.join(host.sandbox.binDir, 'altinitycloud-connect');
+    const certificate = path.join(host.sandbox.configDir, 'cloud-connect.pem');
+    expect(unit).toContain(`\nExecStart=${binary} --capability aws -i ${certificate}\n`);
+    expect(unit).toMatch(/\nRestart=always\n/);
+    expect(unit).toMatch(/\nRestartSec=\d+\n/);
+    expect(unit).toMatch(/\nAfter=network-online.target\n/);
+    expect(unit).toMatch(/\nWants=network-online.target\n/);
+    expect(unit).toMatch(/\nWantedBy=multi-user.target\n/);
+    const systemctl = callsOf(host.run, 'systemctl');
+    expect(systemctl.slice(0, 2)).toEqual([['daemon-reload'], ['enable', '--now', 'altinitycloud-connect.service']]);
+    expect(systemctl).toContainEqual(['is-active', 'altinitycloud-connect.service']);
+  });
+
+  test('logs every step with a UTC timestamp to the log file and the console', () => {
+    const lines = host.run.log.trim().split('\n');
+    expect(lines.filter((line) => !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ /.test(line))).toEqual([]);
+    const steps = lines.filter((line) => line.includes(' step: ')).map((line) => line.replace(/.* step: /, ''));
+    expect(steps).toEqual([
+      'read instance identity',
+      'check network',
+      'install AWS CLI',
+      'install altinitycloud-connect',
+      'obtain certificate',
+      'start service',
+    ]);
+    const consoleLines = host.run.console.trim().split('\n');
+    expect(consoleLines.filter((line) => / step: /.test(line))).toEqual(lines.filter((line) => line.includes(' step: ')));
+  });
+
+  test('shows the token nowhere but on the login command line', () => {
+    expectTokenOnlyInLogin(host, host.run, 1);
+  });
+
+  describe('run again on the same host', () => {
+    let rerun: BootRun;
+    let ssmCallsBefore: number;
+    beforeAll(async () => {
+      ssmCallsBefore = host.world.ssmCalls.length;
+      host.world.signalTarget = 'complete';
+      rerun = await host.sandbox.run({ awsEndpoint: host.world.url, imdsUrl: host.world.url });
+    });
+
+    test('installs, downloads and logs in to nothing again, and reads no token', () => {
+      expect(rerun.exitCode).toBe(0);
+      expect(callsOf(rerun, 'apt-get')).toEqual([]);
+      expect(host.world.downloads).toHaveLength(1);
+      expect(callsOf(rerun, 'altinitycloud-connect')).toEqual([]);
+      expect(ssmActions(host.world).slice(ssmCallsBefore)).toEqual([`GetParameter ${certificateParameterName('first-boot')}`]);
+    });
+
+    test('accepts that CloudFormation no longer waits for a signal', () => {
+      expect(rerun.console).toContain('Host is already complete');
+    });
+
+    test('still shows the token nowhere', () => {
+      expectTokenOnlyInLogin(host, rerun, 0);
+    });
+  });
+});
+
+describe('replacement host (arm64 AMI that has the AWS CLI) finding a stored certificate', () => {
+  let host: Boot;
+  beforeAll(async () => {
+    host = await pending.replacement;
+  });
+
+  test('uses the stored certificate: no token read, no login', () => {
+    expect(host.run.exitCode).toBe(0);
+    expect(ssmActions(host.world)).toEqual([`GetParameter ${certificateParameterName('replacement')}`]);
+    expect(callsOf(host.run, 'altinitycloud-connect')).toEqual([]);
+    expect(fs.readFileSync(path.join(host.sandbox.configDir, 'cloud-connect.pem'), 'utf8')).toBe(`${STORED_CERTIFICATE}\n`);
+    expect(host.world.signals.map((signal) => [signal.UniqueId, signal.Status])).toEqual([[host.instanceId, 'SUCCESS']]);
+  });
+
+  test('installs no package and downloads the arm64 release', () => {
+    expect(callsOf(host.run, 'apt-get')).toEqual([]);
+    expect(host.world.downloads).toEqual([`/releases/v${CONNECT_VERSION}/altinitycloud-connect-${CONNECT_VERSION}-linux-arm64`]);
+  });
+
+  test('shows the token nowhere', () => {
+    expectTokenOnlyInLogin(host, host.run, 0);
+  });
+});
+
+describe('failures are signalled with a one-line reason, fast', () => {
+  const failureSignal = (host: Boot) => {
+    expect(host.run.exitCode).toBe(1);
+    expect(host.world.signals).toHaveLength(1);
+    const [signal] = host.world.signals;
+    expect(signal).toMatchObject({ StackName: stackNameFor(host.env), LogicalResourceId: 'Host', Status: 'FAILURE' });
+    expect(signal.UniqueId.length).toBeLessThanOrEqual(64);
+    return signal.UniqueId;
+  };
+
+  test('login rejected: the reason quotes the tool, with the token it echoed masked', async () => {
+    const host = await pending.loginRejected;
+    const reason = failureSignal(host);
+    expect(reason).toMatch(/^login failed: Error: token \(token hidden\) rejected by Altinity/);
+    expect(host.run.console).toContain(`FAILED at step 'obtain certificate': login failed: Error: token (token hidden) rejected`);
+    expect(ssmActions(host.world)).not.toContainEqual(expect.stringMatching(/^PutParameter/));
+    expect(callsOf(host.run, 'systemctl')).toEqual([]);
+    expectTokenOnlyInLogin(host, host.run, 1);
+  });
+
+  test('release not published: the reason gives the HTTP error, and nothing is read from SSM', async () => {
+    const host = await pending.unpublishedVersion;
+    expect(failureSignal(host)).toMatch(/^download failed: The requested URL returned error: 404/);
+    expect(host.run.console).toContain(`${host.world.releasesUrl}/v0.99.0/altinitycloud-connect-0.99.0-linux-amd64`);
+    expect(ssmActions(host.world)).toEqual([]);
+    expectTokenOnlyInLogin(host, host.run, 0);
+  });
+
+  test('checksum mismatch: the binary is refused and not installed', async () => {
+    const host = await pending.checksumMismatch;
+    expect(failureSignal(host)).toBe(`checksum mismatch: altinitycloud-connect ${CONNECT_VERSION}`);
+    expect(host.run.console).toContain(`has SHA-256 ${RELEASE_SHA256}, expected ${'a'.repeat(64)}`);
+    expect(fs.existsSync(path.join(host.sandbox.binDir, 'altinitycloud-connect'))).toBe(false);
+    expect(ssmActions(host.world)).toEqual([]);
+  });
+
+  test('token read denied: the reason gives the AWS error code, the console the parameter', async () => {
+    const host = await pending.tokenDenied;
+    expect(failureSignal(host)).toBe('cannot read token parameter: AccessDeniedException');
+    expect(host.run.console).toContain(`${tokenParameterName('token-denied')}: An error occurred (AccessDeniedException)`);
+    expect(callsOf(host.run, 'altinitycloud-connect')).toEqual([]);
+    expectTokenOnlyInLogin(host, host.run, 0);
+  });
+
+  test('service does not stay up, on a host of an Auto Scaling group: the reason quotes the journal, the group replaces the host', async () => {
+    const host = await pending.serviceCrashes;
+    expect(failureSignal(host)).toMatch(/^service did not stay up: error: connection refused by anywhere/);
+    expect(host.run.console).toContain('state activating, 2 restarts');
+    expect(host.world.healthReports).toEqual([{ InstanceId: host.instanceId, HealthStatus: 'Unhealthy', ShouldRespectGracePeriod: 'false' }]);
+  });
+
+  test('a single host that fails stays, for diagnosis', async () => {
+    const host = await pending.tokenDenied;
+    expect(host.world.healthReports).toEqual([]);
+  });
+
+  test('apt lists locked at boot: apt-get update waits its turn, then the AWS CLI is installed', async () => {
+    const host = await pending.downloadUnreachable;
+    const aptCalls = callsOf(host.run, 'apt-get');
+    expect(aptCalls.filter((call) => call.includes('update'))).toHaveLength(2);
+    expect(aptCalls.filter((call) => call.includes('install'))).toHaveLength(1);
+    expect(host.run.log).toContain('apt lists are locked by another apt process');
+  });
+
+  test('download location unreachable: named at once, before any download attempt', async () => {
+    const host = await pending.downloadUnreachable;
+    expect(failureSignal(host)).toBe('cannot reach the download location 127.0.0.1:1');
+    expect(host.run.console).toMatch(/Failed to connect to 127\.0\.0\.1 port 1/);
+    expect(host.run.seconds).toBeLessThan(20);
+  });
+});
+
+describe('failures that cannot be signalled say so on the console', () => {
+  test('no network: fails in seconds, names the unreachable endpoint, tries no package or download', async () => {
+    const host = await pending.noNetwork;
+    expect(host.run.exitCode).toBe(1);
+    expect(host.run.seconds).toBeLessThan(20);
+    expect(host.run.console).toContain("FAILED at step 'check network': no network: cannot reach 127.0.0.1:1");
+    expect(host.run.console).toContain('the subnet needs a route to the internet');
+    expect(host.run.console).toContain('cannot signal FAILURE to CloudFormation: the AWS CLI is not installed');
+    expect(callsOf(host.run, 'apt-get')).toEqual([]);
+    expect(host.world.downloads).toEqual([]);
+    expect(host.world.signals).toEqual([]);
+  });
+
+  test('package mirror unreachable: no AWS CLI, so the console says the signal cannot be sent', async () => {
+    const host = await pending.mirrorUnreachable;
+    expect(host.run.exitCode).toBe(1);
+    expect(host.run.console).toContain("FAILED at step 'install AWS CLI': cannot install the AWS CLI: apt-get update failed");
+    expect(host.run.console).toContain('cannot signal FAILURE to CloudFormation: the AWS CLI is not installed');
+    expect(host.world.downloads).toEqual([]);
+    expect(host.world.signals).toEqual([]);
+  });
+});

@@ -1,0 +1,175 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A CloudFormation SignalResource request as the host sent it. */
+export interface ResourceSignal {
+  readonly StackName: string;
+  readonly LogicalResourceId: string;
+  readonly UniqueId: string;
+  readonly Status: string;
+}
+
+/** An SSM call as the host sent it: the action and the parameter it names. */
+export interface SsmCall {
+  readonly action: string;
+  readonly name: string;
+}
+
+export interface HostWorldOptions {
+  /** moto_server endpoint that answers the host's SSM calls. */
+  readonly ssmEndpoint: string;
+  readonly instanceId: string;
+  readonly region: string;
+  /** Release files by path below `/releases/`, e.g. `v0.61.0/altinitycloud-connect-0.61.0-linux-amd64`. */
+  readonly releases: ReadonlyMap<string, Buffer>;
+  /** Parameters whose GetParameter the host's role may not call (moto does not enforce IAM). */
+  readonly deniedParameters?: readonly string[];
+  /** Whether the instance belongs to an Auto Scaling group. */
+  readonly inAutoScalingGroup?: boolean;
+}
+
+/**
+ * What a host talks to besides the internet's package mirror: the instance metadata service
+ * (IMDSv2, token required), the release download location, and the AWS API endpoint (SSM calls go
+ * on to moto_server; CloudFormation's SignalResource, which moto lacks, is answered and recorded here).
+ */
+export class HostWorld {
+  readonly signals: ResourceSignal[] = [];
+  readonly ssmCalls: SsmCall[] = [];
+  readonly downloads: string[] = [];
+  /** Auto Scaling SetInstanceHealth requests: instance id and health status. */
+  readonly healthReports: { InstanceId: string; HealthStatus: string; ShouldRespectGracePeriod: string | null }[] = [];
+  /** Whether CloudFormation still waits for the host's signal, or the resource completed earlier. */
+  signalTarget: 'waiting' | 'complete' = 'waiting';
+  private readonly imdsToken = `imds-${Math.random().toString(36).slice(2)}`;
+  private readonly server: http.Server;
+
+  private constructor(private readonly options: HostWorldOptions) {
+    this.server = http.createServer((request, response) => {
+      this.answer(request, response).catch((error: Error) => {
+        response.writeHead(500).end(error.message);
+      });
+    });
+  }
+
+  static async start(options: HostWorldOptions): Promise<HostWorld> {
+    const world = new HostWorld(options);
+    await new Promise<void>((resolve) => world.server.listen(0, '127.0.0.1', resolve));
+    return world;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  get releasesUrl(): string {
+    return `${this.url}/releases`;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async answer(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const body = await readBody(request);
+    const path = request.url ?? '/';
+    if (path.startsWith('/latest/')) return this.answerMetadata(request, path, response);
+    if (path.startsWith('/releases/') && request.method === 'GET') {
+      const release = this.options.releases.get(path.slice('/releases/'.length));
+      if (release === undefined) return void response.writeHead(404).end('Not Found');
+      this.downloads.push(path);
+      return void response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(release);
+    }
+    const target = request.headers['x-amz-target'];
+    if (typeof target === 'string' && target.startsWith('AmazonSSM.')) return this.answerSsm(request, target, body, response);
+    const form = new URLSearchParams(body.toString());
+    if (request.method === 'POST' && form.get('Action') === 'SignalResource') return this.answerSignal(form, response);
+    if (request.method === 'POST' && form.get('Action') === 'SetInstanceHealth') return this.answerHealthReport(form, response);
+    response.writeHead(404).end('Not Found');
+  }
+
+  private answerMetadata(request: http.IncomingMessage, path: string, response: http.ServerResponse): void {
+    if (path === '/latest/api/token' && request.method === 'PUT' && request.headers['x-aws-ec2-metadata-token-ttl-seconds']) {
+      return void response.writeHead(200).end(this.imdsToken);
+    }
+    if (request.headers['x-aws-ec2-metadata-token'] !== this.imdsToken) return void response.writeHead(401).end();
+    const values: Record<string, string> = {
+      '/latest/meta-data/instance-id': this.options.instanceId,
+      '/latest/meta-data/placement/region': this.options.region,
+      ...(this.options.inAutoScalingGroup ? { '/latest/meta-data/autoscaling/target-lifecycle-state': 'InService' } : {}),
+    };
+    const value = values[path];
+    if (value === undefined) return void response.writeHead(404).end();
+    response.writeHead(200).end(value);
+  }
+
+  private async answerSsm(request: http.IncomingMessage, target: string, body: Buffer, response: http.ServerResponse): Promise<void> {
+    const action = target.slice('AmazonSSM.'.length);
+    const name = String((JSON.parse(body.toString() || '{}') as { Name?: unknown }).Name ?? '');
+    this.ssmCalls.push({ action, name });
+    if (action === 'GetParameter' && this.options.deniedParameters?.includes(name)) {
+      const message =
+        `User: arn:aws:sts::123456789012:assumed-role/HostRole/${this.options.instanceId} is not authorized to perform: ` +
+        `ssm:GetParameter on resource: arn:aws:ssm:${this.options.region}:123456789012:parameter${name} ` +
+        'because no identity-based policy allows the ssm:GetParameter action';
+      return void response
+        .writeHead(400, { 'content-type': 'application/x-amz-json-1.1' })
+        .end(JSON.stringify({ __type: 'AccessDeniedException', message }));
+    }
+    const headers = Object.fromEntries(
+      Object.entries(request.headers).filter(
+        (entry): entry is [string, string] => typeof entry[1] === 'string' && !['host', 'content-length', 'connection'].includes(entry[0]),
+      ),
+    );
+    const answer = await fetch(`${this.options.ssmEndpoint}${request.url}`, { method: request.method, headers, body });
+    response
+      .writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/x-amz-json-1.1' })
+      .end(Buffer.from(await answer.arrayBuffer()));
+  }
+
+  private answerSignal(form: URLSearchParams, response: http.ServerResponse): void {
+    const signal: ResourceSignal = {
+      StackName: form.get('StackName') ?? '',
+      LogicalResourceId: form.get('LogicalResourceId') ?? '',
+      UniqueId: form.get('UniqueId') ?? '',
+      Status: form.get('Status') ?? '',
+    };
+    this.signals.push(signal);
+    const xmlns = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
+    if (this.signalTarget === 'complete') {
+      return void response
+        .writeHead(400, { 'content-type': 'text/xml' })
+        .end(
+          `<ErrorResponse xmlns="${xmlns}"><Error><Type>Sender</Type><Code>ValidationError</Code>` +
+            `<Message>Resource ${signal.LogicalResourceId} is in CREATE_COMPLETE state and cannot be signaled</Message>` +
+            '</Error><RequestId>signal-1</RequestId></ErrorResponse>',
+        );
+    }
+    response
+      .writeHead(200, { 'content-type': 'text/xml' })
+      .end(`<SignalResourceResponse xmlns="${xmlns}"><ResponseMetadata><RequestId>signal-1</RequestId></ResponseMetadata></SignalResourceResponse>`);
+  }
+
+  private answerHealthReport(form: URLSearchParams, response: http.ServerResponse): void {
+    this.healthReports.push({
+      InstanceId: form.get('InstanceId') ?? '',
+      HealthStatus: form.get('HealthStatus') ?? '',
+      ShouldRespectGracePeriod: form.get('ShouldRespectGracePeriod'),
+    });
+    response
+      .writeHead(200, { 'content-type': 'text/xml' })
+      .end(
+        '<SetInstanceHealthResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/">' +
+          '<ResponseMetadata><RequestId>health-1</RequestId></ResponseMetadata></SetInstanceHealthResponse>',
+      );
+  }
+}
+
+function readBody(request: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}

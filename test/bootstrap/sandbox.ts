@@ -1,0 +1,160 @@
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BOOTSTRAP_SCRIPT_PATH, type BootstrapValues } from '../../lib/host/user-data';
+
+const HERE = __dirname;
+
+/** The real AWS CLI's executable: through a pyenv shim every call would cost a second more. */
+const REAL_AWS = execFileSync('bash', ['-c', '{ command -v pyenv >/dev/null && pyenv which aws; } 2>/dev/null || command -v aws'], {
+  encoding: 'utf8',
+}).trim();
+
+/** The bootstrap script with its `@@NAME@@` placeholders replaced by `values`, as the stack does. */
+export function fillPlaceholders(values: BootstrapValues, script = fs.readFileSync(BOOTSTRAP_SCRIPT_PATH, 'utf8')): string {
+  const known: Record<string, string> = { ...values };
+  return script.replace(/@@([A-Z0-9_]+)@@/g, (_, name: string) => {
+    const value = known[name];
+    if (value === undefined) throw new Error(`bootstrap.sh uses @@${name}@@, which the test does not fill in`);
+    return value;
+  });
+}
+
+/** How the stand-ins behave (see the files under test/bootstrap/). */
+export interface StandInBehaviour {
+  readonly STANDIN_LOGIN?: 'ok' | 'reject';
+  readonly STANDIN_SERVICE?: 'steady' | 'crashing';
+  readonly STANDIN_APT?: 'ok' | 'offline' | 'locked-once';
+}
+
+export interface BootOptions {
+  /** Endpoint the AWS CLI (and the script's reachability probe) uses for every service. */
+  readonly awsEndpoint: string;
+  readonly imdsUrl: string;
+  readonly standIns?: StandInBehaviour;
+  /** Whether `uname -m` says aarch64. */
+  readonly arm64?: boolean;
+}
+
+/** What one run of the script left behind. */
+export interface BootRun {
+  readonly exitCode: number | null;
+  /** Standard output and error together, as cloud-init forwards them to the console. */
+  readonly console: string;
+  /** What this run added to the log file. */
+  readonly log: string;
+  /** Every stand-in call, in order: the command name, then its arguments. */
+  readonly calls: readonly (readonly string[])[];
+  readonly seconds: number;
+}
+
+/**
+ * A host's file system in a temporary directory: the script runs there with bash as on the host,
+ * with its paths pointed into the directory and stand-ins first on PATH for the commands that would
+ * touch the machine (apt-get, systemctl, journalctl). The AWS CLI is absent until apt-get installs it,
+ * as on an Ubuntu AMI; it is then the real AWS CLI, recording its arguments.
+ */
+export class HostSandbox {
+  readonly root: string;
+  readonly script: string;
+  private runs = 0;
+
+  constructor(values: BootstrapValues, options: { awsPreinstalled?: boolean } = {}) {
+    this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'connect-host-'));
+    this.script = path.join(this.root, 'user-data.sh');
+    fs.writeFileSync(this.script, fillPlaceholders(values));
+    for (const dir of ['installed-bin', 'home', 'var/log']) fs.mkdirSync(this.path(dir), { recursive: true });
+    if (options.awsPreinstalled) fs.symlinkSync(path.join(HERE, 'packages/aws'), this.path('installed-bin/aws'));
+  }
+
+  path(relative: string): string {
+    return path.join(this.root, relative);
+  }
+
+  get logFile(): string {
+    return this.path('var/log/altinitycloud-connect-bootstrap.log');
+  }
+  get configDir(): string {
+    return this.path('etc/altinitycloud-connect');
+  }
+  get binDir(): string {
+    return this.path('usr/local/bin');
+  }
+  get systemdDir(): string {
+    return this.path('etc/systemd/system');
+  }
+
+  /** Every file under the sandbox with its contents, except the stand-ins' call records. */
+  files(): Map<string, string> {
+    const files = new Map<string, string>();
+    const walk = (dir: string) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else if (entry.isFile() && !entry.name.startsWith('calls-')) files.set(path.relative(this.root, full), fs.readFileSync(full, 'utf8'));
+      }
+    };
+    walk(this.root);
+    return files;
+  }
+
+  async run(options: BootOptions): Promise<BootRun> {
+    this.runs += 1;
+    const record = this.path(`calls-${this.runs}`);
+    fs.writeFileSync(record, '');
+    const pathDirs = [path.join(HERE, 'standins'), ...(options.arm64 ? [path.join(HERE, 'arm64')] : []), this.path('installed-bin')];
+    const env: Record<string, string> = {
+      PATH: [...pathDirs, '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':'),
+      HOME: this.path('home'),
+      LANG: 'C.UTF-8',
+      // On a host the AWS CLI takes the instance role's credentials from the metadata service.
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ENDPOINT_URL: options.awsEndpoint,
+      BOOTSTRAP_LOG_FILE: this.logFile,
+      BOOTSTRAP_CONFIG_DIR: this.configDir,
+      BOOTSTRAP_BIN_DIR: this.binDir,
+      BOOTSTRAP_SYSTEMD_DIR: this.systemdDir,
+      BOOTSTRAP_IMDS_URL: options.imdsUrl,
+      BOOTSTRAP_SETTLE_SECONDS: '0',
+      BOOTSTRAP_APT_LOCK_PAUSE_SECONDS: '0',
+      STANDIN_LIB: path.join(HERE, 'record.sh'),
+      STANDIN_RECORD: record,
+      STANDIN_STATE: this.root,
+      STANDIN_INSTALL_DIR: this.path('installed-bin'),
+      STANDIN_AWS_PACKAGE: path.join(HERE, 'packages/aws'),
+      STANDIN_REAL_AWS: REAL_AWS,
+      ...options.standIns,
+    };
+    const logBefore = this.readLog().length;
+    const started = Date.now();
+    const { exitCode, output } = await new Promise<{ exitCode: number | null; output: string }>((resolve, reject) => {
+      const child = spawn('bash', [this.script], { env, cwd: this.root, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ exitCode: code, output }));
+    });
+    return {
+      exitCode,
+      console: output,
+      log: this.readLog().slice(logBefore),
+      calls: fs
+        .readFileSync(record, 'utf8')
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => line.split('\x1f')),
+      seconds: (Date.now() - started) / 1000,
+    };
+  }
+
+  private readLog(): string {
+    return fs.existsSync(this.logFile) ? fs.readFileSync(this.logFile, 'utf8') : '';
+  }
+
+  remove(): void {
+    fs.rmSync(this.root, { recursive: true, force: true });
+  }
+}
