@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CreateStackCommand, DeleteStackCommand, ListStacksCommand, Parameter, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
-import { GetRoleCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
+import { GetRoleCommand, GetRolePolicyCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { ALTINITY_SUPPORT_PRINCIPAL, UBUNTU_2004_AMI_PARAMETER } from '../lib/connect-stack';
 import { certificateParameterName, stackNameFor, tokenParameterName } from '../lib/naming';
@@ -169,11 +169,19 @@ describe('the published template, created, updated and deleted on the emulator',
     expect(policyDocument(role?.AssumeRolePolicyDocument).Statement).toEqual([
       expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: ALTINITY_SUPPORT_PRINCIPAL } }),
     ]);
-    const access = await clients.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: 'StartSessionOnConnectHost' }));
-    const startSession = policyDocument(access.PolicyDocument).Statement.find((statement) => statement.Action === 'ssm:StartSession');
-    expect(startSession?.Resource).toEqual(
+    const policyNames = (await clients.iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? [];
+    const statements = [];
+    for (const policyName of policyNames) {
+      const policy = await clients.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }));
+      statements.push(...policyDocument(policy.PolicyDocument).Statement);
+    }
+    const sessionTargets = statements
+      .filter((statement) => statement.Effect === 'Allow' && [statement.Action].flat().includes('ssm:StartSession'))
+      .flatMap((statement) => [statement.Resource].flat().map(String));
+    expect(sessionTargets).toEqual(
       expect.arrayContaining([outputs.InstanceArn, expect.stringMatching(/^arn:aws:ssm:us-east-1:[^:]*:document\/AWS-StartSSHSession$/)]),
     );
+    expect(sessionTargets.filter((target) => target.includes(':instance/'))).toEqual([outputs.InstanceArn]);
 
     const token = await clients.ssm.send(new GetParameterCommand({ Name: tokenParameterName(ENV_NAME), WithDecryption: true }));
     expect(token.Parameter).toMatchObject({ Value: FIRST_TOKEN, Version: 1 });

@@ -3,6 +3,7 @@ import {
   DescribeImagesCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
+  DescribeLaunchTemplateVersionsCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
   DescribeVolumesCommand,
@@ -75,36 +76,53 @@ export async function describeInstance(clients: EmulatorClients, instanceId: str
   return instance;
 }
 
-export async function decodedUserData(clients: EmulatorClients, instanceId: string): Promise<string> {
-  const attribute = await clients.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }));
-  return Buffer.from(attribute.UserData?.Value ?? '', 'base64').toString('utf8');
+/**
+ * The user data the host boots with: the instance's own, and that of each launch template of the
+ * stack (EC2 gives an instance its launch template's user data; moto's CloudFormation does not).
+ */
+export async function hostUserData(clients: EmulatorClients, live: LiveStack): Promise<string> {
+  const attribute = await clients.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: live.physicalIds.Host, Attribute: 'userData' }));
+  const encoded = [attribute.UserData?.Value];
+  for (const [logicalId, type] of Object.entries(live.resourceTypes)) {
+    if (type !== 'AWS::EC2::LaunchTemplate') continue;
+    const versions = await clients.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: live.physicalIds[logicalId] }));
+    encoded.push(...(versions.LaunchTemplateVersions ?? []).map((version) => version.LaunchTemplateData?.UserData));
+  }
+  return encoded.map((text) => Buffer.from(text ?? '', 'base64').toString('utf8')).join('\n');
 }
 
 /**
  * A policy document as IAM returns it: URL-encoded JSON. moto returns the inline policies that its
- * CloudFormation created as a Python literal instead (single quotes), which holds no quote of its own here.
+ * CloudFormation created as a Python literal instead (single quotes, None where the template said
+ * AWS::NoValue, which CloudFormation drops); their strings hold no quote or such word of their own.
  */
 export function policyDocument(text: string | undefined): { Statement: Array<Record<string, unknown>> } {
   const decoded = decodeURIComponent(text ?? '');
-  return JSON.parse(decoded.startsWith("{'") ? decoded.replace(/'/g, '"') : decoded);
+  if (!decoded.startsWith("{'")) return JSON.parse(decoded);
+  const json = decoded.replace(/'/g, '"').replace(/\bNone\b/g, 'null').replace(/\bTrue\b/g, 'true').replace(/\bFalse\b/g, 'false');
+  return JSON.parse(json, (_, value) => (Array.isArray(value) ? value.filter((item) => item !== null) : value));
 }
 
-/** The stack, its outputs, and the physical ids of its resources by logical id. */
+/** The stack, its outputs, and the physical ids and types of its resources by logical id. */
 export interface LiveStack {
   readonly stack: Stack;
   readonly outputs: Record<string, string>;
   readonly physicalIds: Record<string, string>;
+  readonly resourceTypes: Record<string, string>;
 }
 
 export async function liveStack(clients: EmulatorClients, stackName: string): Promise<LiveStack> {
   const stack = await describeStack(clients, stackName);
   const resources = (await clients.cloudFormation.send(new DescribeStackResourcesCommand({ StackName: stackName }))).StackResources ?? [];
   const physicalIds: Record<string, string> = {};
+  const resourceTypes: Record<string, string> = {};
   // moto lists resources it does not model (AWS::CDK::Metadata, a false condition's) without ids.
-  for (const { LogicalResourceId, PhysicalResourceId } of resources) {
-    if (LogicalResourceId && PhysicalResourceId) physicalIds[LogicalResourceId] = PhysicalResourceId;
+  for (const { LogicalResourceId, PhysicalResourceId, ResourceType } of resources) {
+    if (!LogicalResourceId || !PhysicalResourceId) continue;
+    physicalIds[LogicalResourceId] = PhysicalResourceId;
+    resourceTypes[LogicalResourceId] = ResourceType ?? '';
   }
-  return { stack, outputs: outputsOf(stack), physicalIds };
+  return { stack, outputs: outputsOf(stack), physicalIds, resourceTypes };
 }
 
 export interface ExpectedHost {
@@ -183,8 +201,9 @@ export async function placesHolding(
   printed: Record<string, string>,
 ): Promise<string[]> {
   const { stackName, envName } = deployed;
-  const { stack, physicalIds } = await liveStack(clients, stackName);
-  const userData = await decodedUserData(clients, physicalIds.Host);
+  const live = await liveStack(clients, stackName);
+  const { stack } = live;
+  const userData = await hostUserData(clients, live);
   expect(userData).toContain(tokenParameterName(envName));
   const places: Record<string, string> = { ...printed, 'outputs': JSON.stringify(stack.Outputs ?? []), 'user data': userData };
   for (const stage of ['Original', 'Processed'] as const) {
