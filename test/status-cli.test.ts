@@ -122,7 +122,7 @@ describe('a stack whose creation failed', () => {
       expect.stringMatching(/^ {5}Hint: Altinity.Cloud refused the connection token/),
     ]);
     expect(run.stdout).toContain(`Host:         ${INSTANCE_ID} (terminated), terminated`);
-    expect(run.stdout).toContain(`aws ec2 get-console-output --instance-id ${INSTANCE_ID} --region eu-west-1 --latest --output text`);
+    expect(run.stdout).toContain(`aws ec2 get-console-output --instance-id ${INSTANCE_ID} --region eu-west-1 --output text`);
   });
 
   test('--json carries the same diagnosis for scripts', async () => {

@@ -64,7 +64,7 @@ function fixes(situation: Situation): string[] {
   const instanceId = situation.host.instances[0]?.instanceId;
   if (hostInvolved && instanceId) {
     steps.push(
-      `See what the host did: aws ec2 get-console-output --instance-id ${instanceId}${regionFlag(situation)} --latest --output text ` +
+      `See what the host did: aws ec2 get-console-output --instance-id ${instanceId}${regionFlag(situation)} --output text ` +
         '(readable for a while after the instance is terminated; the full log is /var/log/altinitycloud-connect-bootstrap.log on the host).',
     );
   }
