@@ -121,7 +121,7 @@ describe('a stack whose creation failed', () => {
       '     The host reported: login failed: token rejected',
       expect.stringMatching(/^ {5}Hint: Altinity.Cloud refused the connection token/),
     ]);
-    expect(run.stdout).toContain(`Host:         ${INSTANCE_ID} (terminated), terminated`);
+    expect(run.stdout).toContain(`Host:         ${INSTANCE_ID} (terminated)\n`);
     expect(run.stdout).toContain(`aws ec2 get-console-output --instance-id ${INSTANCE_ID} --region eu-west-1 --output text`);
   });
 

@@ -101,7 +101,7 @@ export interface ClientSettings {
 }
 
 export interface StatusIo {
-  readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
+  readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean; readonly columns?: number };
   readonly stderr: { write(text: string): unknown };
   /** @default SDK clients on the default region and credential chain, with the given region and profile */
   readonly createClients?: (settings: ClientSettings) => StatusClients;
@@ -200,14 +200,16 @@ class StatusLine {
   private text = '';
 
   constructor(
-    private readonly out: { write(text: string): unknown },
+    private readonly out: { write(text: string): unknown; readonly columns?: number },
     readonly enabled: boolean,
   ) {}
 
   show(text: string): void {
     if (!this.enabled) return;
-    this.text = text;
-    this.out.write(`\r\x1b[2K${text}`);
+    // A line that wraps could not be rewritten in place.
+    const width = (this.out.columns ?? 80) - 1;
+    this.text = text.length > width ? `${text.slice(0, width - 1)}…` : text;
+    this.out.write(`\r\x1b[2K${this.text}`);
   }
 
   /** Prints lines above the status line, which stays at the bottom. */

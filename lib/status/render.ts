@@ -77,8 +77,9 @@ function renderHosts(host: HostStatus): string[] {
   }
   const [instance] = host.instances;
   if (!instance) return [`Host:         (no instance yet)${state}`];
+  const words = host.state && host.state !== instance.state ? `, ${host.state}` : '';
   return [
-    `Host:         ${instance.instanceId}${instance.state ? ` (${instance.state})` : ''}${state}`,
+    `Host:         ${instance.instanceId}${instance.state ? ` (${instance.state})` : ''}${words}`,
     ...lookupError,
     ...(instance.instanceArn ? [`Instance ARN: ${instance.instanceArn}`] : []),
   ];
