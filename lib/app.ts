@@ -21,7 +21,8 @@ export interface BuildOptions {
  * was never bootstrapped for CDK.
  */
 export function buildConnectStack(app: App, input: AppInput, options: BuildOptions): ConnectStack {
-  const common = { templateVersion: options.templateVersion, synthesizer: new LegacyStackSynthesizer() };
+  // No CDKMetadata resource: it would cost 2 KiB of the 50 KiB that cdk deploy can send.
+  const common = { templateVersion: options.templateVersion, synthesizer: new LegacyStackSynthesizer(), analyticsReporting: false };
   if (input.mode === 'console') return new ConnectStack(app, CONSOLE_STACK_ID, common);
   const needsLookup = input.network.kind === 'default-vpc';
   return new ConnectStack(app, stackNameFor(input.envName), {

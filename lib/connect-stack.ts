@@ -1,8 +1,10 @@
-import { CfnCondition, CfnElement, CfnOutput, CfnParameter, CfnRule, Fn, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import { CfnCondition, CfnElement, CfnOutput, CfnParameter, CfnRule, Fn, ICfnConditionExpression, Lazy, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { BreakGlassAccess } from './constructs/break-glass';
 import { ConnectHost } from './constructs/host';
+import { ConnectHostGroup } from './constructs/host-group';
+import { HostLaunchTemplate } from './constructs/host-launch';
 import { HostIdentity } from './constructs/host-identity';
 import { HostNetworkAccess } from './constructs/network-access';
 import { SecretStore } from './constructs/secret-store';
@@ -15,6 +17,9 @@ export const DEFAULT_CONNECT_VERSION = '0.61.0';
 export const DEFAULT_DOWNLOAD_URL = 'https://github.com/altinity/altinitycloud-connect/releases/download';
 /** The principal Altinity support acts as, from the break-glass procedure. */
 export const ALTINITY_SUPPORT_PRINCIPAL = 'arn:aws:iam::313342380333:role/AnywhereAdmin';
+
+/** Most hosts a stack runs; the host group holds one more during a rolling update. */
+export const MAX_REPLICAS = 3;
 
 /** Where the VPC and subnet defaults come from when the app deploys from a clone. */
 export type NetworkDefaults =
@@ -65,13 +70,22 @@ export class ConnectStack extends Stack {
         ? new CfnParameter(this, 'Token', {
             type: 'String',
             noEcho: true,
-            minLength: 1,
+            default: '',
             description:
               'Connection token from the Connection Setup panel of the Altinity Cloud Manager (copy it with the copy icon). ' +
-              'It is stored encrypted in SSM Parameter Store, never in the template or the instance user data.',
-            constraintDescription: 'must not be empty: paste the connection token from the Altinity Cloud Manager',
+              'It is stored encrypted in SSM Parameter Store, never in the template or the instance user data. ' +
+              'Leave it empty only when you give an existing certificate parameter below.',
           })
         : undefined;
+    const existingCertificate = new CfnParameter(this, 'ExistingCertificateParameter', {
+      type: 'String',
+      default: '',
+      allowedPattern: '^(/[a-zA-Z0-9_.\\-/]+)?$',
+      description:
+        'Optional: name of an SSM SecureString that already holds a cloud-connect.pem from an earlier altinitycloud-connect login. ' +
+        'The hosts then use it instead of logging in with a token. Leave empty to log in with the connection token.',
+      constraintDescription: 'must be empty or an SSM parameter name starting with /, for example /altinity/acme-prod/cloud-connect.pem',
+    });
 
     const networkDefaults = this.resolveNetworkDefaults(props.networkDefaults);
     const vpcId = new CfnParameter(this, 'VpcId', {
@@ -100,6 +114,15 @@ export class ConnectStack extends Stack {
       allowedPattern: '^(?!t[0-9][a-z]*\\.nano$)[a-z][a-z0-9-]*\\.[0-9]*[a-z0-9]+$',
       description: 'EC2 instance type of the host. t3.micro is enough; t2.micro is the smallest supported.',
       constraintDescription: 'must be an EC2 instance type no smaller than t2.micro, for example t3.micro (nano sizes are too small)',
+    });
+    const replicas = new CfnParameter(this, 'Replicas', {
+      // A string with a list, not a Number: the console shows a menu, and every engine compares it as text.
+      type: 'String',
+      allowedValues: Array.from({ length: MAX_REPLICAS }, (_, index) => String(index + 1)),
+      default: '1',
+      description:
+        `How many hosts run altinitycloud-connect (1 to ${MAX_REPLICAS}). One host recovers from hardware failure on its own, keeping its ` +
+        'instance id. More hosts run in an Auto Scaling group spread over the subnets, and break glass then targets the group.',
     });
     const amiParameter = new CfnParameter(this, 'AmiParameter', {
       type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>',
@@ -147,6 +170,36 @@ export class ConnectStack extends Stack {
       constraintDescription: 'must be an IAM role, user or account root ARN, for example arn:aws:iam::313342380333:role/AnywhereAdmin',
     });
 
+    const permissionProfile = new CfnParameter(this, 'PermissionProfile', {
+      type: 'String',
+      allowedValues: ['documented', 'current'],
+      default: 'documented',
+      description:
+        'documented: exactly the policies of the Altinity provisioning guide. current: adds what Altinity needs today for newer ' +
+        'features (Route 53, SQS, S3 Tables, MSK VPC connections, multi-region VPC endpoints), as Altinity\'s Terraform module grants.',
+    });
+    const permissionsBoundary = new CfnParameter(this, 'PermissionsBoundaryArn', {
+      type: 'String',
+      default: '',
+      allowedPattern: '^(arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/[\\w+=,.@/-]+)?$',
+      description: 'Optional: ARN of a managed policy to set as the permissions boundary of the host role, if your organisation requires one.',
+      constraintDescription: 'must be empty or an IAM policy ARN, for example arn:aws:iam::123456789012:policy/altinity-boundary',
+    });
+
+    if (token) {
+      new CfnRule(this, 'TokenOrCertificate', {
+        assertions: [
+          {
+            assert: Fn.conditionOr(
+              Fn.conditionAnd(Fn.conditionNot(Fn.conditionEquals(token.valueAsString, '')), Fn.conditionEquals(existingCertificate.valueAsString, '')),
+              Fn.conditionAnd(Fn.conditionEquals(token.valueAsString, ''), Fn.conditionNot(Fn.conditionEquals(existingCertificate.valueAsString, ''))),
+            ),
+            assertDescription:
+              'Give exactly one of Connection token (from the Altinity Cloud Manager) or Existing certificate parameter: paste the token, or name the certificate parameter, not both.',
+          },
+        ],
+      });
+    }
     new CfnRule(this, 'SubnetsInVpc', {
       assertions: [
         {
@@ -159,14 +212,19 @@ export class ConnectStack extends Stack {
     this.templateOptions.metadata = {
       'AWS::CloudFormation::Interface': {
         ParameterGroups: [
-          { Label: { default: 'Altinity.Cloud environment' }, Parameters: ['EnvName', ...(token ? ['Token'] : [])] },
+          { Label: { default: 'Altinity.Cloud environment' }, Parameters: ['EnvName', ...(token ? ['Token'] : []), 'ExistingCertificateParameter'] },
           { Label: { default: 'Network' }, Parameters: ['VpcId', 'SubnetIds', 'AssignPublicIp'] },
-          { Label: { default: 'Host' }, Parameters: ['InstanceType', 'AmiParameter', 'ConnectVersion', 'ConnectDownloadUrl', 'ConnectSha256'] },
+          { Label: { default: 'Host' }, Parameters: ['Replicas', 'InstanceType', 'AmiParameter', 'ConnectVersion', 'ConnectDownloadUrl', 'ConnectSha256'] },
+          { Label: { default: 'Permissions' }, Parameters: ['PermissionProfile', 'PermissionsBoundaryArn'] },
           { Label: { default: 'Break glass: Altinity support access' }, Parameters: ['BreakGlass', 'BreakGlassPrincipal'] },
         ],
         ParameterLabels: {
           EnvName: { default: 'Environment name' },
           ...(token ? { Token: { default: 'Connection token' } } : {}),
+          ExistingCertificateParameter: { default: 'Existing certificate parameter (optional)' },
+          Replicas: { default: 'Number of hosts' },
+          PermissionProfile: { default: 'Permission profile' },
+          PermissionsBoundaryArn: { default: 'Permissions boundary (optional)' },
           VpcId: { default: 'VPC' },
           SubnetIds: { default: 'Subnets' },
           AssignPublicIp: { default: 'Assign a public IPv4 address' },
@@ -183,46 +241,68 @@ export class ConnectStack extends Stack {
 
     const env = envName.valueAsString;
     Tags.of(this).add(ENV_TAG_KEY, env);
+    const condition = (id: string, expression: ICfnConditionExpression) => new CfnCondition(this, id, { expression });
+    const singleHost = condition('SingleHost', Fn.conditionEquals(replicas.valueAsString, '1'));
+    const multipleHosts = condition('MultipleHosts', Fn.conditionNot(singleHost));
+    const hasExistingCertificate = condition('HasExistingCertificate', Fn.conditionNot(Fn.conditionEquals(existingCertificate.valueAsString, '')));
+    const breakGlassEnabled = condition('BreakGlassEnabled', Fn.conditionEquals(breakGlass.valueAsString, 'enabled'));
 
     const secrets = new SecretStore(this, 'Secrets', {
       envName: env,
-      tokenParameterName: tokenParameterName(env),
-      certificateParameterName: certificateParameterName(env),
+      // Fn::Sub of the parameter by name: one line in the template, where interpolation would write a list.
+      tokenParameterName: Fn.sub(tokenParameterName('${EnvName}')),
+      certificateParameterName: Fn.sub(certificateParameterName('${EnvName}')),
       tokenSource: token
         ? { kind: 'template-parameter', token: token.valueAsString }
         : { kind: 'stored', version: props.storedTokenVersion! },
+      existingCertificate: { parameterName: existingCertificate.valueAsString, condition: hasExistingCertificate },
     });
     const identity = new HostIdentity(this, 'HostIdentity', {
       description: `altinitycloud-connect host of Altinity.Cloud environment ${env}`,
+      currentFeatures: condition('CurrentPermissions', Fn.conditionEquals(permissionProfile.valueAsString, 'current')),
+      permissionsBoundary: {
+        policyArn: permissionsBoundary.valueAsString,
+        condition: condition('HasPermissionsBoundary', Fn.conditionNot(Fn.conditionEquals(permissionsBoundary.valueAsString, ''))),
+      },
     });
     const network = new HostNetworkAccess(this, 'HostNetwork', {
       vpcId: vpcId.valueAsString,
     });
-    const host = new ConnectHost(this, 'Host', {
+    const launchTemplate = new HostLaunchTemplate(this, 'HostLaunch', {
       name: `altinity-connect-${env}`,
       instanceType: instanceType.valueAsString,
       imageId: amiParameter.valueAsString,
-      subnetId: Fn.select(0, subnetIds.valueAsList),
       securityGroupId: network.securityGroup.attrGroupId,
       associatePublicIp: assignPublicIp.valueAsString,
       instanceProfile: identity.instanceProfile,
       tokenParameterName: secrets.tokenParameterName,
-      certificateParameterName: secrets.certificateParameterName,
+      certificateParameterName: secrets.hostCertificateParameterName,
       connectVersion: connectVersion.valueAsString,
       downloadUrl: downloadUrl.valueAsString,
       connectSha256: connectSha256.valueAsString,
+      // Lazy: the host and the group are declared below, and both launch from this template.
+      signalResource: Lazy.string({ produce: () => Fn.conditionIf(singleHost.logicalId, host.instance.logicalId, group.group.logicalId).toString() }),
+    });
+    const host = new ConnectHost(this, 'Host', { launchTemplate, subnetId: Fn.select(0, subnetIds.valueAsList), condition: singleHost });
+    const group = new ConnectHostGroup(this, 'HostGroup', {
+      launchTemplate,
+      subnetIds: subnetIds.valueAsList,
+      replicas: replicas.valueAsString,
+      maxReplicas: MAX_REPLICAS,
+      condition: multipleHosts,
     });
     secrets.grantHostAccess(identity.role);
-    host.grantSignal(identity.role);
-    // The host reads the token at boot: it must be stored, and the role able to read it, first.
+    launchTemplate.grantSignal(identity.role);
+    // Hosts read the token at boot: it must be stored, and the role able to read it, first.
     host.instance.node.addDependency(secrets.resource, identity.role);
+    group.group.node.addDependency(secrets.resource, identity.role);
 
-    const breakGlassEnabled = new CfnCondition(this, 'BreakGlassEnabled', {
-      expression: Fn.conditionEquals(breakGlass.valueAsString, 'enabled'),
-    });
     const breakGlassAccess = new BreakGlassAccess(this, 'BreakGlassAccess', {
       trustedPrincipalArn: breakGlassPrincipal.valueAsString,
-      instanceArn: host.instanceArn,
+      targets: [
+        { target: { instanceArn: host.instanceArn }, condition: singleHost },
+        { target: { autoScalingGroupName: group.group.ref }, condition: multipleHosts },
+      ],
       condition: breakGlassEnabled,
     });
 
@@ -232,16 +312,26 @@ export class ConnectStack extends Stack {
       HostInstanceProfile: identity.instanceProfile.node.defaultChild as CfnElement,
       HostSecurityGroup: network.securityGroup,
       ConnectSecrets: secrets.resource.node.defaultChild as CfnElement,
-      BreakGlassRole: breakGlassAccess.role.node.defaultChild as CfnElement,
+      HostAutoRecovery: host.node.findChild('AutoRecovery') as CfnElement,
+      HostGroup: group.group,
+      HostLaunchTemplate: launchTemplate.launchTemplate,
+      BreakGlassRole: breakGlassAccess.role,
     });
 
-    new CfnOutput(this, 'InstanceId', { value: host.instance.ref, description: 'EC2 instance running altinitycloud-connect' });
+    new CfnOutput(this, 'InstanceId', { value: host.instance.ref, description: 'EC2 instance running altinitycloud-connect', condition: singleHost });
     new CfnOutput(this, 'InstanceArn', {
       value: host.instanceArn,
       description: 'Send this ARN to Altinity support when you enable break-glass access',
+      condition: singleHost,
+    });
+    new CfnOutput(this, 'HostGroupName', {
+      value: group.group.ref,
+      description:
+        'Auto Scaling group of the hosts (more than one host). Its instance ARNs, to send to Altinity for break glass: npm run status -- --env <name>, or the EC2 console filtered by this group',
+      condition: multipleHosts,
     });
     new CfnOutput(this, 'BreakGlassRoleArn', {
-      value: breakGlassAccess.role.roleArn,
+      value: breakGlassAccess.role.attrArn,
       description: 'Role Altinity support assumes for break-glass access (present only while it is enabled)',
       condition: breakGlassEnabled,
     });

@@ -1,11 +1,24 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { DOCUMENTED_MANAGED_POLICIES } from '../lib/constructs/host-identity';
+import { CURRENT_FEATURE_ACTIONS, CURRENT_FEATURE_MANAGED_POLICIES, DOCUMENTED_MANAGED_POLICIES } from '../lib/constructs/host-identity';
+import { effectiveTemplate } from './support/effective-template';
 import { ALTINITY_SUPPORT_PRINCIPAL, UBUNTU_2004_AMI_PARAMETER } from '../lib/connect-stack';
 import { toYaml } from '../lib/publish';
 import { consoleModeTemplate, deployModeTemplate, pathsWhere, TEST_TEMPLATE_VERSION } from './support/templates';
 
 const template = consoleModeTemplate();
 const assertions = Template.fromJSON(template);
+/** The console template as CloudFormation acts on it with the defaults and a token. */
+const singleHost = effectiveTemplate(template, { EnvName: 'acme-prod', Token: 'x', VpcId: 'vpc-1', SubnetIds: 'subnet-1,subnet-2' });
+const withParameters = (values: Record<string, string>) =>
+  effectiveTemplate(template, { EnvName: 'acme-prod', Token: 'x', VpcId: 'vpc-1', SubnetIds: 'subnet-1,subnet-2', ...values });
+const managedPolicyArn = (name: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:iam::aws:policy/${name}` });
+const parameterArn = (name: unknown) => ({ 'Fn::Sub': ['arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${Name}', { Name: name }] });
+const TOKEN_PARAMETER = { 'Fn::Sub': '/altinity-connect/${EnvName}/token' };
+const CERTIFICATE_PARAMETER = { 'Fn::Sub': '/altinity-connect/${EnvName}/certificate' };
+const hostPolicyStatements = (effective: typeof template) =>
+  Object.values(effective.Resources)
+    .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles) === JSON.stringify([{ Ref: 'HostRole' }]))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
 const matches = (pattern: string, value: string) => new RegExp(pattern).test(value);
 const isRefTo = (name: string) => (node: unknown) =>
   typeof node === 'object' && node !== null && (node as { Ref?: unknown }).Ref === name;
@@ -39,13 +52,30 @@ describe('console template: self-contained', () => {
 describe('parameters', () => {
   const parameters = template.Parameters;
 
-  test('the token is NoEcho, required, and without a default', () => {
-    expect(parameters.Token).toMatchObject({ Type: 'String', NoEcho: true, MinLength: 1 });
-    expect(parameters.Token).not.toHaveProperty('Default');
+  test('the token is NoEcho and has no default a template reader could see', () => {
+    expect(parameters.Token).toMatchObject({ Type: 'String', NoEcho: true, Default: '' });
   });
 
-  test('the token reaches only the custom resource that stores it', () => {
-    expect(pathsWhere(template, isRefTo('Token'))).toEqual(['Resources.ConnectSecrets.Properties.Token']);
+  test('exactly one of token and existing certificate is required, by a rule with a clear message', () => {
+    expect(template.Rules?.TokenOrCertificate.Assertions).toEqual([
+      {
+        Assert: {
+          'Fn::Or': [
+            { 'Fn::And': [{ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'Token' }, ''] }] }, { 'Fn::Equals': [{ Ref: 'ExistingCertificateParameter' }, ''] }] },
+            { 'Fn::And': [{ 'Fn::Equals': [{ Ref: 'Token' }, ''] }, { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ExistingCertificateParameter' }, ''] }] }] },
+          ],
+        },
+        AssertDescription: expect.stringMatching(/exactly one of Connection token .* or Existing certificate parameter/),
+      },
+    ]);
+    expect(matches(parameters.ExistingCertificateParameter.AllowedPattern, '')).toBe(true);
+    expect(matches(parameters.ExistingCertificateParameter.AllowedPattern, '/altinity/acme/cloud-connect.pem')).toBe(true);
+    expect(matches(parameters.ExistingCertificateParameter.AllowedPattern, 'no-slash')).toBe(false);
+  });
+
+  test('the token reaches only the custom resource that stores it (and the rule that checks it is given)', () => {
+    expect(pathsWhere(template.Resources, isRefTo('Token'))).toEqual(['ConnectSecrets.Properties.Token']);
+    expect(pathsWhere(template.Outputs, isRefTo('Token'))).toEqual([]);
   });
 
   test('the environment name accepts what Altinity accepts and says it begins with the account name', () => {
@@ -117,17 +147,23 @@ describe('parameters', () => {
       expect(parameter.Description).toEqual(expect.any(String));
       expect(ui.ParameterLabels[name]?.default).toEqual(expect.any(String));
     }
-    expect(ui.ParameterGroups[0].Parameters).toEqual(['EnvName', 'Token']);
+    expect(ui.ParameterGroups.map((group: { Label: { default: string } }) => group.Label.default)).toEqual([
+      'Altinity.Cloud environment',
+      'Network',
+      'Host',
+      'Permissions',
+      'Break glass: Altinity support access',
+    ]);
+    expect(ui.ParameterGroups[0].Parameters).toEqual(['EnvName', 'Token', 'ExistingCertificateParameter']);
   });
 });
 
 describe('host identity', () => {
-  const hostRole = template.Resources.HostRole.Properties;
+  const hostRole = singleHost.Resources.HostRole.Properties;
 
-  test('has exactly the six documented managed policies, partition-aware', () => {
-    expect(hostRole.ManagedPolicyArns).toEqual(
-      DOCUMENTED_MANAGED_POLICIES.map((name) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::aws:policy/${name}`]] })),
-    );
+  test('has exactly the six documented managed policies, partition-aware, and no boundary by default', () => {
+    expect(hostRole.ManagedPolicyArns).toEqual(DOCUMENTED_MANAGED_POLICIES.map(managedPolicyArn));
+    expect(hostRole).not.toHaveProperty('PermissionsBoundary');
     expect([...DOCUMENTED_MANAGED_POLICIES].sort()).toEqual(
       ['AWSLambda_FullAccess', 'AmazonEC2FullAccess', 'AmazonS3FullAccess', 'AmazonSSMManagedInstanceCore', 'AmazonVPCFullAccess', 'IAMFullAccess'].sort(),
     );
@@ -149,16 +185,34 @@ describe('host identity', () => {
   });
 
   test('may read its own secret parameters, write only the certificate, and signal only its own stack', () => {
-    const policies = assertions.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: 'HostRole' }] } });
-    const statements = Object.values(policies).flatMap((policy) => policy.Properties.PolicyDocument.Statement);
-    const parameterArn = (suffix: string) => ({
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':parameter/altinity-connect/', { Ref: 'EnvName' }, suffix]],
-    });
-    expect(statements).toEqual([
-      { Effect: 'Allow', Action: 'ssm:GetParameter', Resource: [parameterArn('/token'), parameterArn('/certificate')] },
-      { Effect: 'Allow', Action: 'ssm:PutParameter', Resource: parameterArn('/certificate') },
+    expect(hostPolicyStatements(singleHost)).toEqual([
+      { Effect: 'Allow', Action: 'ssm:GetParameter', Resource: [parameterArn(TOKEN_PARAMETER), parameterArn(CERTIFICATE_PARAMETER)] },
+      { Effect: 'Allow', Action: 'ssm:PutParameter', Resource: parameterArn(CERTIFICATE_PARAMETER) },
       { Effect: 'Allow', Action: 'cloudformation:SignalResource', Resource: { Ref: 'AWS::StackId' } },
     ]);
+  });
+
+  test('the current profile adds what Altinity grants today for newer features, and nothing else changes', () => {
+    const current = withParameters({ PermissionProfile: 'current' });
+    expect(current.Resources.HostRole.Properties.ManagedPolicyArns).toEqual(
+      [...DOCUMENTED_MANAGED_POLICIES, ...CURRENT_FEATURE_MANAGED_POLICIES].map(managedPolicyArn),
+    );
+    expect(CURRENT_FEATURE_MANAGED_POLICIES).toEqual(['AmazonRoute53FullAccess', 'AmazonSQSFullAccess', 'AmazonS3TablesFullAccess']);
+    const added = Object.keys(current.Resources).filter((id) => !(id in singleHost.Resources));
+    expect(added).toHaveLength(1);
+    const [policy] = added.map((id) => current.Resources[id]);
+    expect(policy.Properties.Roles).toEqual([{ Ref: 'HostRole' }]);
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([{ Effect: 'Allow', Action: [...CURRENT_FEATURE_ACTIONS], Resource: '*' }]);
+    expect(CURRENT_FEATURE_ACTIONS).toEqual(expect.arrayContaining(['kafka:CreateVpcConnection', 'vpce:AllowMultiRegion']));
+  });
+
+  test('a permissions boundary, when given, is set on the host role only', () => {
+    const boundary = 'arn:aws:iam::123456789012:policy/altinity-boundary';
+    const bounded = withParameters({ PermissionsBoundaryArn: boundary });
+    expect(bounded.Resources.HostRole.Properties.PermissionsBoundary).toEqual({ Ref: 'PermissionsBoundaryArn' });
+    expect(pathsWhere(bounded.Resources, isRefTo('PermissionsBoundaryArn'))).toEqual(['HostRole.Properties.PermissionsBoundary']);
+    expect(matches(template.Parameters.PermissionsBoundaryArn.AllowedPattern, boundary)).toBe(true);
+    expect(matches(template.Parameters.PermissionsBoundaryArn.AllowedPattern, 'altinity-boundary')).toBe(false);
   });
 });
 
@@ -175,8 +229,53 @@ describe('network access', () => {
   });
 });
 
-describe('host', () => {
+describe('launch template: every host starts from it', () => {
+  const data = template.Resources.HostLaunchTemplate.Properties.LaunchTemplateData;
+
+  test('requires IMDSv2, encrypts a gp3 root volume, and uses the host profile and security group', () => {
+    expect(data.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpEndpoint: 'enabled' });
+    expect(data.BlockDeviceMappings).toEqual([{ DeviceName: '/dev/sda1', Ebs: expect.objectContaining({ VolumeType: 'gp3', Encrypted: true }) }]);
+    expect(data.IamInstanceProfile).toEqual({ Arn: { 'Fn::GetAtt': ['HostInstanceProfile', 'Arn'] } });
+    expect(data.NetworkInterfaces).toEqual([
+      expect.objectContaining({ DeviceIndex: 0, Groups: [{ 'Fn::GetAtt': ['HostSecurityGroup', 'GroupId'] }], AssociatePublicIpAddress: { Ref: 'AssignPublicIp' } }),
+    ]);
+    expect(data.ImageId).toEqual({ Ref: 'AmiParameter' });
+  });
+
+  test('carries the user data, which signals the single host or the group, whichever exists', () => {
+    const userData = JSON.stringify(data.UserData);
+    expect(userData).toContain(JSON.stringify({ 'Fn::If': ['SingleHost', 'Host', 'HostGroup'] }).slice(1, -1));
+    expect(pathsWhere(data, isRefTo('Token'))).toEqual([]);
+  });
+});
+
+describe('single host (the default)', () => {
   const host = template.Resources.Host;
+
+  test('exists only with one replica, and then alone', () => {
+    expect(host.Condition).toBe('SingleHost');
+    expect(template.Conditions?.SingleHost).toEqual({ 'Fn::Equals': [{ Ref: 'Replicas' }, '1'] });
+    expect(singleHost.Resources).not.toHaveProperty('HostGroup');
+    expect(template.Parameters.Replicas).toMatchObject({ Default: '1', AllowedValues: ['1', '2', '3'] });
+  });
+
+  test('launches from the launch template and repeats its hardening', () => {
+    expect(host.Properties.LaunchTemplate).toEqual({
+      LaunchTemplateId: { Ref: 'HostLaunchTemplate' },
+      Version: { 'Fn::GetAtt': ['HostLaunchTemplate', 'LatestVersionNumber'] },
+    });
+    expect(host.Properties).not.toHaveProperty('UserData');
+  });
+
+  test('recovers from hardware failure by itself, keeping its instance id', () => {
+    const alarm = singleHost.Resources.HostAutoRecovery;
+    expect(alarm.Type).toBe('AWS::CloudWatch::Alarm');
+    expect(alarm.Properties).toMatchObject({
+      MetricName: 'StatusCheckFailed_System',
+      Dimensions: [{ Name: 'InstanceId', Value: { Ref: 'Host' } }],
+      AlarmActions: [{ 'Fn::Sub': 'arn:${AWS::Partition}:automate:${AWS::Region}:ec2:recover' }],
+    });
+  });
 
   test('requires IMDSv2 and has an encrypted gp3 root volume', () => {
     expect(host.Properties.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpEndpoint: 'enabled' });
@@ -195,7 +294,7 @@ describe('host', () => {
     const taggable = Object.entries(template.Resources).filter(([, resource]) => resource.Properties?.Tags);
     expect(taggable.length).toBeGreaterThanOrEqual(5);
     for (const [, resource] of taggable) {
-      expect(resource.Properties.Tags).toContainEqual({ Key: 'altinity:cloud/env', Value: { Ref: 'EnvName' } });
+      expect(resource.Properties.Tags).toContainEqual(expect.objectContaining({ Key: 'altinity:cloud/env', Value: { Ref: 'EnvName' } }));
     }
   });
 
@@ -217,11 +316,77 @@ describe('host', () => {
     expect(host.DependsOn).toEqual(expect.arrayContaining(['ConnectSecrets', 'HostRole']));
   });
 
-  test('user data carries no secret: only parameter names, never the token', () => {
-    expect(pathsWhere(host, isRefTo('Token'))).toEqual([]);
-    const userData = JSON.stringify(host.Properties.UserData);
-    expect(userData).toContain('/token');
-    expect(userData).toContain('/certificate');
+});
+
+describe('several hosts (Replicas above 1)', () => {
+  const ha = withParameters({ Replicas: '3' });
+  const group = ha.Resources.HostGroup;
+
+  test('run in an Auto Scaling group over the chosen subnets, from the same launch template, instead of the single host', () => {
+    expect(ha.Resources).not.toHaveProperty('Host');
+    expect(ha.Resources).not.toHaveProperty('HostAutoRecovery');
+    expect(group.Properties).toMatchObject({
+      MinSize: { Ref: 'Replicas' },
+      DesiredCapacity: { Ref: 'Replicas' },
+      MaxSize: '4',
+      VPCZoneIdentifier: { Ref: 'SubnetIds' },
+      LaunchTemplate: { LaunchTemplateId: { Ref: 'HostLaunchTemplate' }, Version: { 'Fn::GetAtt': ['HostLaunchTemplate', 'LatestVersionNumber'] } },
+    });
+    expect(group.Properties.Tags).toContainEqual({ Key: 'altinity:cloud/env', Value: { Ref: 'EnvName' }, PropagateAtLaunch: true });
+  });
+
+  test('creation waits for one signal per host; a rolling update replaces one host at a time and waits for it', () => {
+    expect(group.CreationPolicy).toEqual({
+      ResourceSignal: { Count: { Ref: 'Replicas' }, Timeout: 'PT15M' },
+      AutoScalingCreationPolicy: { MinSuccessfulInstancesPercent: 100 },
+    });
+    expect(group.UpdatePolicy.AutoScalingRollingUpdate).toMatchObject({
+      MaxBatchSize: 1,
+      MinInstancesInService: { Ref: 'Replicas' },
+      WaitOnResourceSignals: true,
+      PauseTime: 'PT15M',
+    });
+    expect(group.DependsOn).toEqual(expect.arrayContaining(['ConnectSecrets', 'HostRole']));
+  });
+
+  test('say where the instance ARNs are, instead of one instance', () => {
+    expect(Object.keys(ha.Outputs)).not.toContain('InstanceArn');
+    expect(ha.Outputs.HostGroupName).toMatchObject({ Value: { Ref: 'HostGroup' }, Description: expect.stringMatching(/instance ARNs.*status/) });
+  });
+
+  test('break glass targets the hosts by their group tag rather than one instance ARN', () => {
+    const open = withParameters({ Replicas: '2', BreakGlass: 'enabled' });
+    const sessions = Object.values(open.Resources).filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles).includes('BreakGlassRole'));
+    expect(sessions.map((policy) => policy.Properties.PolicyDocument.Statement)).toEqual([
+      [
+        {
+          Effect: 'Allow',
+          Action: 'ssm:StartSession',
+          Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*' },
+          Condition: { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': { Ref: 'HostGroup' } } },
+        },
+      ],
+    ]);
+  });
+});
+
+describe('existing certificate instead of a token', () => {
+  const byo = withParameters({ Token: '', ExistingCertificateParameter: '/altinity/acme/cloud-connect.pem' });
+
+  test('the host reads exactly that parameter, and the stack never deletes it', () => {
+    const [read] = hostPolicyStatements(byo);
+    expect(read).toEqual({ Effect: 'Allow', Action: 'ssm:GetParameter', Resource: [parameterArn(TOKEN_PARAMETER), parameterArn({ Ref: 'ExistingCertificateParameter' })] });
+    expect(byo.Resources.ConnectSecrets.Properties.CertificateParameterName).toEqual(CERTIFICATE_PARAMETER);
+    expect(JSON.stringify(byo.Resources.HostLaunchTemplate.Properties.LaunchTemplateData.UserData)).toContain('"Ref":"ExistingCertificateParameter"');
+  });
+});
+
+describe('user data', () => {
+  test('carries no secret: only parameter names, never the token', () => {
+    const userData = JSON.stringify(template.Resources.HostLaunchTemplate.Properties.LaunchTemplateData.UserData);
+    expect(userData).not.toContain('"Ref":"Token"');
+    expect(userData).toContain('/altinity-connect/${EnvName}/token');
+    expect(userData).toContain('/altinity-connect/${EnvName}/certificate');
   });
 });
 
@@ -232,8 +397,8 @@ describe('secret store', () => {
       DeletionPolicy: 'Delete',
       Properties: {
         EnvName: { Ref: 'EnvName' },
-        TokenParameterName: { 'Fn::Join': ['', ['/altinity-connect/', { Ref: 'EnvName' }, '/token']] },
-        CertificateParameterName: { 'Fn::Join': ['', ['/altinity-connect/', { Ref: 'EnvName' }, '/certificate']] },
+        TokenParameterName: TOKEN_PARAMETER,
+        CertificateParameterName: CERTIFICATE_PARAMETER,
         Token: { Ref: 'Token' },
       },
     });
@@ -265,27 +430,33 @@ describe('break glass', () => {
   });
 
   test('may start sessions on this host, with SSH over SSM or a plain shell, and nothing else', () => {
-    const [policy] = template.Resources.BreakGlassRole.Properties.Policies;
-    const [startSession, ownSessions] = policy.PolicyDocument.Statement;
-    expect(startSession.Action).toBe('ssm:StartSession');
-    const resources = JSON.stringify(startSession.Resource);
-    expect(startSession.Resource[0]).toEqual(template.Outputs.InstanceArn.Value);
-    expect(resources).toContain('document/AWS-StartSSHSession');
-    expect(resources).toContain('document/SSM-SessionManagerRunShell');
-    expect(ownSessions.Action).toEqual(['ssm:TerminateSession', 'ssm:ResumeSession']);
-    expect(JSON.stringify(ownSessions.Resource)).toContain('session/${aws:userid}-*');
-    expect(policy.PolicyDocument.Statement).toHaveLength(2);
+    const open = withParameters({ BreakGlass: 'enabled' });
+    const role = open.Resources.BreakGlassRole.Properties;
+    const attached = Object.values(open.Resources).filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles).includes('BreakGlassRole'));
+    const statements = [...role.Policies, ...attached.map((policy) => policy.Properties)].flatMap((policy) => policy.PolicyDocument.Statement);
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'ssm:StartSession',
+        Resource: [
+          { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:*:document/AWS-StartSSHSession' },
+          { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:document/SSM-SessionManagerRunShell' },
+        ],
+      },
+      { Effect: 'Allow', Action: ['ssm:TerminateSession', 'ssm:ResumeSession'], Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:*:*:session/${!aws:userid}-*' } },
+      { Effect: 'Allow', Action: 'ssm:StartSession', Resource: open.Outputs.InstanceArn.Value },
+    ]);
+    expect(withParameters({}).Resources).not.toHaveProperty('BreakGlassRole');
   });
 });
 
 describe('outputs', () => {
   test('give the instance, its ARN for Altinity, the roles, the security group and the token parameter', () => {
-    expect(Object.keys(template.Outputs).sort()).toEqual(
-      ['BreakGlassRoleArn', 'HostRoleArn', 'InstanceArn', 'InstanceId', 'SecurityGroupId', 'TokenParameterName'].sort(),
-    );
+    expect(Object.keys(singleHost.Outputs).sort()).toEqual(['HostRoleArn', 'InstanceArn', 'InstanceId', 'SecurityGroupId', 'TokenParameterName'].sort());
+    expect(Object.keys(withParameters({ BreakGlass: 'enabled' }).Outputs)).toContain('BreakGlassRoleArn');
     expect(template.Outputs.InstanceId.Value).toEqual({ Ref: 'Host' });
     expect(template.Outputs.InstanceArn.Value).toEqual({
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':instance/', { Ref: 'Host' }]],
+      'Fn::Sub': ['arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/${Id}', { Id: { Ref: 'Host' } }],
     });
     expect(template.Outputs.InstanceArn.Description).toMatch(/Altinity/);
     expect(template.Outputs.BreakGlassRoleArn.Condition).toBe('BreakGlassEnabled');
@@ -305,7 +476,8 @@ describe('deploy-mode template (cdk deploy -c env=... -c token=...)', () => {
     expect(deployed.Resources.ConnectSecrets.Properties).not.toHaveProperty('Token');
     expect(JSON.stringify(deployed)).not.toContain('not-used-here');
     const ui = deployed.Metadata?.['AWS::CloudFormation::Interface'];
-    expect(ui.ParameterGroups[0].Parameters).toEqual(['EnvName']);
+    expect(ui.ParameterGroups[0].Parameters).toEqual(['EnvName', 'ExistingCertificateParameter']);
+    expect(deployed.Rules).not.toHaveProperty('TokenOrCertificate');
   });
 
   test('defaults the environment and the network to what was given on the command line', () => {

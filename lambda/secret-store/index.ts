@@ -11,7 +11,7 @@ export interface SecretStoreProperties {
   TokenParameterName: string;
   CertificateParameterName: string;
   EnvName: string;
-  /** The token itself; absent when it was stored before the deployment. */
+  /** The token itself; absent when it was stored before the deployment, empty when a certificate is given instead. */
   Token?: string;
   /** Version of a token stored before the deployment; a new value makes CloudFormation send Update. */
   StoredTokenVersion?: string;
@@ -73,6 +73,8 @@ async function apply(event: SecretStoreEvent): Promise<void> {
     await putSecureString(ssm, props.TokenParameterName, props.Token, { 'altinity:cloud/env': props.EnvName });
     return;
   }
+  // No token at all: the host uses an existing certificate, which the template's rule then requires.
+  if (props.StoredTokenVersion === undefined) return;
   if (!(await parameterExists(ssm, props.TokenParameterName))) {
     throw new Error(
       `the connection token parameter ${props.TokenParameterName} does not exist: ` +

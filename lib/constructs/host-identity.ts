@@ -1,6 +1,8 @@
-import { Validations } from 'aws-cdk-lib';
+import { Aws, CfnCondition, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { arnOf } from './arns';
+import { onlyWhen } from './conditional';
 
 /**
  * The managed policies the provisioning guide (method 3) requires on the host's role. Altinity uses
@@ -16,17 +18,37 @@ export const DOCUMENTED_MANAGED_POLICIES = [
   'AmazonSSMManagedInstanceCore',
 ] as const;
 
+/** What Altinity's own Terraform module grants beyond the guide, for newer features (Route 53, SQS, S3 Tables). */
+export const CURRENT_FEATURE_MANAGED_POLICIES = ['AmazonRoute53FullAccess', 'AmazonSQSFullAccess', 'AmazonS3TablesFullAccess'] as const;
+
+/** MSK private connectivity and multi-region endpoints, which Altinity's module grants inline. */
+export const CURRENT_FEATURE_ACTIONS = [
+  'kafka:CreateVpcConnection',
+  'kafka:DeleteVpcConnection',
+  'kafka:DescribeVpcConnection',
+  'kafka:ListVpcConnections',
+  'kafka:GetBootstrapBrokers',
+  'kafka:DescribeCluster',
+  'kafka:DescribeClusterV2',
+  'vpce:AllowMultiRegion',
+] as const;
+
 export interface HostIdentityProps {
   /** Description shown on the role in the IAM console. */
   readonly description: string;
+  /** While this holds, the role also has what Altinity's newer features need. @default - never */
+  readonly currentFeatures?: CfnCondition;
+  /** Permissions boundary policy ARN, applied while `condition` holds. @default - none */
+  readonly permissionsBoundary?: { readonly policyArn: string; readonly condition: CfnCondition };
 }
 
 /**
  * The altinitycloud-connect host's IAM role and instance profile.
  *
- * Guarantees: exactly the documented managed policies (partition-aware ARNs) plus the EKS inline
- * policy of the guide, written as valid JSON (`eks:*`, and `iam:PassRole` only to EKS). Anything
- * else the host needs is granted by the construct that owns the resource (`grant*` methods).
+ * Guarantees: the documented managed policies (partition-aware ARNs) plus the EKS inline policy of
+ * the guide, written as valid JSON (`eks:*`, and `iam:PassRole` only to EKS); the current-features
+ * additions and the permissions boundary only while their conditions hold. Anything else the host
+ * needs is granted by the construct that owns the resource (`grant*` methods).
  */
 export class HostIdentity extends Construct {
   readonly role: iam.Role;
@@ -34,10 +56,25 @@ export class HostIdentity extends Construct {
 
   constructor(scope: Construct, id: string, props: HostIdentityProps) {
     super(scope, id);
+    const current = props.currentFeatures;
+    const awsManaged = (name: string) => iam.ManagedPolicy.fromManagedPolicyArn(this, name, arnOf(`iam::aws:policy/${name}`));
+    const currentFeaturePolicies = current
+      ? CURRENT_FEATURE_MANAGED_POLICIES.map((name) => ({
+          name,
+          policy: iam.ManagedPolicy.fromManagedPolicyArn(
+            this,
+            `${name}IfCurrent`,
+            Fn.conditionIf(current.logicalId, arnOf(`iam::aws:policy/${name}`), Aws.NO_VALUE).toString(),
+          ),
+        }))
+      : [];
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: props.description,
-      managedPolicies: DOCUMENTED_MANAGED_POLICIES.map((name) => iam.ManagedPolicy.fromAwsManagedPolicyName(name)),
+      managedPolicies: [
+        ...DOCUMENTED_MANAGED_POLICIES.map(awsManaged),
+        ...currentFeaturePolicies.map(({ policy }) => policy),
+      ],
       inlinePolicies: {
         EksFullAccess: new iam.PolicyDocument({
           statements: [
@@ -51,9 +88,18 @@ export class HostIdentity extends Construct {
         }),
       },
     });
+    if (props.permissionsBoundary) {
+      const boundary = props.permissionsBoundary;
+      (this.role.node.defaultChild as iam.CfnRole).permissionsBoundary = Fn.conditionIf(boundary.condition.logicalId, boundary.policyArn, Aws.NO_VALUE).toString();
+      Validations.of(this.role).acknowledge({
+        id: 'CloudFormation-Validate::W1030',
+        reason: 'The boundary parameter may be empty by design: the role gets a boundary only when it is not (Fn::If with AWS::NoValue).',
+      });
+    }
     this.instanceProfile = new iam.InstanceProfile(this, 'InstanceProfile', { role: this.role });
 
     const findings = Validations.of(this.role);
+    const stack = Stack.of(this);
     for (const name of DOCUMENTED_MANAGED_POLICIES) {
       findings.acknowledge({
         id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${name}]`,
@@ -68,5 +114,24 @@ export class HostIdentity extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'EKS clusters and the roles passed to EKS are created later by Altinity; iam:PassRole is limited to EKS by the iam:PassedToService condition.',
     });
+
+    for (const { name, policy } of currentFeaturePolicies) {
+      findings.acknowledge({
+        // cdk-nag names a conditional ARN by its CloudFormation form.
+        id: `AwsSolutions-IAM4[Policy::${JSON.stringify(stack.resolve(policy.managedPolicyArn))}]`,
+        reason: `Altinity's current features (PermissionProfile current) need ${name}, as Altinity's own Terraform module grants it.`,
+      });
+    }
+    if (current) {
+      const currentFeatures = new iam.Policy(this, 'CurrentFeatures', {
+        roles: [this.role],
+        statements: [new iam.PolicyStatement({ actions: [...CURRENT_FEATURE_ACTIONS], resources: ['*'] })],
+      });
+      onlyWhen(currentFeatures, current);
+      Validations.of(currentFeatures).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: "Altinity's current features: MSK clusters and endpoints are chosen later by the customer through Altinity, so no ARN is known here.",
+      });
+    }
   }
 }

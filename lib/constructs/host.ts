@@ -1,40 +1,26 @@
-import { Aws, CfnCreationPolicy, Fn, Stack, Validations } from 'aws-cdk-lib';
+import { CfnCondition, Duration, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { renderBootstrapScript } from '../host/user-data';
+import { arnOf } from './arns';
+import { onlyWhen } from './conditional';
+import { HOST_SIGNAL_TIMEOUT, HostLaunchTemplate } from './host-launch';
 
 export interface ConnectHostProps {
-  /** Name tag of the instance. */
-  readonly name: string;
-  readonly instanceType: string;
-  /** AMI id (Ubuntu 20.04 by default; the bootstrap script expects apt and systemd). */
-  readonly imageId: string;
+  readonly launchTemplate: HostLaunchTemplate;
   readonly subnetId: string;
-  readonly securityGroupId: string;
-  /** `'true'` or `'false'`: whether the host gets a public IPv4 address whatever the subnet says. */
-  readonly associatePublicIp: string;
-  readonly instanceProfile: iam.InstanceProfile;
-  readonly tokenParameterName: string;
-  readonly certificateParameterName: string;
-  readonly connectVersion: string;
-  /** Base URL of the altinitycloud-connect releases. */
-  readonly downloadUrl: string;
-  /** Expected SHA-256 of the binary, or an empty string to skip the check. */
-  readonly connectSha256: string;
-  /** How long CloudFormation waits for the host's signal, as an ISO 8601 duration. @default PT15M */
-  readonly signalTimeout?: string;
-  /** Size of the encrypted gp3 root volume, in GiB. @default 20 */
-  readonly rootVolumeGiB?: number;
+  /** When given, the host and its recovery alarm exist only while the condition holds. */
+  readonly condition?: CfnCondition;
 }
 
 /**
- * The EC2 instance that runs `altinitycloud-connect --capability aws`.
+ * The single EC2 instance that runs `altinitycloud-connect --capability aws`.
  *
- * Guarantees: IMDSv2 only; an encrypted gp3 root volume; user data that is the bootstrap script
- * with non-secret values filled in (the token is read from SSM at boot, never passed here); and a
- * CreationPolicy, so the resource is complete only when the host signals that login succeeded and
- * the service runs, or fails with the reason the host reports.
+ * Guarantees: launched from the host launch template (its user data and hardening), with the
+ * hardening repeated on the instance itself so that no launch path can drop it; a CreationPolicy,
+ * so the resource is complete only when the host signals that login succeeded and the service runs,
+ * or fails with the reason the host reports; and EC2 automatic recovery, which moves the host off
+ * failed hardware keeping its instance id (the ARN given to Altinity).
  */
 export class ConnectHost extends Construct {
   readonly instance: ec2.CfnInstance;
@@ -43,45 +29,43 @@ export class ConnectHost extends Construct {
 
   constructor(scope: Construct, id: string, props: ConnectHostProps) {
     super(scope, id);
-    const stack = Stack.of(this);
+    const launch = props.launchTemplate;
     this.instance = new ec2.CfnInstance(this, 'Instance', {
-      instanceType: props.instanceType,
-      imageId: props.imageId,
-      iamInstanceProfile: props.instanceProfile.instanceProfileName,
+      launchTemplate: launch.specification,
+      instanceType: launch.props.instanceType,
+      imageId: launch.props.imageId,
+      iamInstanceProfile: launch.props.instanceProfile.instanceProfileName,
       networkInterfaces: [
         {
           deviceIndex: '0',
           subnetId: props.subnetId,
-          groupSet: [props.securityGroupId],
-          associatePublicIpAddress: props.associatePublicIp as unknown as boolean,
+          groupSet: [launch.props.securityGroupId],
+          associatePublicIpAddress: launch.props.associatePublicIp as unknown as boolean,
           deleteOnTermination: true,
         },
       ],
-      metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 },
-      blockDeviceMappings: [
-        {
-          deviceName: '/dev/sda1',
-          ebs: { volumeType: 'gp3', volumeSize: props.rootVolumeGiB ?? 20, encrypted: true, deleteOnTermination: true },
-        },
-      ],
+      metadataOptions: launch.metadataOptions,
+      blockDeviceMappings: [launch.rootVolume],
       monitoring: false,
-      tags: [{ key: 'Name', value: props.name }],
+      tags: [{ key: 'Name', value: launch.props.name }],
     });
-    this.instance.cfnOptions.creationPolicy = {
-      resourceSignal: { count: 1, timeout: props.signalTimeout ?? 'PT15M' },
-    } satisfies CfnCreationPolicy;
-    this.instance.userData = Fn.base64(
-      renderBootstrapScript({
-        STACK_NAME: Aws.STACK_NAME,
-        REGION: stack.region,
-        SIGNAL_RESOURCE: this.instance.logicalId,
-        TOKEN_PARAMETER: props.tokenParameterName,
-        CERTIFICATE_PARAMETER: props.certificateParameterName,
-        CONNECT_VERSION: props.connectVersion,
-        DOWNLOAD_URL: props.downloadUrl,
-        CONNECT_SHA256: props.connectSha256,
-      }),
-    );
+    this.instance.cfnOptions.creationPolicy = { resourceSignal: { count: 1, timeout: HOST_SIGNAL_TIMEOUT } };
+    this.instanceArn = arnOf('ec2:${AWS::Region}:${AWS::AccountId}:instance/${Id}', { Id: this.instance.ref });
+
+    new cloudwatch.CfnAlarm(this, 'AutoRecovery', {
+      alarmDescription: `Recovers ${launch.props.name} onto healthy hardware when the EC2 system status check fails`,
+      namespace: 'AWS/EC2',
+      metricName: 'StatusCheckFailed_System',
+      dimensions: [{ name: 'InstanceId', value: this.instance.ref }],
+      statistic: 'Maximum',
+      period: Duration.minutes(1).toSeconds(),
+      evaluationPeriods: 2,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+      alarmActions: [arnOf('automate:${AWS::Region}:ec2:recover')],
+    });
+    if (props.condition) onlyWhen(this, props.condition);
+
     Validations.of(this.instance).acknowledge({
       id: 'AwsSolutions-EC28',
       reason: "Basic five-minute metrics are enough for a tunnel host whose health the status command and Altinity watch; detailed monitoring would add cost for every environment.",
@@ -90,13 +74,5 @@ export class ConnectHost extends Construct {
       id: 'AwsSolutions-EC29',
       reason: 'The stack owns the host: termination protection would make stack deletion and host replacement fail, and a replacement host reconnects with the stored certificate.',
     });
-    this.instanceArn = `arn:${stack.partition}:ec2:${stack.region}:${stack.account}:instance/${this.instance.ref}`;
-  }
-
-  /** Lets `grantee` send this host's creation signal (the host's own role). */
-  grantSignal(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['cloudformation:SignalResource'], resources: [Stack.of(this).stackId] }),
-    );
   }
 }

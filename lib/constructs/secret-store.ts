@@ -1,9 +1,10 @@
-import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnCondition, CustomResource, Duration, Fn, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { bundleHandler } from '../inline-handler';
+import { arnOf } from './arns';
 
 /** Where the connection token comes from. */
 export type TokenSource =
@@ -20,6 +21,12 @@ export interface SecretStoreProps {
   /** SSM name of the SecureString in which the host keeps the certificate that login produces. */
   readonly certificateParameterName: string;
   readonly tokenSource: TokenSource;
+  /**
+   * A SecureString the customer already holds with a `cloud-connect.pem`, used while `condition`
+   * holds: the host then reads it instead of logging in, and the stack never deletes it.
+   * @default - the host logs in and keeps the certificate in `certificateParameterName`
+   */
+  readonly existingCertificate?: { readonly parameterName: string; readonly condition: CfnCondition };
 }
 
 /**
@@ -33,13 +40,18 @@ export interface SecretStoreProps {
 export class SecretStore extends Construct {
   readonly tokenParameterName: string;
   readonly certificateParameterName: string;
+  /** The certificate parameter the host uses: the existing one when given, else the stack's own. */
+  readonly hostCertificateParameterName: string;
   readonly resource: CustomResource;
 
   constructor(scope: Construct, id: string, props: SecretStoreProps) {
     super(scope, id);
-    const stack = Stack.of(this);
     this.tokenParameterName = props.tokenParameterName;
     this.certificateParameterName = props.certificateParameterName;
+    const existing = props.existingCertificate;
+    this.hostCertificateParameterName = existing
+      ? Fn.conditionIf(existing.condition.logicalId, existing.parameterName, this.certificateParameterName).toString()
+      : this.certificateParameterName;
 
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: logs.RetentionDays.ONE_MONTH,
@@ -53,7 +65,7 @@ export class SecretStore extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['ssm:PutParameter', 'ssm:GetParameter', 'ssm:DeleteParameters', 'ssm:AddTagsToResource'],
-        resources: [this.parameterArn(stack, this.tokenParameterName), this.parameterArn(stack, this.certificateParameterName)],
+        resources: [this.parameterArn(this.tokenParameterName), this.parameterArn(this.certificateParameterName)],
       }),
     );
 
@@ -87,25 +99,24 @@ export class SecretStore extends Construct {
     this.resource.node.addDependency(role);
   }
 
-  /** Lets the host read the token and read and write the certificate, and nothing else here. */
+  /** Lets the host read the token and its certificate, and store the certificate it logs in for. */
   grantHostAccess(grantee: iam.IGrantable): void {
-    const stack = Stack.of(this);
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['ssm:GetParameter'],
-        resources: [this.parameterArn(stack, this.tokenParameterName), this.parameterArn(stack, this.certificateParameterName)],
+        resources: [this.parameterArn(this.tokenParameterName), this.parameterArn(this.hostCertificateParameterName)],
       }),
     );
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['ssm:PutParameter'],
-        resources: [this.parameterArn(stack, this.certificateParameterName)],
+        resources: [this.parameterArn(this.certificateParameterName)],
       }),
     );
   }
 
-  private parameterArn(stack: Stack, name: string): string {
+  private parameterArn(name: string): string {
     // Names start with a slash, which the ARN form omits.
-    return `arn:${stack.partition}:ssm:${stack.region}:${stack.account}:parameter${name}`;
+    return arnOf('ssm:${AWS::Region}:${AWS::AccountId}:parameter${Name}', { Name: name });
   }
 }
