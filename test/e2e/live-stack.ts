@@ -14,6 +14,7 @@ import {
 import { GetInstanceProfileCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, ListInstanceProfilesCommand, ListRolesCommand } from '@aws-sdk/client-iam';
 import { GetParameterCommand, GetParametersByPathCommand, ListTagsForResourceCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ENV_TAG_KEY, secretParameterPrefix, tokenParameterName } from '../../lib/naming';
+import type { Invocation } from '../support/lambda-service';
 import type { MotoServer } from '../support/moto-server';
 
 /** SDK clients pointed at the emulator, as a user's would be at their account. */
@@ -246,4 +247,14 @@ export async function remainsOf(
   const parameters = await clients.ssm.send(new GetParametersByPathCommand({ Path: secretParameterPrefix(envName), Recursive: true }));
   remains.push(...(parameters.Parameters ?? []).map((parameter) => `parameter ${parameter.Name}`));
   return remains;
+}
+
+/** The function answered each event SUCCESS and exited cleanly; otherwise fails with its reason and logs. */
+export function expectAnswered(invocations: Invocation[], requestTypes: Invocation['event']['RequestType'][]): void {
+  for (const { event, response, logs } of invocations) {
+    if (response?.Status !== 'SUCCESS') {
+      throw new Error(`the function answered ${event.RequestType} with ${response ? `${response.Status}: ${response.Reason}` : 'nothing'}\n${logs}`);
+    }
+  }
+  expect(invocations.map((invocation) => [invocation.event.RequestType, invocation.exitCode])).toEqual(requestTypes.map((type) => [type, 0]));
 }
