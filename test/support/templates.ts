@@ -1,4 +1,5 @@
 import { App } from 'aws-cdk-lib';
+import { stringify } from 'yaml';
 import { buildConnectStack } from '../../lib/app';
 import type { AppInput } from '../../lib/app-input';
 import { synthesizeConsoleTemplate } from '../../lib/publish';
@@ -38,4 +39,15 @@ export function pathsWhere(value: unknown, predicate: (node: unknown) => boolean
   return here.concat(
     ...Object.entries(value as Record<string, unknown>).map(([key, child]) => pathsWhere(child, predicate, at ? `${at}.${key}` : key)),
   );
+}
+
+/**
+ * The most a template can weigh inline: CreateStack's TemplateBody limit, and the 50 KiB past which
+ * `cdk deploy` needs a bootstrap bucket (which the accounts we deploy to may not have).
+ */
+export const INLINE_TEMPLATE_LIMIT = 51_200;
+
+/** YAML exactly as the CDK CLI writes a template it sends inline (its own serializer's settings). */
+export function asTheCdkCliSendsIt(template: object): string {
+  return stringify(template, { schema: 'yaml-1.1', lineWidth: 0 });
 }
