@@ -48,6 +48,7 @@ export interface Invocation {
 
 type Template = {
   Parameters?: Record<string, { Type: string }>;
+  Conditions?: Record<string, unknown>;
   Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; Condition?: string }>;
 };
 
@@ -67,12 +68,12 @@ interface ServedResource {
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const POLL_INTERVAL_MS = 250;
-/** Seconds past the function's own timeout after which the child is killed, as Lambda would. */
+/** Time past the function's own timeout after which the child is killed, as Lambda would kill it. */
 const KILL_GRACE_MS = 2_000;
 
 /**
- * Runs the deployed function the way the Lambda Node.js runtime does: loads `<file>.js` from the
- * function code and calls the exported handler with the event and a context. The one addition is a
+ * Runs the deployed function the way the Lambda Node.js runtime does: loads the handler's file from
+ * the function code and calls the exported handler with the event and a context. The one addition is a
  * tap on `fetch`, which reports what the function PUT to its ResponseURL (passed on unchanged), so
  * that later events carry the PhysicalResourceId the function chose, as CloudFormation's would.
  */
@@ -83,7 +84,8 @@ process.once('message', async ({ event, codeDir, handler, functionName, timeoutM
   globalThis.fetch = async (url, init) => {
     const response = await deliver(url, init);
     if (String(url) === event.ResponseURL) {
-      process.send({ response: JSON.parse(String(init && init.body)), responseHttpStatus: response.status });
+      const report = { response: JSON.parse(String(init && init.body)), responseHttpStatus: response.status };
+      await new Promise((sent) => process.send(report, sent));
     }
     return response;
   };
@@ -130,7 +132,7 @@ export class LambdaService {
   /**
    * Waits until the stack has been created and sends a Create event to each custom resource that has
    * not had one. moto's CreateStack then waits with the resource CREATE_IN_PROGRESS for the answer;
-   * its change-set path (`cdk deploy`) marks it complete without running the function at all.
+   * its change-set path (`cdk deploy`) marks the stack complete at once, without waiting for one.
    */
   async serveCreate(stackName: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Invocation[]> {
     const deadline = Date.now() + (options.timeoutMs ?? 60_000);
@@ -220,8 +222,9 @@ export class LambdaService {
    * updated a custom resource, it lists it without a logical id.
    */
   private customResources(view: StackView): string[] {
+    const resolver = new IntrinsicResolver(view);
     return Object.entries(view.template.Resources)
-      .filter(([, resource]) => isCustomResource(resource.Type))
+      .filter(([, resource]) => isCustomResource(resource.Type) && (!resource.Condition || resolver.condition(resource.Condition)))
       .map(([logicalId]) => logicalId);
   }
 
@@ -260,9 +263,8 @@ export class LambdaService {
   }
 
   private resolveProperties(view: StackView, logicalId: string): Record<string, unknown> {
-    const resource = view.template.Resources[logicalId];
-    if (resource.Condition) throw new Error(`${logicalId}: custom resources with a Condition are not supported here`);
-    return asCustomResourceProperties(new IntrinsicResolver(view).resolve(resource.Properties ?? {})) as Record<string, unknown>;
+    const properties = view.template.Resources[logicalId].Properties ?? {};
+    return asCustomResourceProperties(new IntrinsicResolver(view).resolve(properties)) as Record<string, unknown>;
   }
 
   private async sendAll(events: CustomResourceEvent[], view: StackView): Promise<Invocation[]> {
@@ -332,8 +334,8 @@ interface DeployedFunction {
  */
 async function runFunction(event: CustomResourceEvent, fn: DeployedFunction, awsEnv: Record<string, string>): Promise<Invocation> {
   const codeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lambda-code-'));
-  // Lambda's ZipFile becomes index.js; a Node.js runtime reads it as CommonJS.
-  fs.writeFileSync(path.join(codeDir, `${fn.handler.split('.')[0]}.js`), fn.code);
+  // CloudFormation stores a Node.js ZipFile as index.js, whatever the handler says; the runtime reads it as CommonJS.
+  fs.writeFileSync(path.join(codeDir, 'index.js'), fn.code);
   const logStreamName = `${new Date().toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]${randomUUID().replace(/-/g, '')}`;
   const child = spawn(process.execPath, ['-e', RUNTIME], {
     cwd: codeDir,
@@ -446,6 +448,10 @@ class IntrinsicResolver {
         const [logicalId, attribute] = typeof argument === 'string' ? argument.split('.') : (argument as [string, string]);
         return this.attribute(logicalId, attribute);
       }
+      case 'Fn::If': {
+        const [condition, whenTrue, whenFalse] = argument as [string, unknown, unknown];
+        return this.resolve(this.condition(condition) ? whenTrue : whenFalse);
+      }
       case 'Fn::Sub': {
         if (typeof argument !== 'string') throw new Error('Fn::Sub with a variable map is not supported here');
         return argument.replace(/\$\{([^}!]+)\}/g, (_, reference: string) => {
@@ -455,6 +461,32 @@ class IntrinsicResolver {
       }
       default:
         throw new Error(`${name} is not supported by the test Lambda service`);
+    }
+  }
+
+  condition(name: string): boolean {
+    const expression = this.view.template.Conditions?.[name];
+    if (expression === undefined) throw new Error(`no condition ${name} in the template`);
+    return this.holds(expression);
+  }
+
+  private holds(expression: unknown): boolean {
+    const [[operator, argument]] = Object.entries(expression as Record<string, unknown>);
+    const operands = argument as unknown[];
+    switch (operator) {
+      case 'Condition':
+        return this.condition(String(argument));
+      case 'Fn::Equals':
+        // Ref gives every parameter as a string, a Number's too.
+        return String(this.resolve(operands[0])) === String(this.resolve(operands[1]));
+      case 'Fn::Not':
+        return !this.holds(operands[0]);
+      case 'Fn::And':
+        return operands.every((operand) => this.holds(operand));
+      case 'Fn::Or':
+        return operands.some((operand) => this.holds(operand));
+      default:
+        throw new Error(`${operator} is not a condition function`);
     }
   }
 
