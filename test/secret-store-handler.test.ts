@@ -346,6 +346,17 @@ describe('with the token stored before deployment (cdk deploy -c token=...)', ()
   });
 });
 
+describe('with an existing certificate instead of a token', () => {
+  test('Create with an empty token writes nothing and succeeds: the host reads the given certificate', async () => {
+    const envName = newEnvName();
+
+    const response = await invoke('Create', propertiesFor(envName, { Token: '' }));
+
+    expect(response.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: tokenParameterName(envName) });
+    await expectAbsent(tokenParameterName(envName));
+  });
+});
+
 describe('failures moto cannot produce', () => {
   test('an SSM call that hangs is reported FAILED before Lambda would kill the function', async () => {
     const hung = await startFakeSsm(() => undefined);
