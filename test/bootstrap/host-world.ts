@@ -22,8 +22,8 @@ export interface HostWorldOptions {
   readonly region: string;
   /** Release files by path below `/releases/`, e.g. `v0.61.0/altinitycloud-connect-0.61.0-linux-amd64`. */
   readonly releases: ReadonlyMap<string, Buffer>;
-  /** Parameters whose GetParameter the host's role may not call (moto does not enforce IAM). */
-  readonly deniedParameters?: readonly string[];
+  /** SSM calls the host's role may not make (moto does not enforce IAM). */
+  readonly deniedCalls?: readonly SsmCall[];
   /** Whether the instance belongs to an Auto Scaling group. */
   readonly inAutoScalingGroup?: boolean;
 }
@@ -39,12 +39,15 @@ export class HostWorld {
   readonly downloads: string[] = [];
   /** Auto Scaling SetInstanceHealth requests: instance id and health status. */
   readonly healthReports: { InstanceId: string; HealthStatus: string; ShouldRespectGracePeriod: string | null }[] = [];
+  /** SSM calls the host's role may not make (moto does not enforce IAM). */
+  deniedCalls: SsmCall[];
   /** Whether CloudFormation still waits for the host's signal, or the resource completed earlier. */
   signalTarget: 'waiting' | 'complete' = 'waiting';
   private readonly imdsToken = `imds-${Math.random().toString(36).slice(2)}`;
   private readonly server: http.Server;
 
   private constructor(private readonly options: HostWorldOptions) {
+    this.deniedCalls = [...(options.deniedCalls ?? [])];
     this.server = http.createServer((request, response) => {
       this.answer(request, response).catch((error: Error) => {
         response.writeHead(500).end(error.message);
@@ -107,11 +110,11 @@ export class HostWorld {
     const action = target.slice('AmazonSSM.'.length);
     const name = String((JSON.parse(body.toString() || '{}') as { Name?: unknown }).Name ?? '');
     this.ssmCalls.push({ action, name });
-    if (action === 'GetParameter' && this.options.deniedParameters?.includes(name)) {
+    if (this.deniedCalls.some((denied) => denied.action === action && denied.name === name)) {
       const message =
         `User: arn:aws:sts::123456789012:assumed-role/HostRole/${this.options.instanceId} is not authorized to perform: ` +
-        `ssm:GetParameter on resource: arn:aws:ssm:${this.options.region}:123456789012:parameter${name} ` +
-        'because no identity-based policy allows the ssm:GetParameter action';
+        `ssm:${action} on resource: arn:aws:ssm:${this.options.region}:123456789012:parameter${name} ` +
+        `because no identity-based policy allows the ssm:${action} action`;
       return void response
         .writeHead(400, { 'content-type': 'application/x-amz-json-1.1' })
         .end(JSON.stringify({ __type: 'AccessDeniedException', message }));

@@ -46,7 +46,6 @@ export interface BootRun {
   readonly log: string;
   /** Every stand-in call, in order: the command name, then its arguments. */
   readonly calls: readonly (readonly string[])[];
-  readonly seconds: number;
 }
 
 /**
@@ -128,7 +127,6 @@ export class HostSandbox {
       ...options.standIns,
     };
     const logBefore = this.readLog().length;
-    const started = Date.now();
     const { exitCode, output } = await new Promise<{ exitCode: number | null; output: string }>((resolve, reject) => {
       const child = spawn('bash', [this.script], { env, cwd: this.root, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
@@ -146,7 +144,6 @@ export class HostSandbox {
         .split('\n')
         .filter((line) => line !== '')
         .map((line) => line.split('\x1f')),
-      seconds: (Date.now() - started) / 1000,
     };
   }
 
