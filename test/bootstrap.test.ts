@@ -33,6 +33,7 @@ interface Situation {
   readonly arm64?: boolean;
   readonly awsUnreachable?: boolean;
   readonly inAutoScalingGroup?: boolean;
+  readonly environment?: Record<string, string>;
   readonly standIns?: StandInBehaviour;
 }
 
@@ -86,6 +87,7 @@ async function boot(env: string, situation: Situation = {}): Promise<Boot> {
     imdsUrl: world.url,
     standIns: situation.standIns,
     arm64: situation.arm64,
+    environment: situation.environment,
   });
   return { env, token, instanceId, world, sandbox, run };
 }
@@ -151,6 +153,12 @@ beforeAll(async () => {
     downloadUnreachable: boot('download-unreachable', {
       values: { DOWNLOAD_URL: `${UNREACHABLE}/releases` },
       standIns: { STANDIN_APT: 'locked-once' },
+    }),
+    // A directory that cannot be created: a failure the script has no message of its own for.
+    unexpectedError: boot('unexpected-error', {
+      storedCertificate: STORED_CERTIFICATE,
+      awsPreinstalled: true,
+      environment: { BOOTSTRAP_SYSTEMD_DIR: '/dev/null/systemd' },
     }),
     mirrorUnreachable: boot('mirror-unreachable', { standIns: { STANDIN_APT: 'offline' } }),
     serviceCrashes: boot('service-crashes', {
@@ -393,6 +401,12 @@ describe('failures are signalled with a one-line reason, fast', () => {
     expect(failureSignal(host)).toMatch(/^service did not stay up: error: connection refused by anywhere/);
     expect(host.run.console).toContain('state activating, 2 restarts');
     expect(host.world.healthReports).toEqual([{ InstanceId: host.instanceId, HealthStatus: 'Unhealthy', ShouldRespectGracePeriod: 'false' }]);
+  });
+
+  test('an unexpected error is signalled too, naming the step', async () => {
+    const host = await pending.unexpectedError;
+    expect(failureSignal(host)).toMatch(/^start service: unexpected error at line \d+$/);
+    expect(host.run.console).toContain("FAILED at step 'start service': start service: unexpected error");
   });
 
   test('a single host that fails stays, for diagnosis', async () => {

@@ -1,11 +1,10 @@
 #!/bin/bash
-# altinitycloud-connect host bootstrap (EC2 user data, run once by cloud-init as root).
-# Installs the AWS CLI and the pinned altinitycloud-connect release, logs in to Altinity.Cloud with
-# the connection token from SSM once per environment (the certificate is kept in SSM, so a
-# replacement host reconnects without a new token), runs altinitycloud-connect as a systemd service
-# and signals CloudFormation. A failure is signalled with a one-line reason, which the stack's
-# events show as the signal's UniqueId; the log and the console (get-console-output) give details.
-# The quoted values below are filled in by the stack; nothing secret is ever written here.
+# altinitycloud-connect host bootstrap: EC2 user data, run once by cloud-init as root.
+# Installs the AWS CLI and the pinned altinitycloud-connect, logs in to Altinity.Cloud once per
+# environment (the certificate is kept in SSM for replacement hosts), runs the tool as a systemd
+# service and signals CloudFormation. A failure's reason goes to the log, the console and the
+# signal's UniqueId (SignalResource has no reason field). The stack fills in the quoted values;
+# none is secret.
 set -Eeuo pipefail
 shopt -s inherit_errexit
 umask 077
@@ -71,7 +70,7 @@ redact() {
   printf '%s\n' "${text//"$TOKEN"/(token hidden)}"
 }
 
-# Runs a command whose output holds no secret, keeping that output for the log and a failure reason.
+# Runs a command, keeping its output for the log and a failure reason.
 capture() {
   local status=0
   "$@" >"$WORK_DIR/output" 2>&1 || status=$?
@@ -127,20 +126,20 @@ signal_cloudformation() {
   local status=$1 unique_id
   unique_id=$(printf '%s' "$2" | tr -c 'A-Za-z0-9 ._:/()=+,@-' '-' | cut -c 1-64)
   if ! command -v aws >/dev/null; then
-    log "cannot signal $status to CloudFormation: the AWS CLI is not installed; the stack fails when its wait for this host times out"
+    log "cannot signal $status to CloudFormation: the AWS CLI is not installed; the stack fails when its wait times out"
     return 1
   fi
   if [[ $CLOUDFORMATION_REACHABLE == no ]]; then
-    log "cannot signal $status to CloudFormation: $(aws_endpoint cloudformation) is unreachable; the stack fails when its wait for this host times out"
+    log "cannot signal $status to CloudFormation: its endpoint is unreachable; the stack fails when its wait times out"
     return 1
   fi
   if capture aws_call cloudformation signal-resource --stack-name "$STACK_NAME" \
     --logical-resource-id "$SIGNAL_RESOURCE" --unique-id "$unique_id" --status "$status"; then
-    log "signalled $status to CloudFormation (stack $STACK_NAME, resource $SIGNAL_RESOURCE, id '$unique_id')"
+    log "signalled $status to $SIGNAL_RESOURCE of stack $STACK_NAME (id '$unique_id')"
     return 0
   fi
   if grep -q 'is in [A-Z_]*COMPLETE state' "$WORK_DIR/output"; then
-    log "CloudFormation expects no signal: $SIGNAL_RESOURCE is already complete (a re-run)"
+    log "no signal needed: $SIGNAL_RESOURCE is already complete"
     return 0
   fi
   log "cannot signal $status to CloudFormation: $(last_output_line)"
@@ -201,9 +200,10 @@ check_aws_reachable() {
     "$endpoint: $(last_output_line); the subnet needs a route to the internet: an internet gateway and a public IP, or a NAT gateway"
 }
 
+# Packages' own scripts must create files readable by all, as usual, not with this script's umask.
 apt_get() {
-  DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300 -o Acquire::Retries=3 \
-    -o Acquire::http::Timeout=20 -o Acquire::https::Timeout=20 "$@"
+  (umask 022 && DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300 -o Acquire::Retries=3 \
+    -o Acquire::http::Timeout=20 -o Acquire::https::Timeout=20 "$@")
 }
 
 apt_update() {
@@ -211,7 +211,7 @@ apt_update() {
   for attempt in 1 2 3 4 5 6; do
     capture apt_get update && return 0
     grep -q 'Could not get lock' "$WORK_DIR/output" || return 1
-    log "apt lists are locked by another apt process (attempt $attempt), retrying in $APT_LOCK_PAUSE_SECONDS s"
+    log "apt lists locked by another apt process, retry $attempt in $APT_LOCK_PAUSE_SECONDS s"
     sleep "$APT_LOCK_PAUSE_SECONDS"
   done
   return 1
@@ -289,7 +289,7 @@ log_in() {
     3) fail "token parameter not found" "$TOKEN_PARAMETER does not exist; the stack stores it before the host starts" ;;
     *) fail "cannot read token parameter: $(aws_error)" "$TOKEN_PARAMETER: $(last_output_line)" ;;
   esac
-  # The tool takes the token only on its command line and writes cloud-connect.pem into the current directory.
+  # The tool takes the token only as an argument; it writes cloud-connect.pem in the current directory.
   status=0
   (cd "$CONFIG_DIR" && "$CONNECT_BIN" login --token="$TOKEN") >"$WORK_DIR/output" 2>&1 || status=$?
   log_output "$WORK_DIR/output"
@@ -322,7 +322,7 @@ obtain_certificate() {
     *) fail "cannot read certificate parameter: $(aws_error)" "$CERTIFICATE_PARAMETER: $(last_output_line)" ;;
   esac
   if [[ -s $CERTIFICATE_FILE ]]; then
-    log "this host logged in before but did not store the certificate: storing it now, no new login"
+    log "storing the certificate of an earlier login on this host: no new login"
   else
     log_in
   fi
@@ -386,7 +386,7 @@ main() {
   run_step "start service" start_service
   STEP=signal
   signal_cloudformation SUCCESS "$INSTANCE_ID" || exit 1
-  log "done: $SERVICE.service runs and reconnects after reboots"
+  log "done: $SERVICE.service runs, and starts at every boot"
 }
 
 main

@@ -35,6 +35,8 @@ export interface BootOptions {
   readonly standIns?: StandInBehaviour;
   /** Whether `uname -m` says aarch64. */
   readonly arm64?: boolean;
+  /** Environment variables to set or change, e.g. a BOOTSTRAP_ path. */
+  readonly environment?: Record<string, string>;
 }
 
 /** What one run of the script left behind. */
@@ -125,6 +127,7 @@ export class HostSandbox {
       STANDIN_AWS_PACKAGE: path.join(HERE, 'packages/aws'),
       STANDIN_REAL_AWS: REAL_AWS,
       ...options.standIns,
+      ...options.environment,
     };
     const logBefore = this.readLog().length;
     const { exitCode, output } = await new Promise<{ exitCode: number | null; output: string }>((resolve, reject) => {
