@@ -186,18 +186,22 @@ read_instance_identity() {
   fi
 }
 
+no_network() {
+  fail "no network: cannot reach $(host_of "$1")" \
+    "$1: $(last_output_line); the subnet needs a route to the internet: an internet gateway and a public IP, or a NAT gateway"
+}
+
 check_aws_reachable() {
   local endpoint
   endpoint=$(aws_endpoint cloudformation)
-  if reachable "$endpoint"; then
-    CLOUDFORMATION_REACHABLE=yes
-    endpoint=$(aws_endpoint ssm)
-    reachable "$endpoint" && log "AWS endpoints reachable" && return
-  else
+  reachable "$endpoint" || {
     CLOUDFORMATION_REACHABLE=no
-  fi
-  fail "no network: cannot reach $(host_of "$endpoint")" \
-    "$endpoint: $(last_output_line); the subnet needs a route to the internet: an internet gateway and a public IP, or a NAT gateway"
+    no_network "$endpoint"
+  }
+  CLOUDFORMATION_REACHABLE=yes
+  endpoint=$(aws_endpoint ssm)
+  reachable "$endpoint" || no_network "$endpoint"
+  log "AWS endpoints reachable"
 }
 
 # Packages' own scripts must create files readable by all, as usual, not with this script's umask.
