@@ -72,9 +72,8 @@ export class ConnectStack extends Stack {
             noEcho: true,
             default: '',
             description:
-              'Connection token from the Connection Setup panel of the Altinity Cloud Manager (copy it with the copy icon). ' +
-              'It is stored encrypted in SSM Parameter Store, never in the template or the instance user data. ' +
-              'Leave it empty only when you give an existing certificate parameter below.',
+              'Connection token from the Connection Setup panel of the Altinity Cloud Manager. Stored encrypted in SSM ' +
+              'Parameter Store, never in the template or user data. Leave empty only when giving an existing certificate below.',
           })
         : undefined;
     const existingCertificate = new CfnParameter(this, 'ExistingCertificateParameter', {
@@ -82,8 +81,8 @@ export class ConnectStack extends Stack {
       default: '',
       allowedPattern: '^(/[a-zA-Z0-9_.\\-/]+)?$',
       description:
-        'Optional: name of an SSM SecureString that already holds a cloud-connect.pem from an earlier altinitycloud-connect login. ' +
-        'The hosts then use it instead of logging in with a token. Leave empty to log in with the connection token.',
+        'Optional: an SSM SecureString holding a cloud-connect.pem from an earlier altinitycloud-connect login. ' +
+        'The hosts then use it instead of the token. Leave empty to log in with the token.',
       constraintDescription: 'must be empty or an SSM parameter name starting with /, for example /altinity/acme-prod/cloud-connect.pem',
     });
 
@@ -96,8 +95,8 @@ export class ConnectStack extends Stack {
     const subnetIds = new CfnParameter(this, 'SubnetIds', {
       type: 'List<AWS::EC2::Subnet::Id>',
       description:
-        'One or more subnets of that VPC for the host (it starts in the first one). They need a route to the internet: ' +
-        'public subnets with an internet gateway, or private subnets with a NAT gateway.',
+        'Subnets of that VPC for the hosts (one host starts in the first). They need a route to the internet: ' +
+        'an internet gateway, or a NAT gateway for private subnets.',
       default: networkDefaults?.subnetIds.join(','),
     });
     const assignPublicIp = new CfnParameter(this, 'AssignPublicIp', {
@@ -105,8 +104,8 @@ export class ConnectStack extends Stack {
       allowedValues: ['true', 'false'],
       default: 'true',
       description:
-        'Give the host a public IPv4 address even when the subnet does not auto-assign one (the most common cause of a host ' +
-        'that cannot reach Altinity.Cloud). Choose false only for private subnets that reach the internet through a NAT gateway.',
+        'Give hosts a public IPv4 address even if the subnet does not auto-assign one (the most common cause of a host ' +
+        'that cannot reach Altinity.Cloud). false only for private subnets behind a NAT gateway.',
     });
     const instanceType = new CfnParameter(this, 'InstanceType', {
       type: 'String',
@@ -121,15 +120,15 @@ export class ConnectStack extends Stack {
       allowedValues: Array.from({ length: MAX_REPLICAS }, (_, index) => String(index + 1)),
       default: '1',
       description:
-        `How many hosts run altinitycloud-connect (1 to ${MAX_REPLICAS}). One host recovers from hardware failure on its own, keeping its ` +
-        'instance id. More hosts run in an Auto Scaling group spread over the subnets, and break glass then targets the group.',
+        `How many hosts run altinitycloud-connect. One host recovers from hardware failure by itself, keeping its ` +
+        'instance id; more run in an Auto Scaling group over the subnets, and break glass then targets the group.',
     });
     const amiParameter = new CfnParameter(this, 'AmiParameter', {
       type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>',
       default: props.amiParameterName ?? UBUNTU_2004_AMI_PARAMETER,
       description:
-        'SSM parameter that holds the AMI id of the host. The default is Canonical\'s current Ubuntu Server 20.04 LTS (amd64), ' +
-        'which the provisioning guide specifies; an arm64 AMI needs an arm64 instance type such as t4g.micro.',
+        'SSM parameter holding the AMI id. Default: Canonical\'s current Ubuntu 20.04 LTS (amd64), as the provisioning guide ' +
+        'specifies. An arm64 AMI needs an arm64 instance type such as t4g.micro.',
     });
     const connectVersion = new CfnParameter(this, 'ConnectVersion', {
       type: 'String',
@@ -143,15 +142,14 @@ export class ConnectStack extends Stack {
       default: DEFAULT_DOWNLOAD_URL,
       allowedPattern: '^https://[^\\s\'"]+[^/\\s\'"]$',
       description:
-        'Where the releases are downloaded from: the host fetches <this URL>/v<version>/altinitycloud-connect-<version>-linux-<arch>. ' +
-        'Change it only to use a mirror.',
+        'Releases location: the host fetches <this URL>/v<version>/altinitycloud-connect-<version>-linux-<arch>. Change it only for a mirror.',
       constraintDescription: 'must be an https:// URL without a trailing slash or quotes',
     });
     const connectSha256 = new CfnParameter(this, 'ConnectSha256', {
       type: 'String',
       default: '',
       allowedPattern: '^([a-f0-9]{64})?$',
-      description: 'Optional SHA-256 of the altinitycloud-connect binary. When given, the host refuses a download that does not match.',
+      description: 'Optional SHA-256 of the binary: the host then refuses a download that does not match.',
       constraintDescription: 'must be empty or 64 lowercase hexadecimal characters',
     });
     const breakGlass = new CfnParameter(this, 'BreakGlass', {
@@ -159,8 +157,7 @@ export class ConnectStack extends Stack {
       allowedValues: ['disabled', 'enabled'],
       default: 'disabled',
       description:
-        'Let Altinity support open an SSM session on the host for troubleshooting (the break-glass procedure). ' +
-        'Update the stack with disabled to revoke the access.',
+        'Let Altinity support open SSM sessions on the hosts for troubleshooting (break glass). Update to disabled to revoke it.',
     });
     const breakGlassPrincipal = new CfnParameter(this, 'BreakGlassPrincipal', {
       type: 'String',
@@ -175,14 +172,14 @@ export class ConnectStack extends Stack {
       allowedValues: ['documented', 'current'],
       default: 'documented',
       description:
-        'documented: exactly the policies of the Altinity provisioning guide. current: adds what Altinity needs today for newer ' +
-        'features (Route 53, SQS, S3 Tables, MSK VPC connections, multi-region VPC endpoints), as Altinity\'s Terraform module grants.',
+        'documented: exactly the provisioning guide\'s policies. current: adds what Altinity\'s Terraform module grants for newer ' +
+        'features (Route 53, SQS, S3 Tables, MSK VPC connections, multi-region VPC endpoints).',
     });
     const permissionsBoundary = new CfnParameter(this, 'PermissionsBoundaryArn', {
       type: 'String',
       default: '',
       allowedPattern: '^(arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/[\\w+=,.@/-]+)?$',
-      description: 'Optional: ARN of a managed policy to set as the permissions boundary of the host role, if your organisation requires one.',
+      description: 'Optional: ARN of a managed policy to set as the host role\'s permissions boundary.',
       constraintDescription: 'must be empty or an IAM policy ARN, for example arn:aws:iam::123456789012:policy/altinity-boundary',
     });
 
@@ -258,7 +255,7 @@ export class ConnectStack extends Stack {
       existingCertificate: { parameterName: existingCertificate.valueAsString, condition: hasExistingCertificate },
     });
     const identity = new HostIdentity(this, 'HostIdentity', {
-      description: `altinitycloud-connect host of Altinity.Cloud environment ${env}`,
+      description: Fn.sub('altinitycloud-connect host of Altinity.Cloud environment ${EnvName}'),
       currentFeatures: condition('CurrentPermissions', Fn.conditionEquals(permissionProfile.valueAsString, 'current')),
       permissionsBoundary: {
         policyArn: permissionsBoundary.valueAsString,
@@ -269,7 +266,7 @@ export class ConnectStack extends Stack {
       vpcId: vpcId.valueAsString,
     });
     const launchTemplate = new HostLaunchTemplate(this, 'HostLaunch', {
-      name: `altinity-connect-${env}`,
+      name: Fn.sub('altinity-connect-${EnvName}'),
       instanceType: instanceType.valueAsString,
       imageId: amiParameter.valueAsString,
       securityGroupId: network.securityGroup.attrGroupId,
@@ -327,7 +324,7 @@ export class ConnectStack extends Stack {
     new CfnOutput(this, 'HostGroupName', {
       value: group.group.ref,
       description:
-        'Auto Scaling group of the hosts (more than one host). Its instance ARNs, to send to Altinity for break glass: npm run status -- --env <name>, or the EC2 console filtered by this group',
+        'Auto Scaling group of the hosts. Their instance ARNs (for break glass): npm run status -- --env <name>, or the EC2 console',
       condition: multipleHosts,
     });
     new CfnOutput(this, 'BreakGlassRoleArn', {
