@@ -288,7 +288,7 @@ describe('single host (the default)', () => {
     expect(host.Properties.Tags).toEqual(
       expect.arrayContaining([
         { Key: 'altinity:cloud/env', Value: { Ref: 'EnvName' } },
-        { Key: 'Name', Value: { 'Fn::Join': ['', ['altinity-connect-', { Ref: 'EnvName' }]] } },
+        { Key: 'Name', Value: { 'Fn::Sub': 'altinity-connect-${EnvName}' } },
       ]),
     );
     const taggable = Object.entries(template.Resources).filter(([, resource]) => resource.Properties?.Tags);
