@@ -132,7 +132,7 @@ const pending: Record<string, Promise<Boot>> = {};
 
 beforeAll(async () => {
   moto = await startMotoServer();
-  ssm = new SSMClient({ endpoint: moto.endpoint, region: TEST_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  ssm = new SSMClient(moto.clientConfig);
   // Independent hosts boot at the same time; each describe block below awaits its own.
   Object.assign(pending, {
     firstBoot: boot('first-boot', { values: { CONNECT_SHA256: RELEASE_SHA256 } }),

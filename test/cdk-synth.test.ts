@@ -38,7 +38,7 @@ describe('cdk synth', () => {
   });
 
   test('with -c token stores the token in SSM and leaves it nowhere in cdk.out, the output or the published file', async () => {
-    const ssm = new SSMClient({ region: TEST_REGION, endpoint: moto.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const ssm = new SSMClient(moto.clientConfig);
     await ssm.send(new PutParameterCommand({ Name: '/test/ubuntu-ami', Type: 'String', Value: 'ami-0123456789abcdef0' }));
     const cdkOut = path.join(outDir, 'cdk.out');
     const run = cdk(

@@ -16,7 +16,7 @@ import type { LambdaContext, SecretStoreEvent, SecretStoreProperties } from '../
 import { bundleHandler } from '../lib/inline-handler';
 import { certificateParameterName, ENV_TAG_KEY, tokenParameterName } from '../lib/naming';
 import { storeConnectionToken } from '../lib/stored-token';
-import { MotoServer, startMotoServer, TEST_REGION } from './support/moto-server';
+import { MotoServer, startMotoServer } from './support/moto-server';
 
 /**
  * The secret-store custom resource handler, run in-process as Lambda would run it, against
@@ -161,11 +161,7 @@ beforeAll(async () => {
   Object.assign(process.env, moto.env);
   // Only now, with the endpoint set, may the handler's module-level SSM client be built.
   handler = (require('../lambda/secret-store/index') as { handler: Handler }).handler;
-  ssm = new SSMClient({
-    endpoint: moto.endpoint,
-    region: TEST_REGION,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  ssm = new SSMClient(moto.clientConfig);
 });
 
 afterAll(async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GetParameterCommand, GetParameterHistoryCommand, ListTagsForResourceCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ENV_TAG_KEY, tokenParameterName } from '../lib/naming';
 import { storeConnectionToken } from '../lib/stored-token';
-import { MotoServer, startMotoServer, TEST_REGION } from './support/moto-server';
+import { MotoServer, startMotoServer } from './support/moto-server';
 
 /** `cdk deploy -c token=...` stores the token before synthesis; a repeated deploy must not churn versions. */
 
@@ -11,11 +11,7 @@ let ssm: SSMClient;
 
 beforeAll(async () => {
   moto = await startMotoServer();
-  ssm = new SSMClient({
-    endpoint: moto.endpoint,
-    region: TEST_REGION,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  ssm = new SSMClient(moto.clientConfig);
 });
 
 afterAll(async () => {

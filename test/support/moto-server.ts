@@ -7,6 +7,8 @@ export interface MotoServer {
   readonly port: number;
   /** Variables for a child process or SDK client: endpoint, dummy credentials, region. */
   readonly env: Record<string, string>;
+  /** Settings for an AWS SDK client in this process. */
+  readonly clientConfig: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
   stop(): Promise<void>;
 }
 
@@ -68,6 +70,7 @@ export async function startMotoServer(): Promise<MotoServer> {
       AWS_DEFAULT_REGION: TEST_REGION,
       AWS_EC2_METADATA_DISABLED: 'true',
     },
+    clientConfig: { endpoint, region: TEST_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
