@@ -8,7 +8,16 @@ import { HostLaunchTemplate } from './constructs/host-launch';
 import { HostIdentity } from './constructs/host-identity';
 import { HostNetworkAccess } from './constructs/network-access';
 import { SecretStore } from './constructs/secret-store';
-import { certificateParameterName, ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN, ENV_TAG_KEY, tokenParameterName } from './naming';
+import {
+  certificateParameterName,
+  ENV_NAME_DESCRIPTION,
+  ENV_NAME_PATTERN,
+  ENV_TAG_KEY,
+  HOST_GROUP_LOGICAL_ID,
+  HOST_LOGICAL_ID,
+  OUTPUT_KEYS,
+  tokenParameterName,
+} from './naming';
 
 /** Canonical's public SSM parameter for the current Ubuntu 20.04 (amd64) AMI. */
 export const UBUNTU_2004_AMI_PARAMETER = '/aws/service/canonical/ubuntu/server/20.04/stable/current/amd64/hvm/ebs-gp2/ami-id';
@@ -304,30 +313,30 @@ export class ConnectStack extends Stack {
     });
 
     this.readableLogicalIds({
-      Host: host.instance,
+      [HOST_LOGICAL_ID]: host.instance,
       HostRole: identity.role.node.defaultChild as CfnElement,
       HostInstanceProfile: identity.instanceProfile.node.defaultChild as CfnElement,
       HostSecurityGroup: network.securityGroup,
       ConnectSecrets: secrets.resource.node.defaultChild as CfnElement,
-      HostAutoRecovery: host.node.findChild('AutoRecovery') as CfnElement,
-      HostGroup: group.group,
+      HostAutoRecovery: host.autoRecovery,
+      [HOST_GROUP_LOGICAL_ID]: group.group,
       HostLaunchTemplate: launchTemplate.launchTemplate,
       BreakGlassRole: breakGlassAccess.role,
     });
 
-    new CfnOutput(this, 'InstanceId', { value: host.instance.ref, description: 'EC2 instance running altinitycloud-connect', condition: singleHost });
-    new CfnOutput(this, 'InstanceArn', {
+    new CfnOutput(this, OUTPUT_KEYS.instanceId, { value: host.instance.ref, description: 'EC2 instance running altinitycloud-connect', condition: singleHost });
+    new CfnOutput(this, OUTPUT_KEYS.instanceArn, {
       value: host.instanceArn,
       description: 'Send this ARN to Altinity support when you enable break-glass access',
       condition: singleHost,
     });
-    new CfnOutput(this, 'HostGroupName', {
+    new CfnOutput(this, OUTPUT_KEYS.hostGroupName, {
       value: group.group.ref,
       description:
         'Auto Scaling group of the hosts. Their instance ARNs (for break glass): npm run status -- --env <name>, or the EC2 console',
       condition: multipleHosts,
     });
-    new CfnOutput(this, 'BreakGlassRoleArn', {
+    new CfnOutput(this, OUTPUT_KEYS.breakGlassRoleArn, {
       value: breakGlassAccess.role.attrArn,
       description: 'Role Altinity support assumes for break-glass access (present only while it is enabled)',
       condition: breakGlassEnabled,

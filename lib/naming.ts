@@ -28,3 +28,15 @@ export function certificateParameterName(envName: string): string {
 
 /** Tag that marks every resource of an environment, as Altinity's own module does. */
 export const ENV_TAG_KEY = 'altinity:cloud/env';
+
+/** Logical ids of the single host instance and of the group that holds several hosts. */
+export const HOST_LOGICAL_ID = 'Host';
+export const HOST_GROUP_LOGICAL_ID = 'HostGroup';
+
+/** Output keys that the status command and the README rely on. */
+export const OUTPUT_KEYS = {
+  instanceId: 'InstanceId',
+  instanceArn: 'InstanceArn',
+  hostGroupName: 'HostGroupName',
+  breakGlassRoleArn: 'BreakGlassRoleArn',
+} as const;

@@ -26,6 +26,8 @@ export class ConnectHost extends Construct {
   readonly instance: ec2.CfnInstance;
   /** `arn:<partition>:ec2:<region>:<account>:instance/<id>`, what the break-glass procedure names. */
   readonly instanceArn: string;
+  /** Moves the instance to healthy hardware when EC2's system status check fails. */
+  readonly autoRecovery: cloudwatch.CfnAlarm;
 
   constructor(scope: Construct, id: string, props: ConnectHostProps) {
     super(scope, id);
@@ -52,7 +54,7 @@ export class ConnectHost extends Construct {
     this.instance.cfnOptions.creationPolicy = { resourceSignal: { count: 1, timeout: HOST_SIGNAL_TIMEOUT } };
     this.instanceArn = arnOf('ec2:${AWS::Region}:${AWS::AccountId}:instance/${Id}', { Id: this.instance.ref });
 
-    new cloudwatch.CfnAlarm(this, 'AutoRecovery', {
+    this.autoRecovery = new cloudwatch.CfnAlarm(this, 'AutoRecovery', {
       alarmDescription: `Recovers ${launch.props.name} onto healthy hardware when the EC2 system status check fails`,
       namespace: 'AWS/EC2',
       metricName: 'StatusCheckFailed_System',

@@ -1,9 +1,8 @@
 import type { StackEvent } from '@aws-sdk/client-cloudformation';
 import { hintFor, type Hint } from './hints';
 
-/** Logical ids of the single host instance, and of the group that holds several (see lib/connect-stack.ts). */
-export const HOST_LOGICAL_ID = 'Host';
-export const HOST_GROUP_LOGICAL_ID = 'HostGroup';
+import { HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID } from '../naming';
+
 const HOST_RESOURCES = new Set([HOST_LOGICAL_ID, HOST_GROUP_LOGICAL_ID]);
 
 export function isHostResource(logicalId: string | undefined): boolean {

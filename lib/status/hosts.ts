@@ -1,15 +1,7 @@
 import type { Stack, StackEvent } from '@aws-sdk/client-cloudformation';
 import type { Instance } from '@aws-sdk/client-ec2';
-import { HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID } from './events';
+import { HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, OUTPUT_KEYS } from '../naming';
 import type { StackSnapshot } from './report';
-
-/** Output keys of the altinity-connect stack that the report reads (see lib/connect-stack.ts). */
-export const OUTPUT_KEYS = {
-  instanceId: 'InstanceId',
-  instanceArn: 'InstanceArn',
-  hostGroupName: 'HostGroupName',
-  breakGlassRoleArn: 'BreakGlassRoleArn',
-} as const;
 
 export interface HostInstance {
   readonly instanceId: string;
