@@ -42,9 +42,6 @@ async function createConnectStack(envName: string, parameters: Record<string, st
   const template = structuredClone(consoleModeTemplate());
   // moto resolves the default before the given value and has no Canonical parameters (ENVIRONMENT.md).
   template.Parameters.AmiParameter.Default = AMI_PARAMETER;
-  // moto turns a Number parameter into an integer, which never equals the "1" of the SingleHost condition.
-  const replicas = template.Parameters.Replicas;
-  template.Parameters.Replicas = { ...replicas, Type: 'String', Default: String(replicas.Default) };
   const values = { EnvName: envName, Token: 'test-token', VpcId: vpcId, SubnetIds: subnetId, ...parameters };
   const created = await cloudFormation.send(
     new CreateStackCommand({
