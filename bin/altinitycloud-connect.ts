@@ -2,14 +2,14 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { App } from 'aws-cdk-lib';
 import { buildConnectStack } from '../lib/app';
-import { InputError, parseAppInput } from '../lib/app-input';
+import { contextWithTokenFromEnvironment, InputError, parseAppInput } from '../lib/app-input';
 import { tokenParameterName } from '../lib/naming';
 import { storeConnectionToken } from '../lib/stored-token';
 import { version } from '../package.json';
 
 async function main(): Promise<void> {
   const app = new App();
-  const input = parseAppInput((key) => app.node.tryGetContext(key));
+  const input = parseAppInput(contextWithTokenFromEnvironment((key) => app.node.tryGetContext(key), process.env));
   const account = process.env.CDK_DEFAULT_ACCOUNT;
   const region = process.env.CDK_DEFAULT_REGION;
 

@@ -21,7 +21,21 @@ export type AppInput =
 
 /** The context keys the app reads (`cdk deploy -c key=value`). */
 export const CONTEXT_KEYS = ['env', 'token', 'vpc', 'subnets', 'amiParameter'] as const;
-type ContextKey = (typeof CONTEXT_KEYS)[number];
+export type ContextKey = (typeof CONTEXT_KEYS)[number];
+
+/**
+ * Carries the token instead of `-c token=`, which shell history and other users' `ps` would show.
+ * A `-c token=` on the command line wins.
+ */
+export const TOKEN_ENVIRONMENT_VARIABLE = 'ALTINITY_CONNECT_TOKEN';
+
+/** Reads a context key, taking the token from the environment when `-c token=` is absent. */
+export function contextWithTokenFromEnvironment(
+  tryGetContext: (key: ContextKey) => unknown,
+  environment: Record<string, string | undefined>,
+): (key: ContextKey) => unknown {
+  return (key) => tryGetContext(key) ?? (key === 'token' ? environment[TOKEN_ENVIRONMENT_VARIABLE] : undefined);
+}
 
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
@@ -45,10 +59,15 @@ export function parseAppInput(read: (key: ContextKey) => unknown): AppInput {
   const amiParameterName = value('amiParameter');
 
   if (envName === undefined) {
-    const orphan = [token && 'token', vpc && 'vpc', subnets && 'subnets', amiParameterName && 'amiParameter'].filter(Boolean);
+    const orphan = [
+      token && `-c token (or ${TOKEN_ENVIRONMENT_VARIABLE})`,
+      vpc && '-c vpc',
+      subnets && '-c subnets',
+      amiParameterName && '-c amiParameter',
+    ].filter(Boolean);
     if (orphan.length > 0) {
       throw new InputError(
-        `-c env=<name> is required with -c ${orphan.join(', -c ')}: give your Altinity.Cloud environment name ` +
+        `-c env=<name> is required with ${orphan.join(', ')}: give your Altinity.Cloud environment name ` +
           `(${ENV_NAME_DESCRIPTION}), for example cdk deploy -c env=acme-prod -c token=...`,
       );
     }

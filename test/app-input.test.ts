@@ -1,4 +1,4 @@
-import { InputError, parseAppInput } from '../lib/app-input';
+import { contextWithTokenFromEnvironment, InputError, parseAppInput, TOKEN_ENVIRONMENT_VARIABLE } from '../lib/app-input';
 
 const parse = (context: Record<string, unknown>) => parseAppInput((key) => context[key]);
 
@@ -19,6 +19,23 @@ test('every deploy option is read and trimmed', () => {
     token: 't0ken',
     network: { kind: 'given', vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'] },
     amiParameterName: '/images/ubuntu',
+  });
+});
+
+describe(`the token from ${TOKEN_ENVIRONMENT_VARIABLE}, out of shell history and ps`, () => {
+  const read = (context: Record<string, unknown>, environment: Record<string, string>) =>
+    parseAppInput(contextWithTokenFromEnvironment((key) => context[key], environment));
+
+  test('is used when -c token= is absent', () => {
+    expect(read({ env: 'acme' }, { [TOKEN_ENVIRONMENT_VARIABLE]: 'from-env' })).toMatchObject({ mode: 'deploy', token: 'from-env' });
+  });
+
+  test('gives way to -c token=', () => {
+    expect(read({ env: 'acme', token: 'from-context' }, { [TOKEN_ENVIRONMENT_VARIABLE]: 'from-env' })).toMatchObject({ token: 'from-context' });
+  });
+
+  test('still needs -c env=', () => {
+    expect(() => read({}, { [TOKEN_ENVIRONMENT_VARIABLE]: 'from-env' })).toThrow(/-c env=<name> is required with -c token/);
   });
 });
 

@@ -12,9 +12,12 @@ const SENTINEL = 'sentinel-token-7f3c9a1e';
 
 /** Runs the real CDK CLI as a user would, from the repository root. */
 function cdk(args: string[], env: Record<string, string> = {}) {
+  // A token in the developer's own shell must not change what these runs see.
+  const inherited = { ...process.env };
+  delete inherited.ALTINITY_CONNECT_TOKEN;
   const result = spawnSync('npx', ['cdk', ...args], {
     cwd: ROOT,
-    env: { ...process.env, ...env, CDK_DISABLE_VERSION_CHECK: 'true' },
+    env: { ...inherited, ...env, CDK_DISABLE_VERSION_CHECK: 'true' },
     encoding: 'utf8',
   });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
@@ -61,6 +64,20 @@ describe('cdk synth', () => {
     for (const file of written) expect({ file, leaks: fs.readFileSync(file, 'utf8').includes(SENTINEL) }).toEqual({ file, leaks: false });
     expect(run.output).not.toContain(SENTINEL);
     expect(fs.existsSync(path.join(ROOT, 'cdk.context.json'))).toBe(false);
+  });
+
+  test('takes the token from ALTINITY_CONNECT_TOKEN too, with the same care', async () => {
+    const ssm = new SSMClient(moto.clientConfig);
+    const cdkOut = path.join(outDir, 'from-environment');
+    const run = cdk(
+      ['synth', '--quiet', '-o', cdkOut, '-c', 'env=acme-env', '-c', 'vpc=vpc-0123456789abcdef0', '-c', 'subnets=subnet-0123456789abcdef0'],
+      { ...moto.env, CDK_DEFAULT_REGION: TEST_REGION, ALTINITY_CONNECT_TOKEN: SENTINEL },
+    );
+    expect(run).toMatchObject({ status: 0 });
+    const stored = await ssm.send(new GetParameterCommand({ Name: '/altinity-connect/acme-env/token', WithDecryption: true }));
+    expect(stored.Parameter?.Value).toBe(SENTINEL);
+    for (const file of filesUnder(cdkOut)) expect(fs.readFileSync(file, 'utf8')).not.toContain(SENTINEL);
+    expect(run.output).not.toContain(SENTINEL);
   });
 
   test('with a malformed -c env fails before anything is written, naming -c env= and the accepted form', () => {
