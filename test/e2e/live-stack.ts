@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand, GetTemplateCommand, Stack } from '@aws-sdk/client-cloudformation';
 import {
   DescribeImagesCommand,
@@ -11,9 +14,20 @@ import {
   EC2Client,
   Instance,
 } from '@aws-sdk/client-ec2';
-import { GetInstanceProfileCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, ListInstanceProfilesCommand, ListRolesCommand } from '@aws-sdk/client-iam';
+import {
+  GetInstanceProfileCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListInstanceProfilesCommand,
+  ListRolePoliciesCommand,
+  ListRolesCommand,
+} from '@aws-sdk/client-iam';
 import { GetParameterCommand, GetParametersByPathCommand, ListTagsForResourceCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { UBUNTU_2004_AMI_PARAMETER } from '../../lib/connect-stack';
 import { ENV_TAG_KEY, secretParameterPrefix, tokenParameterName } from '../../lib/naming';
+import { publishTemplate } from '../../lib/publish';
+import { version } from '../../package.json';
 import type { Invocation } from '../support/lambda-service';
 import type { MotoServer } from '../support/moto-server';
 
@@ -50,6 +64,23 @@ export async function registerUbuntuAmi(clients: EmulatorClients): Promise<{ par
   const parameterName = '/e2e/ubuntu-ami';
   await clients.ssm.send(new PutParameterCommand({ Name: parameterName, Type: 'String', DataType: 'aws:ec2:image', Value: imageId }));
   return { parameterName, imageId };
+}
+
+/**
+ * The published console template as a user downloads it, with the one change the emulator needs:
+ * moto lacks Canonical's public AMI parameter and resolves a parameter's Default even when a value
+ * is given, so the AmiParameter Default names the stand-in that registerUbuntuAmi creates.
+ */
+export async function publishedTemplateForEmulator(clients: EmulatorClients): Promise<{ templateBody: string; imageId: string }> {
+  const ami = await registerUbuntuAmi(clients);
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'published-'));
+  try {
+    const published = fs.readFileSync(publishTemplate(version, outDir), 'utf8');
+    expect(published.split(UBUNTU_2004_AMI_PARAMETER)).toHaveLength(2);
+    return { templateBody: published.replace(UBUNTU_2004_AMI_PARAMETER, ami.parameterName), imageId: ami.imageId };
+  } finally {
+    fs.rmSync(outDir, { recursive: true, force: true });
+  }
 }
 
 export async function defaultVpc(clients: EmulatorClients): Promise<{ vpcId: string; subnetIds: string[] }> {
@@ -102,6 +133,17 @@ export function policyDocument(text: string | undefined): { Statement: Array<Rec
   if (!decoded.startsWith("{'")) return JSON.parse(decoded);
   const json = decoded.replace(/'/g, '"').replace(/\bNone\b/g, 'null').replace(/\bTrue\b/g, 'true').replace(/\bFalse\b/g, 'false');
   return JSON.parse(json, (_, value) => (Array.isArray(value) ? value.filter((item) => item !== null) : value));
+}
+
+/** Every statement of the role's inline policies, those that AWS::IAM::Policy resources put there included. */
+export async function inlinePolicyStatements(clients: EmulatorClients, roleName: string): Promise<Array<Record<string, unknown>>> {
+  const policyNames = (await clients.iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? [];
+  const statements = [];
+  for (const policyName of policyNames) {
+    const policy = await clients.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }));
+    statements.push(...policyDocument(policy.PolicyDocument).Statement);
+  }
+  return statements;
 }
 
 /** The stack, its outputs, and the physical ids and types of its resources by logical id. */
