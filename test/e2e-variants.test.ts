@@ -1,0 +1,301 @@
+import { execFile } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { CreateStackCommand, DeleteStackCommand, ListStacksCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeInstancesCommand, DescribeLaunchTemplatesCommand, Instance } from '@aws-sdk/client-ec2';
+import { GetParameterCommand, GetParametersByPathCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import { certificateParameterName, ENV_TAG_KEY, secretParameterPrefix, stackNameFor, tokenParameterName } from '../lib/naming';
+import {
+  clientsFor,
+  defaultVpc,
+  describeStack,
+  EmulatorClients,
+  expectAnswered,
+  hostUserData,
+  inlinePolicyStatements,
+  liveStack,
+  placesHolding,
+  publishedTemplateForEmulator,
+  remainsOf,
+} from './e2e/live-stack';
+import { LambdaService } from './support/lambda-service';
+import { MotoServer, startMotoServer } from './support/moto-server';
+
+const runFile = promisify(execFile);
+
+/** The fields of DescribeAutoScalingGroups that these tests read. */
+interface AutoScalingGroup {
+  readonly AutoScalingGroupName: string;
+  readonly MinSize: number;
+  readonly DesiredCapacity: number;
+  readonly VPCZoneIdentifier: string;
+  readonly LaunchTemplate?: { readonly LaunchTemplateId: string; readonly LaunchTemplateName: string; readonly Version: string };
+  readonly Instances: ReadonlyArray<{ readonly InstanceId: string; readonly LifecycleState: string }>;
+}
+
+/**
+ * The published template deployed as the CloudFormation console would, in the layouts that issue 6
+ * added: several hosts in an Auto Scaling group, and a certificate the customer already holds.
+ */
+describe('the published template\'s host group and existing-certificate variants on the emulator', () => {
+  let server: MotoServer;
+  let clients: EmulatorClients;
+  let lambda: LambdaService;
+  let templateBody: string;
+  let imageId: string;
+  let network: { vpcId: string; subnetIds: string[] };
+
+  beforeAll(async () => {
+    server = await startMotoServer();
+    clients = clientsFor(server);
+    lambda = new LambdaService(server);
+    ({ templateBody, imageId } = await publishedTemplateForEmulator(clients));
+    network = await defaultVpc(clients);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  /** CreateStack with the values the user filled in, answered by the function as Lambda would. */
+  async function createAsConsole(stackName: string, values: Record<string, string>) {
+    await clients.cloudFormation.send(
+      new CreateStackCommand({
+        StackName: stackName,
+        TemplateBody: templateBody,
+        Capabilities: ['CAPABILITY_IAM'],
+        Parameters: Object.entries(values).map(([key, value]) => ({ ParameterKey: key, ParameterValue: value })),
+      }),
+    );
+    const invocations = await lambda.serveCreate(stackName);
+    expectAnswered(invocations, ['Create']);
+    expect((await describeStack(clients, stackName)).StackStatus).toBe('CREATE_COMPLETE');
+    return invocations;
+  }
+
+  /**
+   * Auto Scaling groups as `aws autoscaling describe-auto-scaling-groups` lists them: the repository
+   * has no Auto Scaling SDK client, and the AWS CLI is how a user would look at the group. Only the
+   * emulator's settings reach it, so that nothing can touch a real account.
+   */
+  async function autoScalingGroups(selection: string[]): Promise<AutoScalingGroup[]> {
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
+    const { stdout } = await runFile('aws', ['autoscaling', 'describe-auto-scaling-groups', ...selection, '--output', 'json'], {
+      env: { ...inherited, ...server.env, AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' },
+    });
+    return JSON.parse(stdout).AutoScalingGroups;
+  }
+
+  const groupsOfEnvironment = (envName: string) => autoScalingGroups(['--filters', `Name=tag:${ENV_TAG_KEY},Values=${envName}`]);
+
+  async function theGroup(name: string): Promise<AutoScalingGroup> {
+    const groups = await autoScalingGroups(['--auto-scaling-group-names', name]);
+    expect(groups.map((group) => group.AutoScalingGroupName)).toEqual([name]);
+    return groups[0];
+  }
+
+  async function instances(filter: { instanceIds?: string[]; envName?: string }): Promise<Instance[]> {
+    const reservations = await clients.ec2.send(
+      new DescribeInstancesCommand({
+        InstanceIds: filter.instanceIds,
+        Filters: filter.envName ? [{ Name: `tag:${ENV_TAG_KEY}`, Values: [filter.envName] }] : undefined,
+      }),
+    );
+    return reservations.Reservations?.flatMap((reservation) => reservation.Instances ?? []) ?? [];
+  }
+
+  /**
+   * The custom resource's Delete, then DeleteStack (in this order: see LambdaService.serveDelete);
+   * returns what of the stack remains, its Auto Scaling groups and launch template included.
+   */
+  async function deleteAndListRemains(stackName: string, envName: string): Promise<string[]> {
+    const { physicalIds } = await liveStack(clients, stackName);
+    expectAnswered(await lambda.serveDelete(stackName), ['Delete']);
+    await clients.cloudFormation.send(new DeleteStackCommand({ StackName: stackName }));
+
+    const stacks = (await clients.cloudFormation.send(new ListStacksCommand({}))).StackSummaries ?? [];
+    expect(stacks.filter((stack) => stack.StackName === stackName).map((stack) => stack.StackStatus)).toEqual(['DELETE_COMPLETE']);
+    const remains = await remainsOf(clients, stackName, envName, [physicalIds.HostSecurityGroup]);
+    remains.push(...(await groupsOfEnvironment(envName)).map((group) => `Auto Scaling group ${group.AutoScalingGroupName}`));
+    try {
+      const templates = await clients.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [physicalIds.HostLaunchTemplate] }));
+      remains.push(...(templates.LaunchTemplates ?? []).map((template) => `launch template ${template.LaunchTemplateId}`));
+    } catch (error) {
+      if ((error as Error).name !== 'InvalidLaunchTemplateId.NotFound') throw error;
+    }
+    return remains;
+  }
+
+  /** The stack's group runs `replicas` hosts from its launch template over `subnetIds`; returns the group. */
+  async function expectGroupOfHosts(stackName: string, envName: string, replicas: number, subnetIds: string[]): Promise<AutoScalingGroup> {
+    const { outputs, physicalIds } = await liveStack(clients, stackName);
+    expect(outputs.HostGroupName).toBe(physicalIds.HostGroup);
+    const group = await theGroup(outputs.HostGroupName);
+    expect(group).toMatchObject({ MinSize: replicas, DesiredCapacity: replicas });
+    expect(group.VPCZoneIdentifier.split(',').sort()).toEqual([...subnetIds].sort());
+
+    const launchTemplate = (
+      await clients.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [physicalIds.HostLaunchTemplate] }))
+    ).LaunchTemplates?.[0];
+    expect(group.LaunchTemplate).toEqual({
+      LaunchTemplateId: physicalIds.HostLaunchTemplate,
+      LaunchTemplateName: launchTemplate?.LaunchTemplateName,
+      Version: String(launchTemplate?.LatestVersionNumber),
+    });
+
+    expect(group.Instances.map((instance) => instance.LifecycleState)).toEqual(Array(replicas).fill('InService'));
+    const hosts = await instances({ instanceIds: group.Instances.map((instance) => instance.InstanceId) });
+    expect(hosts).toHaveLength(replicas);
+    for (const host of hosts) {
+      expect(host.State?.Name).toBe('running');
+      expect(host.ImageId).toBe(imageId);
+      expect(subnetIds).toContain(host.SubnetId);
+      expect(host.Tags).toEqual(
+        expect.arrayContaining([
+          { Key: ENV_TAG_KEY, Value: envName },
+          { Key: 'aws:autoscaling:groupName', Value: group.AutoScalingGroupName },
+        ]),
+      );
+    }
+    return group;
+  }
+
+  describe('Replicas: a single host, or a group of hosts', () => {
+    const envName = 'acme-ha';
+    const stackName = stackNameFor(envName);
+    const trioEnvName = 'acme-trio';
+    /** What the user filled in when creating the stack; an update keeps it with UsePreviousValue. */
+    let createdWith: Record<string, string>;
+    let subnetIds: string[];
+
+    beforeAll(() => {
+      subnetIds = network.subnetIds.slice(0, 2);
+      createdWith = {
+        EnvName: envName,
+        Token: `ha-token-${randomUUID()}`,
+        VpcId: network.vpcId,
+        SubnetIds: subnetIds.join(','),
+        BreakGlass: 'enabled',
+      };
+    });
+
+    test('created with the default Replicas 1, the stack runs a single host and no group', async () => {
+      await createAsConsole(stackName, createdWith);
+
+      const { outputs, physicalIds } = await liveStack(clients, stackName);
+      expect(outputs).toMatchObject({ InstanceId: physicalIds.Host });
+      expect(outputs).not.toHaveProperty('HostGroupName');
+      expect((await instances({ envName })).map((instance) => [instance.InstanceId, instance.State?.Name])).toEqual([[physicalIds.Host, 'running']]);
+      expect(await groupsOfEnvironment(envName)).toEqual([]);
+    });
+
+    test('updated to Replicas 2, it runs two hosts in a group over the chosen subnets, and break glass targets the group', async () => {
+      await clients.cloudFormation.send(
+        new UpdateStackCommand({
+          StackName: stackName,
+          UsePreviousTemplate: true,
+          Capabilities: ['CAPABILITY_IAM'],
+          Parameters: [
+            ...Object.keys(createdWith).map((key) => ({ ParameterKey: key, UsePreviousValue: true })),
+            { ParameterKey: 'Replicas', ParameterValue: '2' },
+          ],
+        }),
+      );
+      expect((await describeStack(clients, stackName)).StackStatus).toBe('UPDATE_COMPLETE');
+      // The token did not change: the function has nothing to do.
+      expect(await lambda.serveUpdate(stackName)).toEqual([]);
+
+      await expectGroupOfHosts(stackName, envName, 2, subnetIds);
+      const { outputs, physicalIds } = await liveStack(clients, stackName);
+      expect(outputs).not.toHaveProperty('InstanceId');
+      expect(outputs).not.toHaveProperty('InstanceArn');
+      // CloudFormation deletes the single host here. moto cannot show it: a resource whose condition
+      // turns false stays until the stack is deleted (the deletion test below checks that it is gone then).
+
+      const sessionStatements = (await inlinePolicyStatements(clients, physicalIds.BreakGlassRole)).filter(
+        (statement) => statement.Effect === 'Allow' && [statement.Action].flat().includes('ssm:StartSession'),
+      );
+      const onGroup = sessionStatements.filter((statement) => [statement.Resource].flat().some((arn) => String(arn).includes(':instance/')));
+      expect(onGroup).toContainEqual(
+        expect.objectContaining({
+          Resource: expect.stringMatching(/^arn:aws:ec2:us-east-1:\d{12}:instance\/\*$/),
+          Condition: { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': outputs.HostGroupName } },
+        }),
+      );
+    });
+
+    test('created directly with Replicas 3, the stack runs three hosts in its group and no single host', async () => {
+      const trioSubnets = network.subnetIds.slice(0, 3);
+      await createAsConsole(stackNameFor(trioEnvName), {
+        EnvName: trioEnvName,
+        Token: `trio-token-${randomUUID()}`,
+        VpcId: network.vpcId,
+        SubnetIds: trioSubnets.join(','),
+        Replicas: '3',
+      });
+
+      const group = await expectGroupOfHosts(stackNameFor(trioEnvName), trioEnvName, 3, trioSubnets);
+      const { outputs, physicalIds } = await liveStack(clients, stackNameFor(trioEnvName));
+      expect(physicalIds).not.toHaveProperty('Host');
+      expect(outputs).not.toHaveProperty('InstanceId');
+      expect(outputs).not.toHaveProperty('InstanceArn');
+      const running = (await instances({ envName: trioEnvName })).filter((instance) => instance.State?.Name !== 'terminated');
+      expect(running.map((instance) => instance.InstanceId).sort()).toEqual(group.Instances.map((instance) => instance.InstanceId).sort());
+    });
+
+    test.each([
+      ['the updated stack', envName],
+      ['the stack created with three', trioEnvName],
+    ])('deleting %s leaves no host, group, launch template, role, profile, security group or parameter', async (_, env) => {
+      expect(await deleteAndListRemains(stackNameFor(env), env)).toEqual([]);
+    });
+  });
+
+  describe('ExistingCertificateParameter: a certificate the customer already holds', () => {
+    const envName = 'acme-own-cert';
+    const stackName = stackNameFor(envName);
+    const customerCertificate = `/customer/${envName}/cloud-connect.pem`;
+    // Random, so that finding it anywhere else can only mean it was copied there.
+    const pem = `-----BEGIN CERTIFICATE-----\n${randomBytes(48).toString('base64')}\n-----END CERTIFICATE-----\n`;
+
+    beforeAll(async () => {
+      await clients.ssm.send(new PutParameterCommand({ Name: customerCertificate, Type: 'SecureString', Value: pem }));
+    });
+
+    test('created with an empty Token and the certificate parameter, the stack completes and writes no token', async () => {
+      const [create] = await createAsConsole(stackName, {
+        EnvName: envName,
+        Token: '',
+        ExistingCertificateParameter: customerCertificate,
+        VpcId: network.vpcId,
+        SubnetIds: network.subnetIds.slice(0, 2).join(','),
+      });
+      expect(create.event.ResourceProperties).toMatchObject({ Token: '' });
+
+      await expect(clients.ssm.send(new GetParameterCommand({ Name: tokenParameterName(envName) }))).rejects.toThrow(/not found/i);
+      const stored = await clients.ssm.send(new GetParametersByPathCommand({ Path: secretParameterPrefix(envName), Recursive: true }));
+      expect(stored.Parameters).toEqual([]);
+    });
+
+    test('the hosts may read exactly that certificate, and their user data names it', async () => {
+      const live = await liveStack(clients, stackName);
+      const [, partition, , region, account] = live.stack.StackId!.split(':');
+      const parameterArn = (name: string) => `arn:${partition}:ssm:${region}:${account}:parameter${name}`;
+      const readable = (await inlinePolicyStatements(clients, live.physicalIds.HostRole))
+        .filter((statement) => statement.Effect === 'Allow' && [statement.Action].flat().includes('ssm:GetParameter'))
+        .flatMap((statement) => [statement.Resource].flat().map(String));
+      expect(readable.filter((arn) => arn !== parameterArn(tokenParameterName(envName)))).toEqual([parameterArn(customerCertificate)]);
+
+      const userData = await hostUserData(clients, live);
+      expect(userData).toContain(`CERTIFICATE_PARAMETER='${customerCertificate}'`);
+      expect(userData).not.toContain(certificateParameterName(envName));
+      expect(await placesHolding(pem, clients, { stackName, envName }, {})).toEqual([]);
+    });
+
+    test('deleting the stack leaves the customer\'s certificate as it was, and nothing of the stack', async () => {
+      expect(await deleteAndListRemains(stackName, envName)).toEqual([]);
+      const certificate = await clients.ssm.send(new GetParameterCommand({ Name: customerCertificate, WithDecryption: true }));
+      expect(certificate.Parameter).toMatchObject({ Type: 'SecureString', Value: pem, Version: 1 });
+    });
+  });
+});
