@@ -11,6 +11,13 @@ export interface DocumentedTemplate {
   readonly Parameters?: Readonly<Record<string, TemplateParameter>>;
   readonly Conditions?: Readonly<Record<string, unknown>>;
   readonly Outputs?: Readonly<Record<string, { readonly Description?: string; readonly Condition?: string }>>;
+  readonly Resources?: Readonly<Record<string, TemplateResource>>;
+}
+
+interface TemplateResource {
+  readonly Type: string;
+  readonly Condition?: string;
+  readonly Properties?: Readonly<Record<string, unknown>>;
 }
 
 interface TemplateParameter {
@@ -26,6 +33,7 @@ export function readmeSections(template: DocumentedTemplate): Record<string, str
   return {
     parameters: parametersTables(template),
     outputs: outputsTable(template),
+    permissions: permissionsTable(template),
     'status-exit-codes': exitCodesTable(),
   };
 }
@@ -133,3 +141,141 @@ function prose(text: string): string {
 function row(...cells: string[]): string {
   return `| ${cells.map((cell) => cell.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ')).join(' | ')} |`;
 }
+
+/** The parameter whose values choose the host role's grants, and the role's logical id. */
+const PROFILE_PARAMETER = 'PermissionProfile';
+const HOST_ROLE = 'HostRole';
+
+/**
+ * What the hosts' role may do under each permission profile, read from the template as
+ * CloudFormation would act on it (the other parameters at their defaults): its AWS managed
+ * policies, its inline policy statements and those of the policies attached to it. Throws on a
+ * shape it cannot put in words, so that no grant goes undocumented.
+ */
+export function permissionsTable(template: DocumentedTemplate): string {
+  const profiles = template.Parameters?.[PROFILE_PARAMETER]?.AllowedValues;
+  if (!profiles?.length) throw new Error(`the template has no ${PROFILE_PARAMETER} parameter with allowed values`);
+  const grantsBy = new Map(profiles.map((profile) => [profile, grantsOfHostRole(template, { [PROFILE_PARAMETER]: profile })]));
+  const rows = [...new Set([...grantsBy.values()].flat())];
+  return [
+    `| Grant | ${profiles.map((profile) => `\`${profile}\``).join(' | ')} |`,
+    `| --- | ${profiles.map(() => '---').join(' | ')} |`,
+    ...rows.map((grant) => row(grant, ...profiles.map((profile) => (grantsBy.get(profile)!.includes(grant) ? 'yes' : 'no')))),
+    '',
+  ].join('\n');
+}
+
+function grantsOfHostRole(template: DocumentedTemplate, values: Readonly<Record<string, string>>): string[] {
+  const world = new ParameterWorld(template, values);
+  const resources = template.Resources ?? {};
+  const role = resources[HOST_ROLE];
+  if (role?.Type !== 'AWS::IAM::Role') throw new Error(`the template has no ${HOST_ROLE} role`);
+  const properties = world.choose(role.Properties ?? {}) as { ManagedPolicyArns?: unknown[]; Policies?: Array<{ PolicyDocument: PolicyDocument }> };
+  const managed = (properties.ManagedPolicyArns ?? []).map((arn) => {
+    const name = /:policy\/([\w+=,.@-]+)$/.exec(world.text(arn))?.[1];
+    if (!name) throw new Error(`cannot name the managed policy ${JSON.stringify(arn)}`);
+    return `AWS managed policy \`${name}\``;
+  });
+  const attached = Object.values(resources)
+    .filter((resource) => resource.Type === 'AWS::IAM::Policy' && (resource.Condition === undefined || world.holds(resource.Condition)))
+    .map((resource) => world.choose(resource.Properties ?? {}) as { Roles?: unknown[]; PolicyDocument: PolicyDocument })
+    .filter((policy) => (policy.Roles ?? []).some((candidate) => (candidate as { Ref?: string }).Ref === HOST_ROLE));
+  const documents = [...(properties.Policies ?? []), ...attached].map((policy) => policy.PolicyDocument);
+  return [...managed, ...documents.flatMap((document) => document.Statement.map((statement) => describeStatement(world, statement)))];
+}
+
+interface PolicyDocument {
+  readonly Statement: ReadonlyArray<{ Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> }>;
+}
+
+function describeStatement(world: ParameterWorld, statement: PolicyDocument['Statement'][number]): string {
+  if (statement.Effect !== 'Allow') throw new Error(`the host role has a statement that is not Allow: ${JSON.stringify(statement)}`);
+  const actions = [statement.Action].flat().map((action) => `\`${action}\``).join(', ');
+  const resources = [statement.Resource].flat().map((resource) => world.resourceText(resource)).join(', ');
+  const conditions = Object.entries(statement.Condition ?? {}).flatMap(([operator, tests]) =>
+    Object.entries(tests).map(([key, value]) => {
+      if (operator !== 'StringEquals') throw new Error(`cannot put the condition ${operator} in words`);
+      return `when \`${key}\` is \`${world.text(value)}\``;
+    }),
+  );
+  return [`${actions} on ${resources}`, ...conditions].join(' ');
+}
+
+/** The template's values for given parameters (defaults for the rest): conditions, Fn::If, names. */
+class ParameterWorld {
+  private readonly conditions = new Map<string, boolean>();
+
+  constructor(
+    private readonly template: DocumentedTemplate,
+    private readonly values: Readonly<Record<string, string>>,
+  ) {}
+
+  holds(name: string): boolean {
+    if (!this.conditions.has(name)) this.conditions.set(name, Boolean(this.evaluate(this.template.Conditions?.[name])));
+    return this.conditions.get(name)!;
+  }
+
+  /** `node` with every Fn::If replaced by the branch these values choose, and AWS::NoValue removed. */
+  choose(node: unknown): unknown {
+    if (Array.isArray(node)) return node.map((item) => this.choose(item)).filter((item) => item !== NO_VALUE);
+    if (!node || typeof node !== 'object') return node;
+    const object = node as Record<string, unknown>;
+    if (object.Ref === 'AWS::NoValue') return NO_VALUE;
+    if (Array.isArray(object['Fn::If'])) {
+      const [condition, whenTrue, whenFalse] = object['Fn::If'] as [string, unknown, unknown];
+      return this.choose(this.holds(condition) ? whenTrue : whenFalse);
+    }
+    return Object.fromEntries(Object.entries(object).map(([key, value]) => [key, this.choose(value)]).filter(([, value]) => value !== NO_VALUE));
+  }
+
+  /** A string-valued expression as a reader should see it: placeholders for what the stack fills in. */
+  text(expression: unknown): string {
+    const node = this.choose(expression);
+    if (typeof node === 'string') return node;
+    const object = (node ?? {}) as Record<string, unknown>;
+    if (typeof object.Ref === 'string') return PLACEHOLDERS[object.Ref] ?? this.valueOf(object.Ref);
+    const sub = object['Fn::Sub'];
+    if (typeof sub === 'string' || Array.isArray(sub)) {
+      const [pattern, variables] = typeof sub === 'string' ? [sub, {}] : (sub as [string, Record<string, unknown>]);
+      return pattern.replace(/\$\{([\w:]+)\}/g, (_whole, name: string) => (name in variables ? this.text(variables[name]) : this.text({ Ref: name })));
+    }
+    throw new Error(`cannot put ${JSON.stringify(expression)} in words`);
+  }
+
+  /** A policy resource in words: an SSM parameter by its name, the stack as such, else its ARN. */
+  resourceText(resource: unknown): string {
+    if ((resource as { Ref?: string })?.Ref === 'AWS::StackId') return 'this stack';
+    const arn = this.text(resource);
+    const parameter = /^arn:[^:]+:ssm:[^:]*:[^:]*:parameter(\/.+)$/.exec(arn)?.[1];
+    return parameter ? `\`${parameter}\`` : `\`${arn}\``;
+  }
+
+  private valueOf(parameter: string): string {
+    if (parameter in this.values) return this.values[parameter];
+    const fallback = this.template.Parameters?.[parameter]?.Default;
+    if (fallback === undefined) throw new Error(`no value for parameter ${parameter}`);
+    return String(fallback);
+  }
+
+  private evaluate(expression: unknown): unknown {
+    if (!expression || typeof expression !== 'object') return expression;
+    const node = expression as Record<string, unknown[]> & { Ref?: string; Condition?: string };
+    if (typeof node.Ref === 'string') return this.valueOf(node.Ref);
+    if (typeof node.Condition === 'string') return this.holds(node.Condition);
+    if (node['Fn::Equals']) return String(this.evaluate(node['Fn::Equals'][0])) === String(this.evaluate(node['Fn::Equals'][1]));
+    if (node['Fn::Not']) return !this.evaluate(node['Fn::Not'][0]);
+    if (node['Fn::And']) return node['Fn::And'].every((item) => this.evaluate(item));
+    if (node['Fn::Or']) return node['Fn::Or'].some((item) => this.evaluate(item));
+    throw new Error(`cannot evaluate the condition ${JSON.stringify(expression)}`);
+  }
+}
+
+const NO_VALUE = Symbol('AWS::NoValue');
+/** What a reader puts in place of the references a stack resolves. */
+const PLACEHOLDERS: Readonly<Record<string, string>> = {
+  'AWS::Partition': 'aws',
+  'AWS::Region': '<region>',
+  'AWS::AccountId': '<account>',
+  'AWS::StackName': '<stack>',
+  EnvName: '<env>',
+};
