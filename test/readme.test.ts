@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONTEXT_KEYS } from '../lib/app-input';
 import { readmeSections, regenerateReadme } from '../lib/docs/readme-sections';
+import { certificateParameterName, tokenParameterName } from '../lib/naming';
 import { consoleModeTemplate } from './support/templates';
 
 /** The README promises what the code does: generated tables, commands, options, labels and paths. */
@@ -37,10 +38,67 @@ test('every -c option it shows is one the app reads, and it explains each of the
   expect([...shown].sort()).toEqual([...CONTEXT_KEYS].sort());
 });
 
-test('every --parameters value it shows names a template parameter', () => {
-  const given = [...handWritten.matchAll(/--parameters ([A-Za-z]+)=/g)].map((match) => match[1]);
+test('every --parameters value it shows names a template parameter, with a value the parameter accepts', () => {
+  const given = [...handWritten.matchAll(/--parameters ([A-Za-z]+)=([^\s`]*)/g)].map((match) => ({ key: match[1], value: match[2] }));
   expect(given.length).toBeGreaterThan(0);
-  for (const key of given) expect(Object.keys(template.Parameters)).toContain(key);
+  for (const { key, value } of given) {
+    expect(Object.keys(template.Parameters)).toContain(key);
+    const { AllowedValues, AllowedPattern } = template.Parameters[key] as { AllowedValues?: string[]; AllowedPattern?: string };
+    if (AllowedValues) expect(AllowedValues).toContain(value);
+    if (AllowedPattern) expect(value).toMatch(new RegExp(AllowedPattern));
+  }
+});
+
+/** The hand-written text of one `## ` section. */
+function section(heading: string): string {
+  const start = handWritten.indexOf(`\n## ${heading}\n`);
+  if (start < 0) throw new Error(`README.md has no section "## ${heading}"`);
+  const end = handWritten.indexOf('\n## ', start + 1);
+  return handWritten.slice(start, end < 0 ? undefined : end);
+}
+
+test('the console walkthrough takes the form group by group, in its order, naming each field under its own group', () => {
+  const form = template.Metadata!['AWS::CloudFormation::Interface'] as {
+    ParameterGroups: Array<{ Label: { default: string }; Parameters: string[] }>;
+    ParameterLabels: Record<string, { default: string }>;
+  };
+  const bullets = [...section('Create the stack in the console').matchAll(/^ {3}- \*\*([^*]+)\*\*:([\s\S]*?)(?=^ {3}- |^\s*$)/gm)];
+  expect(bullets.map((bullet) => bullet[1])).toEqual(form.ParameterGroups.map((group) => group.Label.default));
+  for (const [, label, text] of bullets) {
+    const group = form.ParameterGroups.find((candidate) => candidate.Label.default === label)!;
+    const fields = new Set(group.Parameters.map((key) => form.ParameterLabels[key]?.default ?? key));
+    const named = [...text.matchAll(/\*\*([^*]+)\*\*/g)].map((match) => match[1]);
+    expect({ group: label, outside: named.filter((field) => !fields.has(field)) }).toEqual({ group: label, outside: [] });
+  }
+});
+
+test('the resource table lists every resource with a readable logical id, and only resources of the template', () => {
+  const table = section('What the stack creates');
+  const listed = [...table.matchAll(/^\| (`[A-Za-z]+`(?:, `[A-Za-z]+`)*) \|/gm)].flatMap((match) => match[1].split(', ').map((id) => id.slice(1, -1)));
+  // CDK names the rest with a hash suffix; the stack gives readable ids to what people look for in the events.
+  const readable = Object.keys(template.Resources).filter((id) => !/[0-9A-F]{8}$/.test(id));
+  expect([...listed].sort()).toEqual([...readable].sort());
+});
+
+test('the outputs it names as outputs exist', () => {
+  const named = [...handWritten.matchAll(/`([A-Z][A-Za-z]+)`(?:,? (?:and|or) `([A-Z][A-Za-z]+)`)? outputs?\b/g)].flatMap((match) => match.slice(1).filter(Boolean));
+  expect(named).toEqual(expect.arrayContaining(['InstanceArn', 'HostGroupName']));
+  for (const key of named) expect(Object.keys(template.Outputs)).toContain(key);
+});
+
+test('the SSM parameters it names are the ones the stack writes and the hosts read', () => {
+  const paths = [...handWritten.matchAll(/\/altinity-connect\/(<[a-z ]+>)\/[a-z]+/g)];
+  expect(paths.length).toBeGreaterThan(0);
+  for (const [name, env] of paths) expect([tokenParameterName(env), certificateParameterName(env)]).toContain(name);
+});
+
+test('every link to a section of the README leads to a heading', () => {
+  const anchors = new Set(
+    [...readme.matchAll(/^#{2,} (.+)$/gm)].map((match) => match[1].toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-')),
+  );
+  const links = [...readme.matchAll(/\]\(#([^)]+)\)/g)].map((match) => match[1]);
+  expect(links.length).toBeGreaterThan(0);
+  expect(links.filter((link) => !anchors.has(link))).toEqual([]);
 });
 
 test('every bold phrase outside the tables is a label of the console form, as the console shows it', () => {
