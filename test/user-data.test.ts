@@ -1,8 +1,7 @@
-import * as fs from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildConnectStack } from '../lib/app';
-import { BOOTSTRAP_SCRIPT_PATH, type BootstrapValues, renderBootstrapScript } from '../lib/host/user-data';
+import { type BootstrapValues, renderBootstrapScript, shippedScript } from '../lib/host/user-data';
 import { certificateParameterName, tokenParameterName } from '../lib/naming';
 import { fillPlaceholders } from './bootstrap/sandbox';
 
@@ -34,7 +33,7 @@ function possibleTexts(node: Expression): string[] {
 
 /** The values a text holds in the script's placeholders, or undefined when it is not the script with values filled in. */
 function placeholderValues(text: string): Record<string, string> | undefined {
-  const script = fs.readFileSync(BOOTSTRAP_SCRIPT_PATH, 'utf8');
+  const script = shippedScript();
   const names: string[] = [];
   const pattern = script
     .split(/@@([A-Z0-9_]+)@@/)

@@ -71,11 +71,7 @@ export class HostLaunchTemplate extends Construct {
         ],
         metadataOptions: this.metadataOptions,
         blockDeviceMappings: [this.rootVolume],
-        monitoring: { enabled: false },
-        tagSpecifications: [
-          { resourceType: 'instance', tags },
-          { resourceType: 'volume', tags },
-        ],
+        tagSpecifications: [{ resourceType: 'instance', tags }],
         userData: Fn.base64(
           renderBootstrapScript({
             STACK_NAME: Aws.STACK_NAME,

@@ -16,8 +16,8 @@ export interface ConnectHostProps {
 /**
  * The single EC2 instance that runs `altinitycloud-connect --capability aws`.
  *
- * Guarantees: launched from the host launch template (its user data and hardening), with the
- * hardening repeated on the instance itself so that no launch path can drop it; a CreationPolicy,
+ * Guarantees: launched from the host launch template (its user data, IMDSv2 only, detailed
+ * monitoring off), repeating the image, profile and encrypted root volume; a CreationPolicy,
  * so the resource is complete only when the host signals that login succeeded and the service runs,
  * or fails with the reason the host reports; and EC2 automatic recovery, which moves the host off
  * failed hardware keeping its instance id (the ARN given to Altinity).
@@ -46,16 +46,13 @@ export class ConnectHost extends Construct {
           deleteOnTermination: true,
         },
       ],
-      metadataOptions: launch.metadataOptions,
       blockDeviceMappings: [launch.rootVolume],
-      monitoring: false,
       tags: [{ key: 'Name', value: launch.props.name }],
     });
     this.instance.cfnOptions.creationPolicy = { resourceSignal: { count: 1, timeout: HOST_SIGNAL_TIMEOUT } };
     this.instanceArn = arnOf('ec2:${AWS::Region}:${AWS::AccountId}:instance/${Id}', { Id: this.instance.ref });
 
     this.autoRecovery = new cloudwatch.CfnAlarm(this, 'AutoRecovery', {
-      alarmDescription: `Recovers ${launch.props.name} onto healthy hardware when the EC2 system status check fails`,
       namespace: 'AWS/EC2',
       metricName: 'StatusCheckFailed_System',
       dimensions: [{ name: 'InstanceId', value: this.instance.ref }],

@@ -5,6 +5,17 @@ import { Fn } from 'aws-cdk-lib';
 /** The host's bootstrap script, a real file tested by running it under bash. */
 export const BOOTSTRAP_SCRIPT_PATH = path.join(__dirname, 'bootstrap.sh');
 
+/** A whole-line comment, but not the shebang. */
+const COMMENT_LINE = /^[ \t]*#(?!!).*\n/gm;
+
+/**
+ * The script as hosts receive it: without its whole-line comments, which explain it here in the
+ * repository but would cost 3 KiB of the 50 KiB template that `cdk deploy` can send inline.
+ */
+export function shippedScript(script = fs.readFileSync(BOOTSTRAP_SCRIPT_PATH, 'utf8')): string {
+  return script.replace(COMMENT_LINE, '');
+}
+
 /** The values the stack fills into the script, by placeholder name (`@@NAME@@` in the file). */
 export interface BootstrapValues {
   readonly STACK_NAME: string;
@@ -23,11 +34,11 @@ export interface BootstrapValues {
 const PLACEHOLDER = /@@([A-Z0-9_]+)@@/g;
 
 /**
- * The bootstrap script with each `@@NAME@@` replaced by its value, as one CloudFormation string
+ * The shipped bootstrap script with each `@@NAME@@` replaced by its value, as one CloudFormation string
  * (`Fn::Join`), so that values may be tokens such as parameter references. Fails when the script
  * and the values disagree, so that a renamed placeholder cannot slip through as literal text.
  */
-export function renderBootstrapScript(values: BootstrapValues, script = fs.readFileSync(BOOTSTRAP_SCRIPT_PATH, 'utf8')): string {
+export function renderBootstrapScript(values: BootstrapValues, script = shippedScript()): string {
   const known = new Map(Object.entries(values));
   const used = new Set<string>();
   const parts = script.split(PLACEHOLDER).map((part, index) => {

@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BOOTSTRAP_SCRIPT_PATH, type BootstrapValues } from '../../lib/host/user-data';
+import { type BootstrapValues, shippedScript } from '../../lib/host/user-data';
 
 const HERE = __dirname;
 
@@ -12,7 +12,7 @@ const REAL_AWS = execFileSync('bash', ['-c', '{ command -v pyenv >/dev/null && p
 }).trim();
 
 /** The bootstrap script with its `@@NAME@@` placeholders replaced by `values`, as the stack does. */
-export function fillPlaceholders(values: BootstrapValues, script = fs.readFileSync(BOOTSTRAP_SCRIPT_PATH, 'utf8')): string {
+export function fillPlaceholders(values: BootstrapValues, script = shippedScript()): string {
   const known: Record<string, string> = { ...values };
   return script.replace(/@@([A-Z0-9_]+)@@/g, (_, name: string) => {
     const value = known[name];
