@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { BOOTSTRAP_SCRIPT_PATH, type BootstrapValues } from '../lib/host/user-data';
 import { certificateParameterName, stackNameFor, tokenParameterName } from '../lib/naming';
-import { HostWorld, type SsmCall } from './bootstrap/host-world';
+import { type DeniedCall, HostWorld } from './bootstrap/host-world';
 import { type BootRun, HostSandbox, type StandInBehaviour } from './bootstrap/sandbox';
 import { type MotoServer, startMotoServer, TEST_REGION } from './support/moto-server';
 
@@ -28,7 +28,9 @@ interface Situation {
   readonly values?: Partial<BootstrapValues>;
   /** A certificate that an earlier host stored in SSM. */
   readonly storedCertificate?: string;
-  readonly deniedCalls?: readonly SsmCall[];
+  readonly deniedCalls?: readonly DeniedCall[];
+  /** A certificate another host of the group stores once this one says it waits for it. */
+  readonly certificateStoredMeanwhile?: string;
   readonly awsPreinstalled?: boolean;
   readonly arm64?: boolean;
   readonly awsUnreachable?: boolean;
@@ -82,6 +84,8 @@ async function boot(env: string, situation: Situation = {}): Promise<Boot> {
     { awsPreinstalled: situation.awsPreinstalled },
   );
   sandboxes.push(sandbox);
+  const meanwhile = situation.certificateStoredMeanwhile;
+  const storedMeanwhile = meanwhile === undefined ? undefined : storeWhenLogged(sandbox.logFile, 'waiting for its certificate', env, meanwhile);
   const run = await sandbox.run({
     awsEndpoint: situation.awsUnreachable ? UNREACHABLE : world.url,
     imdsUrl: world.url,
@@ -89,7 +93,17 @@ async function boot(env: string, situation: Situation = {}): Promise<Boot> {
     arm64: situation.arm64,
     environment: situation.environment,
   });
+  await storedMeanwhile;
   return { env, token, instanceId, world, sandbox, run };
+}
+
+/** Plays the other host of a group: stores its certificate once this host's log says `trigger`. */
+async function storeWhenLogged(logFile: string, trigger: string, env: string, certificate: string): Promise<void> {
+  for (let waited = 0; !(fs.existsSync(logFile) && fs.readFileSync(logFile, 'utf8').includes(trigger)); waited += 200) {
+    if (waited > 60_000) throw new Error(`the host never logged "${trigger}"`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  await ssm.send(new PutParameterCommand({ Name: certificateParameterName(env), Value: certificate, Type: 'SecureString', Overwrite: true }));
 }
 
 async function storedCertificate(env: string): Promise<string | undefined> {
@@ -144,9 +158,22 @@ beforeAll(async () => {
       deniedCalls: [{ action: 'GetParameter', name: tokenParameterName('token-denied') }],
       awsPreinstalled: true,
     }),
+    // The claim goes through; storing the certificate over it does not.
     storeDenied: boot('store-denied', {
-      deniedCalls: [{ action: 'PutParameter', name: certificateParameterName('store-denied') }],
+      deniedCalls: [{ action: 'PutParameter', name: certificateParameterName('store-denied'), overwrite: true }],
       awsPreinstalled: true,
+    }),
+    // Hosts of a group that start together: another one claimed the login and stores its certificate soon.
+    claimedByAnotherHost: boot('claimed', {
+      storedCertificate: 'login claimed by i-0another0host0001',
+      certificateStoredMeanwhile: STORED_CERTIFICATE,
+      awsPreinstalled: true,
+      environment: { BOOTSTRAP_CERTIFICATE_POLL_SECONDS: '1', BOOTSTRAP_CERTIFICATE_WAIT_SECONDS: '60' },
+    }),
+    claimAbandoned: boot('abandoned', {
+      storedCertificate: 'login claimed by i-0gone0host00000001',
+      awsPreinstalled: true,
+      environment: { BOOTSTRAP_CERTIFICATE_POLL_SECONDS: '1', BOOTSTRAP_CERTIFICATE_WAIT_SECONDS: '2' },
     }),
     noNetwork: boot('no-network', { awsUnreachable: true, values: { DOWNLOAD_URL: `${UNREACHABLE}/releases` } }),
     // Apt lists locked at boot, then a download location the host cannot reach.
@@ -221,15 +248,18 @@ describe('first boot', () => {
     expect(modeOf(host.sandbox.configDir)).toBe('700');
   });
 
-  test('reads the certificate parameter, then the token, then stores the certificate as a SecureString from a file', async () => {
+  test('claims the login in the certificate parameter, reads the token, then stores the certificate from a file over the claim', async () => {
     expect(ssmActions(host.world)).toEqual([
       `GetParameter ${certificateParameterName('first-boot')}`,
+      `PutParameter ${certificateParameterName('first-boot')}`,
       `GetParameter ${tokenParameterName('first-boot')}`,
       `PutParameter ${certificateParameterName('first-boot')}`,
     ]);
-    const put = callsOf(host.run, 'aws').find((call) => call.includes('put-parameter'));
+    const [claim, store] = callsOf(host.run, 'aws').filter((call) => call.includes('put-parameter'));
+    expect(claim).toEqual(expect.arrayContaining(['--type', 'SecureString', '--value', `login claimed by ${host.instanceId}`]));
+    expect(claim).not.toContain('--overwrite');
     const certificate = path.join(host.sandbox.configDir, 'cloud-connect.pem');
-    expect(put).toEqual(expect.arrayContaining(['--type', 'SecureString', '--value', `file://${certificate}`]));
+    expect(store).toEqual(expect.arrayContaining(['--type', 'SecureString', '--overwrite', '--value', `file://${certificate}`]));
     expect((await storedCertificate('first-boot'))?.trim()).toBe(fs.readFileSync(certificate, 'utf8').trim());
   });
 
@@ -329,14 +359,33 @@ describe('failures are signalled with a one-line reason, fast', () => {
     return signal.UniqueId;
   };
 
-  test('login rejected: the reason quotes the tool, with the token it echoed masked', async () => {
+  test('login rejected: the reason quotes the tool, with the token it echoed masked, and the claim is withdrawn', async () => {
     const host = await pending.loginRejected;
     const reason = failureSignal(host);
     expect(reason).toMatch(/^login failed: Error: token \(token hidden\) rejected by Altinity/);
     expect(host.run.console).toContain(`FAILED at step 'obtain certificate': login failed: Error: token (token hidden) rejected`);
-    expect(ssmActions(host.world)).not.toContainEqual(expect.stringMatching(/^PutParameter/));
+    // The claim is withdrawn, so that the next host may log in instead of waiting for this one.
+    expect(ssmActions(host.world).slice(-1)).toEqual([`DeleteParameter ${certificateParameterName('login-rejected')}`]);
+    expect(await storedCertificate('login-rejected')).toBeUndefined();
     expect(callsOf(host.run, 'systemctl')).toEqual([]);
     expectTokenOnlyInLogin(host, host.run, 1);
+  });
+
+  test('another host of the group claimed the login: this one waits for its certificate and does not log in', async () => {
+    const host = await pending.claimedByAnotherHost;
+    expect(host.run.exitCode).toBe(0);
+    expect(host.run.console).toContain('i-0another0host0001 is logging in; waiting for its certificate');
+    expect(callsOf(host.run, 'altinitycloud-connect')).toEqual([]);
+    expect(ssmActions(host.world)).not.toContain(`GetParameter ${tokenParameterName('claimed')}`);
+    expect(fs.readFileSync(path.join(host.sandbox.configDir, 'cloud-connect.pem'), 'utf8').trim()).toBe(STORED_CERTIFICATE);
+    expect(host.world.signals.map((signal) => [signal.UniqueId, signal.Status])).toEqual([[host.instanceId, 'SUCCESS']]);
+  });
+
+  test('a claim whose host never stored a certificate: the wait ends with a reason naming that host', async () => {
+    const host = await pending.claimAbandoned;
+    expect(failureSignal(host)).toBe('no certificate from i-0gone0host00000001 within 2 s');
+    expect(callsOf(host.run, 'altinitycloud-connect')).toEqual([]);
+    expect(await storedCertificate('abandoned')).toBe('login claimed by i-0gone0host00000001');
   });
 
   test('release not published: the reason gives the HTTP error, and nothing is read from SSM', async () => {
@@ -387,6 +436,7 @@ describe('failures are signalled with a one-line reason, fast', () => {
       expect(callsOf(rerun, 'altinitycloud-connect')).toEqual([]);
       expect(ssmActions(host.world).slice(ssmCallsBefore)).toEqual([
         `GetParameter ${certificateParameterName('store-denied')}`,
+        `PutParameter ${certificateParameterName('store-denied')}`,
         `PutParameter ${certificateParameterName('store-denied')}`,
       ]);
       const certificate = fs.readFileSync(path.join(host.sandbox.configDir, 'cloud-connect.pem'), 'utf8');

@@ -187,7 +187,7 @@ describe('host identity', () => {
   test('may read its own secret parameters, write only the certificate, and signal only its own stack', () => {
     expect(hostPolicyStatements(singleHost)).toEqual([
       { Effect: 'Allow', Action: 'ssm:GetParameter', Resource: [parameterArn(TOKEN_PARAMETER), parameterArn(CERTIFICATE_PARAMETER)] },
-      { Effect: 'Allow', Action: 'ssm:PutParameter', Resource: parameterArn(CERTIFICATE_PARAMETER) },
+      { Effect: 'Allow', Action: ['ssm:PutParameter', 'ssm:DeleteParameter'], Resource: parameterArn(CERTIFICATE_PARAMETER) },
       { Effect: 'Allow', Action: 'cloudformation:SignalResource', Resource: { Ref: 'AWS::StackId' } },
     ]);
   });
@@ -277,8 +277,9 @@ describe('single host (the default)', () => {
     });
   });
 
-  test('requires IMDSv2 and has an encrypted gp3 root volume', () => {
-    expect(host.Properties.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpEndpoint: 'enabled' });
+  test('requires IMDSv2, from its launch template, which nothing on the instance overrides, and has an encrypted gp3 root volume', () => {
+    expect(host.Properties).not.toHaveProperty('MetadataOptions');
+    expect(template.Resources.HostLaunchTemplate.Properties.LaunchTemplateData.MetadataOptions).toMatchObject({ HttpTokens: 'required' });
     expect(host.Properties.BlockDeviceMappings).toEqual([
       { DeviceName: '/dev/sda1', Ebs: expect.objectContaining({ VolumeType: 'gp3', Encrypted: true }) },
     ]);

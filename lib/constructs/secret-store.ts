@@ -99,7 +99,10 @@ export class SecretStore extends Construct {
     this.resource.node.addDependency(role);
   }
 
-  /** Lets the host read the token and its certificate, and store the certificate it logs in for. */
+  /**
+   * Lets the host read the token and its certificate, and claim, store or (after a failed login)
+   * withdraw the stack's own certificate parameter.
+   */
   grantHostAccess(grantee: iam.IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -109,7 +112,7 @@ export class SecretStore extends Construct {
     );
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['ssm:PutParameter'],
+        actions: ['ssm:PutParameter', 'ssm:DeleteParameter'],
         resources: [this.parameterArn(this.certificateParameterName)],
       }),
     );

@@ -28,12 +28,17 @@ IMDS_URL="${BOOTSTRAP_IMDS_URL:-http://169.254.169.254}"
 SETTLE_SECONDS="${BOOTSTRAP_SETTLE_SECONDS:-10}"
 # Ubuntu's apt timers may hold the package lists at first boot.
 APT_LOCK_PAUSE_SECONDS="${BOOTSTRAP_APT_LOCK_PAUSE_SECONDS:-10}"
+# How long a host waits for the certificate that another host of the group is logging in for.
+CERTIFICATE_WAIT_SECONDS="${BOOTSTRAP_CERTIFICATE_WAIT_SECONDS:-300}"
+CERTIFICATE_POLL_SECONDS="${BOOTSTRAP_CERTIFICATE_POLL_SECONDS:-5}"
 
 SERVICE=altinitycloud-connect
 CONNECT_BIN="$BIN_DIR/altinitycloud-connect"
 CERTIFICATE_FILE="$CONFIG_DIR/cloud-connect.pem"
 # "<version> <sha256>" of the installed binary, so that a re-run downloads nothing.
 RELEASE_MARKER="$CONFIG_DIR/installed-release"
+# Value of the certificate parameter while one host logs in: hosts starting together log in once.
+CLAIM_PREFIX='login claimed by '
 
 # Bounded retries: a host that gets no answer must fail in minutes, not at the stack's timeout.
 export AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=3
@@ -42,6 +47,7 @@ STEP=start
 INSTANCE_ID=''
 IMDS_TOKEN=''
 IN_AUTO_SCALING_GROUP=no
+HOLDS_LOGIN_CLAIM=no
 CLOUDFORMATION_REACHABLE=unknown
 WORK_DIR=''
 # Set only between reading the token and logging in; masked in everything the script reports.
@@ -99,6 +105,7 @@ fail() {
   trap - ERR
   set +e
   log "FAILED at step '$STEP': $summary${detail:+ ($detail)}"
+  release_login_claim
   signal_cloudformation FAILURE "$summary"
   leave_auto_scaling_group
   exit 1
@@ -305,32 +312,85 @@ log_in() {
 }
 
 store_certificate() {
-  # file:// keeps the certificate off the command line.
+  # file:// keeps the certificate off the command line; --overwrite replaces this host's claim.
   capture aws_call ssm put-parameter --name "$CERTIFICATE_PARAMETER" --type SecureString --tier Intelligent-Tiering \
-    --description "altinitycloud-connect certificate of stack $STACK_NAME" --value "file://$CERTIFICATE_FILE" ||
+    --overwrite --description "altinitycloud-connect certificate of stack $STACK_NAME" --value "file://$CERTIFICATE_FILE" ||
     fail "cannot store certificate parameter: $(aws_error)" "$CERTIFICATE_PARAMETER: $(last_output_line)"
+  HOLDS_LOGIN_CLAIM=no
   log "stored the certificate in $CERTIFICATE_PARAMETER for replacement hosts"
 }
 
-obtain_certificate() {
-  local certificate status=0
-  certificate=$(read_secure_parameter "$CERTIFICATE_PARAMETER") || status=$?
-  case $status in
-    0)
-      printf '%s\n' "$certificate" >"$CERTIFICATE_FILE"
-      chmod 0600 "$CERTIFICATE_FILE"
-      log "using the certificate stored in $CERTIFICATE_PARAMETER: no new login"
-      return
-      ;;
-    3) ;;
-    *) fail "cannot read certificate parameter: $(aws_error)" "$CERTIFICATE_PARAMETER: $(last_output_line)" ;;
-  esac
+# Creating the parameter is atomic: of hosts that start together, exactly one gets to log in.
+claim_login() {
+  if capture aws_call ssm put-parameter --name "$CERTIFICATE_PARAMETER" --type SecureString \
+    --description "altinitycloud-connect login in progress" --value "$CLAIM_PREFIX$INSTANCE_ID"; then
+    HOLDS_LOGIN_CLAIM=yes
+    return 0
+  fi
+  grep -q ParameterAlreadyExists "$WORK_DIR/output" && return 1
+  fail "cannot store certificate parameter: $(aws_error)" "$CERTIFICATE_PARAMETER: $(last_output_line)"
+}
+
+# A host that fails after claiming the login lets the next host try, instead of making it wait.
+release_login_claim() {
+  [[ $HOLDS_LOGIN_CLAIM == yes ]] || return 0
+  HOLDS_LOGIN_CLAIM=no
+  capture aws_call ssm delete-parameter --name "$CERTIFICATE_PARAMETER" ||
+    log "cannot withdraw the login claim in $CERTIFICATE_PARAMETER: $(last_output_line)"
+}
+
+use_certificate() {
+  printf '%s\n' "$1" >"$CERTIFICATE_FILE"
+  chmod 0600 "$CERTIFICATE_FILE"
+  log "using the certificate stored in $CERTIFICATE_PARAMETER: no new login"
+}
+
+log_in_and_store() {
   if [[ -s $CERTIFICATE_FILE ]]; then
     log "storing the certificate of an earlier login on this host: no new login"
   else
     log_in
   fi
   store_certificate
+}
+
+obtain_certificate() {
+  local certificate status waited=0
+  while :; do
+    status=0
+    certificate=$(read_secure_parameter "$CERTIFICATE_PARAMETER") || status=$?
+    case $status in
+      0) ;;
+      3)
+        if claim_login; then
+          log_in_and_store
+          return
+        fi
+        continue
+        ;;
+      *) fail "cannot read certificate parameter: $(aws_error)" "$CERTIFICATE_PARAMETER: $(last_output_line)" ;;
+    esac
+    case $certificate in
+      "$CLAIM_PREFIX$INSTANCE_ID")
+        # An earlier run of this host claimed the login and stopped before storing the certificate.
+        HOLDS_LOGIN_CLAIM=yes
+        log_in_and_store
+        return
+        ;;
+      "$CLAIM_PREFIX"*)
+        ((waited < CERTIFICATE_WAIT_SECONDS)) ||
+          fail "no certificate from ${certificate#"$CLAIM_PREFIX"} within ${CERTIFICATE_WAIT_SECONDS} s" \
+            "it claimed the login in $CERTIFICATE_PARAMETER and stored no certificate"
+        ((waited == 0)) && log "${certificate#"$CLAIM_PREFIX"} is logging in; waiting for its certificate"
+        sleep "$CERTIFICATE_POLL_SECONDS"
+        waited=$((waited + CERTIFICATE_POLL_SECONDS))
+        ;;
+      *)
+        use_certificate "$certificate"
+        return
+        ;;
+    esac
+  done
 }
 
 write_unit() {

@@ -15,6 +15,11 @@ export interface SsmCall {
   readonly name: string;
 }
 
+/** A call the host's role may not make; with `overwrite`, only PutParameter calls with that Overwrite flag. */
+export interface DeniedCall extends SsmCall {
+  readonly overwrite?: boolean;
+}
+
 export interface HostWorldOptions {
   /** moto_server endpoint that answers the host's SSM calls. */
   readonly ssmEndpoint: string;
@@ -23,7 +28,7 @@ export interface HostWorldOptions {
   /** Release files by path below `/releases/`, e.g. `v0.61.0/altinitycloud-connect-0.61.0-linux-amd64`. */
   readonly releases: ReadonlyMap<string, Buffer>;
   /** SSM calls the host's role may not make (moto does not enforce IAM). */
-  readonly deniedCalls?: readonly SsmCall[];
+  readonly deniedCalls?: readonly DeniedCall[];
   /** Whether the instance belongs to an Auto Scaling group. */
   readonly inAutoScalingGroup?: boolean;
 }
@@ -40,7 +45,7 @@ export class HostWorld {
   /** Auto Scaling SetInstanceHealth requests: instance id and health status. */
   readonly healthReports: { InstanceId: string; HealthStatus: string; ShouldRespectGracePeriod: string | null }[] = [];
   /** SSM calls the host's role may not make (moto does not enforce IAM). */
-  deniedCalls: SsmCall[];
+  deniedCalls: DeniedCall[];
   /** Whether CloudFormation still waits for the host's signal, or the resource completed earlier. */
   signalTarget: 'waiting' | 'complete' = 'waiting';
   private readonly imdsToken = `imds-${Math.random().toString(36).slice(2)}`;
@@ -108,9 +113,11 @@ export class HostWorld {
 
   private async answerSsm(request: http.IncomingMessage, target: string, body: Buffer, response: http.ServerResponse): Promise<void> {
     const action = target.slice('AmazonSSM.'.length);
-    const name = String((JSON.parse(body.toString() || '{}') as { Name?: unknown }).Name ?? '');
+    const parsed = JSON.parse(body.toString() || '{}') as { Name?: unknown; Overwrite?: unknown };
+    const name = String(parsed.Name ?? '');
     this.ssmCalls.push({ action, name });
-    if (this.deniedCalls.some((denied) => denied.action === action && denied.name === name)) {
+    const overwrite = parsed.Overwrite === true;
+    if (this.deniedCalls.some((denied) => denied.action === action && denied.name === name && (denied.overwrite ?? overwrite) === overwrite)) {
       const message =
         `User: arn:aws:sts::123456789012:assumed-role/HostRole/${this.options.instanceId} is not authorized to perform: ` +
         `ssm:${action} on resource: arn:aws:ssm:${this.options.region}:123456789012:parameter${name} ` +
