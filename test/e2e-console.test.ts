@@ -1,14 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { CreateStackCommand, DeleteStackCommand, ListStacksCommand, Parameter, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
-import { GetRoleCommand, GetRolePolicyCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
-import { ALTINITY_SUPPORT_PRINCIPAL, UBUNTU_2004_AMI_PARAMETER } from '../lib/connect-stack';
+import { ALTINITY_SUPPORT_PRINCIPAL } from '../lib/connect-stack';
 import { certificateParameterName, stackNameFor, tokenParameterName } from '../lib/naming';
-import { publishTemplate } from '../lib/publish';
-import { version } from '../package.json';
 import {
   clientsFor,
   defaultVpc,
@@ -18,10 +13,11 @@ import {
   expectAnswered,
   expectHostAsDocumented,
   expectOutputsAsDocumented,
+  inlinePolicyStatements,
   outputsOf,
   placesHolding,
   policyDocument,
-  registerUbuntuAmi,
+  publishedTemplateForEmulator,
   remainsOf,
 } from './e2e/live-stack';
 import { LambdaService } from './support/lambda-service';
@@ -55,7 +51,6 @@ describe('the published template, created, updated and deleted on the emulator',
   let server: MotoServer;
   let clients: EmulatorClients;
   let lambda: LambdaService;
-  let outDir: string;
   let templateBody: string;
   let imageId: string;
   let network: { vpcId: string; subnetIds: string[] };
@@ -64,20 +59,12 @@ describe('the published template, created, updated and deleted on the emulator',
     server = await startMotoServer();
     clients = clientsFor(server);
     lambda = new LambdaService(server);
-    outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-console-'));
-    const ami = await registerUbuntuAmi(clients);
-    imageId = ami.imageId;
+    ({ templateBody, imageId } = await publishedTemplateForEmulator(clients));
     network = await defaultVpc(clients);
-    const published = fs.readFileSync(publishTemplate(version, outDir), 'utf8');
-    // The one change to the published file: moto lacks Canonical's public AMI parameter and resolves a
-    // parameter's Default even when a value is given, so the Default must name one that exists here.
-    expect(published.split(UBUNTU_2004_AMI_PARAMETER)).toHaveLength(2);
-    templateBody = published.replace(UBUNTU_2004_AMI_PARAMETER, ami.parameterName);
   });
 
   afterAll(async () => {
     await server?.stop();
-    if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
   });
 
   test('CreateStack without the subnets is refused and leaves nothing behind', async () => {
@@ -164,13 +151,7 @@ describe('the published template, created, updated and deleted on the emulator',
     expect(policyDocument(role?.AssumeRolePolicyDocument).Statement).toEqual([
       expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: ALTINITY_SUPPORT_PRINCIPAL } }),
     ]);
-    const policyNames = (await clients.iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? [];
-    const statements = [];
-    for (const policyName of policyNames) {
-      const policy = await clients.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }));
-      statements.push(...policyDocument(policy.PolicyDocument).Statement);
-    }
-    const sessionTargets = statements
+    const sessionTargets = (await inlinePolicyStatements(clients, roleName!))
       .filter((statement) => statement.Effect === 'Allow' && [statement.Action].flat().includes('ssm:StartSession'))
       .flatMap((statement) => [statement.Resource].flat().map(String));
     expect(sessionTargets).toEqual(
