@@ -57,14 +57,15 @@ export class HostIdentity extends Construct {
   constructor(scope: Construct, id: string, props: HostIdentityProps) {
     super(scope, id);
     const current = props.currentFeatures;
-    const awsManaged = (name: string) => iam.ManagedPolicy.fromManagedPolicyArn(this, name, arnOf(`iam::aws:policy/${name}`));
+    const awsManagedArn = (name: string) => arnOf(`iam::aws:policy/${name}`);
+    const awsManaged = (name: string) => iam.ManagedPolicy.fromManagedPolicyArn(this, name, awsManagedArn(name));
     const currentFeaturePolicies = current
       ? CURRENT_FEATURE_MANAGED_POLICIES.map((name) => ({
           name,
           policy: iam.ManagedPolicy.fromManagedPolicyArn(
             this,
             `${name}IfCurrent`,
-            Fn.conditionIf(current.logicalId, arnOf(`iam::aws:policy/${name}`), Aws.NO_VALUE).toString(),
+            Fn.conditionIf(current.logicalId, awsManagedArn(name), Aws.NO_VALUE).toString(),
           ),
         }))
       : [];
