@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
+import { type AutoScalingGroup, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { CreateStackCommand, DeleteStackCommand, ListStacksCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeInstancesCommand, DescribeLaunchTemplatesCommand, Instance } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, GetParametersByPathCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
@@ -21,17 +20,6 @@ import {
 import { LambdaService } from './support/lambda-service';
 import { MotoServer, startMotoServer } from './support/moto-server';
 
-const runFile = promisify(execFile);
-
-/** The fields of DescribeAutoScalingGroups that these tests read. */
-interface AutoScalingGroup {
-  readonly AutoScalingGroupName: string;
-  readonly MinSize: number;
-  readonly DesiredCapacity: number;
-  readonly VPCZoneIdentifier: string;
-  readonly LaunchTemplate?: { readonly LaunchTemplateId: string; readonly LaunchTemplateName: string; readonly Version: string };
-  readonly Instances: ReadonlyArray<{ readonly InstanceId: string; readonly LifecycleState: string }>;
-}
 
 /**
  * The published template deployed as the CloudFormation console would, in the layouts that issue 6
@@ -73,23 +61,20 @@ describe('the published template\'s host group and existing-certificate variants
     return invocations;
   }
 
-  /**
-   * Auto Scaling groups as `aws autoscaling describe-auto-scaling-groups` lists them: the repository
-   * has no Auto Scaling SDK client, and the AWS CLI is how a user would look at the group. Only the
-   * emulator's settings reach it, so that nothing can touch a real account.
-   */
-  async function autoScalingGroups(selection: string[]): Promise<AutoScalingGroup[]> {
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
-    const { stdout } = await runFile('aws', ['autoscaling', 'describe-auto-scaling-groups', ...selection, '--output', 'json'], {
-      env: { ...inherited, ...server.env, AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' },
-    });
-    return JSON.parse(stdout).AutoScalingGroups;
+  async function autoScalingGroups(selection: { names?: string[]; envName?: string }): Promise<AutoScalingGroup[]> {
+    const answer = await clients.autoScaling.send(
+      new DescribeAutoScalingGroupsCommand({
+        AutoScalingGroupNames: selection.names,
+        Filters: selection.envName === undefined ? undefined : [{ Name: `tag:${ENV_TAG_KEY}`, Values: [selection.envName] }],
+      }),
+    );
+    return answer.AutoScalingGroups ?? [];
   }
 
-  const groupsOfEnvironment = (envName: string) => autoScalingGroups(['--filters', `Name=tag:${ENV_TAG_KEY},Values=${envName}`]);
+  const groupsOfEnvironment = (envName: string) => autoScalingGroups({ envName });
 
   async function theGroup(name: string): Promise<AutoScalingGroup> {
-    const groups = await autoScalingGroups(['--auto-scaling-group-names', name]);
+    const groups = await autoScalingGroups({ names: [name] });
     expect(groups.map((group) => group.AutoScalingGroupName)).toEqual([name]);
     return groups[0];
   }
@@ -132,7 +117,7 @@ describe('the published template\'s host group and existing-certificate variants
     expect(outputs.HostGroupName).toBe(physicalIds.HostGroup);
     const group = await theGroup(outputs.HostGroupName);
     expect(group).toMatchObject({ MinSize: replicas, DesiredCapacity: replicas });
-    expect(group.VPCZoneIdentifier.split(',').sort()).toEqual([...subnetIds].sort());
+    expect(group.VPCZoneIdentifier?.split(',').sort()).toEqual([...subnetIds].sort());
 
     const launchTemplate = (
       await clients.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [physicalIds.HostLaunchTemplate] }))
@@ -143,8 +128,8 @@ describe('the published template\'s host group and existing-certificate variants
       Version: String(launchTemplate?.LatestVersionNumber),
     });
 
-    expect(group.Instances.map((instance) => instance.LifecycleState)).toEqual(Array(replicas).fill('InService'));
-    const hosts = await instances({ instanceIds: group.Instances.map((instance) => instance.InstanceId) });
+    expect(group.Instances?.map((instance) => instance.LifecycleState)).toEqual(Array(replicas).fill('InService'));
+    const hosts = await instances({ instanceIds: group.Instances?.map((instance) => instance.InstanceId!) });
     expect(hosts).toHaveLength(replicas);
     for (const host of hosts) {
       expect(host.State?.Name).toBe('running');
@@ -240,7 +225,7 @@ describe('the published template\'s host group and existing-certificate variants
       expect(outputs).not.toHaveProperty('InstanceId');
       expect(outputs).not.toHaveProperty('InstanceArn');
       const running = (await instances({ envName: trioEnvName })).filter((instance) => instance.State?.Name !== 'terminated');
-      expect(running.map((instance) => instance.InstanceId).sort()).toEqual(group.Instances.map((instance) => instance.InstanceId).sort());
+      expect(running.map((instance) => instance.InstanceId).sort()).toEqual((group.Instances ?? []).map((instance) => instance.InstanceId).sort());
     });
 
     test.each([

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand, GetTemplateCommand, Stack } from '@aws-sdk/client-cloudformation';
 import {
   DescribeImagesCommand,
@@ -33,6 +34,7 @@ import type { MotoServer } from '../support/moto-server';
 
 /** SDK clients pointed at the emulator, as a user's would be at their account. */
 export interface EmulatorClients {
+  readonly autoScaling: AutoScalingClient;
   readonly cloudFormation: CloudFormationClient;
   readonly ec2: EC2Client;
   readonly iam: IAMClient;
@@ -46,6 +48,7 @@ export function clientsFor(server: MotoServer): EmulatorClients {
     credentials: { accessKeyId: server.env.AWS_ACCESS_KEY_ID, secretAccessKey: server.env.AWS_SECRET_ACCESS_KEY },
   };
   return {
+    autoScaling: new AutoScalingClient(config),
     cloudFormation: new CloudFormationClient(config),
     ec2: new EC2Client(config),
     iam: new IAMClient(config),
