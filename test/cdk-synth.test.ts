@@ -1,31 +1,20 @@
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { publishTemplate } from '../lib/publish';
+import { filesUnder, runCdk } from './e2e/cdk-cli';
 import { MotoServer, startMotoServer, TEST_REGION } from './support/moto-server';
 import { asTheCdkCliSendsIt, INLINE_TEMPLATE_LIMIT, TEST_TEMPLATE_VERSION } from './support/templates';
 
 const ROOT = path.join(__dirname, '..');
 const SENTINEL = 'sentinel-token-7f3c9a1e';
 
-/** Runs the real CDK CLI as a user would, from the repository root. */
-function cdk(args: string[], env: Record<string, string> = {}) {
-  // A token in the developer's own shell must not change what these runs see.
-  const inherited = { ...process.env };
-  delete inherited.ALTINITY_CONNECT_TOKEN;
-  const result = spawnSync('npx', ['cdk', ...args], {
-    cwd: ROOT,
-    env: { ...inherited, ...env, CDK_DISABLE_VERSION_CHECK: 'true' },
-    encoding: 'utf8',
-  });
-  return { status: result.status, output: `${result.stdout}${result.stderr}` };
-}
+/** The real CDK CLI as a user runs it, from the repository root, with only the settings given. */
+const cdk = (args: string[], env: Record<string, string> = {}) => runCdk(ROOT, args, env);
 
-function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name));
-}
+/** Every file written under `dir`. */
+const filesIn = (dir: string) => Object.keys(filesUnder(dir));
 
 describe('cdk synth', () => {
   let moto: MotoServer;
@@ -44,18 +33,18 @@ describe('cdk synth', () => {
     const ssm = new SSMClient(moto.clientConfig);
     await ssm.send(new PutParameterCommand({ Name: '/test/ubuntu-ami', Type: 'String', Value: 'ami-0123456789abcdef0' }));
     const cdkOut = path.join(outDir, 'cdk.out');
-    const run = cdk(
+    const run = await cdk(
       ['synth', '--quiet', '-o', cdkOut, '-c', 'env=acme-prod', '-c', `token=${SENTINEL}`, '-c', 'vpc=vpc-0123456789abcdef0', '-c', 'subnets=subnet-0123456789abcdef0', '-c', 'amiParameter=/test/ubuntu-ami'],
       { ...moto.env, CDK_DEFAULT_REGION: TEST_REGION },
     );
-    expect(run).toMatchObject({ status: 0 });
+    expect(run).toMatchObject({ exitCode: 0 });
     expect(run.output).toContain('Storing the connection token as SSM SecureString /altinity-connect/acme-prod/token');
 
     const stored = await ssm.send(new GetParameterCommand({ Name: '/altinity-connect/acme-prod/token', WithDecryption: true }));
     expect(stored.Parameter).toMatchObject({ Type: 'SecureString', Value: SENTINEL });
 
     const published = publishTemplate(TEST_TEMPLATE_VERSION, outDir);
-    const written = [...filesUnder(cdkOut), published];
+    const written = [...filesIn(cdkOut), published];
     const deployed = path.join(cdkOut, 'altinity-connect-acme-prod.template.json');
     expect(written).toContain(deployed);
     // Over this size cdk deploy would need the bootstrap bucket that these accounts lack.
@@ -69,27 +58,27 @@ describe('cdk synth', () => {
   test('takes the token from ALTINITY_CONNECT_TOKEN too, with the same care', async () => {
     const ssm = new SSMClient(moto.clientConfig);
     const cdkOut = path.join(outDir, 'from-environment');
-    const run = cdk(
+    const run = await cdk(
       ['synth', '--quiet', '-o', cdkOut, '-c', 'env=acme-env', '-c', 'vpc=vpc-0123456789abcdef0', '-c', 'subnets=subnet-0123456789abcdef0'],
       { ...moto.env, CDK_DEFAULT_REGION: TEST_REGION, ALTINITY_CONNECT_TOKEN: SENTINEL },
     );
-    expect(run).toMatchObject({ status: 0 });
+    expect(run).toMatchObject({ exitCode: 0 });
     const stored = await ssm.send(new GetParameterCommand({ Name: '/altinity-connect/acme-env/token', WithDecryption: true }));
     expect(stored.Parameter?.Value).toBe(SENTINEL);
-    for (const file of filesUnder(cdkOut)) expect(fs.readFileSync(file, 'utf8')).not.toContain(SENTINEL);
+    for (const file of filesIn(cdkOut)) expect(fs.readFileSync(file, 'utf8')).not.toContain(SENTINEL);
     expect(run.output).not.toContain(SENTINEL);
   });
 
-  test('with a malformed -c env fails before anything is written, naming -c env= and the accepted form', () => {
-    const run = cdk(['synth', '--quiet', '-o', path.join(outDir, 'bad'), '-c', 'env=Acme_Prod']);
-    expect(run.status).not.toBe(0);
+  test('with a malformed -c env fails before anything is written, naming -c env= and the accepted form', async () => {
+    const run = await cdk(['synth', '--quiet', '-o', path.join(outDir, 'bad'), '-c', 'env=Acme_Prod']);
+    expect(run.exitCode).not.toBe(0);
     expect(run.output).toContain('-c env=Acme_Prod is not a valid Altinity.Cloud environment name: use 1 to 63 lowercase letters, digits and hyphens');
     expect(run.output).not.toMatch(/at .*\.ts:\d+/);
   });
 
-  test('with -c token but no -c env fails, asking for -c env=', () => {
-    const run = cdk(['synth', '--quiet', '-o', path.join(outDir, 'no-env'), '-c', `token=${SENTINEL}`]);
-    expect(run.status).not.toBe(0);
+  test('with -c token but no -c env fails, asking for -c env=', async () => {
+    const run = await cdk(['synth', '--quiet', '-o', path.join(outDir, 'no-env'), '-c', `token=${SENTINEL}`]);
+    expect(run.exitCode).not.toBe(0);
     expect(run.output).toContain('-c env=<name> is required with -c token');
     expect(run.output).not.toContain(SENTINEL);
   });

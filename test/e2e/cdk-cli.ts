@@ -27,17 +27,18 @@ export interface CliRun {
 }
 
 /**
- * Runs `npx cdk <args>` in `cwd` as a user's shell would, with `awsEnv` as the only AWS settings:
- * the developer's own profile and variables are left out so that nothing reaches a real account.
+ * Runs `npx cdk <args>` in `cwd` as a user's shell would, with `env` as the only AWS settings and
+ * token: the developer's own profile, variables and ALTINITY_CONNECT_TOKEN are left out, so that
+ * nothing reaches a real account and the runs see only what the test gives them.
  */
-export function runCdk(cwd: string, args: string[], awsEnv: Record<string, string>): Promise<CliRun> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(AWS_|CDK_)/.test(key)));
+export function runCdk(cwd: string, args: string[], env: Record<string, string>): Promise<CliRun> {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(AWS_|CDK_|ALTINITY_CONNECT_TOKEN$)/.test(key)));
   const child = spawn('npx', ['cdk', ...args], {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...inherited,
-      ...awsEnv,
+      ...env,
       AWS_CONFIG_FILE: path.join(cwd, 'no-aws-config'),
       AWS_SHARED_CREDENTIALS_FILE: path.join(cwd, 'no-aws-credentials'),
       // No network here: the CLI would otherwise ask the npm registry for a newer version.
