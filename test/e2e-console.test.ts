@@ -5,8 +5,6 @@ import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { ALTINITY_SUPPORT_PRINCIPAL } from '../lib/connect-stack';
 import { certificateParameterName, stackNameFor, tokenParameterName } from '../lib/naming';
 import {
-  clientsFor,
-  defaultVpc,
   describeInstance,
   describeStack,
   EmulatorClients,
@@ -17,11 +15,11 @@ import {
   outputsOf,
   placesHolding,
   policyDocument,
-  publishedTemplateForEmulator,
   remainsOf,
+  startConsoleEmulator,
 } from './e2e/live-stack';
-import { LambdaService } from './support/lambda-service';
-import { MotoServer, startMotoServer } from './support/moto-server';
+import type { LambdaService } from './support/lambda-service';
+import type { MotoServer } from './support/moto-server';
 
 const ENV_NAME = 'acme-console';
 const STACK_NAME = stackNameFor(ENV_NAME);
@@ -56,16 +54,20 @@ describe('the published template, created, updated and deleted on the emulator',
   let network: { vpcId: string; subnetIds: string[] };
 
   beforeAll(async () => {
-    server = await startMotoServer();
-    clients = clientsFor(server);
-    lambda = new LambdaService(server);
-    ({ templateBody, imageId } = await publishedTemplateForEmulator(clients));
-    network = await defaultVpc(clients);
+    ({ server, clients, lambda, templateBody, imageId, network } = await startConsoleEmulator());
   });
 
   afterAll(async () => {
     await server?.stop();
   });
+
+  /** Update stack > Use existing template, changing only `changed`; moto completes it at once. */
+  async function updateAsConsole(changed: Record<string, string>): Promise<void> {
+    await clients.cloudFormation.send(
+      new UpdateStackCommand({ StackName: STACK_NAME, UsePreviousTemplate: true, Capabilities: ['CAPABILITY_IAM'], Parameters: consoleUpdate(changed) }),
+    );
+    expect((await describeStack(clients, STACK_NAME)).StackStatus).toBe('UPDATE_COMPLETE');
+  }
 
   test('CreateStack without the subnets is refused and leaves nothing behind', async () => {
     const envName = 'acme-no-subnets';
@@ -132,15 +134,7 @@ describe('the published template, created, updated and deleted on the emulator',
   });
 
   test('enabling break glass creates the support role, scoped to this host, and leaves the token alone', async () => {
-    await clients.cloudFormation.send(
-      new UpdateStackCommand({
-        StackName: STACK_NAME,
-        UsePreviousTemplate: true,
-        Capabilities: ['CAPABILITY_IAM'],
-        Parameters: consoleUpdate({ BreakGlass: 'enabled' }),
-      }),
-    );
-    expect((await describeStack(clients, STACK_NAME)).StackStatus).toBe('UPDATE_COMPLETE');
+    await updateAsConsole({ BreakGlass: 'enabled' });
     expect(await lambda.serveUpdate(STACK_NAME)).toEqual([]);
 
     const outputs = outputsOf(await describeStack(clients, STACK_NAME));
@@ -164,15 +158,7 @@ describe('the published template, created, updated and deleted on the emulator',
   });
 
   test('disabling break glass withdraws the support role from the stack', async () => {
-    await clients.cloudFormation.send(
-      new UpdateStackCommand({
-        StackName: STACK_NAME,
-        UsePreviousTemplate: true,
-        Capabilities: ['CAPABILITY_IAM'],
-        Parameters: consoleUpdate({ BreakGlass: 'disabled' }),
-      }),
-    );
-    expect((await describeStack(clients, STACK_NAME)).StackStatus).toBe('UPDATE_COMPLETE');
+    await updateAsConsole({ BreakGlass: 'disabled' });
     expect(await lambda.serveUpdate(STACK_NAME)).toEqual([]);
     expect(outputsOf(await describeStack(clients, STACK_NAME))).not.toHaveProperty('BreakGlassRoleArn');
     // CloudFormation deletes the role here. moto cannot show it: its update compares resource
@@ -181,15 +167,7 @@ describe('the published template, created, updated and deleted on the emulator',
   });
 
   test('a new token reaches the SecureString through the function\'s Update event', async () => {
-    await clients.cloudFormation.send(
-      new UpdateStackCommand({
-        StackName: STACK_NAME,
-        UsePreviousTemplate: true,
-        Capabilities: ['CAPABILITY_IAM'],
-        Parameters: consoleUpdate({ Token: SECOND_TOKEN }),
-      }),
-    );
-    expect((await describeStack(clients, STACK_NAME)).StackStatus).toBe('UPDATE_COMPLETE');
+    await updateAsConsole({ Token: SECOND_TOKEN });
     const invocations = await lambda.serveUpdate(STACK_NAME);
     expectAnswered(invocations, ['Update']);
     expect(invocations[0].event).toMatchObject({

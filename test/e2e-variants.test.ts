@@ -5,8 +5,6 @@ import { DescribeInstancesCommand, DescribeLaunchTemplatesCommand, Instance } fr
 import { GetParameterCommand, GetParametersByPathCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { certificateParameterName, ENV_TAG_KEY, secretParameterPrefix, stackNameFor, tokenParameterName } from '../lib/naming';
 import {
-  clientsFor,
-  defaultVpc,
   describeStack,
   EmulatorClients,
   expectAnswered,
@@ -14,11 +12,11 @@ import {
   inlinePolicyStatements,
   liveStack,
   placesHolding,
-  publishedTemplateForEmulator,
   remainsOf,
+  startConsoleEmulator,
 } from './e2e/live-stack';
-import { LambdaService } from './support/lambda-service';
-import { MotoServer, startMotoServer } from './support/moto-server';
+import type { LambdaService } from './support/lambda-service';
+import type { MotoServer } from './support/moto-server';
 
 
 /**
@@ -34,11 +32,7 @@ describe('the published template\'s host group and existing-certificate variants
   let network: { vpcId: string; subnetIds: string[] };
 
   beforeAll(async () => {
-    server = await startMotoServer();
-    clients = clientsFor(server);
-    lambda = new LambdaService(server);
-    ({ templateBody, imageId } = await publishedTemplateForEmulator(clients));
-    network = await defaultVpc(clients);
+    ({ server, clients, lambda, templateBody, imageId, network } = await startConsoleEmulator());
   });
 
   afterAll(async () => {

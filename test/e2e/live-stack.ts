@@ -29,8 +29,8 @@ import { UBUNTU_2004_AMI_PARAMETER } from '../../lib/connect-stack';
 import { ENV_TAG_KEY, secretParameterPrefix, tokenParameterName } from '../../lib/naming';
 import { publishTemplate } from '../../lib/publish';
 import { version } from '../../package.json';
-import type { Invocation } from '../support/lambda-service';
-import type { MotoServer } from '../support/moto-server';
+import { type Invocation, LambdaService } from '../support/lambda-service';
+import { type MotoServer, startMotoServer } from '../support/moto-server';
 
 /** SDK clients pointed at the emulator, as a user's would be at their account. */
 export interface EmulatorClients {
@@ -84,6 +84,23 @@ export async function publishedTemplateForEmulator(clients: EmulatorClients): Pr
   } finally {
     fs.rmSync(outDir, { recursive: true, force: true });
   }
+}
+
+/** A running emulator with what a console-path test needs: clients, the Lambda stand-in, the template, the default VPC. */
+export interface ConsoleEmulator {
+  readonly server: MotoServer;
+  readonly clients: EmulatorClients;
+  readonly lambda: LambdaService;
+  readonly templateBody: string;
+  readonly imageId: string;
+  readonly network: { vpcId: string; subnetIds: string[] };
+}
+
+export async function startConsoleEmulator(): Promise<ConsoleEmulator> {
+  const server = await startMotoServer();
+  const clients = clientsFor(server);
+  const { templateBody, imageId } = await publishedTemplateForEmulator(clients);
+  return { server, clients, lambda: new LambdaService(server), templateBody, imageId, network: await defaultVpc(clients) };
 }
 
 export async function defaultVpc(clients: EmulatorClients): Promise<{ vpcId: string; subnetIds: string[] }> {
