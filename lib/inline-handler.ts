@@ -1,21 +1,21 @@
 import * as path from 'node:path';
+import type { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { buildSync } from 'esbuild';
 
-/** Node.js runtime the inlined handlers are built for; its own AWS SDK v3 is used, not bundled. */
-export const HANDLER_NODE_TARGET = 'node24';
-
 /**
- * Bundles and minifies a TypeScript handler from `lambda/<name>/index.ts` into one CommonJS file,
- * small enough to inline as `Code.ZipFile`, so the template needs no asset bucket.
- * The AWS SDK v3 stays external: the Lambda Node.js runtime provides it.
+ * Bundles and minifies a TypeScript handler from `lambda/<name>/index.ts` into one CommonJS file for
+ * the Node.js `runtime`, small enough to inline as `Code.ZipFile`, so the template needs no asset
+ * bucket. The AWS SDK v3 stays external: the Lambda Node.js runtime provides it.
  */
-export function bundleHandler(name: string): string {
+export function bundleHandler(name: string, runtime: Runtime): string {
+  const nodeVersion = /^nodejs(\d+)\.x$/.exec(runtime.name)?.[1];
+  if (nodeVersion === undefined) throw new Error(`${runtime.name} is not a Node.js runtime`);
   const result = buildSync({
     entryPoints: [path.join(__dirname, '..', 'lambda', name, 'index.ts')],
     bundle: true,
     minify: true,
     platform: 'node',
-    target: HANDLER_NODE_TARGET,
+    target: `node${nodeVersion}`,
     format: 'cjs',
     external: ['@aws-sdk/*'],
     legalComments: 'none',

@@ -13,6 +13,7 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import type { LambdaContext, SecretStoreEvent, SecretStoreProperties } from '../lambda/secret-store/index';
+import { HANDLER_RUNTIME } from '../lib/constructs/secret-store';
 import { bundleHandler } from '../lib/inline-handler';
 import { certificateParameterName, ENV_TAG_KEY, tokenParameterName } from '../lib/naming';
 import { storeConnectionToken } from '../lib/stored-token';
@@ -395,7 +396,7 @@ test('the bundled handler, exactly as the template inlines it, stores the token 
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'secret-store-bundle-'));
   try {
     const bundlePath = path.join(directory, 'index.js');
-    fs.writeFileSync(bundlePath, bundleHandler('secret-store'));
+    fs.writeFileSync(bundlePath, bundleHandler('secret-store', HANDLER_RUNTIME));
     const envName = newEnvName();
     const token = newToken();
     const requestId = randomUUID();

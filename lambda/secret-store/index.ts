@@ -1,4 +1,5 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { ENV_TAG_KEY } from '../../lib/naming';
 import { deleteParameters, parameterExists, putSecureString } from './parameters';
 
 /**
@@ -70,7 +71,7 @@ async function apply(event: SecretStoreEvent): Promise<void> {
     return;
   }
   if (props.Token) {
-    await putSecureString(ssm, props.TokenParameterName, props.Token, { 'altinity:cloud/env': props.EnvName });
+    await putSecureString(ssm, props.TokenParameterName, props.Token, { [ENV_TAG_KEY]: props.EnvName });
     return;
   }
   // No token at all: the host uses an existing certificate, which the template's rule then requires.

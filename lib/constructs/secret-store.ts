@@ -6,6 +6,9 @@ import { Construct } from 'constructs';
 import { bundleHandler } from '../inline-handler';
 import { arnOf } from './arns';
 
+/** The handler's runtime: supported until 2028, with its own AWS SDK v3, which the bundle leaves out. */
+export const HANDLER_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
 /** Where the connection token comes from. */
 export type TokenSource =
   /** The token is passed to the custom resource (a NoEcho template parameter) and written by it. */
@@ -71,10 +74,10 @@ export class SecretStore extends Construct {
 
     const handler = new lambda.Function(this, 'Handler', {
       description: 'Stores the Altinity.Cloud connection token as an SSM SecureString',
-      runtime: lambda.Runtime.NODEJS_24_X,
+      runtime: HANDLER_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
-      code: lambda.Code.fromInline(bundleHandler('secret-store')),
+      code: lambda.Code.fromInline(bundleHandler('secret-store', HANDLER_RUNTIME)),
       timeout: Duration.minutes(1),
       memorySize: 256,
       role,
