@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { App } from 'aws-cdk-lib';
-import { buildConnectStack } from '../lib/app';
-import { contextWithTokenFromEnvironment, InputError, parseAppInput } from '../lib/app-input';
-import { tokenParameterName } from '../lib/naming';
-import { storeConnectionToken } from '../lib/stored-token';
+import { buildConnectStack } from '../lib/stack/app';
+import { contextWithTokenFromEnvironment, InputError, parseAppInput } from '../lib/stack/app-input';
+import { tokenParameterName } from '../lib/shared/names';
+import { storeConnectionToken } from '../lib/deploy/stored-token';
 import { version } from '../package.json';
 
 async function main(): Promise<void> {

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readmeSections, regenerateReadme } from '../lib/docs/readme-sections';
-import { synthesizeConsoleTemplate } from '../lib/publish';
+import { synthesizeConsoleTemplate } from '../lib/release/publish';
 import { version } from '../package.json';
 
 const readmePath = path.resolve(__dirname, '..', 'README.md');

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import * as path from 'node:path';
-import { publishTemplate } from '../lib/publish';
+import { publishTemplate } from '../lib/release/publish';
 import { version } from '../package.json';
 
 const outDir = path.resolve(__dirname, '..', 'dist');

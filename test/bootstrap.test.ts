@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { BOOTSTRAP_SCRIPT_PATH, type BootstrapValues } from '../lib/host/user-data';
-import { certificateParameterName, stackNameFor, tokenParameterName } from '../lib/naming';
+import { certificateParameterName, stackNameFor, tokenParameterName } from '../lib/shared/names';
 import { type DeniedCall, HostWorld } from './bootstrap/host-world';
 import { type BootRun, HostSandbox, type StandInBehaviour } from './bootstrap/sandbox';
 import { type MotoServer, startMotoServer, TEST_REGION } from './support/moto-server';

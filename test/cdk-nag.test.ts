@@ -1,7 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { buildConnectStack } from '../lib/app';
+import { buildConnectStack } from '../lib/stack/app';
 import { TEST_TEMPLATE_VERSION } from './support/templates';
 
 /**

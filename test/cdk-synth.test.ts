@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { publishTemplate } from '../lib/publish';
+import { publishTemplate } from '../lib/release/publish';
 import { filesUnder, runCdk } from './e2e/cdk-cli';
 import { MotoServer, startMotoServer, TEST_REGION } from './support/moto-server';
 import { asTheCdkCliSendsIt, INLINE_TEMPLATE_LIMIT, TEST_TEMPLATE_VERSION } from './support/templates';

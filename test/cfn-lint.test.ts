@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { publishTemplate } from '../lib/publish';
+import { publishTemplate } from '../lib/release/publish';
 import { TEST_TEMPLATE_VERSION } from './support/templates';
 
 test('cfn-lint finds nothing in the published template (ignored checks live in .cfnlintrc.yaml, with reasons)', () => {

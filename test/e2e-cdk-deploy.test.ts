@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { DeleteStackCommand, GetTemplateCommand, ListStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetParameterCommand, GetParametersByPathCommand } from '@aws-sdk/client-ssm';
 import { parse } from 'yaml';
-import { stackNameFor, tokenParameterName } from '../lib/naming';
+import { stackNameFor, tokenParameterName } from '../lib/shared/names';
 import { CliRun, filesUnder, linkedCheckout, runCdk } from './e2e/cdk-cli';
 import {
   clientsFor,

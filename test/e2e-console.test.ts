@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { CreateStackCommand, DeleteStackCommand, ListStacksCommand, Parameter, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
-import { ALTINITY_SUPPORT_PRINCIPAL } from '../lib/connect-stack';
-import { certificateParameterName, stackNameFor, tokenParameterName } from '../lib/naming';
+import { ALTINITY_SUPPORT_PRINCIPAL } from '../lib/stack/connect-stack';
+import { certificateParameterName, stackNameFor, tokenParameterName } from '../lib/shared/names';
 import {
   describeInstance,
   describeStack,

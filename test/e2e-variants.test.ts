@@ -3,7 +3,7 @@ import { type AutoScalingGroup, DescribeAutoScalingGroupsCommand } from '@aws-sd
 import { CreateStackCommand, DeleteStackCommand, ListStacksCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeInstancesCommand, DescribeLaunchTemplatesCommand, Instance } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, GetParametersByPathCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
-import { certificateParameterName, ENV_TAG_KEY, secretParameterPrefix, stackNameFor, tokenParameterName } from '../lib/naming';
+import { certificateParameterName, ENV_TAG_KEY, secretParameterPrefix, stackNameFor, tokenParameterName } from '../lib/shared/names';
 import {
   describeStack,
   EmulatorClients,

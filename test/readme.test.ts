@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CONTEXT_KEYS } from '../lib/app-input';
+import { CONTEXT_KEYS } from '../lib/stack/app-input';
 import { readmeSections, regenerateReadme } from '../lib/docs/readme-sections';
-import { certificateParameterName, tokenParameterName } from '../lib/naming';
+import { certificateParameterName, tokenParameterName } from '../lib/shared/names';
 import { consoleModeTemplate } from './support/templates';
 
 /** The README promises what the code does: generated tables, commands, options, labels and paths. */

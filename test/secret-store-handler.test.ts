@@ -14,9 +14,9 @@ import {
 } from '@aws-sdk/client-ssm';
 import type { LambdaContext, SecretStoreEvent, SecretStoreProperties } from '../lambda/secret-store/index';
 import { HANDLER_RUNTIME } from '../lib/constructs/secret-store';
-import { bundleHandler } from '../lib/inline-handler';
-import { certificateParameterName, ENV_TAG_KEY, tokenParameterName } from '../lib/naming';
-import { storeConnectionToken } from '../lib/stored-token';
+import { bundleHandler } from '../lib/constructs/inline-handler';
+import { certificateParameterName, ENV_TAG_KEY, tokenParameterName } from '../lib/shared/names';
+import { storeConnectionToken } from '../lib/deploy/stored-token';
 import { MotoServer, startMotoServer } from './support/moto-server';
 
 /**

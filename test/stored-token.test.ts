@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetParameterCommand, GetParameterHistoryCommand, ListTagsForResourceCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { ENV_TAG_KEY, tokenParameterName } from '../lib/naming';
-import { storeConnectionToken } from '../lib/stored-token';
+import { ENV_TAG_KEY, tokenParameterName } from '../lib/shared/names';
+import { storeConnectionToken } from '../lib/deploy/stored-token';
 import { MotoServer, startMotoServer } from './support/moto-server';
 
 /** `cdk deploy -c token=...` stores the token before synthesis; a repeated deploy must not churn versions. */

@@ -1,8 +1,8 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildConnectStack } from '../lib/app';
+import { buildConnectStack } from '../lib/stack/app';
 import { type BootstrapValues, renderBootstrapScript, shippedScript } from '../lib/host/user-data';
-import { certificateParameterName, tokenParameterName } from '../lib/naming';
+import { certificateParameterName, tokenParameterName } from '../lib/shared/names';
 import { fillPlaceholders } from './bootstrap/sandbox';
 
 type Expression = string | Record<string, unknown>;

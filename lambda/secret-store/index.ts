@@ -1,6 +1,6 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { ENV_TAG_KEY } from '../../lib/naming';
-import { deleteParameters, parameterExists, putSecureString } from './parameters';
+import { ENV_TAG_KEY } from '../../lib/shared/names';
+import { deleteParameters, parameterExists, putSecureString } from '../../lib/shared/secure-parameters';
 
 /**
  * Custom resource that owns the environment's secret parameters: the connection token (written from

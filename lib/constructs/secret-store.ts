@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { bundleHandler } from '../inline-handler';
+import { bundleHandler } from './inline-handler';
 import { arnOf } from './arns';
 
 /** The handler's runtime: supported until 2028, with its own AWS SDK v3, which the bundle leaves out. */

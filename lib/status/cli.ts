@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { CloudFormationClient, type StackEvent } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN, stackNameFor } from '../naming';
+import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN, stackNameFor } from '../shared/names';
 import { explainAwsError } from './aws-errors';
 import { latestOperation } from './events';
 import { fetchSnapshot, type StatusClients } from './fetch';

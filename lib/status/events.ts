@@ -1,7 +1,7 @@
 import type { StackEvent } from '@aws-sdk/client-cloudformation';
 import { hintFor, type Hint } from './hints';
 
-import { HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID } from '../naming';
+import { HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID } from '../shared/names';
 
 const HOST_RESOURCES = new Set([HOST_LOGICAL_ID, HOST_GROUP_LOGICAL_ID]);
 

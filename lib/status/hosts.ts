@@ -1,6 +1,6 @@
 import type { Stack, StackEvent } from '@aws-sdk/client-cloudformation';
 import type { Instance } from '@aws-sdk/client-ec2';
-import { HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, OUTPUT_KEYS } from '../naming';
+import { HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, OUTPUT_KEYS } from '../shared/names';
 import type { StackSnapshot } from './report';
 
 export interface HostInstance {

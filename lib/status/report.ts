@@ -1,7 +1,7 @@
 import type { Stack, StackEvent, StackResource } from '@aws-sdk/client-cloudformation';
 import type { Instance } from '@aws-sdk/client-ec2';
 import { diagnose, isStackLevel, latestOperation, type Failure } from './events';
-import { OUTPUT_KEYS } from '../naming';
+import { OUTPUT_KEYS } from '../shared/names';
 import { hostStatus, output, type HostStatus } from './hosts';
 import { nextSteps } from './next-steps';
 import { stackStateOf, type Outcome } from './stack-states';

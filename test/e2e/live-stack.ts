@@ -25,9 +25,9 @@ import {
   ListRolesCommand,
 } from '@aws-sdk/client-iam';
 import { GetParameterCommand, GetParametersByPathCommand, ListTagsForResourceCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { UBUNTU_2004_AMI_PARAMETER } from '../../lib/connect-stack';
-import { ENV_TAG_KEY, secretParameterPrefix, tokenParameterName } from '../../lib/naming';
-import { publishTemplate } from '../../lib/publish';
+import { UBUNTU_2004_AMI_PARAMETER } from '../../lib/stack/connect-stack';
+import { ENV_TAG_KEY, secretParameterPrefix, tokenParameterName } from '../../lib/shared/names';
+import { publishTemplate } from '../../lib/release/publish';
 import { version } from '../../package.json';
 import { type Invocation, LambdaService } from '../support/lambda-service';
 import { type MotoServer, startMotoServer } from '../support/moto-server';

@@ -1,8 +1,8 @@
 import { App } from 'aws-cdk-lib';
 import { stringify } from 'yaml';
-import { buildConnectStack } from '../../lib/app';
-import type { AppInput } from '../../lib/app-input';
-import { synthesizeConsoleTemplate } from '../../lib/publish';
+import { buildConnectStack } from '../../lib/stack/app';
+import type { AppInput } from '../../lib/stack/app-input';
+import { synthesizeConsoleTemplate } from '../../lib/release/publish';
 
 export type CfnTemplate = {
   Description?: string;

@@ -1,4 +1,4 @@
-import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN } from './naming';
+import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN } from '../shared/names';
 import type { NetworkDefaults } from './connect-stack';
 
 /** A context value the user got wrong; the message names the `-c` option and the accepted form. */

@@ -1,13 +1,13 @@
 import { CfnCondition, CfnElement, CfnOutput, CfnParameter, CfnRule, Fn, ICfnConditionExpression, Lazy, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { BreakGlassAccess } from './constructs/break-glass';
-import { ConnectHost } from './constructs/host';
-import { ConnectHostGroup } from './constructs/host-group';
-import { HostLaunchTemplate } from './constructs/host-launch';
-import { HostIdentity } from './constructs/host-identity';
-import { HostNetworkAccess } from './constructs/network-access';
-import { SecretStore } from './constructs/secret-store';
+import { BreakGlassAccess } from '../constructs/break-glass';
+import { ConnectHost } from '../constructs/host';
+import { ConnectHostGroup } from '../constructs/host-group';
+import { HostLaunchTemplate } from '../constructs/host-launch';
+import { HostIdentity } from '../constructs/host-identity';
+import { HostNetworkAccess } from '../constructs/network-access';
+import { SecretStore } from '../constructs/secret-store';
 import {
   certificateParameterName,
   ENV_NAME_DESCRIPTION,
@@ -17,7 +17,7 @@ import {
   HOST_LOGICAL_ID,
   OUTPUT_KEYS,
   tokenParameterName,
-} from './naming';
+} from '../shared/names';
 
 /** Canonical's public SSM parameter for the current Ubuntu 20.04 (amd64) AMI. */
 export const UBUNTU_2004_AMI_PARAMETER = '/aws/service/canonical/ubuntu/server/20.04/stable/current/amd64/hvm/ebs-gp2/ami-id';

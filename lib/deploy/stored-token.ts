@@ -1,6 +1,6 @@
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
-import { putSecureString } from '../lambda/secret-store/parameters';
-import { ENV_TAG_KEY, tokenParameterName } from './naming';
+import { putSecureString } from '../shared/secure-parameters';
+import { ENV_TAG_KEY, tokenParameterName } from '../shared/names';
 
 /**
  * Stores the token given with `cdk deploy -c token=...` as the environment's SSM SecureString,

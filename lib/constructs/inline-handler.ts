@@ -11,7 +11,7 @@ export function bundleHandler(name: string, runtime: Runtime): string {
   const nodeVersion = /^nodejs(\d+)\.x$/.exec(runtime.name)?.[1];
   if (nodeVersion === undefined) throw new Error(`${runtime.name} is not a Node.js runtime`);
   const result = buildSync({
-    entryPoints: [path.join(__dirname, '..', 'lambda', name, 'index.ts')],
+    entryPoints: [path.join(__dirname, '..', '..', 'lambda', name, 'index.ts')],
     bundle: true,
     minify: true,
     platform: 'node',

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { stringify } from 'yaml';
-import { buildConnectStack } from './app';
+import { buildConnectStack } from '../stack/app';
 
 /** File name the provisioning guide tells users to download. */
 export function publishedFileName(templateVersion: string): string {

@@ -1,7 +1,7 @@
 import { App, LegacyStackSynthesizer } from 'aws-cdk-lib';
 import { ConnectStack } from './connect-stack';
 import type { AppInput } from './app-input';
-import { stackNameFor } from './naming';
+import { stackNameFor } from '../shared/names';
 
 /** Id of the console template's stack; the console user names the real stack when uploading it. */
 export const CONSOLE_STACK_ID = 'altinity-connect';
