@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { BOOTSTRAP_SCRIPT_PATH, type BootstrapValues } from '../lib/host/user-data';
+import { BOOTSTRAP_SCRIPT_PATH, type HostSettings } from '../lib/host/user-data';
 import { certificateParameterName, stackNameFor, tokenParameterName } from '../lib/shared/names';
 import { type DeniedCall, HostWorld } from './bootstrap/host-world';
 import { type BootRun, HostSandbox, type StandInBehaviour } from './bootstrap/sandbox';
@@ -25,7 +25,7 @@ const STORED_CERTIFICATE = '-----BEGIN CERTIFICATE-----\nc3RvcmVkIGJ5IGFuIGVhcmx
 
 interface Situation {
   /** Changes to the values the stack fills in. */
-  readonly values?: Partial<BootstrapValues>;
+  readonly values?: Partial<HostSettings>;
   /** A certificate that an earlier host stored in SSM. */
   readonly storedCertificate?: string;
   readonly deniedCalls?: readonly DeniedCall[];

@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { CURRENT_FEATURE_ACTIONS, CURRENT_FEATURE_MANAGED_POLICIES, DOCUMENTED_MANAGED_POLICIES } from '../lib/constructs/host-identity';
 import { effectiveTemplate } from './support/effective-template';
-import { ALTINITY_SUPPORT_PRINCIPAL, UBUNTU_2004_AMI_PARAMETER } from '../lib/stack/connect-stack';
+import { ALTINITY_SUPPORT_PRINCIPAL, UBUNTU_2004_AMI_PARAMETER } from '../lib/stack/console-form';
 import { toYaml } from '../lib/release/publish';
 import { consoleModeTemplate, deployModeTemplate, pathsWhere, TEST_TEMPLATE_VERSION } from './support/templates';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CreateStackCommand, DeleteStackCommand, ListStacksCommand, Parameter, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
-import { ALTINITY_SUPPORT_PRINCIPAL } from '../lib/stack/connect-stack';
+import { ALTINITY_SUPPORT_PRINCIPAL } from '../lib/stack/console-form';
 import { certificateParameterName, stackNameFor, tokenParameterName } from '../lib/shared/names';
 import {
   describeInstance,

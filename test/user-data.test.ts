@@ -1,54 +1,64 @@
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import { buildConnectStack } from '../lib/stack/app';
-import { type BootstrapValues, renderBootstrapScript, shippedScript } from '../lib/host/user-data';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  BOOTSTRAP_SCRIPT_PATH,
+  bootstrapScript,
+  decodeCommand,
+  HOST_SCRIPT_FILE,
+  HOST_SETTINGS_FILE,
+  type HostSettings,
+  sha256Of,
+  packScript,
+} from '../lib/host/user-data';
+import { toYaml } from '../lib/release/publish';
 import { certificateParameterName, tokenParameterName } from '../lib/shared/names';
-import { fillPlaceholders } from './bootstrap/sandbox';
+import { type CfnTemplate, consoleModeTemplate, deployModeTemplate } from './support/templates';
 
 type Expression = string | Record<string, unknown>;
 
-const ref = (name: string) => `<<Ref ${name}>>`;
+const SETTING_NAMES: readonly (keyof HostSettings)[] = [
+  'STACK_NAME',
+  'REGION',
+  'SIGNAL_RESOURCE',
+  'TOKEN_PARAMETER',
+  'CERTIFICATE_PARAMETER',
+  'CONNECT_VERSION',
+  'DOWNLOAD_URL',
+  'CONNECT_SHA256',
+];
+
+/** How a test writes a reference: `[[Name]]`. */
+const ref = (name: string) => `[[${name}]]`;
 
 /**
  * Every text a CloudFormation string expression can take, with each reference written as a
- * recognisable marker (`<<Ref Name>>`): one text per combination of `Fn::If` branches.
+ * recognisable marker: one text per combination of `Fn::If` branches.
  */
 function possibleTexts(node: Expression): string[] {
   if (typeof node === 'string') return [node];
   if (typeof node.Ref === 'string') return [ref(node.Ref)];
-  if (typeof node['Fn::Sub'] === 'string') return [node['Fn::Sub'].replace(/\$\{([^}!]+)\}/g, (_, name: string) => ref(name))];
+  const sub = node['Fn::Sub'];
+  if (typeof sub === 'string' || Array.isArray(sub)) {
+    const [pattern, variables] = typeof sub === 'string' ? [sub, {}] : (sub as [string, Record<string, Expression>]);
+    const pieces = pattern.split(/\$\{([^}!]+)\}/);
+    return pieces.reduce<string[]>(
+      (texts, piece, index) => {
+        const options = index % 2 === 0 ? [piece] : piece in variables ? possibleTexts(variables[piece]) : [ref(piece)];
+        return texts.flatMap((text) => options.map((option) => text + option));
+      },
+      [''],
+    );
+  }
   if (Array.isArray(node['Fn::If'])) {
     const [, whenTrue, whenFalse] = node['Fn::If'] as [string, Expression, Expression];
     return [...possibleTexts(whenTrue), ...possibleTexts(whenFalse)];
   }
-  if (Array.isArray(node['Fn::Join'])) {
-    const [separator, parts] = node['Fn::Join'] as [string, Expression[]];
-    return parts.reduce<string[]>(
-      (texts, part) => texts.flatMap((text) => possibleTexts(part).map((partText) => (text === '' ? partText : `${text}${separator}${partText}`))),
-      [''],
-    );
-  }
   throw new Error(`user data holds an unexpected expression: ${JSON.stringify(node)}`);
 }
 
-/** The values a text holds in the script's placeholders, or undefined when it is not the script with values filled in. */
-function placeholderValues(text: string): Record<string, string> | undefined {
-  const script = shippedScript();
-  const names: string[] = [];
-  const pattern = script
-    .split(/@@([A-Z0-9_]+)@@/)
-    .map((part, index) => {
-      if (index % 2 === 0) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      names.push(part);
-      // Values sit between single quotes in the script: a quote or a line break in one would break it.
-      return "([^'\\n]*)";
-    })
-    .join('');
-  const match = new RegExp(`^${pattern}$`).exec(text);
-  return match ? Object.fromEntries(names.map((name, index) => [name, match[index + 1]])) : undefined;
-}
-
-function findUserData(resources: Record<string, { Properties?: unknown }>): Expression[] {
+function userDataOf(template: CfnTemplate): Expression {
   const found: Expression[] = [];
   const visit = (node: unknown): void => {
     if (node === null || typeof node !== 'object') return;
@@ -57,30 +67,87 @@ function findUserData(resources: Record<string, { Properties?: unknown }>): Expr
       else visit(value);
     }
   };
-  for (const resource of Object.values(resources)) visit(resource.Properties);
-  return found;
+  for (const resource of Object.values(template.Resources)) visit(resource.Properties);
+  expect(found).toHaveLength(1);
+  expect(Object.keys(found[0])).toEqual(['Fn::Base64']);
+  return (found[0] as Record<string, Expression>)['Fn::Base64'];
 }
 
-describe('the host user data in the console template', () => {
-  const stack = buildConnectStack(new App(), { mode: 'console' }, { templateVersion: '0.0.0-test' });
-  const template = Template.fromStack(stack).toJSON() as {
-    Parameters: Record<string, unknown>;
-    Resources: Record<string, { Properties?: unknown; CreationPolicy?: { ResourceSignal?: unknown } }>;
-  };
-  const userData = findUserData(template.Resources);
-  const texts = userData.length === 1 ? possibleTexts((userData[0] as Record<string, Expression>)['Fn::Base64']) : [];
-  const filledIn = texts.map(placeholderValues);
-  const valuesOf = (name: keyof BootstrapValues) => [...new Set(filledIn.map((values) => values?.[name]))].sort();
+/** The settings a user data text writes, by name, in the order written. */
+function settingsWritten(text: string): [string, string][] {
+  const block = /cat >\S+ <<'SETTINGS_END'\n([\s\S]*?)\nSETTINGS_END\n/.exec(text);
+  if (!block) throw new Error('the user data writes no settings');
+  return block[1].split('\n').map((line) => {
+    const setting = /^([A-Z0-9_]+)='([^'\n]*)'$/.exec(line);
+    if (!setting) throw new Error(`not a quoted setting: ${line}`);
+    return [setting[1], setting[2]];
+  });
+}
 
-  test('is exactly bootstrap.sh with a value in each placeholder, whatever the template\'s conditions', () => {
-    expect(userData).toHaveLength(1);
-    expect(Object.keys(userData[0])).toEqual(['Fn::Base64']);
-    expect(texts.length).toBeGreaterThan(0);
-    expect(texts.filter((text) => placeholderValues(text) === undefined)).toEqual([]);
+/** Runs the command the header and the README document, as a reviewer would, on a file. */
+function decodeAsDocumented(file: string): Buffer {
+  return execFileSync('bash', ['-c', decodeCommand(JSON.stringify(file))]);
+}
+
+describe('the host user data', () => {
+  const template = consoleModeTemplate();
+  const texts = possibleTexts(userDataOf(template));
+  const valuesOf = (name: string) => [...new Set(texts.map((text) => Object.fromEntries(settingsWritten(text))[name]))].sort();
+  let dir: string;
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'user-data-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('carries bootstrap.sh byte for byte: the documented command gets it back from the published YAML', () => {
+    const published = path.join(dir, 'template.yaml');
+    fs.writeFileSync(published, toYaml(template));
+    expect(decodeAsDocumented(published).equals(bootstrapScript())).toBe(true);
+  });
+
+  test('carries it byte for byte in every variant, and the command finds it in the JSON that cdk deploy synthesizes too', () => {
+    const variants = {
+      'cdk-deploy-stored-token.json': deployModeTemplate({ mode: 'deploy', envName: 'acme-prod', network: { kind: 'given', vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] } }, 3),
+      'cdk-deploy-parameters-token.json': deployModeTemplate({ mode: 'deploy', envName: 'acme-prod', network: { kind: 'given', vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] } }),
+    };
+    for (const [name, variant] of Object.entries(variants)) {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, JSON.stringify(variant, null, 1));
+      expect({ name, identical: decodeAsDocumented(file).equals(bootstrapScript()) }).toEqual({ name, identical: true });
+    }
+  });
+
+  test('states the script\'s SHA-256 and how to read it, in the header and in the launch template\'s metadata', () => {
+    const sha256 = sha256Of(fs.readFileSync(BOOTSTRAP_SCRIPT_PATH));
+    for (const text of texts) {
+      expect(text).toContain(`SHA-256 ${sha256}`);
+      expect(text).toContain(decodeCommand('<file>'));
+    }
+    expect(template.Resources.HostLaunchTemplate.Metadata).toEqual({
+      BootstrapScript: { Source: 'lib/host/bootstrap.sh', Sha256: sha256, Read: decodeCommand('<template>') },
+    });
+  });
+
+  test('is a short plain header that writes the settings, unpacks the script and runs it, whatever the conditions', () => {
+    for (const text of texts) {
+      const lines = text.split('\n');
+      expect(lines[0]).toBe('#!/bin/bash');
+      expect(lines.filter((line) => !/^[A-Za-z0-9+/=]{200,}$/.test(line)).length).toBeLessThan(30);
+      expect(text).toContain(`cat >${HOST_SETTINGS_FILE} <<'SETTINGS_END'`);
+      expect(text).toContain(`| gunzip >${HOST_SCRIPT_FILE}`);
+      expect(text.trimEnd().split('\n').at(-1)).toBe(`exec bash ${HOST_SCRIPT_FILE}`);
+    }
+  });
+
+  test('writes each setting the script reads, once, and the script reads each one', () => {
+    const script = fs.readFileSync(BOOTSTRAP_SCRIPT_PATH, 'utf8');
+    for (const text of texts) expect(settingsWritten(text).map(([name]) => name)).toEqual(SETTING_NAMES);
+    for (const name of SETTING_NAMES) expect({ name, read: new RegExp(`\\$\\{?${name}\\b`).test(script) }).toEqual({ name, read: true });
   });
 
   test('fills in the stack\'s name, region, parameter names and release settings, and no secret', () => {
-    const expected: Omit<BootstrapValues, 'SIGNAL_RESOURCE' | 'CERTIFICATE_PARAMETER'> = {
+    const expected: Partial<Record<keyof HostSettings, string>> = {
       STACK_NAME: ref('AWS::StackName'),
       REGION: ref('AWS::Region'),
       TOKEN_PARAMETER: tokenParameterName(ref('EnvName')),
@@ -88,7 +155,7 @@ describe('the host user data in the console template', () => {
       DOWNLOAD_URL: ref('ConnectDownloadUrl'),
       CONNECT_SHA256: ref('ConnectSha256'),
     };
-    for (const [name, value] of Object.entries(expected)) expect({ [name]: valuesOf(name as keyof BootstrapValues) }).toEqual({ [name]: [value] });
+    for (const [name, value] of Object.entries(expected)) expect({ [name]: valuesOf(name) }).toEqual({ [name]: [value] });
     expect(texts.filter((text) => text.includes(ref('Token')))).toEqual([]);
   });
 
@@ -96,7 +163,7 @@ describe('the host user data in the console template', () => {
     const certificateParameters = valuesOf('CERTIFICATE_PARAMETER');
     expect(certificateParameters).toContain(certificateParameterName(ref('EnvName')));
     const others = certificateParameters.filter((value) => value !== certificateParameterName(ref('EnvName')));
-    for (const other of others) expect(Object.keys(template.Parameters).map(ref)).toContain(other);
+    expect(others).toEqual([ref('ExistingCertificateParameter')]);
   });
 
   test('signals exactly the resources whose creation waits for the hosts\' signals', () => {
@@ -108,43 +175,50 @@ describe('the host user data in the console template', () => {
     expect(valuesOf('SIGNAL_RESOURCE')).toEqual(waiting);
   });
 
-  test('stays within the 16 KB EC2 allows, with long values', () => {
-    const longest: BootstrapValues = {
-      STACK_NAME: 's'.repeat(128),
-      REGION: 'ap-southeast-5',
-      SIGNAL_RESOURCE: 'HostGroup',
-      TOKEN_PARAMETER: tokenParameterName('e'.repeat(63)),
-      CERTIFICATE_PARAMETER: `/${'p'.repeat(299)}`,
-      CONNECT_VERSION: '100.100.100',
-      DOWNLOAD_URL: `https://${'m'.repeat(292)}`,
-      CONNECT_SHA256: 'f'.repeat(64),
+  test('every value it writes comes from a parameter whose constraint keeps quotes and line breaks out', () => {
+    const quoteFree = (pattern: string) => !new RegExp(pattern).test("'") && !new RegExp(pattern).test('a\nb');
+    for (const text of texts) {
+      for (const [, value] of settingsWritten(text)) {
+        for (const [, name] of value.matchAll(/\[\[([^\]]+)\]\]/g)) {
+          if (name.startsWith('AWS::')) continue;
+          const parameter = template.Parameters[name];
+          expect({ name, constrained: Boolean(parameter.AllowedValues) || (parameter.AllowedPattern && quoteFree(parameter.AllowedPattern)) }).toEqual({
+            name,
+            constrained: true,
+          });
+        }
+      }
+    }
+  });
+
+  test('the header is sound bash: shellcheck finds nothing in it with sample values', () => {
+    const header = texts[0]
+      .replace(/\[\[[^\]]+\]\]/g, 'sample')
+      .split('\n')
+      .filter((line) => !/^[A-Za-z0-9+/=]{200,}$/.test(line))
+      .join('\n');
+    const file = path.join(dir, 'header.sh');
+    fs.writeFileSync(file, header);
+    expect(execFileSync('shellcheck', ['--severity=style', file], { encoding: 'utf8' })).toBe('');
+  });
+
+  test('stays within the 16 KB EC2 allows, with every parameter at its longest', () => {
+    const longest = (name: string) => {
+      const parameter = template.Parameters[name];
+      if (parameter.AllowedValues) return Math.max(...parameter.AllowedValues.map((value: string) => value.length));
+      if (parameter.MaxLength === undefined) throw new Error(`${name} reaches the user data without a MaxLength`);
+      return Number(parameter.MaxLength);
     };
-    expect(Buffer.byteLength(fillPlaceholders(longest))).toBeLessThanOrEqual(16 * 1024);
+    const worst = texts.map((text) =>
+      text.replace(/\[\[([^\]]+)\]\]/g, (_, name: string) => 'x'.repeat(name === 'AWS::StackName' ? 128 : name.startsWith('AWS::') ? 20 : longest(name))),
+    );
+    expect(Math.max(...worst.map((text) => Buffer.byteLength(text)))).toBeLessThanOrEqual(16 * 1024);
   });
 });
 
-describe('renderBootstrapScript', () => {
-  const values: BootstrapValues = {
-    STACK_NAME: 'a',
-    REGION: 'b',
-    SIGNAL_RESOURCE: 'c',
-    TOKEN_PARAMETER: 'd',
-    CERTIFICATE_PARAMETER: 'e',
-    CONNECT_VERSION: 'f',
-    DOWNLOAD_URL: 'g',
-    CONNECT_SHA256: 'h',
-  };
-  const everyPlaceholder = Object.keys(values).map((name) => `@@${name}@@`).join('\n');
-
-  test('refuses a placeholder the stack does not fill in', () => {
-    expect(() => renderBootstrapScript(values, `${everyPlaceholder}\n@@INSTANCE_TYPE@@`)).toThrow(
-      'bootstrap.sh uses @@INSTANCE_TYPE@@, which the stack does not fill in',
-    );
-  });
-
-  test('refuses a value the script no longer uses', () => {
-    expect(() => renderBootstrapScript(values, everyPlaceholder.replace('@@CONNECT_SHA256@@', ''))).toThrow(
-      'bootstrap.sh no longer uses @@CONNECT_SHA256@@',
-    );
+describe('packScript', () => {
+  test('writes a gzip header with no time stamp and a fixed system byte, so that every machine publishes the same template', () => {
+    const packed = Buffer.from(packScript(bootstrapScript()), 'base64');
+    expect([...packed.subarray(0, 10)]).toEqual([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3]);
   });
 });

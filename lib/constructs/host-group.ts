@@ -5,6 +5,7 @@ import { onlyWhen } from './conditional';
 import { HOST_SIGNAL_TIMEOUT, HostLaunchTemplate } from './host-launch';
 
 export interface ConnectHostGroupProps {
+  /** The template every host launches from. */
   readonly launchTemplate: HostLaunchTemplate;
   /** Subnets the hosts are spread over. */
   readonly subnetIds: string[];

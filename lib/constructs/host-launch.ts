@@ -1,30 +1,27 @@
-import { Aws, Fn, Stack } from 'aws-cdk-lib';
+import { Fn, type IResolvable, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { renderBootstrapScript } from '../host/user-data';
+import { bootstrapScript, decodeCommand, type HostSettings, sha256Of, userDataText } from '../host/user-data';
 
 /** What every altinitycloud-connect host is launched with, alone or in a group. */
 export interface HostLaunchTemplateProps {
   /** Name tag of the host(s). */
   readonly name: string;
+  /** EC2 instance type. */
   readonly instanceType: string;
   /** AMI id (Ubuntu 20.04 by default; the bootstrap script expects apt and systemd). */
   readonly imageId: string;
+  /** The hosts' security group. */
   readonly securityGroupId: string;
-  /** `'true'` or `'false'`: whether a host gets a public IPv4 address whatever the subnet says. */
-  readonly associatePublicIp: string;
+  /** Whether a host gets a public IPv4 address whatever its subnet says (may be a parameter's value). */
+  readonly associatePublicIp: boolean | IResolvable;
+  /** The hosts' instance profile. */
   readonly instanceProfile: iam.InstanceProfile;
-  readonly tokenParameterName: string;
-  /** The SecureString holding the certificate: the host reuses it, or stores the one its login produces. */
-  readonly certificateParameterName: string;
-  readonly connectVersion: string;
-  /** Base URL of the altinitycloud-connect releases. */
-  readonly downloadUrl: string;
-  /** Expected SHA-256 of the binary, or an empty string to skip the check. */
-  readonly connectSha256: string;
-  /** Logical id of the resource whose CreationPolicy awaits the hosts' signals (may be a token). */
-  readonly signalResource: string;
+  /** The settings the bootstrap script reads; values may be tokens such as parameter references. */
+  readonly settings: HostSettings;
+  /** Version of the template, stated in the user data's header. */
+  readonly templateVersion: string;
   /** Size of the encrypted gp3 root volume, in GiB. @default 20 */
   readonly rootVolumeGiB?: number;
 }
@@ -32,59 +29,59 @@ export interface HostLaunchTemplateProps {
 /** How long CloudFormation waits for a host's signal: bootstrap takes about a minute, retries included. */
 export const HOST_SIGNAL_TIMEOUT = 'PT15M';
 
+/** The properties an instance launched from the template repeats, for engines that ignore LaunchTemplate. */
+export type RepeatedInstanceProperties = Required<Pick<ec2.CfnInstanceProps, 'instanceType' | 'imageId' | 'iamInstanceProfile' | 'blockDeviceMappings' | 'tags'>>;
+
 /**
  * The launch template every host starts from, single or in a group.
  *
  * Guarantees: IMDSv2 only (and out of reach of containers a hop further); an encrypted gp3 root
- * volume; the host security group and instance profile; user data that is the bootstrap script with
- * non-secret values filled in (the token is read from SSM at boot, never passed here). The script is
- * carried once, here, which keeps the template small enough for `cdk deploy` without a bootstrap
- * bucket (50 KiB).
+ * volume; the host security group and instance profile; user data that a reviewer can read from the
+ * template: a plain header with the non-secret settings, and `lib/host/bootstrap.sh` byte for byte,
+ * gzip+base64, whose SHA-256 the header and this resource's metadata state (the token is read from
+ * SSM at boot, never passed here). The script is carried once, here.
  */
 export class HostLaunchTemplate extends Construct {
   readonly launchTemplate: ec2.CfnLaunchTemplate;
-  /** The settings, for a resource that must repeat some of them (see ConnectHost). */
-  readonly props: HostLaunchTemplateProps;
-  readonly metadataOptions = { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 };
-  readonly rootVolume: { deviceName: string; ebs: { volumeType: string; volumeSize: number; encrypted: boolean; deleteOnTermination: boolean } };
+  /** What an instance launched from this template repeats of it. */
+  readonly instanceProperties: RepeatedInstanceProperties;
+  /** Whether a host gets a public IPv4 address, for an instance's own network interface. */
+  readonly associatePublicIp: boolean | IResolvable;
+  readonly securityGroupId: string;
 
   constructor(scope: Construct, id: string, props: HostLaunchTemplateProps) {
     super(scope, id);
-    this.props = props;
-    this.rootVolume = {
+    this.associatePublicIp = props.associatePublicIp;
+    this.securityGroupId = props.securityGroupId;
+    const rootVolume = {
       deviceName: '/dev/sda1',
       ebs: { volumeType: 'gp3', volumeSize: props.rootVolumeGiB ?? 20, encrypted: true, deleteOnTermination: true },
     };
     const tags = [{ key: 'Name', value: props.name }];
+    this.instanceProperties = {
+      instanceType: props.instanceType,
+      imageId: props.imageId,
+      iamInstanceProfile: props.instanceProfile.instanceProfileName,
+      blockDeviceMappings: [rootVolume],
+      tags,
+    };
+    const script = bootstrapScript();
     this.launchTemplate = new ec2.CfnLaunchTemplate(this, 'LaunchTemplate', {
       launchTemplateData: {
         instanceType: props.instanceType,
         imageId: props.imageId,
         iamInstanceProfile: { arn: props.instanceProfile.instanceProfileArn },
-        networkInterfaces: [
-          {
-            deviceIndex: 0,
-            groups: [props.securityGroupId],
-            associatePublicIpAddress: props.associatePublicIp as unknown as boolean,
-            deleteOnTermination: true,
-          },
-        ],
-        metadataOptions: this.metadataOptions,
-        blockDeviceMappings: [this.rootVolume],
+        networkInterfaces: [{ deviceIndex: 0, groups: [props.securityGroupId], associatePublicIpAddress: props.associatePublicIp, deleteOnTermination: true }],
+        metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 },
+        blockDeviceMappings: [rootVolume],
         tagSpecifications: [{ resourceType: 'instance', tags }],
-        userData: Fn.base64(
-          renderBootstrapScript({
-            STACK_NAME: Aws.STACK_NAME,
-            REGION: Aws.REGION,
-            SIGNAL_RESOURCE: props.signalResource,
-            TOKEN_PARAMETER: props.tokenParameterName,
-            CERTIFICATE_PARAMETER: props.certificateParameterName,
-            CONNECT_VERSION: props.connectVersion,
-            DOWNLOAD_URL: props.downloadUrl,
-            CONNECT_SHA256: props.connectSha256,
-          }),
-        ),
+        userData: Fn.base64(this.substitute(props.settings, (references) => userDataText(references, script, props.templateVersion))),
       },
+    });
+    this.launchTemplate.addMetadata('BootstrapScript', {
+      Source: 'lib/host/bootstrap.sh',
+      Sha256: sha256Of(script),
+      Read: decodeCommand('<template>'),
     });
   }
 
@@ -98,5 +95,26 @@ export class HostLaunchTemplate extends Construct {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['cloudformation:SignalResource'], resources: [Stack.of(this).stackId] }),
     );
+  }
+
+  /**
+   * `Fn::Sub` of the text that `render` writes with a reference for each setting: a parameter or
+   * pseudo parameter by its own name where the setting is just that, else a variable of the
+   * setting's name.
+   */
+  private substitute(settings: HostSettings, render: (references: Record<keyof HostSettings, string>) => string): string {
+    const stack = Stack.of(this);
+    const references = {} as Record<keyof HostSettings, string>;
+    const variables: Record<string, string> = {};
+    for (const [name, value] of Object.entries(settings) as [keyof HostSettings, string][]) {
+      const resolved = stack.resolve(value);
+      if (typeof resolved?.Ref === 'string' && Object.keys(resolved).length === 1) {
+        references[name] = resolved.Ref;
+      } else {
+        references[name] = name;
+        variables[name] = value;
+      }
+    }
+    return Fn.sub(render(references), Object.keys(variables).length > 0 ? variables : undefined);
   }
 }

@@ -7,7 +7,9 @@ import { onlyWhen } from './conditional';
 import { HOST_SIGNAL_TIMEOUT, HostLaunchTemplate } from './host-launch';
 
 export interface ConnectHostProps {
+  /** The template the host launches from. */
   readonly launchTemplate: HostLaunchTemplate;
+  /** Subnet the host runs in. */
   readonly subnetId: string;
   /** When given, the host and its recovery alarm exist only while the condition holds. */
   readonly condition?: CfnCondition;
@@ -34,20 +36,16 @@ export class ConnectHost extends Construct {
     const launch = props.launchTemplate;
     this.instance = new ec2.CfnInstance(this, 'Instance', {
       launchTemplate: launch.specification,
-      instanceType: launch.props.instanceType,
-      imageId: launch.props.imageId,
-      iamInstanceProfile: launch.props.instanceProfile.instanceProfileName,
+      ...launch.instanceProperties,
       networkInterfaces: [
         {
           deviceIndex: '0',
           subnetId: props.subnetId,
-          groupSet: [launch.props.securityGroupId],
-          associatePublicIpAddress: launch.props.associatePublicIp as unknown as boolean,
+          groupSet: [launch.securityGroupId],
+          associatePublicIpAddress: launch.associatePublicIp,
           deleteOnTermination: true,
         },
       ],
-      blockDeviceMappings: [launch.rootVolume],
-      tags: [{ key: 'Name', value: launch.props.name }],
     });
     this.instance.cfnOptions.creationPolicy = { resourceSignal: { count: 1, timeout: HOST_SIGNAL_TIMEOUT } };
     this.instanceArn = arnOf('ec2:${AWS::Region}:${AWS::AccountId}:instance/${Id}', { Id: this.instance.ref });

@@ -1,29 +1,27 @@
 #!/bin/bash
-# altinitycloud-connect host bootstrap: EC2 user data, run once by cloud-init as root.
+# altinitycloud-connect host bootstrap: run once by cloud-init as root, from the EC2 user data that
+# carries this file byte for byte and writes the stack's settings (none of them secret) beside it.
 # Installs the AWS CLI and the pinned altinitycloud-connect, logs in to Altinity.Cloud once per
 # environment (the certificate is kept in SSM for replacement hosts), runs the tool as a systemd
 # service and signals CloudFormation. A failure's reason goes to the log, the console and the
-# signal's UniqueId (SignalResource has no reason field). The stack fills in the quoted values;
-# none is secret.
+# signal's UniqueId (SignalResource has no reason field).
 set -Eeuo pipefail
 shopt -s inherit_errexit
 umask 077
 
-STACK_NAME='@@STACK_NAME@@'
-REGION='@@REGION@@'
-SIGNAL_RESOURCE='@@SIGNAL_RESOURCE@@'
-TOKEN_PARAMETER='@@TOKEN_PARAMETER@@'
-CERTIFICATE_PARAMETER='@@CERTIFICATE_PARAMETER@@'
-CONNECT_VERSION='@@CONNECT_VERSION@@'
-DOWNLOAD_URL='@@DOWNLOAD_URL@@'
-CONNECT_SHA256='@@CONNECT_SHA256@@'
-
 # The host's own paths; tests point them into a sandbox.
-LOG_FILE="${BOOTSTRAP_LOG_FILE:-/var/log/altinitycloud-connect-bootstrap.log}"
 CONFIG_DIR="${BOOTSTRAP_CONFIG_DIR:-/etc/altinitycloud-connect}"
+LOG_FILE="${BOOTSTRAP_LOG_FILE:-/var/log/altinitycloud-connect-bootstrap.log}"
 BIN_DIR="${BOOTSTRAP_BIN_DIR:-/usr/local/bin}"
 SYSTEMD_DIR="${BOOTSTRAP_SYSTEMD_DIR:-/etc/systemd/system}"
 IMDS_URL="${BOOTSTRAP_IMDS_URL:-http://169.254.169.254}"
+
+# The stack's settings, as the user data wrote them; every one is required (the checksum may be empty).
+# shellcheck source=/dev/null
+source "$CONFIG_DIR/settings"
+: "${STACK_NAME:?}" "${REGION:?}" "${SIGNAL_RESOURCE:?}" "${TOKEN_PARAMETER:?}" "${CERTIFICATE_PARAMETER:?}" \
+  "${CONNECT_VERSION:?}" "${DOWNLOAD_URL:?}" "${CONNECT_SHA256?}"
+
 # How long the service must stay up before the host reports success.
 SETTLE_SECONDS="${BOOTSTRAP_SETTLE_SECONDS:-10}"
 # Ubuntu's apt timers may hold the package lists at first boot.

@@ -33,6 +33,27 @@ export const ENV_TAG_KEY = 'altinity:cloud/env';
 export const HOST_LOGICAL_ID = 'Host';
 export const HOST_GROUP_LOGICAL_ID = 'HostGroup';
 
+/** The template's parameter keys, each spelled once: the console form, the status command and the docs use them. */
+export const PARAMETER_KEYS = {
+  envName: 'EnvName',
+  token: 'Token',
+  existingCertificate: 'ExistingCertificateParameter',
+  vpcId: 'VpcId',
+  subnetIds: 'SubnetIds',
+  assignPublicIp: 'AssignPublicIp',
+  replicas: 'Replicas',
+  instanceType: 'InstanceType',
+  amiParameter: 'AmiParameter',
+  connectVersion: 'ConnectVersion',
+  downloadUrl: 'ConnectDownloadUrl',
+  connectSha256: 'ConnectSha256',
+  permissionProfile: 'PermissionProfile',
+  permissionsBoundary: 'PermissionsBoundaryArn',
+  breakGlass: 'BreakGlass',
+  breakGlassPrincipal: 'BreakGlassPrincipal',
+} as const;
+export type ParameterName = keyof typeof PARAMETER_KEYS;
+
 /** Output keys that the status command and the README rely on. */
 export const OUTPUT_KEYS = {
   instanceId: 'InstanceId',

@@ -1,5 +1,5 @@
 import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN } from '../shared/names';
-import type { NetworkDefaults } from './connect-stack';
+import type { NetworkDefaults } from './console-form';
 
 /** A context value the user got wrong; the message names the `-c` option and the accepted form. */
 export class InputError extends Error {

@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type BootstrapValues, shippedScript } from '../../lib/host/user-data';
+import { BOOTSTRAP_SCRIPT_PATH, type HostSettings, settingsFileText } from '../../lib/host/user-data';
 
 const HERE = __dirname;
 
@@ -10,16 +10,6 @@ const HERE = __dirname;
 const REAL_AWS = execFileSync('bash', ['-c', '{ command -v pyenv >/dev/null && pyenv which aws; } 2>/dev/null || command -v aws'], {
   encoding: 'utf8',
 }).trim();
-
-/** The bootstrap script with its `@@NAME@@` placeholders replaced by `values`, as the stack does. */
-export function fillPlaceholders(values: BootstrapValues, script = shippedScript()): string {
-  const known: Record<string, string> = { ...values };
-  return script.replace(/@@([A-Z0-9_]+)@@/g, (_, name: string) => {
-    const value = known[name];
-    if (value === undefined) throw new Error(`bootstrap.sh uses @@${name}@@, which the test does not fill in`);
-    return value;
-  });
-}
 
 /** How the stand-ins behave (see the files under test/bootstrap/). */
 export interface StandInBehaviour {
@@ -58,14 +48,13 @@ export interface BootRun {
  */
 export class HostSandbox {
   readonly root: string;
-  readonly script: string;
   private runs = 0;
 
-  constructor(values: BootstrapValues, options: { awsPreinstalled?: boolean } = {}) {
+  /** A host whose user data wrote `settings`: the tracked script then runs as it is, unchanged. */
+  constructor(settings: HostSettings, options: { awsPreinstalled?: boolean } = {}) {
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'connect-host-'));
-    this.script = path.join(this.root, 'user-data.sh');
-    fs.writeFileSync(this.script, fillPlaceholders(values));
-    for (const dir of ['installed-bin', 'home', 'var/log']) fs.mkdirSync(this.path(dir), { recursive: true });
+    for (const dir of ['installed-bin', 'home', 'var/log', 'etc/altinitycloud-connect']) fs.mkdirSync(this.path(dir), { recursive: true });
+    fs.writeFileSync(path.join(this.configDir, 'settings'), settingsFileText({ ...settings }));
     if (options.awsPreinstalled) fs.symlinkSync(path.join(HERE, 'packages/aws'), this.path('installed-bin/aws'));
   }
 
@@ -131,7 +120,7 @@ export class HostSandbox {
     };
     const logBefore = this.readLog().length;
     const { exitCode, output } = await new Promise<{ exitCode: number | null; output: string }>((resolve, reject) => {
-      const child = spawn('bash', [this.script], { env, cwd: this.root, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('bash', [BOOTSTRAP_SCRIPT_PATH], { env, cwd: this.root, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

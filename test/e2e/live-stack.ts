@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand, GetTemplateCommand, Stack } from '@aws-sdk/client-cloudformation';
 import {
@@ -25,7 +26,8 @@ import {
   ListRolesCommand,
 } from '@aws-sdk/client-iam';
 import { GetParameterCommand, GetParametersByPathCommand, ListTagsForResourceCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { UBUNTU_2004_AMI_PARAMETER } from '../../lib/stack/connect-stack';
+import { PACKED_SCRIPT_PATTERN } from '../../lib/host/user-data';
+import { UBUNTU_2004_AMI_PARAMETER } from '../../lib/stack/console-form';
 import { ENV_TAG_KEY, secretParameterPrefix, tokenParameterName } from '../../lib/shared/names';
 import { publishTemplate } from '../../lib/release/publish';
 import { version } from '../../package.json';
@@ -130,7 +132,8 @@ export async function describeInstance(clients: EmulatorClients, instanceId: str
 
 /**
  * The user data the host boots with: the instance's own, and that of each launch template of the
- * stack (EC2 gives an instance its launch template's user data; moto's CloudFormation does not).
+ * stack (EC2 gives an instance its launch template's user data; moto's CloudFormation does not),
+ * each followed by the script it carries gzip-compressed, so that a search reads what runs as root.
  */
 export async function hostUserData(clients: EmulatorClients, live: LiveStack): Promise<string> {
   const attribute = await clients.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: live.physicalIds.Host, Attribute: 'userData' }));
@@ -140,7 +143,9 @@ export async function hostUserData(clients: EmulatorClients, live: LiveStack): P
     const versions = await clients.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: live.physicalIds[logicalId] }));
     encoded.push(...(versions.LaunchTemplateVersions ?? []).map((version) => version.LaunchTemplateData?.UserData));
   }
-  return encoded.map((text) => Buffer.from(text ?? '', 'base64').toString('utf8')).join('\n');
+  const plain = encoded.map((text) => Buffer.from(text ?? '', 'base64').toString('utf8'));
+  const carried = plain.flatMap((text) => [...text.matchAll(new RegExp(PACKED_SCRIPT_PATTERN, 'g'))].map(([packed]) => gunzipSync(Buffer.from(packed, 'base64')).toString('utf8')));
+  return [...plain, ...carried].join('\n');
 }
 
 /**

@@ -1,0 +1,324 @@
+import { CfnParameter, type CfnParameterProps, CfnRule, Fn, type Stack } from 'aws-cdk-lib';
+import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN, PARAMETER_KEYS, type ParameterName } from '../shared/names';
+
+/** Canonical's public SSM parameter for the current Ubuntu 20.04 (amd64) AMI. */
+export const UBUNTU_2004_AMI_PARAMETER = '/aws/service/canonical/ubuntu/server/20.04/stable/current/amd64/hvm/ebs-gp2/ami-id';
+/** altinitycloud-connect release installed unless the user picks another. */
+export const DEFAULT_CONNECT_VERSION = '0.61.0';
+export const DEFAULT_DOWNLOAD_URL = 'https://github.com/altinity/altinitycloud-connect/releases/download';
+/** The principal Altinity support acts as, from the break-glass procedure. */
+export const ALTINITY_SUPPORT_PRINCIPAL = 'arn:aws:iam::313342380333:role/AnywhereAdmin';
+/** Most hosts a stack runs; the host group holds one more during a rolling update. */
+export const MAX_REPLICAS = 3;
+
+/** Where the VPC and subnet defaults come from when the app deploys from a clone. */
+export type NetworkDefaults =
+  | { readonly kind: 'given'; readonly vpcId: string; readonly subnetIds: readonly string[] }
+  | { readonly kind: 'default-vpc' };
+
+/** Defaults known at synthesis (`cdk deploy -c ...`); the console template has none of them. */
+export interface FormDefaults {
+  /** @default - the console user types it in */
+  readonly envName?: string;
+  /** @default - the console user picks them */
+  readonly network?: { readonly vpcId: string; readonly subnetIds: readonly string[] };
+  /** @default UBUNTU_2004_AMI_PARAMETER */
+  readonly amiParameterName?: string;
+  /** Whether the form asks for the token; not when `cdk deploy -c token=` stored it already. */
+  readonly askForToken: boolean;
+}
+
+/** The form's sections, in the order the console shows them. */
+const GROUPS = {
+  environment: 'Altinity.Cloud environment',
+  network: 'Network',
+  host: 'Host',
+  permissions: 'Permissions',
+  breakGlass: 'Break glass: Altinity support access',
+} as const;
+
+interface FormEntry {
+  readonly name: ParameterName;
+  readonly group: keyof typeof GROUPS;
+  /** What the console shows instead of the key. */
+  readonly label: string;
+  readonly properties: CfnParameterProps;
+}
+
+/** Every parameter of the template, one entry each, in the console's order. */
+function formEntries(defaults: FormDefaults): FormEntry[] {
+  const entries: (FormEntry | false)[] = [
+    {
+      name: 'envName',
+      group: 'environment',
+      label: 'Environment name',
+      properties: {
+        type: 'String',
+        description:
+          'Name of your Altinity.Cloud Anywhere environment, exactly as shown in the Altinity Cloud Manager. ' +
+          `It must begin with your Altinity.Cloud account name. Use ${ENV_NAME_DESCRIPTION}.`,
+        allowedPattern: ENV_NAME_PATTERN,
+        maxLength: 63,
+        constraintDescription: `must be ${ENV_NAME_DESCRIPTION}, for example acme-prod`,
+        default: defaults.envName,
+      },
+    },
+    defaults.askForToken && {
+      name: 'token',
+      group: 'environment',
+      label: 'Connection token',
+      properties: {
+        type: 'String',
+        noEcho: true,
+        default: '',
+        description:
+          'Connection token from the Connection Setup panel of the Altinity Cloud Manager. Stored encrypted in SSM ' +
+          'Parameter Store, never in the template or user data. Leave empty only when giving an existing certificate below.',
+      },
+    },
+    {
+      name: 'existingCertificate',
+      group: 'environment',
+      label: 'Existing certificate parameter (optional)',
+      properties: {
+        type: 'String',
+        default: '',
+        allowedPattern: '^(/[a-zA-Z0-9_.\\-/]+)?$',
+        maxLength: 1011,
+        description:
+          'Optional: an SSM SecureString holding a cloud-connect.pem from an earlier altinitycloud-connect login. ' +
+          'The hosts then use it instead of the token. Leave empty to log in with the token.',
+        constraintDescription: 'must be empty or an SSM parameter name starting with /, for example /altinity/acme-prod/cloud-connect.pem',
+      },
+    },
+    {
+      name: 'vpcId',
+      group: 'network',
+      label: 'VPC',
+      properties: { type: 'AWS::EC2::VPC::Id', description: 'VPC in which the altinitycloud-connect host runs.', default: defaults.network?.vpcId },
+    },
+    {
+      name: 'subnetIds',
+      group: 'network',
+      label: 'Subnets',
+      properties: {
+        type: 'List<AWS::EC2::Subnet::Id>',
+        description:
+          'Subnets of that VPC for the hosts (one host starts in the first). They need a route to the internet: ' +
+          'an internet gateway, or a NAT gateway for private subnets.',
+        default: defaults.network?.subnetIds.join(','),
+      },
+    },
+    {
+      name: 'assignPublicIp',
+      group: 'network',
+      label: 'Assign a public IPv4 address',
+      properties: {
+        type: 'String',
+        allowedValues: ['true', 'false'],
+        default: 'true',
+        description:
+          'Give hosts a public IPv4 address even if the subnet does not auto-assign one (the most common cause of a host ' +
+          'that cannot reach Altinity.Cloud). false only for private subnets behind a NAT gateway.',
+      },
+    },
+    {
+      name: 'replicas',
+      group: 'host',
+      label: 'Number of hosts',
+      properties: {
+        // A string with a list, not a Number: the console shows a menu, and every engine compares it as text.
+        type: 'String',
+        allowedValues: Array.from({ length: MAX_REPLICAS }, (_, index) => String(index + 1)),
+        default: '1',
+        description:
+          'How many hosts run altinitycloud-connect. One host recovers from hardware failure by itself, keeping its ' +
+          'instance id; more run in an Auto Scaling group over the subnets, and break glass then targets the group.',
+      },
+    },
+    {
+      name: 'instanceType',
+      group: 'host',
+      label: 'Instance type',
+      properties: {
+        type: 'String',
+        default: 't3.micro',
+        allowedPattern: '^(?!t[0-9][a-z]*\\.nano$)[a-z][a-z0-9-]*\\.[0-9]*[a-z0-9]+$',
+        description: 'EC2 instance type of the host. t3.micro is enough; t2.micro is the smallest supported.',
+        constraintDescription: 'must be an EC2 instance type no smaller than t2.micro, for example t3.micro (nano sizes are too small)',
+      },
+    },
+    {
+      name: 'amiParameter',
+      group: 'host',
+      label: 'AMI (SSM parameter)',
+      properties: {
+        type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>',
+        default: defaults.amiParameterName ?? UBUNTU_2004_AMI_PARAMETER,
+        description:
+          "SSM parameter holding the AMI id. Default: Canonical's current Ubuntu 20.04 LTS (amd64), as the provisioning guide " +
+          'specifies. An arm64 AMI needs an arm64 instance type such as t4g.micro.',
+      },
+    },
+    {
+      name: 'connectVersion',
+      group: 'host',
+      label: 'altinitycloud-connect version',
+      properties: {
+        type: 'String',
+        default: DEFAULT_CONNECT_VERSION,
+        allowedPattern: '^[0-9]+\\.[0-9]+\\.[0-9]+$',
+        maxLength: 32,
+        description: 'altinitycloud-connect release to install.',
+        constraintDescription: 'must be a release version such as 0.61.0 (no leading v)',
+      },
+    },
+    {
+      name: 'downloadUrl',
+      group: 'host',
+      label: 'Download location',
+      properties: {
+        type: 'String',
+        default: DEFAULT_DOWNLOAD_URL,
+        allowedPattern: '^https://[^\\s\'"]+[^/\\s\'"]$',
+        maxLength: 300,
+        description:
+          'Releases location: the host fetches <this URL>/v<version>/altinitycloud-connect-<version>-linux-<arch>. Change it only for a mirror.',
+        constraintDescription: 'must be an https:// URL without a trailing slash or quotes',
+      },
+    },
+    {
+      name: 'connectSha256',
+      group: 'host',
+      label: 'Binary SHA-256 (optional)',
+      properties: {
+        type: 'String',
+        default: '',
+        allowedPattern: '^([a-f0-9]{64})?$',
+        maxLength: 64,
+        description: 'Optional SHA-256 of the binary: the host then refuses a download that does not match.',
+        constraintDescription: 'must be empty or 64 lowercase hexadecimal characters',
+      },
+    },
+    {
+      name: 'permissionProfile',
+      group: 'permissions',
+      label: 'Permission profile',
+      properties: {
+        type: 'String',
+        allowedValues: ['documented', 'current'],
+        default: 'documented',
+        description:
+          "documented: exactly the provisioning guide's policies. current: adds what Altinity's Terraform module grants for newer " +
+          'features (Route 53, SQS, S3 Tables, MSK VPC connections, multi-region VPC endpoints).',
+      },
+    },
+    {
+      name: 'permissionsBoundary',
+      group: 'permissions',
+      label: 'Permissions boundary (optional)',
+      properties: {
+        type: 'String',
+        default: '',
+        allowedPattern: '^(arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/[\\w+=,.@/-]+)?$',
+        description: "Optional: ARN of a managed policy to set as the host role's permissions boundary.",
+        constraintDescription: 'must be empty or an IAM policy ARN, for example arn:aws:iam::123456789012:policy/altinity-boundary',
+      },
+    },
+    {
+      name: 'breakGlass',
+      group: 'breakGlass',
+      label: 'Break-glass access',
+      properties: {
+        type: 'String',
+        allowedValues: ['disabled', 'enabled'],
+        default: 'disabled',
+        description: 'Let Altinity support open SSM sessions on the hosts for troubleshooting (break glass). Update to disabled to revoke it.',
+      },
+    },
+    {
+      name: 'breakGlassPrincipal',
+      group: 'breakGlass',
+      label: 'Altinity support principal',
+      properties: {
+        type: 'String',
+        default: ALTINITY_SUPPORT_PRINCIPAL,
+        allowedPattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/[\\w+=,.@/-]+|user/[\\w+=,.@/-]+)$',
+        description: 'IAM principal that may assume the break-glass role. Keep the default unless Altinity support tells you otherwise.',
+        constraintDescription: 'must be an IAM role, user or account root ARN, for example arn:aws:iam::313342380333:role/AnywhereAdmin',
+      },
+    },
+  ];
+  return entries.filter((entry): entry is FormEntry => entry !== false);
+}
+
+/**
+ * The console form: the template's parameters, generated from one table together with the
+ * console's sections and labels, and the rules that check the parameters against each other.
+ */
+export class ConsoleForm {
+  private readonly parameters = new Map<ParameterName, CfnParameter>();
+
+  constructor(stack: Stack, defaults: FormDefaults) {
+    const entries = formEntries(defaults);
+    for (const entry of entries) this.parameters.set(entry.name, new CfnParameter(stack, PARAMETER_KEYS[entry.name], entry.properties));
+    stack.templateOptions.metadata = {
+      'AWS::CloudFormation::Interface': {
+        ParameterGroups: Object.entries(GROUPS).map(([group, label]) => ({
+          Label: { default: label },
+          Parameters: entries.filter((entry) => entry.group === group).map((entry) => PARAMETER_KEYS[entry.name]),
+        })),
+        ParameterLabels: Object.fromEntries(entries.map((entry) => [PARAMETER_KEYS[entry.name], { default: entry.label }])),
+      },
+    };
+    this.declareRules(stack);
+  }
+
+  /** Whether the form has this parameter (the token is absent when it was stored before deployment). */
+  has(name: ParameterName): boolean {
+    return this.parameters.has(name);
+  }
+
+  /** The parameter's value as a string token. */
+  value(name: ParameterName): string {
+    return this.parameter(name).valueAsString;
+  }
+
+  /** A list parameter's value. */
+  list(name: ParameterName): string[] {
+    return this.parameter(name).valueAsList;
+  }
+
+  private parameter(name: ParameterName): CfnParameter {
+    const parameter = this.parameters.get(name);
+    if (!parameter) throw new Error(`the console form has no ${PARAMETER_KEYS[name]} parameter`);
+    return parameter;
+  }
+
+  private declareRules(stack: Stack): void {
+    if (this.has('token')) {
+      const token = this.value('token');
+      const certificate = this.value('existingCertificate');
+      new CfnRule(stack, 'TokenOrCertificate', {
+        assertions: [
+          {
+            assert: Fn.conditionOr(
+              Fn.conditionAnd(Fn.conditionNot(Fn.conditionEquals(token, '')), Fn.conditionEquals(certificate, '')),
+              Fn.conditionAnd(Fn.conditionEquals(token, ''), Fn.conditionNot(Fn.conditionEquals(certificate, ''))),
+            ),
+            assertDescription:
+              'Give exactly one of Connection token (from the Altinity Cloud Manager) or Existing certificate parameter: paste the token, or name the certificate parameter, not both.',
+          },
+        ],
+      });
+    }
+    new CfnRule(stack, 'SubnetsInVpc', {
+      assertions: [
+        {
+          assert: Fn.conditionEachMemberEquals(Fn.valueOfAll('AWS::EC2::Subnet::Id', PARAMETER_KEYS.vpcId), this.value('vpcId')),
+          assertDescription: 'Every subnet in SubnetIds must belong to the VPC chosen in VpcId: pick subnets of that VPC.',
+        },
+      ],
+    });
+  }
+}
