@@ -1,3 +1,4 @@
+import { PARAMETER_KEYS } from '../shared/names';
 import { EXIT_CODES } from '../status/cli';
 
 /** The parts of a synthesized template that the README documents. */
@@ -143,7 +144,7 @@ function row(...cells: string[]): string {
 }
 
 /** The parameter whose values choose the host role's grants, and the role's logical id. */
-const PROFILE_PARAMETER = 'PermissionProfile';
+const PROFILE_PARAMETER = PARAMETER_KEYS.permissionProfile;
 const HOST_ROLE = 'HostRole';
 
 /**
@@ -277,5 +278,5 @@ const PLACEHOLDERS: Readonly<Record<string, string>> = {
   'AWS::Region': '<region>',
   'AWS::AccountId': '<account>',
   'AWS::StackName': '<stack>',
-  EnvName: '<env>',
+  [PARAMETER_KEYS.envName]: '<env>',
 };

@@ -1,7 +1,7 @@
 import type { Stack, StackEvent, StackResource } from '@aws-sdk/client-cloudformation';
 import type { Instance } from '@aws-sdk/client-ec2';
 import { diagnose, isStackLevel, latestOperation, type Failure } from './events';
-import { OUTPUT_KEYS } from '../shared/names';
+import { OUTPUT_KEYS, PARAMETER_KEYS } from '../shared/names';
 import { hostStatus, output, type HostStatus } from './hosts';
 import { nextSteps } from './next-steps';
 import { stackStateOf, type Outcome } from './stack-states';
@@ -84,7 +84,7 @@ export function buildStatusReport(context: ReportContext, snapshot: StackSnapsho
     progress: state.settled ? undefined : progressOf(snapshot.resources),
     host: hostStatus(snapshot, operationEvents),
     breakGlass: {
-      enabled: parameter(stack, 'BreakGlass') === 'enabled',
+      enabled: parameter(stack, PARAMETER_KEYS.breakGlass) === 'enabled',
       roleArn: output(stack, OUTPUT_KEYS.breakGlassRoleArn),
     },
     ...diagnosis,
