@@ -1,26 +1,42 @@
 #!/usr/bin/env node
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { App } from 'aws-cdk-lib';
+import { version } from '../package.json';
 import { buildConnectStack } from '../lib/stack/app';
 import { contextWithTokenFromEnvironment, InputError, parseAppInput } from '../lib/stack/app-input';
-import { tokenParameterName } from '../lib/shared/names';
-import { storeConnectionToken } from '../lib/deploy/stored-token';
-import { version } from '../package.json';
+
+// The lock file pins the SDK; its notice about future Node.js support is for whoever upgrades it.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/**
+ * Stages the token in the account and region that `cdk deploy` targets, or stops before writing
+ * anything. The AWS SDK is loaded only here: a synthesis without a token needs none of it.
+ */
+async function stageToken(envName: string, token: string, account: string | undefined, region: string | undefined): Promise<string> {
+  if (!region) throw new InputError('-c token= needs an AWS region to store the token in: set AWS_REGION or a profile with a region');
+  const [{ SSMClient }, { STSClient }, { checkTargetAccount, stageConnectionToken, StagingRefused }] = await Promise.all([
+    import('@aws-sdk/client-ssm'),
+    import('@aws-sdk/client-sts'),
+    import('../lib/deploy/staged-token.js'),
+  ]);
+  try {
+    await checkTargetAccount(new STSClient({ region }), account);
+  } catch (error) {
+    if (error instanceof StagingRefused) throw new InputError(error.message);
+    throw error;
+  }
+  process.stderr.write(`Staging the connection token in account ${account}, ${region} (it never enters the template)... `);
+  const name = await stageConnectionToken(new SSMClient({ region }), envName, token);
+  process.stderr.write(`${name}; the stack moves it under its own key\n`);
+  return name;
+}
 
 async function main(): Promise<void> {
   const app = new App();
   const input = parseAppInput(contextWithTokenFromEnvironment((key) => app.node.tryGetContext(key), process.env));
   const account = process.env.CDK_DEFAULT_ACCOUNT;
   const region = process.env.CDK_DEFAULT_REGION;
-
-  let storedTokenVersion: number | undefined;
-  if (input.mode === 'deploy' && input.token !== undefined) {
-    if (!region) throw new InputError('-c token= needs an AWS region to store the token in: set AWS_REGION or a profile with a region');
-    process.stderr.write(`Storing the connection token as SSM SecureString ${tokenParameterName(input.envName)} in ${region} (it never enters the template)... `);
-    storedTokenVersion = await storeConnectionToken(new SSMClient({ region }), input.envName, input.token);
-    process.stderr.write(`version ${storedTokenVersion}\n`);
-  }
-  buildConnectStack(app, input, { templateVersion: version, storedTokenVersion, account, region });
+  const stagedTokenParameter = input.mode === 'deploy' && input.token !== undefined ? await stageToken(input.envName, input.token, account, region) : undefined;
+  buildConnectStack(app, input, { templateVersion: version, stagedTokenParameter, account, region });
   app.synth();
 }
 

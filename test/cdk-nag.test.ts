@@ -2,6 +2,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildConnectStack } from '../lib/stack/app';
+import { stagedTokenParameterName } from '../lib/shared/names';
 import { TEST_TEMPLATE_VERSION } from './support/templates';
 
 /**
@@ -16,7 +17,7 @@ test.each([
   ],
 ])('the %s passes the AwsSolutions checks', (_, input) => {
   const app = new App();
-  buildConnectStack(app, input, { templateVersion: TEST_TEMPLATE_VERSION, storedTokenVersion: input.mode === 'deploy' ? 1 : undefined });
+  buildConnectStack(app, input, { templateVersion: TEST_TEMPLATE_VERSION, stagedTokenParameter: input.mode === 'deploy' ? stagedTokenParameterName(input.envName, '20261126T000000Z-abcdef') : undefined });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   expect(() => app.synth()).not.toThrow();
 });

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParametersByPathCommand, type Parameter, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { publishTemplate } from '../lib/release/publish';
 import { filesUnder, runCdk } from './e2e/cdk-cli';
 import { MotoServer, startMotoServer, TEST_REGION } from './support/moto-server';
@@ -12,6 +13,12 @@ const SENTINEL = 'sentinel-token-7f3c9a1e';
 
 /** The real CDK CLI as a user runs it, from the repository root, with only the settings given. */
 const cdk = (args: string[], env: Record<string, string> = {}) => runCdk(ROOT, args, env);
+
+/** The tokens staged for an environment in the account `ssm` reaches. */
+async function stagedTokens(ssm: SSMClient, envName: string): Promise<Parameter[]> {
+  const answer = await ssm.send(new GetParametersByPathCommand({ Path: `/altinity-connect/${envName}/staged`, WithDecryption: true }));
+  return answer.Parameters ?? [];
+}
 
 /** Every file written under `dir`. */
 const filesIn = (dir: string) => Object.keys(filesUnder(dir));
@@ -29,7 +36,7 @@ describe('cdk synth', () => {
     fs.rmSync(outDir, { recursive: true, force: true });
   });
 
-  test('with -c token stores the token in SSM and leaves it nowhere in cdk.out, the output or the published file', async () => {
+  test('with -c token stages the token in SSM and leaves it nowhere in cdk.out, the output or the published file', async () => {
     const ssm = new SSMClient(moto.clientConfig);
     await ssm.send(new PutParameterCommand({ Name: '/test/ubuntu-ami', Type: 'String', Value: 'ami-0123456789abcdef0' }));
     const cdkOut = path.join(outDir, 'cdk.out');
@@ -38,15 +45,16 @@ describe('cdk synth', () => {
       { ...moto.env, CDK_DEFAULT_REGION: TEST_REGION },
     );
     expect(run).toMatchObject({ exitCode: 0 });
-    expect(run.output).toContain('Storing the connection token as SSM SecureString /altinity-connect/acme-prod/token');
+    expect(run.output).toContain('Staging the connection token in account 123456789012, us-east-1');
 
-    const stored = await ssm.send(new GetParameterCommand({ Name: '/altinity-connect/acme-prod/token', WithDecryption: true }));
-    expect(stored.Parameter).toMatchObject({ Type: 'SecureString', Value: SENTINEL });
+    const [staged] = await stagedTokens(ssm, 'acme-prod');
+    expect(staged).toMatchObject({ Type: 'SecureString', Value: SENTINEL });
 
     const published = publishTemplate(TEST_TEMPLATE_VERSION, outDir);
     const written = [...filesIn(cdkOut), published];
     const deployed = path.join(cdkOut, 'altinity-connect-acme-prod.template.json');
     expect(written).toContain(deployed);
+    expect(fs.readFileSync(deployed, 'utf8')).toContain(staged.Name);
     // Measured as the CLI sends it: the same budget as the in-process variants.
     const sent = asTheCdkCliSendsIt(JSON.parse(fs.readFileSync(deployed, 'utf8')));
     expect(Buffer.byteLength(sent)).toBeLessThanOrEqual(TEMPLATE_BUDGET);
@@ -63,10 +71,57 @@ describe('cdk synth', () => {
       { ...moto.env, CDK_DEFAULT_REGION: TEST_REGION, ALTINITY_CONNECT_TOKEN: SENTINEL },
     );
     expect(run).toMatchObject({ exitCode: 0 });
-    const stored = await ssm.send(new GetParameterCommand({ Name: '/altinity-connect/acme-env/token', WithDecryption: true }));
-    expect(stored.Parameter?.Value).toBe(SENTINEL);
+    expect((await stagedTokens(ssm, 'acme-env')).map((parameter) => parameter.Value)).toEqual([SENTINEL]);
     for (const file of filesIn(cdkOut)) expect(fs.readFileSync(file, 'utf8')).not.toContain(SENTINEL);
     expect(run.output).not.toContain(SENTINEL);
+  });
+
+  describe('with two AWS accounts: the default profile in 123456789012, the profile "other" in 111111111111', () => {
+    let config: { dir: string; env: Record<string, string>; other: SSMClient; own: SSMClient };
+
+    beforeAll(async () => {
+      // Credentials from assuming a role in another account land every later request in that account.
+      const sts = new STSClient(moto.clientConfig);
+      const assumed = await sts.send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::111111111111:role/deployer', RoleSessionName: 'cdk-synth-test' }));
+      const credentials = assumed.Credentials!;
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aws-profiles-'));
+      fs.writeFileSync(path.join(dir, 'config'), `[default]\nregion = ${TEST_REGION}\n\n[profile other]\nregion = ${TEST_REGION}\n`);
+      fs.writeFileSync(
+        path.join(dir, 'credentials'),
+        `[default]\naws_access_key_id = test\naws_secret_access_key = test\n\n` +
+          `[other]\naws_access_key_id = ${credentials.AccessKeyId}\naws_secret_access_key = ${credentials.SecretAccessKey}\naws_session_token = ${credentials.SessionToken}\n`,
+      );
+      const env = {
+        AWS_ENDPOINT_URL: moto.endpoint,
+        AWS_CONFIG_FILE: path.join(dir, 'config'),
+        AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'credentials'),
+        AWS_EC2_METADATA_DISABLED: 'true',
+      };
+      const other = new SSMClient({
+        ...moto.clientConfig,
+        credentials: { accessKeyId: credentials.AccessKeyId!, secretAccessKey: credentials.SecretAccessKey!, sessionToken: credentials.SessionToken },
+      });
+      config = { dir, env, other, own: new SSMClient(moto.clientConfig) };
+    });
+    afterAll(() => fs.rmSync(config.dir, { recursive: true, force: true }));
+
+    test('cdk synth --profile other refuses before storing anything, naming both accounts and AWS_PROFILE', async () => {
+      const run = await cdk(['synth', '--quiet', '--profile', 'other', '-o', path.join(outDir, 'wrong-account'), '-c', 'env=acme-two', '-c', `token=${SENTINEL}`, '-c', 'vpc=vpc-0123456789abcdef0', '-c', 'subnets=subnet-0123456789abcdef0'], config.env);
+      expect(run.exitCode).not.toBe(0);
+      expect(run.output).toContain("cdk deploy targets account 111111111111, but the app's AWS credentials are for account 123456789012");
+      expect(run.output).toContain('AWS_PROFILE=<profile> npx cdk deploy');
+      expect(run.output).not.toContain(SENTINEL);
+      expect(await stagedTokens(config.own, 'acme-two')).toEqual([]);
+      expect(await stagedTokens(config.other, 'acme-two')).toEqual([]);
+    });
+
+    test('AWS_PROFILE=other cdk synth stages the token in 111111111111 and nowhere else', async () => {
+      const run = await cdk(['synth', '--quiet', '-o', path.join(outDir, 'other-account'), '-c', 'env=acme-two', '-c', `token=${SENTINEL}`, '-c', 'vpc=vpc-0123456789abcdef0', '-c', 'subnets=subnet-0123456789abcdef0'], { ...config.env, AWS_PROFILE: 'other' });
+      expect(run).toMatchObject({ exitCode: 0 });
+      expect(run.output).toContain('Staging the connection token in account 111111111111, us-east-1');
+      expect((await stagedTokens(config.other, 'acme-two')).map((parameter) => parameter.Value)).toEqual([SENTINEL]);
+      expect(await stagedTokens(config.own, 'acme-two')).toEqual([]);
+    });
   });
 
   test('with a malformed -c env fails before anything is written, naming -c env= and the accepted form', async () => {

@@ -1,8 +1,15 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CURRENT_FEATURE_ACTIONS, CURRENT_FEATURE_MANAGED_POLICIES, DOCUMENTED_MANAGED_POLICIES } from '../lib/constructs/host-identity';
 import { effectiveTemplate } from './support/effective-template';
 import { ALTINITY_SUPPORT_PRINCIPAL, UBUNTU_2004_AMI_PARAMETER } from '../lib/stack/console-form';
 import { toYaml } from '../lib/release/publish';
+import { sha256Of, unpackCommand } from '../lib/shared/packed-text';
+import { bundleHandler, inlineHandlerCode } from '../lib/constructs/inline-handler';
+import { HANDLER_RUNTIME } from '../lib/constructs/secret-store';
 import { consoleModeTemplate, deployModeTemplate, pathsWhere, TEST_TEMPLATE_VERSION } from './support/templates';
 
 const template = consoleModeTemplate();
@@ -12,9 +19,10 @@ const singleHost = effectiveTemplate(template, { EnvName: 'acme-prod', Token: 'x
 const withParameters = (values: Record<string, string>) =>
   effectiveTemplate(template, { EnvName: 'acme-prod', Token: 'x', VpcId: 'vpc-1', SubnetIds: 'subnet-1,subnet-2', ...values });
 const managedPolicyArn = (name: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:iam::aws:policy/${name}` });
-const parameterArn = (name: unknown) => ({ 'Fn::Sub': ['arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${Name}', { Name: name }] });
-const TOKEN_PARAMETER = { 'Fn::Sub': '/altinity-connect/${EnvName}/token' };
-const CERTIFICATE_PARAMETER = { 'Fn::Sub': '/altinity-connect/${EnvName}/certificate' };
+const parameterArn = (namePattern: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${namePattern}` });
+const TOKEN_PARAMETER = '/altinity-connect/${EnvName}/token';
+const CERTIFICATE_PARAMETER = '/altinity-connect/${EnvName}/certificate';
+const STAGED_TOKENS = '/altinity-connect/${EnvName}/staged/*';
 const hostPolicyStatements = (effective: typeof template) =>
   Object.values(effective.Resources)
     .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles) === JSON.stringify([{ Ref: 'HostRole' }]))
@@ -38,9 +46,10 @@ describe('console template: self-contained', () => {
     const functions = assertions.findResources('AWS::Lambda::Function');
     expect(Object.keys(functions)).toHaveLength(1);
     const [fn] = Object.values(functions);
-    expect(fn.Properties.Code).toEqual({ ZipFile: expect.stringContaining('exports') });
+    expect(fn.Properties.Code).toEqual({ ZipFile: inlineHandlerCode('secret-store', bundleHandler('secret-store', HANDLER_RUNTIME)) });
     expect(fn.Properties.Runtime).toBe('nodejs24.x');
-    expect(fn.Properties.Code.ZipFile).not.toMatch(/PutParameterCommand=class|smithy-client/);
+    // The runtime's own SDK: the bundle leaves it out.
+    expect(bundleHandler('secret-store', HANDLER_RUNTIME)).not.toMatch(/PutParameterCommand=class|smithy-client/);
   });
 
   test('names the product and the template version in its description', () => {
@@ -187,7 +196,7 @@ describe('host identity', () => {
   test('may read its own secret parameters, write only the certificate, and signal only its own stack', () => {
     expect(hostPolicyStatements(singleHost)).toEqual([
       { Effect: 'Allow', Action: 'ssm:GetParameter', Resource: [parameterArn(TOKEN_PARAMETER), parameterArn(CERTIFICATE_PARAMETER)] },
-      { Effect: 'Allow', Action: ['ssm:PutParameter', 'ssm:DeleteParameter'], Resource: parameterArn(CERTIFICATE_PARAMETER) },
+      { Effect: 'Allow', Action: ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:AddTagsToResource'], Resource: parameterArn(CERTIFICATE_PARAMETER) },
       { Effect: 'Allow', Action: 'cloudformation:SignalResource', Resource: { Ref: 'AWS::StackId' } },
     ]);
   });
@@ -375,10 +384,18 @@ describe('existing certificate instead of a token', () => {
   const byo = withParameters({ Token: '', ExistingCertificateParameter: '/altinity/acme/cloud-connect.pem' });
 
   test('the host reads exactly that parameter, and the stack never deletes it', () => {
-    const [read] = hostPolicyStatements(byo);
-    expect(read).toEqual({ Effect: 'Allow', Action: 'ssm:GetParameter', Resource: [parameterArn(TOKEN_PARAMETER), parameterArn({ Ref: 'ExistingCertificateParameter' })] });
-    expect(byo.Resources.ConnectSecrets.Properties.CertificateParameterName).toEqual(CERTIFICATE_PARAMETER);
-    expect(JSON.stringify(byo.Resources.HostLaunchTemplate.Properties.LaunchTemplateData.UserData)).toContain('"Ref":"ExistingCertificateParameter"');
+    const [read, write] = hostPolicyStatements(byo);
+    expect(read).toEqual({
+      Effect: 'Allow',
+      Action: 'ssm:GetParameter',
+      Resource: [
+        parameterArn(TOKEN_PARAMETER),
+        { 'Fn::Sub': ['arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${Name}', { Name: { Ref: 'ExistingCertificateParameter' } }] },
+      ],
+    });
+    // It may write only the stack's own certificate parameter, which the host leaves alone in this mode.
+    expect(write.Resource).toEqual(parameterArn(CERTIFICATE_PARAMETER));
+    expect(JSON.stringify(byo.Resources.HostLaunchTemplate.Properties.LaunchTemplateData.UserData)).toContain("EXISTING_CERTIFICATE_PARAMETER='${ExistingCertificateParameter}'");
   });
 });
 
@@ -392,31 +409,67 @@ describe('user data', () => {
 });
 
 describe('secret store', () => {
-  test('the custom resource stores the token under the environment and owns the certificate parameter', () => {
+  test('the custom resource is told the environment, the stack\'s key and the token, and CloudFormation waits at most 5 minutes for it', () => {
     expect(template.Resources.ConnectSecrets).toMatchObject({
       Type: 'Custom::ConnectSecrets',
       DeletionPolicy: 'Delete',
-      Properties: {
-        EnvName: { Ref: 'EnvName' },
-        TokenParameterName: TOKEN_PARAMETER,
-        CertificateParameterName: CERTIFICATE_PARAMETER,
-        Token: { Ref: 'Token' },
-      },
+      Properties: { EnvName: { Ref: 'EnvName' }, KeyId: { 'Fn::GetAtt': ['SecretsKey', 'Arn'] }, Token: { Ref: 'Token' }, ServiceTimeout: '300' },
     });
   });
 
-  test("the handler's role may touch only the two parameters and its own log group", () => {
+  test("the handler's role may touch only the environment's parameters, read whether a stack exists, and write its own log group", () => {
     const [fn] = Object.values(assertions.findResources('AWS::Lambda::Function'));
     const roleId = fn.Properties.Role['Fn::GetAtt'][0];
     const policies = assertions.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } });
     const statements = Object.values(policies).flatMap((policy) => policy.Properties.PolicyDocument.Statement);
-    const ssm = statements.filter((statement) => JSON.stringify(statement.Action).includes('ssm:'));
-    expect(ssm).toHaveLength(1);
-    expect(JSON.stringify(ssm[0].Resource)).toMatch(/token.*certificate/);
-    expect(ssm[0].Resource).toHaveLength(2);
+    expect(statements.filter((statement) => !JSON.stringify(statement.Action).includes('logs:'))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:AddTagsToResource', 'ssm:ListTagsForResource'],
+        Resource: [parameterArn(TOKEN_PARAMETER), parameterArn(CERTIFICATE_PARAMETER), parameterArn(STAGED_TOKENS)],
+      },
+      { Effect: 'Allow', Action: 'ssm:GetParametersByPath', Resource: parameterArn('/altinity-connect/${EnvName}/staged') },
+      { Effect: 'Allow', Action: 'cloudformation:DescribeStacks', Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/*' } },
+    ]);
     const logs = statements.filter((statement) => JSON.stringify(statement.Action).includes('logs:'));
     expect(logs.map((statement) => statement.Resource)).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/Logs/), 'Arn'] }]);
     expect(template.Resources[roleId].Properties).not.toHaveProperty('ManagedPolicyArns');
+  });
+
+  test('the key is the stack\'s own: only the hosts\' and the handler\'s roles use it, through SSM; administrators administer it and nothing more', () => {
+    const key = template.Resources.SecretsKey;
+    const [fn] = Object.values(assertions.findResources('AWS::Lambda::Function'));
+    const handlerRole = fn.Properties.Role['Fn::GetAtt'][0];
+    expect(key).toMatchObject({ Type: 'AWS::KMS::Key', DeletionPolicy: 'Delete', Properties: { EnableKeyRotation: true, PendingWindowInDays: 7 } });
+    expect(key.Properties.KeyPolicy.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' } },
+        NotAction: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+        Resource: '*',
+      },
+      {
+        Effect: 'Allow',
+        Principal: { AWS: expect.arrayContaining([{ 'Fn::GetAtt': [handlerRole, 'Arn'] }, { 'Fn::GetAtt': ['HostRole', 'Arn'] }]) },
+        Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: '*',
+        Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } },
+      },
+    ]);
+    expect(key.Properties.KeyPolicy.Statement[1].Principal.AWS).toHaveLength(2);
+  });
+
+  test('the handler the template inlines is the bundle, byte for byte: the documented command reads it back', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handler-'));
+    try {
+      const file = path.join(dir, 'template.yaml');
+      fs.writeFileSync(file, toYaml(template));
+      const unpacked = execFileSync('bash', ['-c', unpackCommand('handler', JSON.stringify(file))], { encoding: 'utf8' });
+      expect(unpacked).toBe(bundleHandler('secret-store', HANDLER_RUNTIME));
+      expect(template.Resources.SecretsHandler921AA853.Properties.Code.ZipFile).toContain(`SHA-256 ${sha256Of(unpacked)}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -425,9 +478,23 @@ describe('break glass', () => {
     const role = template.Resources.BreakGlassRole;
     expect(role.Condition).toBe('BreakGlassEnabled');
     expect(template.Conditions?.BreakGlassEnabled).toEqual({ 'Fn::Equals': [{ Ref: 'BreakGlass' }, 'enabled'] });
-    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+    expect(withParameters({ BreakGlass: 'enabled' }).Resources.BreakGlassRole.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: { Ref: 'BreakGlassPrincipal' } } },
     ]);
+  });
+
+  test('with an external id, the principal must present it to assume the role', () => {
+    const withExternalId = withParameters({ BreakGlass: 'enabled', BreakGlassExternalId: 'agreed-with-altinity' });
+    expect(withExternalId.Resources.BreakGlassRole.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Principal: { AWS: { Ref: 'BreakGlassPrincipal' } },
+        Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'BreakGlassExternalId' } } },
+      },
+    ]);
+    expect(template.Parameters.BreakGlassExternalId).toMatchObject({ Default: '', MaxLength: 1224 });
+    expect(matches(template.Parameters.BreakGlassExternalId.AllowedPattern, "it's")).toBe(false);
   });
 
   test('may start sessions on this host, with SSH over SSM or a plain shell, and nothing else', () => {
@@ -468,12 +535,12 @@ describe('outputs', () => {
 describe('deploy-mode template (cdk deploy -c env=... -c token=...)', () => {
   const deployed = deployModeTemplate(
     { mode: 'deploy', envName: 'acme-prod', token: 'not-used-here', network: { kind: 'given', vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'] } },
-    3,
+    '/altinity-connect/acme-prod/staged/20261126T021530Z-0a1b2c',
   );
 
-  test('has no token parameter: the token was stored before deployment, and its version triggers updates', () => {
+  test('has no token parameter: the token was staged before deployment, and the stack moves it from where it names', () => {
     expect(deployed.Parameters).not.toHaveProperty('Token');
-    expect(deployed.Resources.ConnectSecrets.Properties).toMatchObject({ StoredTokenVersion: '3' });
+    expect(deployed.Resources.ConnectSecrets.Properties).toMatchObject({ StagedTokenParameter: '/altinity-connect/acme-prod/staged/20261126T021530Z-0a1b2c' });
     expect(deployed.Resources.ConnectSecrets.Properties).not.toHaveProperty('Token');
     expect(JSON.stringify(deployed)).not.toContain('not-used-here');
     const ui = deployed.Metadata?.['AWS::CloudFormation::Interface'];

@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DeleteStackCommand, GetTemplateCommand, ListStacksCommand } from '@aws-sdk/client-cloudformation';
-import { GetParameterCommand, GetParametersByPathCommand } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, GetParametersByPathCommand, ListTagsForResourceCommand } from '@aws-sdk/client-ssm';
 import { parse } from 'yaml';
-import { stackNameFor, tokenParameterName } from '../lib/shared/names';
+import { OWNER_TAG_KEY, stackNameFor, tokenParameterName } from '../lib/shared/names';
 import { CliRun, filesUnder, linkedCheckout, runCdk } from './e2e/cdk-cli';
 import {
   clientsFor,
@@ -89,7 +89,7 @@ describe('cdk deploy -c token -c env, end to end on the emulator', () => {
     }
     createInvocations = await serving;
 
-    expect(deploy.output).toContain(`Storing the connection token as SSM SecureString ${tokenParameterName(ENV_NAME)}`);
+    expect(deploy.output).toContain('Staging the connection token in account 123456789012, us-east-1 (it never enters the template)');
     expect(deploy.output).toMatch(new RegExp(`✅\\s+${STACK_NAME}`));
     const stack = await describeStack(clients, STACK_NAME);
     expect(stack.StackStatus).toBe('CREATE_COMPLETE');
@@ -101,8 +101,13 @@ describe('cdk deploy -c token -c env, end to end on the emulator', () => {
     expect(parameters).not.toHaveProperty('Token');
 
     expectAnswered(createInvocations, ['Create']);
-    expect(createInvocations[0].event.ResourceProperties).toMatchObject({ TokenParameterName: tokenParameterName(ENV_NAME), StoredTokenVersion: '1' });
+    const staged = String(createInvocations[0].event.ResourceProperties.StagedTokenParameter);
+    expect(staged).toMatch(new RegExp(`^/altinity-connect/${ENV_NAME}/staged/\\d{8}T\\d{6}Z-[0-9a-f]{6}$`));
     expect(createInvocations[0].event.ResourceProperties).not.toHaveProperty('Token');
+    // Moved under the stack's key, owned by the stack; the staged copy is gone.
+    await expect(clients.ssm.send(new GetParameterCommand({ Name: staged }))).rejects.toThrow(/not found/);
+    const tags = await clients.ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: tokenParameterName(ENV_NAME) }));
+    expect(tags.TagList).toContainEqual({ Key: OWNER_TAG_KEY, Value: stack.StackId });
   }, 150_000);
 
   test('the live host, its role, its security group and the stored token are as the guide describes', async () => {
@@ -129,7 +134,7 @@ describe('cdk deploy -c token -c env, end to end on the emulator', () => {
     expect(fs.existsSync(path.join(REPO_ROOT, 'cdk.context.json'))).toBe(repoHadContextFile);
   });
 
-  test('DeleteStack removes the stack\'s resources and the token the app stored before deploying', async () => {
+  test('DeleteStack removes the stack\'s resources and the token the app staged before deploying', async () => {
     const { physicalIds } = await liveStack(clients, STACK_NAME);
     const invocations = await lambda.serveDelete(STACK_NAME);
     expectAnswered(invocations, ['Delete']);

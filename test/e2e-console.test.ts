@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { CreateStackCommand, DeleteStackCommand, ListStacksCommand, Parameter, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
-import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { ALTINITY_SUPPORT_PRINCIPAL } from '../lib/stack/console-form';
-import { certificateParameterName, stackNameFor, tokenParameterName } from '../lib/shared/names';
+import { stackNameFor, tokenParameterName } from '../lib/shared/names';
 import {
   describeInstance,
   describeStack,
@@ -11,6 +11,7 @@ import {
   expectAnswered,
   expectHostAsDocumented,
   expectOutputsAsDocumented,
+  hostStoresCertificate,
   inlinePolicyStatements,
   outputsOf,
   placesHolding,
@@ -112,12 +113,7 @@ describe('the published template, created, updated and deleted on the emulator',
     expect(invocations[0].event).toMatchObject({
       LogicalResourceId: 'ConnectSecrets',
       ResourceType: 'Custom::ConnectSecrets',
-      ResourceProperties: {
-        EnvName: ENV_NAME,
-        TokenParameterName: tokenParameterName(ENV_NAME),
-        CertificateParameterName: certificateParameterName(ENV_NAME),
-        Token: FIRST_TOKEN,
-      },
+      ResourceProperties: { EnvName: ENV_NAME, KeyId: expect.stringMatching(/^arn:aws:kms:us-east-1:123456789012:key\//), Token: FIRST_TOKEN },
     });
     expect((await describeStack(clients, STACK_NAME)).StackStatus).toBe('CREATE_COMPLETE');
   });
@@ -185,9 +181,7 @@ describe('the published template, created, updated and deleted on the emulator',
   test('DeleteStack removes the host, its role and profile, its security group and both secrets', async () => {
     const outputs = outputsOf(await describeStack(clients, STACK_NAME));
     // The host stores the certificate its login produces; it cannot run here, so do as it would.
-    await clients.ssm.send(
-      new PutParameterCommand({ Name: certificateParameterName(ENV_NAME), Type: 'SecureString', Value: 'certificate from login' }),
-    );
+    await hostStoresCertificate(clients, STACK_NAME, ENV_NAME, 'certificate from login');
 
     expectAnswered(await lambda.serveDelete(STACK_NAME), ['Delete']);
     await clients.cloudFormation.send(new DeleteStackCommand({ StackName: STACK_NAME }));

@@ -3,7 +3,7 @@ import { type AutoScalingGroup, DescribeAutoScalingGroupsCommand } from '@aws-sd
 import { CreateStackCommand, DeleteStackCommand, ListStacksCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeInstancesCommand, DescribeLaunchTemplatesCommand, Instance } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, GetParametersByPathCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
-import { certificateParameterName, ENV_TAG_KEY, secretParameterPrefix, stackNameFor, tokenParameterName } from '../lib/shared/names';
+import { ENV_TAG_KEY, secretParameterPrefix, stackNameFor, tokenParameterName } from '../lib/shared/names';
 import {
   describeStack,
   EmulatorClients,
@@ -266,8 +266,7 @@ describe('the published template\'s host group and existing-certificate variants
       expect(readable.filter((arn) => arn !== parameterArn(tokenParameterName(envName)))).toEqual([parameterArn(customerCertificate)]);
 
       const userData = await hostUserData(clients, live);
-      expect(userData).toContain(`CERTIFICATE_PARAMETER='${customerCertificate}'`);
-      expect(userData).not.toContain(certificateParameterName(envName));
+      expect(userData).toContain(`EXISTING_CERTIFICATE_PARAMETER='${customerCertificate}'`);
       expect(await placesHolding(pem, clients, { stackName, envName }, {})).toEqual([]);
     });
 

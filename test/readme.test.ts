@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONTEXT_KEYS } from '../lib/stack/app-input';
 import { readmeSections, regenerateReadme } from '../lib/docs/readme-sections';
-import { certificateParameterName, tokenParameterName } from '../lib/shared/names';
+import { certificateParameterName, tokenParameterName, stagedTokenPath } from '../lib/shared/names';
 import { consoleModeTemplate } from './support/templates';
 
 /** The README promises what the code does: generated tables, commands, options, labels and paths. */
@@ -89,7 +89,7 @@ test('the outputs it names as outputs exist', () => {
 test('the SSM parameters it names are the ones the stack writes and the hosts read', () => {
   const paths = [...handWritten.matchAll(/\/altinity-connect\/(<[a-z ]+>)\/[a-z]+/g)];
   expect(paths.length).toBeGreaterThan(0);
-  for (const [name, env] of paths) expect([tokenParameterName(env), certificateParameterName(env)]).toContain(name);
+  for (const [name, env] of paths) expect([tokenParameterName(env), certificateParameterName(env), stagedTokenPath(env)]).toContain(name);
 });
 
 test('every link to a section of the README leads to a heading', () => {

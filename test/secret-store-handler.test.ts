@@ -6,7 +6,10 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { CloudFormationClient, CreateStackCommand, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
 import {
+  AddTagsToResourceCommand,
+  DescribeParametersCommand,
   GetParameterCommand,
   ListTagsForResourceCommand,
   PutParameterCommand,
@@ -14,14 +17,16 @@ import {
 } from '@aws-sdk/client-ssm';
 import type { LambdaContext, SecretStoreEvent, SecretStoreProperties } from '../lambda/secret-store/index';
 import { HANDLER_RUNTIME } from '../lib/constructs/secret-store';
-import { bundleHandler } from '../lib/constructs/inline-handler';
-import { certificateParameterName, ENV_TAG_KEY, tokenParameterName } from '../lib/shared/names';
-import { storeConnectionToken } from '../lib/deploy/stored-token';
+import { bundleHandler, inlineHandlerCode } from '../lib/constructs/inline-handler';
+import { stageConnectionToken } from '../lib/deploy/staged-token';
+import { certificateParameterName, ENV_TAG_KEY, OWNER_TAG_KEY, tokenParameterName } from '../lib/shared/names';
 import { MotoServer, startMotoServer } from './support/moto-server';
 
 /**
  * The secret-store custom resource handler, run in-process as Lambda would run it, against
- * moto_server's SSM, with a local HTTP server standing in for CloudFormation's presigned response URL.
+ * moto_server's SSM and CloudFormation, with a local HTTP server standing in for CloudFormation's
+ * presigned response URL. moto does not enforce KMS key policies or IAM: what the key allows is
+ * checked on the template (connect-stack tests); here, which key each parameter names.
  */
 
 type Handler = (event: SecretStoreEvent, context: LambdaContext) => Promise<void>;
@@ -46,6 +51,7 @@ interface ReceivedResponse {
 /** Every test token carries this mark, so that a leak of even part of one is caught. */
 const TOKEN_MARK = 'tok3nmark';
 const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/altinity-connect-test/0f0e4a70-0000-11f0-8000-0a1b2c3d4e5f';
+const KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1f2e3d4c-5b6a-4789-8a9b-0c1d2e3f4a5b';
 const LOGICAL_ID = 'SecretsParametersA1B2C3D4';
 const LOG_STREAM = '2026/11/25/[$LATEST]0123456789abcdef';
 /** Lambda's own timeout for the function; the handler must answer before it. */
@@ -59,13 +65,8 @@ function newEnvName(): string {
   return `env-${randomUUID().slice(0, 8)}`;
 }
 
-function propertiesFor(envName: string, tokenSource: { Token: string } | { StoredTokenVersion: string }): SecretStoreProperties {
-  return {
-    EnvName: envName,
-    TokenParameterName: tokenParameterName(envName),
-    CertificateParameterName: certificateParameterName(envName),
-    ...tokenSource,
-  };
+function propertiesFor(envName: string, tokenSource: { Token: string } | { StagedTokenParameter: string }, keyId = KEY_ARN): SecretStoreProperties {
+  return { EnvName: envName, KeyId: keyId, ...tokenSource };
 }
 
 function lambdaContext(remainingMs = LAMBDA_TIMEOUT_MS): LambdaContext {
@@ -152,6 +153,7 @@ async function withIsolatedHandler<T>(environment: Record<string, string>, use: 
 
 let moto: MotoServer;
 let ssm: SSMClient;
+let cloudFormation: CloudFormationClient;
 let handler: Handler;
 const responses = new ResponseEndpoint();
 let logged: string[] = [];
@@ -160,13 +162,15 @@ const savedEnvironment = { ...process.env };
 beforeAll(async () => {
   [moto] = await Promise.all([startMotoServer(), responses.start()]);
   Object.assign(process.env, moto.env);
-  // Only now, with the endpoint set, may the handler's module-level SSM client be built.
+  // Only now, with the endpoint set, may the handler's module-level clients be built.
   handler = (require('../lambda/secret-store/index') as { handler: Handler }).handler;
   ssm = new SSMClient(moto.clientConfig);
+  cloudFormation = new CloudFormationClient(moto.clientConfig);
 });
 
 afterAll(async () => {
   ssm?.destroy();
+  cloudFormation?.destroy();
   await Promise.all([moto?.stop(), responses.stop()]);
   process.env = savedEnvironment;
 });
@@ -185,30 +189,40 @@ afterEach(() => {
   jest.restoreAllMocks();
 });
 
-/**
- * Sends one CloudFormation event to `run` and returns what it PUT to the response URL, after checking
- * that no token reached the response or anything the handler logged.
- */
-async function invoke(
-  requestType: SecretStoreEvent['RequestType'],
-  properties: SecretStoreProperties,
-  options: { physicalResourceId?: string; context?: LambdaContext; run?: Handler } = {},
-): Promise<ReceivedResponse> {
-  const requestId = randomUUID();
-  const event: SecretStoreEvent = {
+interface InvokeOptions {
+  physicalResourceId?: string;
+  oldProperties?: SecretStoreProperties;
+  stackId?: string;
+  context?: LambdaContext;
+  run?: Handler;
+}
+
+/** The CloudFormation event for one request. */
+function eventFor(requestType: SecretStoreEvent['RequestType'], properties: SecretStoreProperties, options: InvokeOptions, requestId: string): SecretStoreEvent {
+  return {
     RequestType: requestType,
     ResponseURL: responses.urlFor(requestId),
-    StackId: STACK_ID,
+    StackId: options.stackId ?? STACK_ID,
     RequestId: requestId,
     LogicalResourceId: LOGICAL_ID,
     ...(options.physicalResourceId ? { PhysicalResourceId: options.physicalResourceId } : {}),
     ResourceProperties: { ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:secret-store', ...properties },
+    ...(options.oldProperties ? { OldResourceProperties: options.oldProperties } : {}),
   };
+}
+
+/**
+ * Sends one CloudFormation event to the handler and returns what it PUT to the response URL, after
+ * checking that no token reached the response or anything the handler logged.
+ */
+async function invoke(requestType: SecretStoreEvent['RequestType'], properties: SecretStoreProperties, options: InvokeOptions = {}): Promise<ReceivedResponse> {
+  const requestId = randomUUID();
+  const event = eventFor(requestType, properties, options, requestId);
   await (options.run ?? handler)(event, options.context ?? lambdaContext());
   const response = responses.take(requestId);
   expect(response.raw).not.toContain(TOKEN_MARK);
   expect(logged.join('\n')).not.toContain(TOKEN_MARK);
-  expect(response.body).toMatchObject({ StackId: STACK_ID, RequestId: requestId, LogicalResourceId: LOGICAL_ID });
+  expect(response.body).toMatchObject({ StackId: event.StackId, RequestId: requestId, LogicalResourceId: LOGICAL_ID });
   return response;
 }
 
@@ -217,19 +231,36 @@ async function storedParameter(name: string) {
   return Parameter!;
 }
 
+async function keyOf(name: string): Promise<string | undefined> {
+  const { Parameters } = await ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Values: [name] }] }));
+  return Parameters?.[0]?.KeyId;
+}
+
+async function tagsOf(name: string): Promise<Record<string, string>> {
+  const { TagList } = await ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: name }));
+  return Object.fromEntries((TagList ?? []).map((tag) => [tag.Key, tag.Value]));
+}
+
 async function expectAbsent(name: string): Promise<void> {
   await expect(ssm.send(new GetParameterCommand({ Name: name }))).rejects.toMatchObject({ name: 'ParameterNotFound' });
 }
 
-/** What the host does after login: keeps its certificate as the certificate SecureString. */
-async function hostStoresCertificate(envName: string): Promise<void> {
-  await ssm.send(
-    new PutParameterCommand({ Name: certificateParameterName(envName), Value: '-----BEGIN CERTIFICATE-----', Type: 'SecureString', Overwrite: true }),
-  );
+/** What the host does after login: claims the certificate parameter for its stack, then stores the certificate over the claim. */
+async function hostStoresCertificate(envName: string, stackId = STACK_ID): Promise<void> {
+  const name = certificateParameterName(envName);
+  await ssm.send(new PutParameterCommand({ Name: name, Value: 'login claimed by i-0 at 1', Type: 'SecureString', KeyId: KEY_ARN, Tags: [{ Key: OWNER_TAG_KEY, Value: stackId }] }));
+  await ssm.send(new PutParameterCommand({ Name: name, Value: '-----BEGIN CERTIFICATE-----', Type: 'SecureString', KeyId: KEY_ARN, Overwrite: true }));
+}
+
+/** A stack that exists in moto's CloudFormation, to own parameters: its id. */
+async function liveStack(name: string): Promise<string> {
+  const template = { Resources: { Nothing: { Type: 'AWS::CloudFormation::WaitConditionHandle' } } };
+  const { StackId } = await cloudFormation.send(new CreateStackCommand({ StackName: name, TemplateBody: JSON.stringify(template) }));
+  return StackId!;
 }
 
 describe('with the token given (console mode)', () => {
-  test('Create stores the token as a tagged SecureString and reports SUCCESS with the parameter names', async () => {
+  test('Create stores the token under the stack\'s key, tagged with its owner, and reports SUCCESS with the parameter names', async () => {
     const envName = newEnvName();
     const token = newToken();
 
@@ -243,59 +274,57 @@ describe('with the token given (console mode)', () => {
     // The presigned URL's signature covers an empty content type: any other value is rejected.
     expect(response).toMatchObject({ method: 'PUT', contentType: '' });
     expect(await storedParameter(tokenParameterName(envName))).toMatchObject({ Type: 'SecureString', Value: token, Version: 1 });
-    const { TagList } = await ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: tokenParameterName(envName) }));
-    expect(TagList).toContainEqual({ Key: ENV_TAG_KEY, Value: envName });
+    expect(await keyOf(tokenParameterName(envName))).toBe(KEY_ARN);
+    expect(await tagsOf(tokenParameterName(envName))).toEqual({ [ENV_TAG_KEY]: envName, [OWNER_TAG_KEY]: STACK_ID });
   });
 
-  test('Update with a new token rotates it: the parameter holds the new token as a new version', async () => {
+  test('Update with a new token rotates it; with the same token it writes nothing', async () => {
     const envName = newEnvName();
-    const created = await invoke('Create', propertiesFor(envName, { Token: newToken() }));
-    const rotated = newToken();
+    const first = newToken();
+    const created = await invoke('Create', propertiesFor(envName, { Token: first }));
+    const same = await invoke('Update', propertiesFor(envName, { Token: first }), {
+      physicalResourceId: created.body.PhysicalResourceId,
+      oldProperties: propertiesFor(envName, { Token: first }),
+    });
+    expect(same.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: created.body.PhysicalResourceId });
+    expect(await storedParameter(tokenParameterName(envName))).toMatchObject({ Version: 1 });
 
+    const rotated = newToken();
     const response = await invoke('Update', propertiesFor(envName, { Token: rotated }), {
       physicalResourceId: created.body.PhysicalResourceId,
+      oldProperties: propertiesFor(envName, { Token: first }),
     });
 
     expect(response.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: created.body.PhysicalResourceId });
     expect(await storedParameter(tokenParameterName(envName))).toMatchObject({ Type: 'SecureString', Value: rotated, Version: 2 });
+    expect(await keyOf(tokenParameterName(envName))).toBe(KEY_ARN);
   });
 
-  test('Update to another environment name replaces the resource: new physical id, and the cleanup Delete removes only the old parameters', async () => {
+  test('Update to another environment name is refused with what to do instead; the parameters stay as they are', async () => {
     const oldEnv = newEnvName();
     const newEnv = newEnvName();
     const token = newToken();
     const created = await invoke('Create', propertiesFor(oldEnv, { Token: token }));
     await hostStoresCertificate(oldEnv);
 
-    const updated = await invoke('Update', propertiesFor(newEnv, { Token: token }), { physicalResourceId: created.body.PhysicalResourceId });
+    const updated = await invoke('Update', propertiesFor(newEnv, { Token: newToken() }), {
+      physicalResourceId: created.body.PhysicalResourceId,
+      oldProperties: propertiesFor(oldEnv, { Token: token }),
+    });
 
-    expect(updated.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: tokenParameterName(newEnv) });
-    expect(await storedParameter(tokenParameterName(newEnv))).toMatchObject({ Value: token });
-
-    // A changed physical id makes CloudFormation delete the old resource once the update completes.
-    const cleanup = await invoke('Delete', propertiesFor(oldEnv, { Token: token }), { physicalResourceId: created.body.PhysicalResourceId });
-
-    expect(cleanup.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: created.body.PhysicalResourceId });
-    await expectAbsent(tokenParameterName(oldEnv));
-    await expectAbsent(certificateParameterName(oldEnv));
-    expect(await storedParameter(tokenParameterName(newEnv))).toMatchObject({ Value: token });
+    expect(updated.body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: created.body.PhysicalResourceId });
+    expect(updated.body.Reason).toContain(`EnvName cannot change on an existing stack (${oldEnv} to ${newEnv})`);
+    expect(updated.body.Reason).toContain(`Create a stack for ${newEnv} (altinity-connect-${newEnv}) and delete this one`);
+    expect(updated.body.Reason).toContain(`its token and certificate belong to ${oldEnv}`);
+    expect(await storedParameter(tokenParameterName(oldEnv))).toMatchObject({ Value: token, Version: 1 });
+    expect(await storedParameter(certificateParameterName(oldEnv))).toMatchObject({ Value: '-----BEGIN CERTIFICATE-----' });
+    await expectAbsent(tokenParameterName(newEnv));
   });
 
-  test('a request SSM rejects is reported FAILED with SSM\'s reason and the log stream, not left to time out', async () => {
-    const envName = newEnvName();
-    const properties = { ...propertiesFor(envName, { Token: newToken() }), TokenParameterName: `/ssm/${envName}/token` };
-
-    const response = await invoke('Create', properties);
-
-    expect(response.body.Status).toBe('FAILED');
-    expect(response.body.Reason).toMatch(/^ValidationException: Parameter name: can't be prefixed with "ssm"/);
-    expect(response.body.Reason).toContain(LOG_STREAM);
-    expect(logged.join('\n')).toContain(response.body.Reason);
-  });
 });
 
 describe('Delete', () => {
-  test('deletes the token and the certificate the host stored', async () => {
+  test('deletes the token and the certificate this stack owns, and echoes the physical id', async () => {
     const envName = newEnvName();
     const token = newToken();
     const created = await invoke('Create', propertiesFor(envName, { Token: token }));
@@ -311,35 +340,150 @@ describe('Delete', () => {
   test('succeeds when the parameters are already gone, so the stack can always be deleted', async () => {
     const envName = newEnvName();
 
-    const response = await invoke('Delete', propertiesFor(envName, { StoredTokenVersion: '1' }), {
-      physicalResourceId: tokenParameterName(envName),
-    });
+    const response = await invoke('Delete', propertiesFor(envName, { Token: '' }), { physicalResourceId: tokenParameterName(envName) });
 
-    expect(response.body.Status).toBe('SUCCESS');
+    expect(response.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: tokenParameterName(envName) });
+  });
+
+  test('with a physical id this function never issued, deletes nothing and echoes that id', async () => {
+    const envName = newEnvName();
+    const token = newToken();
+    await invoke('Create', propertiesFor(envName, { Token: token }));
+    const bogus = `${LOGICAL_ID}-invalid`;
+
+    const response = await invoke('Delete', propertiesFor(envName, { Token: token }), { physicalResourceId: bogus });
+
+    expect(response.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: bogus });
+    expect(await storedParameter(tokenParameterName(envName))).toMatchObject({ Value: token });
   });
 });
 
-describe('with the token stored before deployment (cdk deploy -c token=...)', () => {
-  test('Create succeeds and leaves the stored token as it is', async () => {
+describe('two stacks for one environment in one account and region', () => {
+  test('neither can take or damage the other\'s secrets, and once the first is deleted the second may take over', async () => {
+    const envName = newEnvName();
+    const firstStack = await liveStack(`first-${envName}`);
+    const secondStack = await liveStack(`second-${envName}`);
+    const firstToken = newToken();
+    await invoke('Create', propertiesFor(envName, { Token: firstToken }), { stackId: firstStack });
+    await hostStoresCertificate(envName, firstStack);
+
+    // The second stack's Create is refused, naming the first; its rollback Delete removes nothing.
+    const refused = await invoke('Create', propertiesFor(envName, { Token: newToken() }), { stackId: secondStack });
+    expect(refused.body.Status).toBe('FAILED');
+    expect(refused.body.Reason).toContain(`${tokenParameterName(envName)} belongs to stack first-${envName} (${firstStack}), which still exists`);
+    const rollback = await invoke('Delete', propertiesFor(envName, { Token: newToken() }), { stackId: secondStack, physicalResourceId: refused.body.PhysicalResourceId });
+    expect(rollback.body.Status).toBe('SUCCESS');
+    expect(await storedParameter(tokenParameterName(envName))).toMatchObject({ Value: firstToken, Version: 1 });
+    expect(await storedParameter(certificateParameterName(envName))).toMatchObject({ Value: '-----BEGIN CERTIFICATE-----' });
+    expect(await tagsOf(tokenParameterName(envName))).toMatchObject({ [OWNER_TAG_KEY]: firstStack });
+
+    // The first stack goes (its Delete never ran: say it failed), and the second is created again.
+    await cloudFormation.send(new DeleteStackCommand({ StackName: firstStack }));
+    const secondToken = newToken();
+    const takenOver = await invoke('Create', propertiesFor(envName, { Token: secondToken }), { stackId: secondStack });
+
+    expect(takenOver.body.Status).toBe('SUCCESS');
+    expect(await storedParameter(tokenParameterName(envName))).toMatchObject({ Value: secondToken });
+    expect(await tagsOf(tokenParameterName(envName))).toMatchObject({ [OWNER_TAG_KEY]: secondStack });
+    // The dead stack's certificate is not reused: the new stack's hosts log in with its own token.
+    await expectAbsent(certificateParameterName(envName));
+  });
+});
+
+describe('with the token staged by cdk deploy -c token=...', () => {
+  test('Create moves it under the stack\'s key, owned by the stack, and deletes the staged copy', async () => {
     const envName = newEnvName();
     const token = newToken();
-    const version = await storeConnectionToken(ssm, envName, token);
+    const staged = await stageConnectionToken(ssm, envName, token);
 
-    const response = await invoke('Create', propertiesFor(envName, { StoredTokenVersion: String(version) }));
+    const response = await invoke('Create', propertiesFor(envName, { StagedTokenParameter: staged }));
 
     expect(response.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: tokenParameterName(envName) });
-    expect(await storedParameter(tokenParameterName(envName))).toMatchObject({ Value: token, Version: version });
+    expect(await storedParameter(tokenParameterName(envName))).toMatchObject({ Value: token });
+    expect(await keyOf(tokenParameterName(envName))).toBe(KEY_ARN);
+    expect(await tagsOf(tokenParameterName(envName))).toMatchObject({ [OWNER_TAG_KEY]: STACK_ID });
+    await expectAbsent(staged);
   });
 
-  test('Create without the stored parameter fails, naming the parameter and how to provide the token', async () => {
+  test('Update with a newly staged token rotates it; with the same token it only deletes the staged copy', async () => {
     const envName = newEnvName();
+    const token = newToken();
+    const created = await invoke('Create', propertiesFor(envName, { StagedTokenParameter: await stageConnectionToken(ssm, envName, token) }));
+    const old = propertiesFor(envName, { StagedTokenParameter: 'earlier' });
 
-    const response = await invoke('Create', propertiesFor(envName, { StoredTokenVersion: '1' }));
+    const again = await stageConnectionToken(ssm, envName, token);
+    await invoke('Update', propertiesFor(envName, { StagedTokenParameter: again }), { physicalResourceId: created.body.PhysicalResourceId, oldProperties: old });
+    expect(await storedParameter(tokenParameterName(envName))).toMatchObject({ Value: token, Version: 1 });
+    await expectAbsent(again);
+
+    const rotated = newToken();
+    const next = await stageConnectionToken(ssm, envName, rotated);
+    const response = await invoke('Update', propertiesFor(envName, { StagedTokenParameter: next }), { physicalResourceId: created.body.PhysicalResourceId, oldProperties: old });
+    expect(response.body.Status).toBe('SUCCESS');
+    expect(await storedParameter(tokenParameterName(envName))).toMatchObject({ Value: rotated, Version: 2 });
+    await expectAbsent(next);
+  });
+
+  test('every other token staged for the environment goes too: a lookup pass\'s, a declined deployment\'s', async () => {
+    const envName = newEnvName();
+    const leftover = await stageConnectionToken(ssm, envName, newToken());
+    const token = newToken();
+    const staged = await stageConnectionToken(ssm, envName, token);
+
+    const response = await invoke('Create', propertiesFor(envName, { StagedTokenParameter: staged }));
+
+    expect(response.body.Status).toBe('SUCCESS');
+    expect(await storedParameter(tokenParameterName(envName))).toMatchObject({ Value: token });
+    await expectAbsent(leftover);
+    await expectAbsent(staged);
+  });
+
+  test('Create without the staged copy fails, naming it and saying what to do', async () => {
+    const envName = newEnvName();
+    const missing = `/altinity-connect/${envName}/staged/20261126T000000Z-000000`;
+
+    const response = await invoke('Create', propertiesFor(envName, { StagedTokenParameter: missing }));
 
     expect(response.body.Status).toBe('FAILED');
-    expect(response.body.Reason).toContain(`the connection token parameter ${tokenParameterName(envName)} does not exist`);
-    expect(response.body.Reason).toContain('cdk deploy -c token=');
+    expect(response.body.Reason).toContain(`the staged token ${missing} does not exist`);
+    expect(response.body.Reason).toContain('Run cdk deploy again with the token');
     await expectAbsent(tokenParameterName(envName));
+  });
+
+  test('an Update run again after the staged copy was moved succeeds, keeping the token', async () => {
+    const envName = newEnvName();
+    const token = newToken();
+    const staged = await stageConnectionToken(ssm, envName, token);
+    const created = await invoke('Create', propertiesFor(envName, { StagedTokenParameter: staged }));
+
+    const retried = await invoke('Update', propertiesFor(envName, { StagedTokenParameter: staged }), {
+      physicalResourceId: created.body.PhysicalResourceId,
+      oldProperties: propertiesFor(envName, { StagedTokenParameter: 'earlier' }),
+    });
+
+    expect(retried.body.Status).toBe('SUCCESS');
+    expect(await storedParameter(tokenParameterName(envName))).toMatchObject({ Value: token });
+  });
+});
+
+describe('a stack created by 0.1.0 (parameters under aws/ssm, no owner tag), updated to this version', () => {
+  test('Update takes ownership of both parameters and re-encrypts them under the stack\'s new key', async () => {
+    const envName = newEnvName();
+    const token = newToken();
+    await ssm.send(new PutParameterCommand({ Name: tokenParameterName(envName), Value: token, Type: 'SecureString' }));
+    await ssm.send(new AddTagsToResourceCommand({ ResourceType: 'Parameter', ResourceId: tokenParameterName(envName), Tags: [{ Key: ENV_TAG_KEY, Value: envName }] }));
+    await ssm.send(new PutParameterCommand({ Name: certificateParameterName(envName), Value: '-----BEGIN CERTIFICATE-----', Type: 'SecureString' }));
+
+    const response = await invoke('Update', propertiesFor(envName, { Token: token }), {
+      physicalResourceId: tokenParameterName(envName),
+      oldProperties: { ...propertiesFor(envName, { Token: token }), KeyId: undefined as unknown as string },
+    });
+
+    expect(response.body.Status).toBe('SUCCESS');
+    for (const name of [tokenParameterName(envName), certificateParameterName(envName)]) {
+      expect({ name, key: await keyOf(name), owner: (await tagsOf(name))[OWNER_TAG_KEY] }).toEqual({ name, key: KEY_ARN, owner: STACK_ID });
+    }
+    expect(await storedParameter(certificateParameterName(envName))).toMatchObject({ Value: '-----BEGIN CERTIFICATE-----' });
   });
 });
 
@@ -354,7 +498,62 @@ describe('with an existing certificate instead of a token', () => {
   });
 });
 
+describe('every event gets an answer', () => {
+  test('a Create without its properties is answered FAILED, saying what it lacks', async () => {
+    const requestId = randomUUID();
+    const event = { ...eventFor('Create', propertiesFor(newEnvName(), { Token: '' }), {}, requestId), ResourceProperties: undefined } as unknown as SecretStoreEvent;
+
+    await handler(event, lambdaContext());
+
+    const response = responses.take(requestId);
+    expect(response.body.Status).toBe('FAILED');
+    expect(response.body.Reason).toMatch(/^malformed event: no ResourceProperties\.EnvName and KeyId/);
+    expect(response.body.PhysicalResourceId).toBe(`${LOGICAL_ID}-invalid`);
+  });
+
+  test('a malformed Delete is answered SUCCESS with its physical id, deleting nothing, so the stack can still be deleted', async () => {
+    const requestId = randomUUID();
+    const event = { ...eventFor('Delete', propertiesFor(newEnvName(), { Token: '' }), { physicalResourceId: 'something' }, requestId), ResourceProperties: {} } as unknown as SecretStoreEvent;
+
+    await handler(event, lambdaContext());
+
+    expect(responses.take(requestId).body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'something' });
+  });
+
+  test('an event without a response URL is logged, and the function ends without throwing', async () => {
+    await expect(handler({ RequestType: 'Create' } as unknown as SecretStoreEvent, lambdaContext())).resolves.toBeUndefined();
+    expect(logged.join('\n')).toContain('the event has no ResponseURL');
+  });
+
+  test('a response URL that cannot be reached is tried a few times and logged; the function does not throw', async () => {
+    const envName = newEnvName();
+    const event = { ...eventFor('Create', propertiesFor(envName, { Token: newToken() }), {}, randomUUID()), ResponseURL: 'http://127.0.0.1:1/unreachable' };
+
+    await expect(handler(event, lambdaContext())).resolves.toBeUndefined();
+
+    expect(logged.filter((line) => line.includes("cannot reach CloudFormation's response URL"))).toHaveLength(3);
+    expect(logged.join('\n')).toContain('gave up answering CloudFormation');
+  });
+});
+
 describe('failures moto cannot produce', () => {
+  test('a request AWS refuses (a KMS key policy that denies the role) is reported FAILED with the reason and the log stream', async () => {
+    const denying = await startFakeSsm((_requestBody, response) => {
+      response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
+      response.end(JSON.stringify({ __type: 'AccessDeniedException', message: 'User: arn:aws:sts::123456789012:assumed-role/Handler/x is not authorized to perform: kms:Encrypt' }));
+    });
+    try {
+      const response = await withIsolatedHandler({ AWS_ENDPOINT_URL: denying.endpoint }, (run) => invoke('Create', propertiesFor(newEnvName(), { Token: newToken() }), { run }));
+
+      expect(response.body.Status).toBe('FAILED');
+      expect(response.body.Reason).toMatch(/^AccessDeniedException: User: .* is not authorized to perform: kms:Encrypt/);
+      expect(response.body.Reason).toContain(LOG_STREAM);
+      expect(logged.join('\n')).toContain(response.body.Reason);
+    } finally {
+      await denying.stop();
+    }
+  });
+
   test('an SSM call that hangs is reported FAILED before Lambda would kill the function', async () => {
     const hung = await startFakeSsm(() => undefined);
     try {
@@ -367,7 +566,7 @@ describe('failures moto cannot produce', () => {
 
       expect(Date.now() - started).toBeLessThan(remainingMs);
       expect(response.body.Status).toBe('FAILED');
-      expect(response.body.Reason).toMatch(/no answer from SSM/);
+      expect(response.body.Reason).toMatch(/no answer from AWS/);
     } finally {
       await hung.stop();
     }
@@ -375,39 +574,32 @@ describe('failures moto cannot produce', () => {
 
   test('an SSM error that echoes the token is reported with the token masked', async () => {
     const echoing = await startFakeSsm((requestBody, response) => {
-      const { Value } = JSON.parse(requestBody) as { Value: string };
+      const { Value } = JSON.parse(requestBody) as { Value?: string };
       response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
       response.end(JSON.stringify({ __type: 'ValidationException', message: `Value '${Value}' at 'value' failed to satisfy constraint` }));
     });
     try {
-      const response = await withIsolatedHandler({ AWS_ENDPOINT_URL: echoing.endpoint }, (run) =>
-        invoke('Create', propertiesFor(newEnvName(), { Token: newToken() }), { run }),
-      );
+      const token = newToken();
+      const response = await withIsolatedHandler({ AWS_ENDPOINT_URL: echoing.endpoint }, (run) => invoke('Create', propertiesFor(newEnvName(), { Token: token }), { run }));
 
       expect(response.body.Status).toBe('FAILED');
-      expect(response.body.Reason).toContain("ValidationException: Value '****' at 'value'");
+      expect(response.body.Reason).toMatch(/ValidationException: Value '(\*\*\*\*|undefined)' at 'value'/);
+      expect(response.body.Reason).not.toContain(token);
     } finally {
       await echoing.stop();
     }
   });
 });
 
-test('the bundled handler, exactly as the template inlines it, stores the token and answers CloudFormation', async () => {
+test('the handler exactly as the template inlines it (packed, behind its loader) stores the token and answers CloudFormation', async () => {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'secret-store-bundle-'));
   try {
     const bundlePath = path.join(directory, 'index.js');
-    fs.writeFileSync(bundlePath, bundleHandler('secret-store', HANDLER_RUNTIME));
+    fs.writeFileSync(bundlePath, inlineHandlerCode('secret-store', bundleHandler('secret-store', HANDLER_RUNTIME)));
     const envName = newEnvName();
     const token = newToken();
     const requestId = randomUUID();
-    const event: SecretStoreEvent = {
-      RequestType: 'Create',
-      ResponseURL: responses.urlFor(requestId),
-      StackId: STACK_ID,
-      RequestId: requestId,
-      LogicalResourceId: LOGICAL_ID,
-      ResourceProperties: { ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:secret-store', ...propertiesFor(envName, { Token: token }) },
-    };
+    const event = eventFor('Create', propertiesFor(envName, { Token: token }), {}, requestId);
     const runAsLambda = `require(process.argv[1]).handler(JSON.parse(process.env.CFN_EVENT), {
       logStreamName: 'bundled', getRemainingTimeInMillis: () => ${LAMBDA_TIMEOUT_MS} })`;
 

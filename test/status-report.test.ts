@@ -200,6 +200,11 @@ describe('hints for the usual causes', () => {
     ['Requires capabilities : [CAPABILITY_IAM]', 'missing-capability-iam'],
     ['Your requested instance type (t3.micro) is not supported in your requested Availability Zone (us-east-1e).', 'instance-type-unavailable'],
     ['User: arn:aws:iam::1:user/x is not authorized to perform: iam:CreateRole', 'permission-denied'],
+    ['/altinity-connect/acme/token belongs to stack altinity-connect-acme (arn:aws:cloudformation:...), which still exists', 'secrets-owned-by-another-stack'],
+    ['EnvName cannot change on an existing stack (acme-old to acme-new)', 'environment-renamed'],
+    ['the staged token /altinity-connect/acme/staged/20261126T021530Z-0a1b2c does not exist', 'staged-token-missing'],
+    ['certificate parameter not found: /customer/cloud-connect.pem', 'existing-certificate-not-found'],
+    ['no success within the 720 s deadline', 'deadline'],
     ['something nobody anticipated', undefined],
   ])('%j is %j', (reason, cause) => {
     expect(hintFor(reason)?.cause).toBe(cause);

@@ -1,3 +1,4 @@
+import { stagedTokenParameterName } from '../lib/shared/names';
 import { asTheCdkCliSendsIt, consoleModeTemplate, deployModeTemplate, INLINE_TEMPLATE_LIMIT, TEMPLATE_BUDGET } from './support/templates';
 
 /**
@@ -20,7 +21,7 @@ const deployInput = {
 
 const variants = {
   'the published console template': () => consoleModeTemplate(),
-  'cdk deploy with a token stored before synthesis': () => deployModeTemplate(deployInput, 12),
+  'cdk deploy with a token staged before synthesis': () => deployModeTemplate(deployInput, stagedTokenParameterName(deployInput.envName, '20261126T021530Z-0a1b2c')),
   'cdk deploy --parameters Token=...': () => deployModeTemplate(deployInput),
 };
 

@@ -9,10 +9,10 @@ import {
   HOST_SCRIPT_FILE,
   HOST_SETTINGS_FILE,
   type HostSettings,
-  sha256Of,
   packScript,
 } from '../lib/host/user-data';
 import { toYaml } from '../lib/release/publish';
+import { sha256Of } from '../lib/shared/packed-text';
 import { certificateParameterName, tokenParameterName } from '../lib/shared/names';
 import { type CfnTemplate, consoleModeTemplate, deployModeTemplate } from './support/templates';
 
@@ -20,10 +20,13 @@ type Expression = string | Record<string, unknown>;
 
 const SETTING_NAMES: readonly (keyof HostSettings)[] = [
   'STACK_NAME',
+  'STACK_ID',
   'REGION',
   'SIGNAL_RESOURCE',
   'TOKEN_PARAMETER',
   'CERTIFICATE_PARAMETER',
+  'EXISTING_CERTIFICATE_PARAMETER',
+  'SECRETS_KEY',
   'CONNECT_VERSION',
   'DOWNLOAD_URL',
   'CONNECT_SHA256',
@@ -108,7 +111,7 @@ describe('the host user data', () => {
 
   test('carries it byte for byte in every variant, and the command finds it in the JSON that cdk deploy synthesizes too', () => {
     const variants = {
-      'cdk-deploy-stored-token.json': deployModeTemplate({ mode: 'deploy', envName: 'acme-prod', network: { kind: 'given', vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] } }, 3),
+      'cdk-deploy-stored-token.json': deployModeTemplate({ mode: 'deploy', envName: 'acme-prod', network: { kind: 'given', vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] } }, '/altinity-connect/acme-prod/staged/20261126T000000Z-abcdef'),
       'cdk-deploy-parameters-token.json': deployModeTemplate({ mode: 'deploy', envName: 'acme-prod', network: { kind: 'given', vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] } }),
     };
     for (const [name, variant] of Object.entries(variants)) {
@@ -149,8 +152,11 @@ describe('the host user data', () => {
   test('fills in the stack\'s name, region, parameter names and release settings, and no secret', () => {
     const expected: Partial<Record<keyof HostSettings, string>> = {
       STACK_NAME: ref('AWS::StackName'),
+      STACK_ID: ref('AWS::StackId'),
       REGION: ref('AWS::Region'),
       TOKEN_PARAMETER: tokenParameterName(ref('EnvName')),
+      CERTIFICATE_PARAMETER: certificateParameterName(ref('EnvName')),
+      SECRETS_KEY: ref('SecretsKey.Arn'),
       CONNECT_VERSION: ref('ConnectVersion'),
       DOWNLOAD_URL: ref('ConnectDownloadUrl'),
       CONNECT_SHA256: ref('ConnectSha256'),
@@ -159,11 +165,10 @@ describe('the host user data', () => {
     expect(texts.filter((text) => text.includes(ref('Token')))).toEqual([]);
   });
 
-  test('names the stack\'s certificate parameter, or another SSM parameter the user gave', () => {
-    const certificateParameters = valuesOf('CERTIFICATE_PARAMETER');
-    expect(certificateParameters).toContain(certificateParameterName(ref('EnvName')));
-    const others = certificateParameters.filter((value) => value !== certificateParameterName(ref('EnvName')));
-    expect(others).toEqual([ref('ExistingCertificateParameter')]);
+  test('names the stack\'s certificate parameter, and the one the user gave instead, if any', () => {
+    expect(valuesOf('CERTIFICATE_PARAMETER')).toEqual([certificateParameterName(ref('EnvName'))]);
+    expect(valuesOf('EXISTING_CERTIFICATE_PARAMETER')).toEqual([ref('ExistingCertificateParameter')]);
+    expect(template.Parameters.ExistingCertificateParameter.Default).toBe('');
   });
 
   test('signals exactly the resources whose creation waits for the hosts\' signals', () => {
@@ -180,7 +185,8 @@ describe('the host user data', () => {
     for (const text of texts) {
       for (const [, value] of settingsWritten(text)) {
         for (const [, name] of value.matchAll(/\[\[([^\]]+)\]\]/g)) {
-          if (name.startsWith('AWS::')) continue;
+          // Pseudo parameters and the attributes of the stack's own resources hold no quote.
+          if (name.startsWith('AWS::') || name.includes('.')) continue;
           const parameter = template.Parameters[name];
           expect({ name, constrained: Boolean(parameter.AllowedValues) || (parameter.AllowedPattern && quoteFree(parameter.AllowedPattern)) }).toEqual({
             name,
@@ -210,15 +216,16 @@ describe('the host user data', () => {
       return Number(parameter.MaxLength);
     };
     const worst = texts.map((text) =>
-      text.replace(/\[\[([^\]]+)\]\]/g, (_, name: string) => 'x'.repeat(name === 'AWS::StackName' ? 128 : name.startsWith('AWS::') ? 20 : longest(name))),
+      text.replace(/\[\[([^\]]+)\]\]/g, (_, name: string) => 'x'.repeat(name.startsWith('AWS::') || name.includes('.') ? 256 : longest(name))),
     );
     expect(Math.max(...worst.map((text) => Buffer.byteLength(text)))).toBeLessThanOrEqual(16 * 1024);
   });
 });
 
 describe('packScript', () => {
-  test('writes a gzip header with no time stamp and a fixed system byte, so that every machine publishes the same template', () => {
+  test('writes a gzip header with no time stamp, a fixed system byte and the file\'s name, so that every machine publishes the same template', () => {
     const packed = Buffer.from(packScript(bootstrapScript()), 'base64');
-    expect([...packed.subarray(0, 10)]).toEqual([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3]);
+    expect([...packed.subarray(0, 10)]).toEqual([0x1f, 0x8b, 8, 0x08, 0, 0, 0, 0, 2, 3]);
+    expect(packed.subarray(10, 23).toString('latin1')).toBe('bootstrap.sh\0');
   });
 });

@@ -1,21 +1,24 @@
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { ENV_TAG_KEY } from '../../lib/shared/names';
-import { deleteParameters, parameterExists, putSecureString } from '../../lib/shared/secure-parameters';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { AddTagsToResourceCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { certificateParameterName, ENV_TAG_KEY, OWNER_TAG_KEY, stackNameFor, stagedTokenPath, tokenParameterName } from '../../lib/shared/names';
+import { deleteParameter, namesBelow, putSecureString, readParameter, tagsOf } from '../../lib/shared/secure-parameters';
 
 /**
  * Custom resource that owns the environment's secret parameters: the connection token (written from
- * the NoEcho `Token` property, or already stored by `cdk deploy -c token=...`) and the certificate
- * the host stores after login. Every outcome, including a timeout, is reported to CloudFormation.
+ * the NoEcho `Token` property, or moved from where `cdk deploy -c token=...` staged it) and the
+ * certificate the host stores after login. Both are encrypted with the stack's own KMS key and tagged
+ * with the id of the stack that owns them; the handler touches no parameter another live stack owns.
+ * Every event, a malformed one included, gets an answer.
  */
 
 export interface SecretStoreProperties {
-  TokenParameterName: string;
-  CertificateParameterName: string;
   EnvName: string;
-  /** The token itself; absent when it was stored before the deployment, empty when a certificate is given instead. */
+  /** The stack's KMS key, which encrypts both parameters. */
+  KeyId: string;
+  /** The token itself; absent when it was staged, empty when a certificate is given instead. */
   Token?: string;
-  /** Version of a token stored before the deployment; a new value makes CloudFormation send Update. */
-  StoredTokenVersion?: string;
+  /** Where `cdk deploy -c token=...` staged the token; a new name each deployment. */
+  StagedTokenParameter?: string;
 }
 
 export interface SecretStoreEvent {
@@ -26,6 +29,7 @@ export interface SecretStoreEvent {
   LogicalResourceId: string;
   PhysicalResourceId?: string;
   ResourceProperties: SecretStoreProperties & { ServiceToken: string };
+  OldResourceProperties?: SecretStoreProperties;
 }
 
 export interface LambdaContext {
@@ -35,101 +39,153 @@ export interface LambdaContext {
 
 /** Reported time left before Lambda would kill the function, so that a slow call still gets an answer. */
 const RESPONSE_MARGIN_MS = 5_000;
-
-/** CloudFormation truncates nothing for us: a response body over 4 KiB is rejected. */
-const MAX_REASON_LENGTH = 1_000;
+const RESPONSE_ATTEMPTS = 3;
 
 const ssm = new SSMClient({ maxAttempts: 5 });
+const cloudFormation = new CloudFormationClient({ maxAttempts: 5 });
+/** Token values this invocation handled, masked in every reason it reports. */
+const secrets = new Set<string>();
 
 export async function handler(event: SecretStoreEvent, context: LambdaContext): Promise<void> {
-  const props = event.ResourceProperties;
-  console.log(
-    JSON.stringify({
-      requestType: event.RequestType,
-      logicalResourceId: event.LogicalResourceId,
-      tokenParameter: props.TokenParameterName,
-      certificateParameter: props.CertificateParameterName,
-      tokenGiven: props.Token !== undefined && props.Token !== '',
-    }),
-  );
-  let outcome: Outcome;
+  const props: Partial<SecretStoreProperties> = event?.ResourceProperties ?? {};
+  console.log(JSON.stringify({ type: event?.RequestType, physicalId: event?.PhysicalResourceId, env: props.EnvName, staged: props.StagedTokenParameter }));
+  if (typeof event?.ResponseURL !== 'string') return console.error('FAILED: the event has no ResponseURL, so CloudFormation cannot be answered');
+  secrets.clear();
+  if (props.Token) secrets.add(props.Token);
+  const envName = props.EnvName ?? '';
+  const names = [tokenParameterName(envName), certificateParameterName(envName)];
+  let reason: string | undefined;
   try {
-    await withDeadline(apply(event), context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS);
-    outcome = { status: 'SUCCESS' };
+    const missing = ['RequestType', 'StackId', 'RequestId', 'LogicalResourceId'].filter((key) => !event[key as keyof SecretStoreEvent]);
+    if (!props.EnvName || !props.KeyId) missing.push('ResourceProperties.EnvName and KeyId');
+    if (missing.length > 0) {
+      // A Delete that fails keeps the stack from being deleted: one this function cannot read deletes nothing.
+      if (event.RequestType !== 'Delete') throw new Error(`malformed event: no ${missing.join(', ')}`);
+    } else {
+      await withDeadline(apply(event, names), context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS);
+    }
   } catch (error) {
-    const reason = withoutToken(`${describe(error)} (log stream ${context.logStreamName})`, props.Token);
+    reason = [...secrets].reduce((text, secret) => text.replaceAll(secret, '****'), `${describe(error)} (log stream ${context.logStreamName})`);
     console.error(`FAILED: ${reason}`);
-    outcome = { status: 'FAILED', reason };
   }
-  await respond(event, outcome);
+  // Create names the resource by its token parameter; Update and Delete keep the id CloudFormation sent.
+  const physicalId = (event.RequestType === 'Create' ? props.EnvName && names[0] : event.PhysicalResourceId) || `${event.LogicalResourceId}-invalid`;
+  await respond(event, physicalId, reason);
 }
 
-async function apply(event: SecretStoreEvent): Promise<void> {
+async function apply(event: SecretStoreEvent, names: string[]): Promise<void> {
   const props = event.ResourceProperties;
   if (event.RequestType === 'Delete') {
-    await deleteParameters(ssm, [props.TokenParameterName, props.CertificateParameterName]);
-    return;
+    if (event.PhysicalResourceId !== names[0]) return console.log(`nothing deleted: ${event.PhysicalResourceId} is not what this function created`);
+    for (const name of names) if ((await tagsOf(ssm, name))?.[OWNER_TAG_KEY] === event.StackId) await deleteParameter(ssm, name);
+    return sweepStagedTokens(props.EnvName);
   }
-  if (props.Token) {
-    await putSecureString(ssm, props.TokenParameterName, props.Token, { [ENV_TAG_KEY]: props.EnvName });
-    return;
-  }
-  // No token at all: the host uses an existing certificate, which the template's rule then requires.
-  if (props.StoredTokenVersion === undefined) return;
-  if (!(await parameterExists(ssm, props.TokenParameterName))) {
+  const old = event.OldResourceProperties;
+  if (event.RequestType === 'Update' && old?.EnvName !== props.EnvName) {
     throw new Error(
-      `the connection token parameter ${props.TokenParameterName} does not exist: ` +
-        'give the Token parameter, or deploy with cdk deploy -c token=... which stores it first',
+      `EnvName cannot change on an existing stack (${old?.EnvName} to ${props.EnvName}): its token and certificate belong to ${old?.EnvName}. ` +
+        `Create a stack for ${props.EnvName} (${stackNameFor(props.EnvName)}) and delete this one.`,
     );
+  }
+  for (const name of names) await takeOwnership(name, event, name === names[1]);
+  const keyChanged = event.RequestType === 'Update' && old?.KeyId !== props.KeyId;
+  let token = props.Token || undefined;
+  const staged = props.StagedTokenParameter;
+  if (staged) {
+    token = (await readParameter(ssm, staged))?.value;
+    if (token) secrets.add(token);
+    else if (!(event.RequestType === 'Update' && (await readParameter(ssm, names[0])))) {
+      throw new Error(`the staged token ${staged} does not exist: it expires an hour after cdk deploy stages it. Run cdk deploy again with the token.`);
+    }
+  }
+  // Each parameter is written only when its value or its key changes.
+  for (const [name, value] of [[names[0], token], [names[1], undefined]] as const) {
+    const current = await readParameter(ssm, name);
+    const next = value ?? (keyChanged ? current?.value : undefined);
+    if (next !== undefined && (keyChanged || current?.value !== next)) {
+      await putSecureString(ssm, {
+        name,
+        value: next,
+        description: `altinity-connect secret of stack ${event.StackId}`,
+        keyId: props.KeyId,
+        tags: { [ENV_TAG_KEY]: props.EnvName, [OWNER_TAG_KEY]: event.StackId },
+        // As the host writes the certificate: a long value needs the Advanced tier.
+        tier: 'Intelligent-Tiering',
+      });
+    }
+  }
+  await sweepStagedTokens(props.EnvName);
+}
+
+/**
+ * Deletes every token staged for the environment: the one just moved, and any a deployment left
+ * (cdk deploy runs the app twice when it looks the default VPC up; a declined deployment stages one
+ * that no stack takes). Expiration policies delete the rest within the hour.
+ */
+async function sweepStagedTokens(envName: string): Promise<void> {
+  for (const name of await namesBelow(ssm, stagedTokenPath(envName))) await deleteParameter(ssm, name);
+}
+
+/**
+ * Makes `name` this stack's: refuses a parameter that another stack which still exists owns; takes
+ * over one left by a deleted stack or written before owners were recorded. On Create, a certificate
+ * left behind is deleted: the new stack's hosts log in with its own token.
+ */
+async function takeOwnership(name: string, event: SecretStoreEvent, isCertificate: boolean): Promise<void> {
+  const owner = await tagsOf(ssm, name).then((tags) => (tags ? (tags[OWNER_TAG_KEY] ?? '') : undefined));
+  if (owner === undefined || owner === event.StackId) return;
+  if (owner && (await stackExists(owner))) {
+    throw new Error(`${name} belongs to stack ${owner.split('/')[1]} (${owner}), which still exists: one environment has one stack per region. Update or delete that stack instead.`);
+  }
+  if (event.RequestType === 'Create' && isCertificate) return deleteParameter(ssm, name);
+  await ssm.send(new AddTagsToResourceCommand({ ResourceType: 'Parameter', ResourceId: name, Tags: [{ Key: OWNER_TAG_KEY, Value: event.StackId }] }));
+}
+
+async function stackExists(stackId: string): Promise<boolean> {
+  try {
+    const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackId }));
+    return Stacks?.some((stack) => stack.StackStatus !== 'DELETE_COMPLETE') ?? false;
+  } catch (error) {
+    if (/does not exist/.test(String(error))) return false;
+    throw error;
   }
 }
 
-type Outcome = { status: 'SUCCESS' } | { status: 'FAILED'; reason: string };
-
-async function respond(event: SecretStoreEvent, outcome: Outcome): Promise<void> {
-  const props = event.ResourceProperties;
+/** Answers CloudFormation; a few tries, and never throws, so that Lambda does not run the event again. */
+async function respond(event: SecretStoreEvent, physicalId: string, reason: string | undefined): Promise<void> {
+  const envName = event.ResourceProperties?.EnvName ?? '';
   const body = JSON.stringify({
-    Status: outcome.status,
-    Reason: outcome.status === 'FAILED' ? outcome.reason.slice(0, MAX_REASON_LENGTH) : 'OK',
-    // The token parameter's name identifies the resource: renaming it (a new environment name)
-    // makes CloudFormation delete the old parameters once the new ones exist.
-    PhysicalResourceId: props.TokenParameterName || event.PhysicalResourceId || event.LogicalResourceId,
+    Status: reason === undefined ? 'SUCCESS' : 'FAILED',
+    // CloudFormation rejects a response body over 4 KiB.
+    Reason: reason?.slice(0, 1000) ?? 'OK',
+    PhysicalResourceId: physicalId,
     StackId: event.StackId,
     RequestId: event.RequestId,
     LogicalResourceId: event.LogicalResourceId,
-    Data: {
-      TokenParameterName: props.TokenParameterName,
-      CertificateParameterName: props.CertificateParameterName,
-    },
+    Data: { TokenParameterName: tokenParameterName(envName), CertificateParameterName: certificateParameterName(envName) },
   });
-  // The response URL is presigned without a content type: sending one would break the signature.
-  const response = await fetch(event.ResponseURL, {
-    method: 'PUT',
-    body,
-    headers: { 'content-type': '' },
-  });
-  if (!response.ok) {
-    throw new Error(`CloudFormation rejected the response: HTTP ${response.status} ${await response.text()}`);
+  for (let attempt = 1; attempt <= RESPONSE_ATTEMPTS; attempt++) {
+    try {
+      // The response URL is presigned without a content type: sending one would break the signature.
+      const response = await fetch(event.ResponseURL, { method: 'PUT', body, headers: { 'content-type': '' } });
+      if (response.ok) return;
+      console.error(`CloudFormation rejected the response (attempt ${attempt}): HTTP ${response.status} ${await response.text()}`);
+    } catch (error) {
+      console.error(`cannot reach CloudFormation's response URL (attempt ${attempt}): ${describe(error)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
   }
+  console.error('gave up answering CloudFormation: the resource fails when its service timeout passes');
 }
 
 function withDeadline<T>(work: Promise<T>, milliseconds: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`no answer from SSM within ${Math.round(milliseconds / 1000)} s`)),
-      Math.max(milliseconds, 0),
-    );
+    timer = setTimeout(() => reject(new Error(`no answer from AWS within ${Math.round(milliseconds / 1000)} s`)), Math.max(milliseconds, 0));
   });
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
-/** An error message may echo a request's values, and the reason ends up in the stack's events and the logs. */
-function withoutToken(text: string, token: string | undefined): string {
-  return token ? text.replaceAll(token, '****') : text;
-}
-
 function describe(error: unknown): string {
-  if (error instanceof Error) return error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : error.message;
-  return String(error);
+  return error instanceof Error && error.name !== 'Error' ? `${error.name}: ${error.message}` : error instanceof Error ? error.message : String(error);
 }

@@ -10,6 +10,11 @@ export interface BreakGlassAccessProps {
   /** The principal Altinity support acts as. */
   readonly trustedPrincipalArn: string;
   /**
+   * An external id the principal must present (`sts:ExternalId`), required while `condition` holds.
+   * @default - none required
+   */
+  readonly externalId?: { readonly value: string; readonly condition: CfnCondition };
+  /**
    * The hosts, each under the condition in which they exist (the single host or the host group, as
    * the template's parameters choose).
    */
@@ -31,10 +36,7 @@ export class BreakGlassAccess extends Construct {
     super(scope, id);
     this.role = new iam.CfnRole(this, 'Role', {
       description: 'Altinity support break-glass access to the altinitycloud-connect host over SSM',
-      assumeRolePolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { AWS: props.trustedPrincipalArn }, Action: 'sts:AssumeRole' }],
-      },
+      assumeRolePolicyDocument: { Version: '2012-10-17', Statement: [trustStatement(props)] },
       policies: [
         {
           policyName: 'StartSessionDocuments',
@@ -91,6 +93,15 @@ export class BreakGlassAccess extends Construct {
       reason: "Session ids are generated per session; ${aws:userid} limits terminate and resume to the caller's own sessions.",
     });
   }
+}
+
+/** Who may assume the role: the principal, with the external id when one is required. */
+function trustStatement(props: BreakGlassAccessProps): object {
+  const trust = { Effect: 'Allow', Principal: { AWS: props.trustedPrincipalArn }, Action: 'sts:AssumeRole' };
+  if (!props.externalId) return trust;
+  // The whole statement is chosen, not a condition inside it: a hole in a policy survives in some engines.
+  const withExternalId = { ...trust, Condition: { StringEquals: { 'sts:ExternalId': props.externalId.value } } };
+  return Fn.conditionIf(props.externalId.condition.logicalId, withExternalId, trust);
 }
 
 function sessionStatement(target: SessionTarget): object {

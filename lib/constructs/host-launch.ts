@@ -1,8 +1,9 @@
-import { Fn, type IResolvable, Stack } from 'aws-cdk-lib';
+import { Fn, type IResolvable, Lazy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { bootstrapScript, decodeCommand, type HostSettings, sha256Of, userDataText } from '../host/user-data';
+import { bootstrapScript, decodeCommand, type HostSettings, userDataText } from '../host/user-data';
+import { sha256Of } from '../shared/packed-text';
 
 /** What every altinitycloud-connect host is launched with, alone or in a group. */
 export interface HostLaunchTemplateProps {
@@ -75,7 +76,10 @@ export class HostLaunchTemplate extends Construct {
         metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 },
         blockDeviceMappings: [rootVolume],
         tagSpecifications: [{ resourceType: 'instance', tags }],
-        userData: Fn.base64(this.substitute(props.settings, (references) => userDataText(references, script, props.templateVersion))),
+        // Lazy: the settings' references are written at synthesis, after the stack has named its resources.
+        userData: Lazy.string({
+          produce: () => Fn.base64(this.substitute(props.settings, (references) => userDataText(references, script, props.templateVersion))),
+        }),
       },
     });
     this.launchTemplate.addMetadata('BootstrapScript', {
@@ -98,23 +102,35 @@ export class HostLaunchTemplate extends Construct {
   }
 
   /**
-   * `Fn::Sub` of the text that `render` writes with a reference for each setting: a parameter or
-   * pseudo parameter by its own name where the setting is just that, else a variable of the
-   * setting's name.
+   * `Fn::Sub` of the text that `render` writes with a reference for each setting: written in place
+   * where the setting is a parameter, a pseudo parameter, an attribute or a `Fn::Sub` of its own,
+   * else a variable of the setting's name.
    */
   private substitute(settings: HostSettings, render: (references: Record<keyof HostSettings, string>) => string): string {
     const stack = Stack.of(this);
     const references = {} as Record<keyof HostSettings, string>;
     const variables: Record<string, string> = {};
     for (const [name, value] of Object.entries(settings) as [keyof HostSettings, string][]) {
-      const resolved = stack.resolve(value);
-      if (typeof resolved?.Ref === 'string' && Object.keys(resolved).length === 1) {
-        references[name] = resolved.Ref;
-      } else {
-        references[name] = name;
+      const inPlace = inPlaceReference(stack.resolve(value));
+      if (inPlace === undefined) {
+        references[name] = `\${${name}}`;
         variables[name] = value;
+      } else {
+        references[name] = inPlace;
       }
     }
     return Fn.sub(render(references), Object.keys(variables).length > 0 ? variables : undefined);
   }
+}
+
+/** How `Fn::Sub` writes a resolved value in its own text, when it can. */
+function inPlaceReference(resolved: unknown): string | undefined {
+  if (typeof resolved === 'string') return resolved.includes('${') ? undefined : resolved;
+  const node = (resolved ?? {}) as Record<string, unknown>;
+  if (Object.keys(node).length !== 1) return undefined;
+  if (typeof node.Ref === 'string') return `\${${node.Ref}}`;
+  if (typeof node['Fn::Sub'] === 'string') return node['Fn::Sub'];
+  const attribute = node['Fn::GetAtt'];
+  if (Array.isArray(attribute) && attribute.every((part) => typeof part === 'string')) return `\${${attribute.join('.')}}`;
+  return undefined;
 }

@@ -19,8 +19,8 @@ IMDS_URL="${BOOTSTRAP_IMDS_URL:-http://169.254.169.254}"
 # The stack's settings, as the user data wrote them; every one is required (the checksum may be empty).
 # shellcheck source=/dev/null
 source "$CONFIG_DIR/settings"
-: "${STACK_NAME:?}" "${REGION:?}" "${SIGNAL_RESOURCE:?}" "${TOKEN_PARAMETER:?}" "${CERTIFICATE_PARAMETER:?}" \
-  "${CONNECT_VERSION:?}" "${DOWNLOAD_URL:?}" "${CONNECT_SHA256?}"
+: "${STACK_NAME:?}" "${STACK_ID:?}" "${REGION:?}" "${SIGNAL_RESOURCE:?}" "${TOKEN_PARAMETER:?}" "${CERTIFICATE_PARAMETER:?}" \
+  "${EXISTING_CERTIFICATE_PARAMETER?}" "${SECRETS_KEY:?}" "${CONNECT_VERSION:?}" "${DOWNLOAD_URL:?}" "${CONNECT_SHA256?}"
 
 # How long the service must stay up before the host reports success.
 SETTLE_SECONDS="${BOOTSTRAP_SETTLE_SECONDS:-10}"
@@ -29,6 +29,11 @@ APT_LOCK_PAUSE_SECONDS="${BOOTSTRAP_APT_LOCK_PAUSE_SECONDS:-10}"
 # How long a host waits for the certificate that another host of the group is logging in for.
 CERTIFICATE_WAIT_SECONDS="${BOOTSTRAP_CERTIFICATE_WAIT_SECONDS:-300}"
 CERTIFICATE_POLL_SECONDS="${BOOTSTRAP_CERTIFICATE_POLL_SECONDS:-5}"
+# A login claim older than this, or held by an instance that is not running, was abandoned: its host
+# died before storing a certificate (a live host finishes, or withdraws its claim, within its deadline).
+CLAIM_EXPIRY_SECONDS="${BOOTSTRAP_CLAIM_EXPIRY_SECONDS:-900}"
+# CloudFormation waits 15 minutes for the signal: the whole bootstrap ends sooner, with its reason.
+DEADLINE_SECONDS="${BOOTSTRAP_DEADLINE_SECONDS:-720}"
 
 SERVICE=altinitycloud-connect
 CONNECT_BIN="$BIN_DIR/altinitycloud-connect"
@@ -36,7 +41,9 @@ CERTIFICATE_FILE="$CONFIG_DIR/cloud-connect.pem"
 # "<version> <sha256>" of the installed binary, so that a re-run downloads nothing.
 RELEASE_MARKER="$CONFIG_DIR/installed-release"
 # Value of the certificate parameter while one host logs in: hosts starting together log in once.
+# A claim reads "login claimed by <instance id> at <epoch seconds>".
 CLAIM_PREFIX='login claimed by '
+OWNER_TAG_KEY='altinity:connect/stack-id'
 
 # Bounded retries: a host that gets no answer must fail in minutes, not at the stack's timeout.
 export AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=3
@@ -48,6 +55,7 @@ IN_AUTO_SCALING_GROUP=no
 HOLDS_LOGIN_CLAIM=no
 CLOUDFORMATION_REACHABLE=unknown
 WORK_DIR=''
+DEADLINE_WATCH=''
 # Set only between reading the token and logging in; masked in everything the script reports.
 TOKEN=''
 
@@ -101,6 +109,7 @@ host_of() {
 fail() {
   local summary=$1 detail=${2:-}
   trap - ERR
+  trap '' USR1
   set +e
   log "FAILED at step '$STEP': $summary${detail:+ ($detail)}"
   release_login_claim
@@ -264,8 +273,9 @@ install_connect() {
   reachable "$DOWNLOAD_URL" ||
     fail "cannot reach the download location $(host_of "$DOWNLOAD_URL")" "$DOWNLOAD_URL: $(last_output_line)"
   download="$WORK_DIR/altinitycloud-connect"
-  capture curl --fail --silent --show-error --location --connect-timeout 10 --max-time 300 \
-    --retry 5 --retry-delay 2 --retry-connrefused --output "$download" "$url" ||
+  # HTTPS only, redirects included: a mirror cannot downgrade the download to plain HTTP.
+  capture curl --fail --silent --show-error --location --proto =https --proto-redir =https --connect-timeout 10 \
+    --max-time 300 --retry 5 --retry-delay 2 --retry-connrefused --output "$download" "$url" ||
     fail "download failed: $(last_output_line)" "$url"
   sha256=$(sha256sum "$download" | cut -d ' ' -f 1)
   if [[ -n $CONNECT_SHA256 && $sha256 != "$CONNECT_SHA256" ]]; then
@@ -312,16 +322,19 @@ log_in() {
 store_certificate() {
   # file:// keeps the certificate off the command line; --overwrite replaces this host's claim.
   capture aws_call ssm put-parameter --name "$CERTIFICATE_PARAMETER" --type SecureString --tier Intelligent-Tiering \
-    --overwrite --description "altinitycloud-connect certificate of stack $STACK_NAME" --value "file://$CERTIFICATE_FILE" ||
+    --key-id "$SECRETS_KEY" --overwrite --description "altinitycloud-connect certificate of stack $STACK_NAME" \
+    --value "file://$CERTIFICATE_FILE" ||
     fail "cannot store certificate parameter: $(aws_error)" "$CERTIFICATE_PARAMETER: $(last_output_line)"
   HOLDS_LOGIN_CLAIM=no
   log "stored the certificate in $CERTIFICATE_PARAMETER for replacement hosts"
 }
 
-# Creating the parameter is atomic: of hosts that start together, exactly one gets to log in.
+# Creating the parameter is atomic: of hosts that start together, exactly one gets to log in. The
+# tag records the stack that owns it, as on every SecureString the stack writes.
 claim_login() {
-  if capture aws_call ssm put-parameter --name "$CERTIFICATE_PARAMETER" --type SecureString \
-    --description "altinitycloud-connect login in progress" --value "$CLAIM_PREFIX$INSTANCE_ID"; then
+  if capture aws_call ssm put-parameter --name "$CERTIFICATE_PARAMETER" --type SecureString --key-id "$SECRETS_KEY" \
+    --tags "[{\"Key\":\"$OWNER_TAG_KEY\",\"Value\":\"$STACK_ID\"}]" \
+    --description "altinitycloud-connect login in progress" --value "$CLAIM_PREFIX$INSTANCE_ID at $(date +%s)"; then
     HOLDS_LOGIN_CLAIM=yes
     return 0
   fi
@@ -337,10 +350,40 @@ release_login_claim() {
     log "cannot withdraw the login claim in $CERTIFICATE_PARAMETER: $(last_output_line)"
 }
 
+# Prints why the claim in $1 was abandoned (too old, or its instance is not running); fails while it
+# may still be honoured, and when EC2 cannot tell.
+claim_abandoned() {
+  local claim=${1#"$CLAIM_PREFIX"} holder claimed_at state
+  holder=${claim%% *}
+  claimed_at=${claim##* at }
+  if [[ $claimed_at =~ ^[0-9]+$ ]] && (($(date +%s) - claimed_at > CLAIM_EXPIRY_SECONDS)); then
+    printf 'older than %s s' "$CLAIM_EXPIRY_SECONDS"
+    return 0
+  fi
+  if ! state=$(aws_call ec2 describe-instances --instance-ids "$holder" --query 'Reservations[].Instances[].State.Name' \
+    --output text 2>"$WORK_DIR/output"); then
+    grep -q 'InvalidInstanceID' "$WORK_DIR/output" || return 1
+    state=gone
+  fi
+  [[ $state == pending || $state == running ]] && return 1
+  printf '%s is %s' "$holder" "${state:-gone}"
+}
+
+# Deletes an abandoned claim so that this host can claim the login, unless another waiting host
+# replaced it meanwhile.
+take_over_claim() {
+  local claim=$1 why=$2 current
+  current=$(read_secure_parameter "$CERTIFICATE_PARAMETER") || return 0
+  [[ $current == "$claim" ]] || return 0
+  log "the login claim of ${claim#"$CLAIM_PREFIX"} was abandoned ($why): taking it over"
+  capture aws_call ssm delete-parameter --name "$CERTIFICATE_PARAMETER" ||
+    fail "cannot take over an abandoned login claim: $(aws_error)" "$CERTIFICATE_PARAMETER: $(last_output_line)"
+}
+
 use_certificate() {
   printf '%s\n' "$1" >"$CERTIFICATE_FILE"
   chmod 0600 "$CERTIFICATE_FILE"
-  log "using the certificate stored in $CERTIFICATE_PARAMETER: no new login"
+  log "using the certificate stored in $2: no new login"
 }
 
 log_in_and_store() {
@@ -352,8 +395,25 @@ log_in_and_store() {
   store_certificate
 }
 
+# The customer's own certificate parameter: read, never claimed, written or deleted.
+use_existing_certificate() {
+  local certificate status=0
+  certificate=$(read_secure_parameter "$EXISTING_CERTIFICATE_PARAMETER") || status=$?
+  case $status in
+    0) use_certificate "$certificate" "$EXISTING_CERTIFICATE_PARAMETER" ;;
+    3) fail "certificate parameter not found: $EXISTING_CERTIFICATE_PARAMETER" \
+      "ExistingCertificateParameter names no SSM parameter in $REGION" ;;
+    *) fail "cannot read certificate parameter: $(aws_error)" \
+      "$EXISTING_CERTIFICATE_PARAMETER: $(last_output_line); a customer-managed KMS key must let the host role decrypt" ;;
+  esac
+}
+
 obtain_certificate() {
-  local certificate status waited=0
+  if [[ -n $EXISTING_CERTIFICATE_PARAMETER ]]; then
+    use_existing_certificate
+    return
+  fi
+  local certificate status waited=0 why holder
   while :; do
     status=0
     certificate=$(read_secure_parameter "$CERTIFICATE_PARAMETER") || status=$?
@@ -369,22 +429,28 @@ obtain_certificate() {
       *) fail "cannot read certificate parameter: $(aws_error)" "$CERTIFICATE_PARAMETER: $(last_output_line)" ;;
     esac
     case $certificate in
-      "$CLAIM_PREFIX$INSTANCE_ID")
+      "$CLAIM_PREFIX$INSTANCE_ID" | "$CLAIM_PREFIX$INSTANCE_ID "*)
         # An earlier run of this host claimed the login and stopped before storing the certificate.
         HOLDS_LOGIN_CLAIM=yes
         log_in_and_store
         return
         ;;
       "$CLAIM_PREFIX"*)
+        if why=$(claim_abandoned "$certificate"); then
+          take_over_claim "$certificate" "$why"
+          continue
+        fi
+        holder=${certificate#"$CLAIM_PREFIX"}
+        holder=${holder%% *}
         ((waited < CERTIFICATE_WAIT_SECONDS)) ||
-          fail "no certificate from ${certificate#"$CLAIM_PREFIX"} within ${CERTIFICATE_WAIT_SECONDS} s" \
+          fail "no certificate from $holder within ${CERTIFICATE_WAIT_SECONDS} s" \
             "it claimed the login in $CERTIFICATE_PARAMETER and stored no certificate"
-        ((waited == 0)) && log "${certificate#"$CLAIM_PREFIX"} is logging in; waiting for its certificate"
+        ((waited == 0)) && log "$holder is logging in; waiting for its certificate"
         sleep "$CERTIFICATE_POLL_SECONDS"
         waited=$((waited + CERTIFICATE_POLL_SECONDS))
         ;;
       *)
-        use_certificate "$certificate"
+        use_certificate "$certificate" "$CERTIFICATE_PARAMETER"
         return
         ;;
     esac
@@ -427,6 +493,29 @@ start_service() {
   log "$SERVICE.service is active"
 }
 
+# A deadline for the whole bootstrap: when it passes, the step under way is stopped. Bash runs the
+# trap only once the command in the foreground ends, hence the TERM to the commands running then
+# (and only those: the failure report's own commands start after).
+start_deadline() {
+  trap 'fail "no success within the ${DEADLINE_SECONDS} s deadline" "stopped at step $STEP"' USR1
+  (
+    sleep "$DEADLINE_SECONDS"
+    mapfile -t running < <(pgrep -P $$ | grep -vx "$BASHPID")
+    kill -USR1 $$
+    ((${#running[@]} == 0)) || kill -TERM "${running[@]}" 2>/dev/null
+  ) &
+  DEADLINE_WATCH=$!
+  # Not a job whose end the shell reports: it is stopped on purpose.
+  disown "$DEADLINE_WATCH"
+}
+
+stop_deadline() {
+  [[ -n $DEADLINE_WATCH ]] || return 0
+  pkill -P "$DEADLINE_WATCH" 2>/dev/null
+  kill "$DEADLINE_WATCH" 2>/dev/null
+  return 0
+}
+
 run_step() {
   STEP=$1
   log "step: $STEP"
@@ -437,8 +526,9 @@ main() {
   mkdir -p "$(dirname "$LOG_FILE")" "$CONFIG_DIR"
   chmod 0700 "$CONFIG_DIR"
   WORK_DIR=$(mktemp -d "$CONFIG_DIR/bootstrap.XXXXXX")
-  trap 'rm -rf "$WORK_DIR"' EXIT
+  trap 'stop_deadline; rm -rf "$WORK_DIR"' EXIT
   trap 'on_error $LINENO' ERR
+  start_deadline
   log "altinitycloud-connect $CONNECT_VERSION for stack $STACK_NAME in $REGION"
   run_step "read instance identity" read_instance_identity
   run_step "check network" check_aws_reachable

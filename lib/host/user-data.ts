@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { pack, sha256Of, unpackCommand } from '../shared/packed-text';
 
 /** The host's bootstrap script, a real file tested by running it under bash; shipped byte for byte. */
 export const BOOTSTRAP_SCRIPT_PATH = path.join(__dirname, 'bootstrap.sh');
@@ -17,11 +16,18 @@ export const HOST_SCRIPT_FILE = '/usr/local/lib/altinitycloud-connect/bootstrap.
  */
 export interface HostSettings {
   readonly STACK_NAME: string;
+  /** The stack's id: the owner tag of the certificate parameter the host creates. */
+  readonly STACK_ID: string;
   readonly REGION: string;
   /** Logical id of the resource whose CreationPolicy awaits the host's signal. */
   readonly SIGNAL_RESOURCE: string;
   readonly TOKEN_PARAMETER: string;
+  /** The stack's own certificate parameter: the first host stores its login's certificate there. */
   readonly CERTIFICATE_PARAMETER: string;
+  /** A certificate parameter the customer holds, used instead of a login; empty when there is none. */
+  readonly EXISTING_CERTIFICATE_PARAMETER: string;
+  /** The stack's KMS key, with which the host encrypts the certificate it stores. */
+  readonly SECRETS_KEY: string;
   readonly CONNECT_VERSION: string;
   /** Base URL of the releases; the script appends `v<version>/altinitycloud-connect-<version>-linux-<arch>`. */
   readonly DOWNLOAD_URL: string;
@@ -29,36 +35,18 @@ export interface HostSettings {
   readonly CONNECT_SHA256: string;
 }
 
-/**
- * How a reader finds the packed script: a gzip stream's first bytes are `H4sI` in base64, and a long
- * run of base64 follows (the decode command's own text, which the user data repeats, is no match).
- */
-export const PACKED_SCRIPT_PATTERN = 'H4sI[A-Za-z0-9+/=]{64,}';
-
-/**
- * The one command that turns the user data, or the whole template that carries it, back into
- * `lib/host/bootstrap.sh`, byte for byte. It is printed in the user data and the README.
- */
+/** The command that turns the user data, or the template that holds it, back into the script. */
 export function decodeCommand(file: string): string {
-  return `grep -oE '${PACKED_SCRIPT_PATTERN}' ${file} | base64 -d | gunzip`;
+  return unpackCommand('host-script', file);
 }
 
 export function bootstrapScript(): Buffer {
   return fs.readFileSync(BOOTSTRAP_SCRIPT_PATH);
 }
 
-export function sha256Of(content: Buffer): string {
-  return createHash('sha256').update(content).digest('hex');
-}
-
-/**
- * The script gzip-compressed and base64-encoded on one line. The gzip header's operating-system byte
- * is fixed to Unix, so that the published template is the same whichever system builds it.
- */
+/** The script packed for the user data: its gzip header names it `bootstrap.sh`. */
 export function packScript(script: Buffer): string {
-  const compressed = gzipSync(script, { level: 9 });
-  compressed[9] = 3;
-  return compressed.toString('base64');
+  return pack(script, 'bootstrap.sh');
 }
 
 /**
@@ -79,8 +67,8 @@ export function userDataText(references: Readonly<Record<keyof HostSettings, str
     'umask 077',
     `mkdir -p ${path.dirname(HOST_SETTINGS_FILE)} ${path.dirname(HOST_SCRIPT_FILE)}`,
     `cat >${HOST_SETTINGS_FILE} <<'SETTINGS_END'`,
-    // `references` holds what Fn::Sub substitutes for each setting: a parameter, a pseudo parameter or a variable.
-    ...Object.entries(references).map(([name, reference]) => `${name}='\${${reference}}'`),
+    // `references` holds each setting's value as Fn::Sub writes it: `${Parameter}`, `${Resource.Attribute}`...
+    ...Object.entries(references).map(([name, reference]) => `${name}='${reference}'`),
     'SETTINGS_END',
     `base64 -d <<'SCRIPT_END' | gunzip >${HOST_SCRIPT_FILE}`,
     packScript(script),

@@ -26,6 +26,22 @@ export function certificateParameterName(envName: string): string {
   return `${secretParameterPrefix(envName)}/certificate`;
 }
 
+/**
+ * Where `cdk deploy -c token=...` stages the token before the stack exists: the stack's custom
+ * resource moves it under the stack's own key and deletes the staged copy. One name per deployment.
+ */
+export function stagedTokenParameterName(envName: string, deploymentId: string): string {
+  return `${stagedTokenPath(envName)}/${deploymentId}`;
+}
+
+/** The path that holds an environment's staged tokens. */
+export function stagedTokenPath(envName: string): string {
+  return `${secretParameterPrefix(envName)}/staged`;
+}
+
+/** Tag on every SecureString the stack writes: the id of the stack that owns it. */
+export const OWNER_TAG_KEY = 'altinity:connect/stack-id';
+
 /** Tag that marks every resource of an environment, as Altinity's own module does. */
 export const ENV_TAG_KEY = 'altinity:cloud/env';
 
@@ -51,6 +67,7 @@ export const PARAMETER_KEYS = {
   permissionsBoundary: 'PermissionsBoundaryArn',
   breakGlass: 'BreakGlass',
   breakGlassPrincipal: 'BreakGlassPrincipal',
+  breakGlassExternalId: 'BreakGlassExternalId',
 } as const;
 export type ParameterName = keyof typeof PARAMETER_KEYS;
 

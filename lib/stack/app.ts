@@ -8,8 +8,8 @@ export const CONSOLE_STACK_ID = 'altinity-connect';
 
 export interface BuildOptions {
   readonly templateVersion: string;
-  /** Version of the token stored before deployment, when `-c token=` was given. */
-  readonly storedTokenVersion?: number;
+  /** Where the app staged the token before synthesis, when `-c token=` was given. */
+  readonly stagedTokenParameter?: string;
   /** Account and region to look the default VPC up in. */
   readonly account?: string;
   readonly region?: string;
@@ -29,7 +29,7 @@ export function buildConnectStack(app: App, input: AppInput, options: BuildOptio
     ...common,
     env: needsLookup ? { account: options.account, region: options.region } : undefined,
     envName: input.envName,
-    storedTokenVersion: options.storedTokenVersion,
+    stagedTokenParameter: options.stagedTokenParameter,
     networkDefaults: input.network,
     amiParameterName: input.amiParameterName,
   });

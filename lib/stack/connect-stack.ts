@@ -8,7 +8,7 @@ import { HostLaunchTemplate } from '../constructs/host-launch';
 import { HostIdentity } from '../constructs/host-identity';
 import { HostNetworkAccess } from '../constructs/network-access';
 import { SecretStore } from '../constructs/secret-store';
-import { certificateParameterName, ENV_TAG_KEY, HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, OUTPUT_KEYS, tokenParameterName } from '../shared/names';
+import { certificateParameterName, ENV_TAG_KEY, HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, OUTPUT_KEYS, stagedTokenPath, tokenParameterName } from '../shared/names';
 import { ConsoleForm, MAX_REPLICAS, type NetworkDefaults } from './console-form';
 
 export interface ConnectStackProps extends StackProps {
@@ -20,10 +20,10 @@ export interface ConnectStackProps extends StackProps {
    */
   readonly envName?: string;
   /**
-   * Version of the token that was stored in SSM before deployment (`cdk deploy -c token=...`).
-   * Then the template has no token parameter at all. @default - a NoEcho `Token` parameter
+   * Where `cdk deploy -c token=...` staged the token before deployment; the stack moves it under
+   * its own key. Then the template has no token parameter at all. @default - a NoEcho `Token` parameter
    */
-  readonly storedTokenVersion?: number;
+  readonly stagedTokenParameter?: string;
   /** Where the VPC and subnet defaults come from. @default - the console user picks the VPC and subnets */
   readonly networkDefaults?: NetworkDefaults;
   /** SSM parameter holding the AMI id. @default UBUNTU_2004_AMI_PARAMETER */
@@ -45,11 +45,13 @@ export class ConnectStack extends Stack {
       envName: props.envName,
       network: this.resolveNetworkDefaults(props.networkDefaults),
       amiParameterName: props.amiParameterName,
-      askForToken: props.storedTokenVersion === undefined,
+      askForToken: props.stagedTokenParameter === undefined,
     });
 
     const env = form.value('envName');
-    Tags.of(this).add(ENV_TAG_KEY, env);
+    // Not the key: moto_server's CloudFormation cannot create a tagged key, and CloudFormation's own
+    // aws:cloudformation:stack-id tag names the key's stack anyway.
+    Tags.of(this).add(ENV_TAG_KEY, env, { excludeResourceTypes: ['AWS::KMS::Key'] });
     const condition = (id: string, expression: ICfnConditionExpression) => new CfnCondition(this, id, { expression });
     const singleHost = condition('SingleHost', Fn.conditionEquals(form.value('replicas'), '1'));
     const multipleHosts = condition('MultipleHosts', Fn.conditionNot(singleHost));
@@ -58,13 +60,15 @@ export class ConnectStack extends Stack {
 
     const secrets = new SecretStore(this, 'Secrets', {
       envName: env,
-      // Fn::Sub of the parameter by name: one line in the template, where interpolation would write a list.
-      tokenParameterName: Fn.sub(tokenParameterName('${EnvName}')),
-      certificateParameterName: Fn.sub(certificateParameterName('${EnvName}')),
+      parameterNames: {
+        token: tokenParameterName('${EnvName}'),
+        certificate: certificateParameterName('${EnvName}'),
+        stagedPath: stagedTokenPath('${EnvName}'),
+      },
       tokenSource:
-        props.storedTokenVersion === undefined
+        props.stagedTokenParameter === undefined
           ? { kind: 'template-parameter', token: form.value('token') }
-          : { kind: 'stored', version: props.storedTokenVersion },
+          : { kind: 'staged', parameterName: props.stagedTokenParameter },
       existingCertificate: { parameterName: form.value('existingCertificate'), condition: hasExistingCertificate },
     });
     const identity = new HostIdentity(this, 'HostIdentity', {
@@ -88,10 +92,13 @@ export class ConnectStack extends Stack {
       templateVersion: props.templateVersion,
       settings: {
         STACK_NAME: Aws.STACK_NAME,
+        STACK_ID: Aws.STACK_ID,
         REGION: Aws.REGION,
         SIGNAL_RESOURCE: Fn.conditionIf(singleHost.logicalId, HOST_LOGICAL_ID, HOST_GROUP_LOGICAL_ID).toString(),
         TOKEN_PARAMETER: secrets.tokenParameterName,
-        CERTIFICATE_PARAMETER: secrets.hostCertificateParameterName,
+        CERTIFICATE_PARAMETER: secrets.certificateParameterName,
+        EXISTING_CERTIFICATE_PARAMETER: secrets.existingCertificateParameterName,
+        SECRETS_KEY: secrets.key.keyArn,
         CONNECT_VERSION: form.value('connectVersion'),
         DOWNLOAD_URL: form.value('downloadUrl'),
         CONNECT_SHA256: form.value('connectSha256'),
@@ -113,6 +120,10 @@ export class ConnectStack extends Stack {
 
     const breakGlassAccess = new BreakGlassAccess(this, 'BreakGlassAccess', {
       trustedPrincipalArn: form.value('breakGlassPrincipal'),
+      externalId: {
+        value: form.value('breakGlassExternalId'),
+        condition: condition('HasBreakGlassExternalId', Fn.conditionNot(Fn.conditionEquals(form.value('breakGlassExternalId'), ''))),
+      },
       targets: [
         { target: { instanceArn: host.instanceArn }, condition: singleHost },
         { target: { autoScalingGroupName: group.group.ref }, condition: multipleHosts },
@@ -126,6 +137,7 @@ export class ConnectStack extends Stack {
       HostInstanceProfile: identity.instanceProfile.node.defaultChild as CfnElement,
       HostSecurityGroup: network.securityGroup,
       ConnectSecrets: secrets.resource.node.defaultChild as CfnElement,
+      SecretsKey: secrets.key.node.defaultChild as CfnElement,
       HostAutoRecovery: host.autoRecovery,
       [HOST_GROUP_LOGICAL_ID]: group.group,
       HostLaunchTemplate: launchTemplate.launchTemplate,

@@ -248,6 +248,19 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
         constraintDescription: 'must be an IAM role, user or account root ARN, for example arn:aws:iam::313342380333:role/AnywhereAdmin',
       },
     },
+    {
+      name: 'breakGlassExternalId',
+      group: 'breakGlass',
+      label: 'External id (optional)',
+      properties: {
+        type: 'String',
+        default: '',
+        allowedPattern: '^([\\w+=,.@:/-]{2,1224})?$',
+        maxLength: 1224,
+        description: 'Optional: an external id agreed with Altinity support, which it must then present to assume the role.',
+        constraintDescription: 'must be empty or 2 to 1224 letters, digits and _+=,.@:/-',
+      },
+    },
   ];
   return entries.filter((entry): entry is FormEntry => entry !== false);
 }

@@ -19,6 +19,37 @@ const NETWORK_ADVICE =
 
 export const HINT_RULES: readonly HintRule[] = [
   {
+    cause: 'secrets-owned-by-another-stack',
+    matches: /belongs to stack .* which still exists/i,
+    advice:
+      'Another stack of this environment, in this account and region, owns the token and certificate parameters. Update or ' +
+      'delete that stack (the message names it) instead of creating a second one; once it is deleted, this stack can be created.',
+  },
+  {
+    cause: 'environment-renamed',
+    matches: /EnvName cannot change/i,
+    advice: 'A stack serves one environment: create a stack for the new environment (altinity-connect-<new name>), then delete this one.',
+  },
+  {
+    cause: 'staged-token-missing',
+    matches: /staged token .* does not exist/i,
+    advice: 'The token that cdk deploy staged expired or was removed before the stack took it: run cdk deploy again with the token.',
+  },
+  {
+    cause: 'existing-certificate-not-found',
+    matches: /certificate parameter not found/i,
+    advice:
+      'ExistingCertificateParameter names no SSM parameter in the stack\'s region: check the name and the region, or leave it ' +
+      'empty and give the connection token instead.',
+  },
+  {
+    cause: 'deadline',
+    matches: /no success within the \d+ s deadline/i,
+    advice:
+      'The host did not finish in time, usually because its network is slow or filtered (a proxy, a firewall). Its console ' +
+      `output shows the step it stopped at. ${NETWORK_ADVICE}`,
+  },
+  {
     cause: 'token-not-stored',
     matches: /connection token parameter .* does not exist|token parameter not found/i,
     advice: 'Give the Token parameter when you create the stack in the console, or deploy with cdk deploy -c env=<name> -c token=<token>, which stores the token first.',

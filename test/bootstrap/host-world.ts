@@ -1,5 +1,7 @@
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TestCa } from '../support/test-ca';
 
 /** A CloudFormation SignalResource request as the host sent it. */
 export interface ResourceSignal {
@@ -21,12 +23,19 @@ export interface DeniedCall extends SsmCall {
 }
 
 export interface HostWorldOptions {
-  /** moto_server endpoint that answers the host's SSM calls. */
-  readonly ssmEndpoint: string;
+  /** moto_server endpoint that answers the host's SSM and EC2 calls. */
+  readonly motoEndpoint: string;
   readonly instanceId: string;
   readonly region: string;
   /** Release files by path below `/releases/`, e.g. `v0.61.0/altinitycloud-connect-0.61.0-linux-amd64`. */
   readonly releases: ReadonlyMap<string, Buffer>;
+  /** Signs the release location's certificate, as a public CA signs GitHub's. */
+  readonly ca: TestCa;
+  /**
+   * How the release location misbehaves: it redirects every download to plain HTTP, or never
+   * answers one. @default - it serves the releases
+   */
+  readonly releaseLocation?: 'redirects-to-http' | 'hangs';
   /** SSM calls the host's role may not make (moto does not enforce IAM). */
   readonly deniedCalls?: readonly DeniedCall[];
   /** Whether the instance belongs to an Auto Scaling group. */
@@ -35,8 +44,9 @@ export interface HostWorldOptions {
 
 /**
  * What a host talks to besides the internet's package mirror: the instance metadata service
- * (IMDSv2, token required), the release download location, and the AWS API endpoint (SSM calls go
- * on to moto_server; CloudFormation's SignalResource, which moto lacks, is answered and recorded here).
+ * (IMDSv2, token required), the release download location (HTTPS, with a certificate the tests' CA
+ * signs), and the AWS API endpoint (SSM and EC2 calls go on to moto_server; CloudFormation's
+ * SignalResource and Auto Scaling's SetInstanceHealth, which moto lacks, are answered and recorded here).
  */
 export class HostWorld {
   readonly signals: ResourceSignal[] = [];
@@ -50,19 +60,23 @@ export class HostWorld {
   signalTarget: 'waiting' | 'complete' = 'waiting';
   private readonly imdsToken = `imds-${Math.random().toString(36).slice(2)}`;
   private readonly server: http.Server;
+  private readonly releaseServer: https.Server;
 
   private constructor(private readonly options: HostWorldOptions) {
     this.deniedCalls = [...(options.deniedCalls ?? [])];
-    this.server = http.createServer((request, response) => {
+    const handle = (request: http.IncomingMessage, response: http.ServerResponse) => {
       this.answer(request, response).catch((error: Error) => {
         response.writeHead(500).end(error.message);
       });
-    });
+    };
+    this.server = http.createServer(handle);
+    this.releaseServer = https.createServer(options.ca.serverCertificate(['127.0.0.1']), handle);
   }
 
   static async start(options: HostWorldOptions): Promise<HostWorld> {
     const world = new HostWorld(options);
     await new Promise<void>((resolve) => world.server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => world.releaseServer.listen(0, '127.0.0.1', resolve));
     return world;
   }
 
@@ -71,11 +85,15 @@ export class HostWorld {
   }
 
   get releasesUrl(): string {
-    return `${this.url}/releases`;
+    return `https://127.0.0.1:${(this.releaseServer.address() as AddressInfo).port}/releases`;
   }
 
   stop(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    this.releaseServer.closeAllConnections();
+    return Promise.all([
+      new Promise((resolve) => this.server.close(resolve)),
+      new Promise((resolve) => this.releaseServer.close(resolve)),
+    ]).then(() => undefined);
   }
 
   private async answer(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
@@ -83,6 +101,10 @@ export class HostWorld {
     const path = request.url ?? '/';
     if (path.startsWith('/latest/')) return this.answerMetadata(request, path, response);
     if (path.startsWith('/releases/') && request.method === 'GET') {
+      if (this.options.releaseLocation === 'hangs') return;
+      if (this.options.releaseLocation === 'redirects-to-http') {
+        return void response.writeHead(302, { location: `${this.url}${path}` }).end();
+      }
       const release = this.options.releases.get(path.slice('/releases/'.length));
       if (release === undefined) return void response.writeHead(404).end('Not Found');
       this.downloads.push(path);
@@ -93,7 +115,19 @@ export class HostWorld {
     const form = new URLSearchParams(body.toString());
     if (request.method === 'POST' && form.get('Action') === 'SignalResource') return this.answerSignal(form, response);
     if (request.method === 'POST' && form.get('Action') === 'SetInstanceHealth') return this.answerHealthReport(form, response);
-    response.writeHead(404).end('Not Found');
+    return this.forwardToMoto(request, body, response);
+  }
+
+  private async forwardToMoto(request: http.IncomingMessage, body: Buffer, response: http.ServerResponse): Promise<void> {
+    const headers = Object.fromEntries(
+      Object.entries(request.headers).filter(
+        (entry): entry is [string, string] => typeof entry[1] === 'string' && !['host', 'content-length', 'connection'].includes(entry[0]),
+      ),
+    );
+    const answer = await fetch(`${this.options.motoEndpoint}${request.url}`, { method: request.method, headers, body: request.method === 'GET' ? undefined : body });
+    response
+      .writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/xml' })
+      .end(Buffer.from(await answer.arrayBuffer()));
   }
 
   private answerMetadata(request: http.IncomingMessage, path: string, response: http.ServerResponse): void {
@@ -126,15 +160,7 @@ export class HostWorld {
         .writeHead(400, { 'content-type': 'application/x-amz-json-1.1' })
         .end(JSON.stringify({ __type: 'AccessDeniedException', message }));
     }
-    const headers = Object.fromEntries(
-      Object.entries(request.headers).filter(
-        (entry): entry is [string, string] => typeof entry[1] === 'string' && !['host', 'content-length', 'connection'].includes(entry[0]),
-      ),
-    );
-    const answer = await fetch(`${this.options.ssmEndpoint}${request.url}`, { method: request.method, headers, body });
-    response
-      .writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/x-amz-json-1.1' })
-      .end(Buffer.from(await answer.arrayBuffer()));
+    return this.forwardToMoto(request, body, response);
   }
 
   private answerSignal(form: URLSearchParams, response: http.ServerResponse): void {

@@ -22,6 +22,8 @@ export interface BootOptions {
   /** Endpoint the AWS CLI (and the script's reachability probe) uses for every service. */
   readonly awsEndpoint: string;
   readonly imdsUrl: string;
+  /** The CA that signs the release location's certificate: curl trusts it, as a host trusts the public CAs. */
+  readonly caFile: string;
   readonly standIns?: StandInBehaviour;
   /** Whether `uname -m` says aarch64. */
   readonly arm64?: boolean;
@@ -102,6 +104,7 @@ export class HostSandbox {
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
       AWS_ENDPOINT_URL: options.awsEndpoint,
+      CURL_CA_BUNDLE: options.caFile,
       BOOTSTRAP_LOG_FILE: this.logFile,
       BOOTSTRAP_CONFIG_DIR: this.configDir,
       BOOTSTRAP_BIN_DIR: this.binDir,

@@ -28,8 +28,9 @@ export interface CliRun {
 
 /**
  * Runs `npx cdk <args>` in `cwd` as a user's shell would, with `env` as the only AWS settings and
- * token: the developer's own profile, variables and ALTINITY_CONNECT_TOKEN are left out, so that
- * nothing reaches a real account and the runs see only what the test gives them.
+ * token: the developer's own profile, variables and ALTINITY_CONNECT_TOKEN are left out (and the
+ * AWS config files point nowhere unless `env` names some), so that nothing reaches a real account
+ * and the runs see only what the test gives them.
  */
 export function runCdk(cwd: string, args: string[], env: Record<string, string>): Promise<CliRun> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(AWS_|CDK_|ALTINITY_CONNECT_TOKEN$)/.test(key)));
@@ -38,9 +39,9 @@ export function runCdk(cwd: string, args: string[], env: Record<string, string>)
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...inherited,
-      ...env,
       AWS_CONFIG_FILE: path.join(cwd, 'no-aws-config'),
       AWS_SHARED_CREDENTIALS_FILE: path.join(cwd, 'no-aws-credentials'),
+      ...env,
       // No network here: the CLI would otherwise ask the npm registry for a newer version.
       CDK_DISABLE_VERSION_CHECK: 'true',
     },

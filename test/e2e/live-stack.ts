@@ -26,9 +26,9 @@ import {
   ListRolesCommand,
 } from '@aws-sdk/client-iam';
 import { GetParameterCommand, GetParametersByPathCommand, ListTagsForResourceCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { PACKED_SCRIPT_PATTERN } from '../../lib/host/user-data';
+import { packedPattern } from '../../lib/shared/packed-text';
 import { UBUNTU_2004_AMI_PARAMETER } from '../../lib/stack/console-form';
-import { ENV_TAG_KEY, secretParameterPrefix, tokenParameterName } from '../../lib/shared/names';
+import { certificateParameterName, ENV_TAG_KEY, OWNER_TAG_KEY, secretParameterPrefix, tokenParameterName } from '../../lib/shared/names';
 import { publishTemplate } from '../../lib/release/publish';
 import { version } from '../../package.json';
 import { type Invocation, LambdaService } from '../support/lambda-service';
@@ -144,8 +144,22 @@ export async function hostUserData(clients: EmulatorClients, live: LiveStack): P
     encoded.push(...(versions.LaunchTemplateVersions ?? []).map((version) => version.LaunchTemplateData?.UserData));
   }
   const plain = encoded.map((text) => Buffer.from(text ?? '', 'base64').toString('utf8'));
-  const carried = plain.flatMap((text) => [...text.matchAll(new RegExp(PACKED_SCRIPT_PATTERN, 'g'))].map(([packed]) => gunzipSync(Buffer.from(packed, 'base64')).toString('utf8')));
+  const carried = plain.flatMap((text) => [...text.matchAll(new RegExp(packedPattern('host-script'), 'g'))].map(([packed]) => gunzipSync(Buffer.from(packed, 'base64')).toString('utf8')));
   return [...plain, ...carried].join('\n');
+}
+
+/**
+ * What a host does after its login, since no host runs here: claims the stack's certificate parameter
+ * (tagged with the owning stack, under the stack's key), then stores the certificate over the claim.
+ */
+export async function hostStoresCertificate(clients: EmulatorClients, stackName: string, envName: string, certificate: string): Promise<void> {
+  const { stack, physicalIds } = await liveStack(clients, stackName);
+  const name = certificateParameterName(envName);
+  const KeyId = physicalIds.SecretsKey;
+  await clients.ssm.send(
+    new PutParameterCommand({ Name: name, Type: 'SecureString', KeyId, Value: 'login claimed by i-0 at 1', Tags: [{ Key: OWNER_TAG_KEY, Value: stack.StackId }] }),
+  );
+  await clients.ssm.send(new PutParameterCommand({ Name: name, Type: 'SecureString', KeyId, Value: certificate, Overwrite: true }));
 }
 
 /**

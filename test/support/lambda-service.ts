@@ -499,10 +499,10 @@ class IntrinsicResolver {
 
   private attribute(logicalId: string, attribute: string): string {
     const type = this.view.template.Resources[logicalId]?.Type;
-    if (type === 'AWS::Lambda::Function' && attribute === 'Arn') {
-      const stackId = this.view.stack.StackId!;
-      return `arn:${arnPart(stackId, 'partition')}:lambda:${arnPart(stackId, 'region')}:${arnPart(stackId, 'account')}:function:${this.ref(logicalId)}`;
-    }
+    const stackId = this.view.stack.StackId!;
+    const arn = (service: string, resource: string) => `arn:${arnPart(stackId, 'partition')}:${service}:${arnPart(stackId, 'region')}:${arnPart(stackId, 'account')}:${resource}`;
+    if (type === 'AWS::Lambda::Function' && attribute === 'Arn') return arn('lambda', `function:${this.ref(logicalId)}`);
+    if (type === 'AWS::KMS::Key' && attribute === 'Arn') return arn('kms', `key/${this.ref(logicalId)}`);
     throw new Error(`Fn::GetAtt ${logicalId}.${attribute} (${type}) is not supported by the test Lambda service`);
   }
 }

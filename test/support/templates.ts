@@ -25,10 +25,10 @@ export function consoleModeTemplate(): CfnTemplate {
   return consoleTemplate;
 }
 
-/** The template `cdk deploy -c env=... -c token=...` deploys, for a token stored at `storedTokenVersion`. */
-export function deployModeTemplate(input: Extract<AppInput, { mode: 'deploy' }>, storedTokenVersion?: number): CfnTemplate {
+/** The template `cdk deploy -c env=...` deploys: with `-c token=...`, the token staged at `stagedTokenParameter`. */
+export function deployModeTemplate(input: Extract<AppInput, { mode: 'deploy' }>, stagedTokenParameter?: string): CfnTemplate {
   const app = new App();
-  const stack = buildConnectStack(app, input, { templateVersion: TEST_TEMPLATE_VERSION, storedTokenVersion });
+  const stack = buildConnectStack(app, input, { templateVersion: TEST_TEMPLATE_VERSION, stagedTokenParameter });
   return app.synth().getStackByName(stack.stackName).template as CfnTemplate;
 }
 
