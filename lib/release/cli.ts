@@ -77,7 +77,7 @@ export async function runPublish(argv: readonly string[], io: PublishIo): Promis
 }
 
 function awsFailure(io: PublishIo, error: unknown, context: { bucket: string; key: string; region?: string }): number {
-  io.stderr.write(`error: ${explainUploadError(error, context)}\n`);
+  io.stderr.write(`error: ${explainUploadError(error, { ...context, profile: process.env.AWS_PROFILE || undefined })}\n`);
   return EXIT_CODES.awsError.code;
 }
 

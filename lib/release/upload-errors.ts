@@ -4,6 +4,8 @@ export interface UploadContext {
   readonly key: string;
   /** The region asked, once known. */
   readonly region?: string;
+  /** The profile the SDK read credentials from (AWS_PROFILE), if any. */
+  readonly profile?: string;
 }
 
 interface ErrorLike {
@@ -29,7 +31,10 @@ const named =
 const EXPLANATIONS: readonly Explanation[] = [
   {
     matches: (error) => error.name === 'CredentialsProviderError' || /could not load credentials/i.test(error.message),
-    explain: () => 'no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or sign in (aws configure, aws sso login)',
+    explain: (_error, context) =>
+      context.profile
+        ? `no AWS credentials for profile "${context.profile}" (AWS_PROFILE): check that ~/.aws/config or ~/.aws/credentials defines it, or sign in (aws sso login --profile ${context.profile})`
+        : 'no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or sign in (aws configure, aws sso login)',
   },
   {
     matches: (error) => /region is missing/i.test(error.message),

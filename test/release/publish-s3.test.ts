@@ -213,6 +213,15 @@ describe('each AWS error is one line on stderr, exit 5, no stack trace', () => {
       });
     });
 
+    test('a profile that is not defined', async () => {
+      process.env.AWS_PROFILE = 'publisher';
+      const run = await publishAsShipped(['--bucket', BUCKET, '--region', BUCKET_REGION]);
+      expect(run).toMatchObject({ code: 5, stdout: '', written: [] });
+      expect(run.stderr).toBe(
+        'error: no AWS credentials for profile "publisher" (AWS_PROFILE): check that ~/.aws/config or ~/.aws/credentials defines it, or sign in (aws sso login --profile publisher)\n',
+      );
+    });
+
     test('no region', async () => {
       Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
       const run = await publishAsShipped(['--bucket', BUCKET]);

@@ -32,6 +32,14 @@ test.each([
   expect(explainUploadError(error, CONTEXT)).toEqual(explanation);
 });
 
+test('no credentials: the profile named by AWS_PROFILE, when there is one', () => {
+  const error = sdkError('CredentialsProviderError', 'Could not resolve credentials using profile: [ops] in configuration/credentials file(s).');
+  expect(explainUploadError(error, { ...CONTEXT, profile: 'ops' })).toBe(
+    'no AWS credentials for profile "ops" (AWS_PROFILE): check that ~/.aws/config or ~/.aws/credentials defines it, or sign in (aws sso login --profile ops)',
+  );
+  expect(explainUploadError(error, CONTEXT)).toMatch(/^no AWS credentials found: set AWS_PROFILE/);
+});
+
 test('an explanation is one line, even when AWS sends several', () => {
   const text = explainUploadError(sdkError('Weird', 'first line\n  second line\n'), CONTEXT);
   expect(text).toBe('the upload to s3://acme-templates/altinity/t.yaml failed: Weird: first line second line');
