@@ -1,0 +1,98 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { stackNameFor } from '../shared/names';
+import { launchStackMarkdown, quickCreateUrl, regionProblem, templateObjectUrl } from './launch-link';
+import { EXIT_CODES, type HostingOptions, parsePublishArgs, USAGE, UsageError } from './publish-args';
+import { publishedFileName, publishTemplate } from './publish';
+import { objectKey } from './s3-names';
+import { explainUploadError } from './upload-errors';
+import { resolveRegionAndCredentials, uploadTemplate } from './upload';
+
+export interface PublishIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  /** The template's version, from package.json. */
+  readonly version: string;
+  /** Where the template goes without --out-dir. */
+  readonly defaultOutDir: string;
+  /** @default process.cwd(); relative paths are printed from here and --out-dir resolved against it */
+  readonly cwd?: string;
+  /** @default an SDK client on the default credential chain, in the given region or the SDK's own */
+  readonly createS3Client?: (region: string | undefined) => S3Client;
+  /** @default publishTemplate: synthesizes the console template and writes it */
+  readonly writeTemplate?: (version: string, outDir: string) => string;
+}
+
+/** The publish command: writes the template, uploads it when asked, prints the links; returns the exit code. */
+export async function runPublish(argv: readonly string[], io: PublishIo): Promise<number> {
+  const fileName = publishedFileName(io.version);
+  let options;
+  try {
+    options = parsePublishArgs(argv, fileName);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(`error: ${error.message}\n\n${USAGE}`);
+    return EXIT_CODES.usage.code;
+  }
+  if (options === 'help') {
+    io.stdout.write(USAGE);
+    return EXIT_CODES.done.code;
+  }
+
+  const cwd = io.cwd ?? process.cwd();
+  const outDir = options.outDir === undefined ? io.defaultOutDir : path.resolve(cwd, options.outDir);
+  const writeTemplate = io.writeTemplate ?? publishTemplate;
+  if (!options.hosting) {
+    const file = writeTemplate(io.version, outDir);
+    io.stdout.write(`Published ${path.relative(cwd, file)}\nUpload it in the CloudFormation console (Create stack > Upload a template file).\n`);
+    return EXIT_CODES.done.code;
+  }
+
+  const hosting = options.hosting;
+  const key = objectKey(hosting.prefix, fileName);
+  const client = (io.createS3Client ?? ((region) => new S3Client({ region })))(hosting.region);
+  let region = hosting.region;
+  try {
+    region = await resolveRegionAndCredentials(client);
+  } catch (error) {
+    return awsFailure(io, error, { bucket: hosting.bucket, key, region });
+  }
+  // Given by --region, it was checked with the arguments; from AWS_REGION or a profile, only now.
+  const problem = regionProblem(region);
+  if (problem) {
+    io.stderr.write(`error: region ${JSON.stringify(region)} (from AWS_REGION or your profile) is not usable: ${problem}; pass --region\n`);
+    return EXIT_CODES.usage.code;
+  }
+
+  const file = writeTemplate(io.version, outDir);
+  io.stdout.write(`Published ${path.relative(cwd, file)}\n`);
+  try {
+    await uploadTemplate(client, { bucket: hosting.bucket, key }, fs.readFileSync(file));
+  } catch (error) {
+    return awsFailure(io, error, { bucket: hosting.bucket, key, region });
+  }
+  io.stdout.write(hostedReport(hosting, key, region));
+  return EXIT_CODES.done.code;
+}
+
+function awsFailure(io: PublishIo, error: unknown, context: { bucket: string; key: string; region?: string }): number {
+  io.stderr.write(`error: ${explainUploadError(error, { ...context, profile: process.env.AWS_PROFILE || undefined })}\n`);
+  return EXIT_CODES.awsError.code;
+}
+
+/** What the publisher copies: the object, its URL, the Launch Stack link and its Markdown button. */
+function hostedReport(hosting: HostingOptions, key: string, region: string): string {
+  const templateUrl = templateObjectUrl(hosting.bucket, region, key);
+  const launchUrl = quickCreateUrl(region, templateUrl, hosting.envName);
+  return [
+    `Uploaded s3://${hosting.bucket}/${key}`,
+    `Template URL: ${templateUrl}`,
+    `Launch Stack link (CloudFormation console in ${region}${hosting.envName ? `, stack ${stackNameFor(hosting.envName)}` : ''}):`,
+    launchUrl,
+    'Markdown:',
+    launchStackMarkdown(launchUrl),
+    'Whoever follows the link needs read access to the object (s3:GetObject): see "Host the template" in README.md.',
+    '',
+  ].join('\n');
+}
