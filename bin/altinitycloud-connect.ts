@@ -5,9 +5,11 @@ import { buildConnectStack } from '../lib/stack/app';
 import { contextWithTokenFromEnvironment, InputError, parseAppInput } from '../lib/stack/app-input';
 import { tokenParameterName } from '../lib/shared/names';
 import { storeConnectionToken } from '../lib/deploy/stored-token';
+import { quietSdkNodeVersionNotice } from '../lib/shared/sdk-notice';
 import { version } from '../package.json';
 
 async function main(): Promise<void> {
+  quietSdkNodeVersionNotice();
   const app = new App();
   const input = parseAppInput(contextWithTokenFromEnvironment((key) => app.node.tryGetContext(key), process.env));
   const account = process.env.CDK_DEFAULT_ACCOUNT;
