@@ -124,7 +124,7 @@ describe('cdk deploy -c token -c env, end to end on the emulator', () => {
     expect(parse(template.TemplateBody!).Parameters).not.toHaveProperty('Token');
   });
 
-  test('leaves no cdk.context.json in the repository', () => {
+  test('caches the default VPC lookup in its own checkout, leaving the repository\'s cdk.context.json as it was', () => {
     expect(fs.existsSync(path.join(checkout.dir, 'cdk.context.json'))).toBe(true);
     expect(fs.existsSync(path.join(REPO_ROOT, 'cdk.context.json'))).toBe(repoHadContextFile);
   });
