@@ -190,12 +190,12 @@ case "$1 $2 $3" in
 esac
 `;
 
-  function fakePath(tools: Record<string, 'pinned' | 'old' | 'absent'>, python: 'present' | 'absent' = 'present') {
+  function fakePath(tools: Record<string, 'pinned' | 'old' | 'absent'>, python: 'present' | 'absent' = 'present', shellcheck: 'present' | 'absent' = 'present') {
     fs.rmSync(bin, { recursive: true, force: true });
     fs.mkdirSync(bin);
     const write = (name: string, text: string) => fs.writeFileSync(path.join(bin, name), text, { mode: 0o755 });
     if (python === 'present') write('python3', FAKE_PYTHON);
-    write('shellcheck', '#!/bin/bash\n');
+    if (shellcheck === 'present') write('shellcheck', '#!/bin/bash\n');
     const versions: string[] = [];
     for (const { command, distribution } of PYTHON_TOOLS) {
       if (tools[command] === 'absent') continue;
@@ -266,6 +266,19 @@ esac
     expect(said[1]).toBe(
       `Test tools: could not install ${REQUIREMENTS_FILE} (pip install: the package index is unreachable); using those on PATH: moto_server 0.0.1 (pinned ${PINS.moto}).`,
     );
+  });
+
+  test('shellcheck missing: as root, apt-get installs the Debian package; anyone else gets the one line', async () => {
+    const env = fakePath({ moto_server: 'pinned', 'cfn-lint': 'pinned', aws: 'pinned' }, 'present', 'absent');
+    const aptGet = `#!/bin/bash\necho "apt-get $*" >>"$FAKE_LOG"\n[ "$1" != install ] || { printf '#!/bin/bash\\n' >${bin}/shellcheck; /bin/chmod +x ${bin}/shellcheck; }\n`;
+    fs.writeFileSync(path.join(bin, 'apt-get'), aptGet, { mode: 0o755 });
+    if (process.getuid?.() === 0) {
+      expect(await provide(env)).toEqual({ python: 'path', pathFirst: [] });
+      expect(calls().slice(1)).toEqual(['apt-get update -qq', 'apt-get install -y -qq shellcheck']);
+      expect(said).toEqual(['Test tools: shellcheck is not on PATH. Installing the Debian package shellcheck...']);
+    } else {
+      await expect(provide(env)).rejects.toThrow('error: the tests need tools that are missing: shellcheck (apt-get install shellcheck, or brew install shellcheck)');
+    }
   });
 
   test('no python3 at all: the line says that too', async () => {
