@@ -9,6 +9,10 @@ import { asTheCdkCliSendsIt, INLINE_TEMPLATE_LIMIT, TEST_TEMPLATE_VERSION } from
 
 const SENTINEL = 'sentinel-token-7f3c9a1e';
 
+// Each test waits on a CDK CLI run (npx, the CLI, tsx), seconds on an idle machine and minutes on
+// a loaded two-core one: the limit checks nothing.
+jest.setTimeout(180_000);
+
 /** Every file written under `dir`. */
 const filesIn = (dir: string) => Object.keys(filesUnder(dir));
 

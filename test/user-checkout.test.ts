@@ -67,7 +67,7 @@ test('with a user\'s cdk.context.json, cdk.out and dist/ in the checkout, the CL
   } finally {
     checkout.remove();
   }
-}, 600_000);
+}, 900_000);
 
 test('the guard fails a run whose tests change cdk.context.json, naming it', async () => {
   const checkout = copiedCheckout();
@@ -79,4 +79,4 @@ test('the guard fails a run whose tests change cdk.context.json, naming it', asy
   } finally {
     checkout.remove();
   }
-}, 120_000);
+}, 300_000);
