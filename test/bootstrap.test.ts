@@ -144,6 +144,8 @@ function expectTokenOnlyInLogin(situation: Boot, run: BootRun, loginCalls: numbe
 
 const pending: Record<string, Promise<Boot>> = {};
 
+// The hosts below boot at once: a minute on an idle two-core machine, minutes on a loaded one. The
+// time limit only stops a hung boot; how fast each failure is reported is checked from its log.
 beforeAll(async () => {
   moto = await startMotoServer();
   ssm = new SSMClient(moto.clientConfig);
@@ -196,7 +198,7 @@ beforeAll(async () => {
     }),
   });
   await Promise.allSettled(Object.values(pending));
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   await Promise.all(worlds.map((world) => world.stop()));
