@@ -288,7 +288,8 @@ export function machineHost(root: string, env: NodeJS.ProcessEnv = process.env, 
       } catch {
         return false;
       }
-      return PYTHON_TOOLS.every(({ command }) => isExecutableFile(path.join(venvBin, command)));
+      // Its python is a link to the one that made it, which may have gone since.
+      return [{ command: 'python' }, ...PYTHON_TOOLS].every(({ command }) => isExecutableFile(path.join(venvBin, command)));
     },
     async installVenv() {
       const python = find('python3') ?? find('python');
