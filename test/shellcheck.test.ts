@@ -10,7 +10,7 @@ import * as path from 'node:path';
 const REPO_ROOT = path.resolve(__dirname, '..');
 
 function trackedFiles(): string[] {
-  const listed = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  const listed = spawnSync('git', ['ls-files', '-z'], { cwd: REPO_ROOT, encoding: 'utf8' });
   if (listed.status !== 0) throw new Error(`git ls-files failed in ${REPO_ROOT}: ${listed.stderr.trim()}`);
   return listed.stdout.split('\0').filter((file) => file !== '' && fs.existsSync(path.join(REPO_ROOT, file)));
 }
