@@ -2,10 +2,8 @@
 import { App } from 'aws-cdk-lib';
 import { version } from '../package.json';
 import { buildConnectStack } from '../lib/stack/app';
+import { quietSdkNodeVersionNotice } from '../lib/shared/sdk-notice';
 import { contextWithTokenFromEnvironment, InputError, parseAppInput } from '../lib/stack/app-input';
-
-// The lock file pins the SDK; its notice about future Node.js support is for whoever upgrades it.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /**
  * Stages the token in the account and region that `cdk deploy` targets, or stops before writing
@@ -31,6 +29,7 @@ async function stageToken(envName: string, token: string, account: string | unde
 }
 
 async function main(): Promise<void> {
+  quietSdkNodeVersionNotice();
   const app = new App();
   const input = parseAppInput(contextWithTokenFromEnvironment((key) => app.node.tryGetContext(key), process.env));
   const account = process.env.CDK_DEFAULT_ACCOUNT;

@@ -177,6 +177,8 @@ async function runningInstance(): Promise<string> {
 const pending: Record<string, Promise<Boot>> = {};
 let liveClaimHolder: Promise<string>;
 
+// The hosts below boot at once: a minute on an idle two-core machine, minutes on a loaded one. The
+// time limit only stops a hung boot; how fast each failure is reported is checked from its log.
 beforeAll(async () => {
   moto = await startMotoServer();
   ssm = new SSMClient(moto.clientConfig);

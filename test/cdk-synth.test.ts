@@ -4,15 +4,15 @@ import * as path from 'node:path';
 import { GetParametersByPathCommand, type Parameter, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { publishTemplate } from '../lib/release/publish';
-import { filesUnder, runCdk } from './e2e/cdk-cli';
+import { filesUnder, linkedCheckout, runCdk } from './e2e/cdk-cli';
 import { MotoServer, startMotoServer, TEST_REGION } from './support/moto-server';
 import { asTheCdkCliSendsIt, TEMPLATE_BUDGET, TEST_TEMPLATE_VERSION } from './support/templates';
 
-const ROOT = path.join(__dirname, '..');
 const SENTINEL = 'sentinel-token-7f3c9a1e';
 
-/** The real CDK CLI as a user runs it, from the repository root, with only the settings given. */
-const cdk = (args: string[], env: Record<string, string> = {}) => runCdk(ROOT, args, env);
+// Each test waits on a CDK CLI run (npx, the CLI, tsx), seconds on an idle machine and minutes on
+// a loaded two-core one: the limit checks nothing.
+jest.setTimeout(180_000);
 
 /** The tokens staged for an environment in the account `ssm` reaches. */
 async function stagedTokens(ssm: SSMClient, envName: string): Promise<Parameter[]> {
@@ -26,14 +26,23 @@ const filesIn = (dir: string) => Object.keys(filesUnder(dir));
 describe('cdk synth', () => {
   let moto: MotoServer;
   let outDir: string;
+  let checkout: ReturnType<typeof linkedCheckout>;
+
+  /**
+   * The real CDK CLI as a user runs it from a clone, with only the settings given: in a checkout of
+   * links, so that nothing the CLI reads or writes there (cdk.context.json) is the repository's.
+   */
+  const cdk = (args: string[], env: Record<string, string> = {}) => runCdk(checkout.dir, args, env);
 
   beforeAll(async () => {
     moto = await startMotoServer();
     outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-synth-'));
+    checkout = linkedCheckout();
   });
   afterAll(async () => {
     await moto.stop();
     fs.rmSync(outDir, { recursive: true, force: true });
+    checkout?.remove();
   });
 
   test('with -c token stages the token in SSM and leaves it nowhere in cdk.out, the output or the published file', async () => {
@@ -60,7 +69,10 @@ describe('cdk synth', () => {
     expect(Buffer.byteLength(sent)).toBeLessThanOrEqual(TEMPLATE_BUDGET);
     for (const file of written) expect({ file, leaks: fs.readFileSync(file, 'utf8').includes(SENTINEL) }).toEqual({ file, leaks: false });
     expect(run.output).not.toContain(SENTINEL);
-    expect(fs.existsSync(path.join(ROOT, 'cdk.context.json'))).toBe(false);
+    // The app's SSM client runs on Node.js 20 here too: the SDK's notice about Node.js 22 is not for the user.
+    expect(run.output).not.toContain('NodeVersionSupportWarning');
+    // With -c vpc and -c subnets the app looks nothing up, so the CLI has nothing to cache.
+    expect(fs.existsSync(path.join(checkout.dir, 'cdk.context.json'))).toBe(false);
   });
 
   test('takes the token from ALTINITY_CONNECT_TOKEN too, with the same care', async () => {

@@ -4,6 +4,7 @@ import { CONTEXT_KEYS } from '../lib/stack/app-input';
 import { readmeSections, regenerateReadme } from '../lib/docs/readme-sections';
 import { certificateParameterName, tokenParameterName, stagedTokenPath } from '../lib/shared/names';
 import { consoleModeTemplate } from './support/templates';
+import { REQUIREMENTS_FILE, VENV_DIR } from './harness/tools';
 
 /** The README promises what the code does: generated tables, commands, options, labels and paths. */
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -25,6 +26,14 @@ test('it opens with the two commands that work on a fresh clone', () => {
   const firstBlock = readme.match(/```sh\n([\s\S]*?)```/)?.[1] ?? '';
   const commands = firstBlock.split('\n').map((line) => line.replace(/#.*$/, '').trim()).filter(Boolean);
   expect(commands).toEqual(['npm ci && npm run publish', 'npm test']);
+});
+
+test('it says what a fresh machine needs: a Node.js that engines accepts, and where npm test gets its tools', () => {
+  const opening = handWritten.slice(0, handWritten.indexOf('\n## '));
+  const { engines } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { engines: { node: string } };
+  expect(engines.node).toBe('^20.12.0 || ^22.0.0 || >=24.0.0');
+  expect(opening).toContain('with Node.js 22 (20 from 20.12, and 24, work too');
+  for (const named of [REQUIREMENTS_FILE, VENV_DIR, 'python3', 'shellcheck', 'moto_server', 'cfn-lint', 'aws']) expect(opening).toContain(`\`${named}\``);
 });
 
 test('every npm script it names exists', () => {

@@ -19,8 +19,6 @@ import { history, INSTANCE_ID, rejectedTokenCreate, resources, stack, STACK_NAME
 type Answer = Record<string, unknown> | Error;
 type Answers = Record<string, (call: number) => Answer>;
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
 /** A client whose commands are answered by `answers[commandName]`, given how often it was called. */
 function answering<T extends CloudFormationClient | EC2Client>(client: T, answers: Answers): T {
   const calls = new Map<string, number>();

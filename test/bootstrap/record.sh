@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the stand-ins: appends one line per call to $STANDIN_RECORD, the command's name and
 # arguments separated by the ASCII unit separator, so that tests see each argument as passed.
 record() {

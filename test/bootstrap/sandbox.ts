@@ -6,8 +6,11 @@ import { BOOTSTRAP_SCRIPT_PATH, type HostSettings, settingsFileText } from '../.
 
 const HERE = __dirname;
 
-/** The real AWS CLI's executable: through a pyenv shim every call would cost a second more. */
-const REAL_AWS = execFileSync('bash', ['-c', '{ command -v pyenv >/dev/null && pyenv which aws; } 2>/dev/null || command -v aws'], {
+/**
+ * The real AWS CLI's executable: the first on PATH, which the test setup chose (test/harness/tools.ts);
+ * behind a pyenv shim, the program the shim runs, since through the shim every call costs a second more.
+ */
+const REAL_AWS = execFileSync('bash', ['-c', 'aws=$(command -v aws) || exit 1; case $aws in */shims/aws) pyenv which aws 2>/dev/null || echo "$aws" ;; *) echo "$aws" ;; esac'], {
   encoding: 'utf8',
 }).trim();
 

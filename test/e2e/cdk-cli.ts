@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,6 +17,24 @@ export function linkedCheckout(): { dir: string; remove(): void } {
   for (const entry of fs.readdirSync(REPO_ROOT)) {
     if (!NOT_IN_A_CLONE.has(entry)) fs.symlinkSync(path.join(REPO_ROOT, entry), path.join(dir, entry));
   }
+  return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A copy of this checkout's files (those git tracks, and new ones it does not ignore) with
+ * node_modules linked: for commands that write into the checkout (npm run publish, npm run docs) or a
+ * whole jest run, as in a clone of the repository and never in it.
+ */
+export function copiedCheckout(): { dir: string; remove(): void } {
+  const listed = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  if (listed.status !== 0) throw new Error(`git ls-files failed in ${REPO_ROOT}: ${listed.stderr}`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'checkout-copy-'));
+  for (const file of listed.stdout.split('\0')) {
+    if (file === '' || !fs.existsSync(path.join(REPO_ROOT, file))) continue;
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.copyFileSync(path.join(REPO_ROOT, file), path.join(dir, file));
+  }
+  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
   return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 

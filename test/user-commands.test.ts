@@ -1,0 +1,46 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { publishedFileName, publishTemplate } from '../lib/release/publish';
+import { version } from '../package.json';
+import { copiedCheckout } from './e2e/cdk-cli';
+
+/**
+ * `npm run publish` and `npm run docs` as a user runs them, in a copy of the checkout (they write into
+ * it): what they print, what they write, and no warning of any kind, on whichever Node.js runs the suite.
+ * (The app is run through the CDK CLI by cdk-synth.test.ts, npm run status by status.test.ts.)
+ */
+
+let checkout: ReturnType<typeof copiedCheckout>;
+
+/** Runs `npm run <script>` in the copy, as a user's shell would: without the switch that quiets the SDK in the test processes. */
+function npmRun(script: string) {
+  const { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: _quiet, JEST_WORKER_ID: _worker, ...usersEnvironment } = process.env;
+  return spawnSync('npm', ['run', script], { cwd: checkout.dir, env: usersEnvironment, encoding: 'utf8' });
+}
+
+beforeAll(() => {
+  checkout = copiedCheckout();
+});
+afterAll(() => checkout?.remove());
+
+test('npm run publish writes the console template to dist/ and says where, with nothing on stderr', () => {
+  const run = npmRun('publish');
+  expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
+  const file = path.join('dist', publishedFileName(version));
+  expect(run.stdout).toContain(`Published ${file}\nUpload it in the CloudFormation console (Create stack > Upload a template file).\n`);
+
+  const expectedDir = fs.mkdtempSync(path.join(os.tmpdir(), 'publish-expected-'));
+  try {
+    expect(fs.readFileSync(path.join(checkout.dir, file), 'utf8')).toBe(fs.readFileSync(publishTemplate(version, expectedDir), 'utf8'));
+  } finally {
+    fs.rmSync(expectedDir, { recursive: true, force: true });
+  }
+});
+
+test('npm run docs finds the README up to date, with nothing on stderr', () => {
+  const run = npmRun('docs');
+  expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
+  expect(run.stdout).toContain('README.md is up to date\n');
+});
