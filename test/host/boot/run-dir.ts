@@ -18,9 +18,36 @@ export class RunDir {
     for (const dir of ['processes', 'netns']) fs.mkdirSync(path.join(root, dir), { recursive: true });
   }
 
-  /** A new directory. Short, under /tmp: it holds Unix sockets, whose paths are limited to 107 bytes. */
+  /**
+   * A new directory, owned by this process. Short, under /tmp: it holds Unix sockets, whose paths
+   * are limited to 107 bytes.
+   */
   static create(): RunDir {
-    return new RunDir(fs.mkdtempSync('/tmp/host-boot-'));
+    const dir = new RunDir(fs.mkdtempSync(RUN_DIR_PREFIX));
+    fs.writeFileSync(dir.path('owner'), `${process.pid} ${startTimeOf(process.pid) ?? ''}\n`);
+    return dir;
+  }
+
+  /**
+   * Sweeps the directories of runs whose owner is gone without cleaning up (killed with SIGKILL,
+   * say); another run that is still going is left alone. Returns what it cleaned.
+   */
+  static sweepAbandoned(): string[] {
+    const cleaned: string[] = [];
+    for (const entry of fs.readdirSync(path.dirname(RUN_DIR_PREFIX))) {
+      const root = path.join(path.dirname(RUN_DIR_PREFIX), entry);
+      if (!root.startsWith(RUN_DIR_PREFIX)) continue;
+      let owner: string[];
+      try {
+        owner = fs.readFileSync(path.join(root, 'owner'), 'utf8').trim().split(' ');
+      } catch {
+        continue;
+      }
+      const [pid, startTime] = owner;
+      if (startTime && startTimeOf(Number(pid)) === startTime) continue;
+      cleaned.push(...new RunDir(root).sweep(), `directory ${root}`);
+    }
+    return cleaned;
   }
 
   /** The runner's directory when jest runs under it, else a new one. */
@@ -86,6 +113,8 @@ export class RunDir {
     fs.rmSync(this.root, { recursive: true, force: true });
   }
 }
+
+const RUN_DIR_PREFIX = '/tmp/host-boot-';
 
 /** Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot. */
 export function startTimeOf(pid: number): string | undefined {

@@ -36,6 +36,8 @@ async function main(): Promise<number> {
   const rootfs = await ensureRootfs(say);
   say(`root file system ${rootfs.built ? `built in ${rootfs.seconds.toFixed(1)} s` : 'taken from the cache'}: ${rootfs.path}`);
 
+  const abandoned = RunDir.sweepAbandoned();
+  if (abandoned.length > 0) say(`cleaned up after an earlier run that was killed: ${abandoned.join(', ')}`);
   const runDir = RunDir.create();
   let jest: ReturnType<typeof spawn> | undefined;
   const interrupt = (signal: NodeJS.Signals) => {
