@@ -55,10 +55,6 @@ beforeAll(async () => {
   world = await BootWorld.start();
 }, 900_000);
 
-afterEach(async () => {
-  await world?.powerOffHosts();
-});
-
 afterAll(async () => {
   await world?.stop();
 });
@@ -133,34 +129,107 @@ describe('the stand-ins', () => {
   });
 });
 
-describe('the host user data under real cloud-init and systemd', () => {
+/** Altinity.Cloud requests to `path` since `since` (ms since the epoch). */
+function altinityRequests(path: string, since: number) {
+  return world.altinity.requestsTo(path).filter((request) => request.at >= since);
+}
+
+describe('a host that completes its bootstrap (one boot, three scenarios in order)', () => {
+  // Connected, killed and rebooted all need a completed host: they share one boot, which saves two.
+  let host: LaunchedHost | undefined;
+  let signal: Awaited<ReturnType<BootWorld['signalOf']>> | undefined;
+
+  afterAll(async () => {
+    await host?.machine.powerOff();
+  });
+
+  function completedHost(): LaunchedHost {
+    if (!host?.machine.running || signal?.status !== 'SUCCESS') throw new Error('no completed host: see the connected scenario');
+    return host;
+  }
+
   test(
     'connected: the host logs in, runs the service and signals SUCCESS',
     async () => {
-      const host = await world.launch({ scenario: 'connected', service: 'steady', token: world.validToken });
-      await checking(host, async () => {
-        const signal = await world.signalOf(host, SIGNAL_BOUND_MS);
-        world.recordTiming(host.scenario, { 'boot to signal': signal.bootToSignal });
+      host = await world.launch({ scenario: 'connected', service: 'steady', token: world.validToken });
+      const launched = host;
+      await checking(launched, async () => {
+        signal = await world.signalOf(launched, SIGNAL_BOUND_MS);
+        world.recordTiming(launched.scenario, { 'boot to signal': signal.bootToSignal });
 
-        expect(signal).toMatchObject({ logicalResourceId: 'Host', status: 'SUCCESS', uniqueId: host.stack.instanceId, answer: 'accepted' });
-        expect(await world.firstBootFinished(host, SIGNAL_BOUND_MS)).toBe('done');
+        expect(signal).toMatchObject({ logicalResourceId: 'Host', status: 'SUCCESS', uniqueId: launched.stack.instanceId, answer: 'accepted' });
+        expect(await world.firstBootFinished(launched, SIGNAL_BOUND_MS)).toBe('done');
         // Signed with the role credentials from the metadata service, as on EC2.
         expect(signal.accessKeyId).toBe(world.imds.credentials.AccessKeyId);
-        expect(await host.machine.unit(UNIT)).toMatchObject({ activeState: 'active', subState: 'running', unitFileState: 'enabled', nRestarts: 0 });
+        expect(await launched.machine.unit(UNIT)).toMatchObject({ activeState: 'active', subState: 'running', unitFileState: 'enabled', nRestarts: 0 });
 
-        const log = host.machine.file(BOOTSTRAP_LOG);
+        const log = launched.machine.file(BOOTSTRAP_LOG);
         expect(log).toContain('logged in to Altinity.Cloud');
         expect(log).toContain(`${UNIT} is active`);
-        expect(log).toContain(`signalled SUCCESS to Host of stack ${host.stack.stackName}`);
-        expect(host.machine.file(CLOUD_INIT_OUTPUT)).toContain('done: altinitycloud-connect.service runs, and starts at every boot');
-        expect(world.altinity.requestsTo('/login').filter((r) => r.at >= host.machine.firstBootAt).map((r) => r.status)).toEqual([200]);
-        expect(world.altinity.requestsTo('/connect').filter((r) => r.at >= host.machine.firstBootAt).map((r) => r.clientCertificate)).toEqual(['acme-boot']);
-        expect(await certificateParameter(host)).toBe(world.ca.clientPem);
-        expect(hostLogs(host)).not.toContain(host.token);
+        expect(log).toContain(`signalled SUCCESS to Host of stack ${launched.stack.stackName}`);
+        expect(launched.machine.file(CLOUD_INIT_OUTPUT)).toContain('done: altinitycloud-connect.service runs, and starts at every boot');
+        expect(altinityRequests('/login', launched.machine.firstBootAt).map((request) => request.status)).toEqual([200]);
+        expect(altinityRequests('/connect', launched.machine.firstBootAt).map((request) => request.clientCertificate)).toEqual(['acme-boot']);
+        expect(await certificateParameter(launched)).toBe(world.ca.clientPem);
+        expect(hostLogs(launched)).not.toContain(launched.token);
       });
     },
     TEST_TIMEOUT_MS,
   );
+
+  test(
+    'killed: systemd restarts the service after kill -9 of its main process',
+    async () => {
+      const completed = completedHost();
+      await checking(completed, async () => {
+        const before = await completed.machine.unit(UNIT);
+        expect(before).toMatchObject({ activeState: 'active', nRestarts: 0 });
+
+        const killedAt = Date.now();
+        expect((await completed.machine.exec(['kill', '-9', String(before.mainPid)])).status).toBe(0);
+        const after = await until('the service restarted', RESTART_BOUND_MS, async () => {
+          const unit = await completed.machine.unit(UNIT);
+          return unit.activeState === 'active' && unit.nRestarts === 1 ? unit : undefined;
+        });
+        world.recordTiming('killed', { 'boot to signal (the connected host)': signal!.bootToSignal, 'kill to active again': (Date.now() - killedAt) / 1000 });
+
+        expect(after.mainPid).not.toBe(before.mainPid);
+        expect(after.unitFileState).toBe('enabled');
+        await until('the restarted service connected', RESTART_BOUND_MS, () => (altinityRequests('/connect', killedAt).length === 1 ? true : undefined));
+        expect(world.signalsOf(completed)).toHaveLength(1);
+      });
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'rebooted: the service comes back; the bootstrap does not run again and there is no second login',
+    async () => {
+      const completed = completedHost();
+      await checking(completed, async () => {
+        await completed.machine.reboot();
+        const rebootedAt = completed.machine.bootedAt;
+        const back = await until('the service connected again after the reboot', BACK_AFTER_REBOOT_BOUND_MS, () => altinityRequests('/connect', rebootedAt)[0]);
+        // cloud-init ran on this boot too, and found nothing left to run.
+        expect(await completed.machine.cloudInitFinished(BACK_AFTER_REBOOT_BOUND_MS)).toBe('done');
+        world.recordTiming('rebooted', { 'boot to signal (the connected host)': signal!.bootToSignal, 'reboot to service connected': (back.at - rebootedAt) / 1000 });
+
+        expect(await completed.machine.unit(UNIT)).toMatchObject({ activeState: 'active', unitFileState: 'enabled', nRestarts: 0 });
+        expect(world.signalsOf(completed)).toHaveLength(1);
+        expect(altinityRequests('/login', completed.machine.firstBootAt)).toHaveLength(1);
+        expect(world.releases.downloads.filter((download) => download.at >= completed.machine.firstBootAt)).toHaveLength(1);
+        expect(completed.machine.file(BOOTSTRAP_LOG).match(/step: read instance identity/g)).toHaveLength(1);
+        expect(completed.machine.file(CLOUD_INIT_OUTPUT).match(/running 'modules:final'/g)).toHaveLength(2);
+      });
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
+describe('hosts that fail their bootstrap', () => {
+  afterEach(async () => {
+    await world?.powerOffHosts();
+  });
 
   test(
     'crash loop: the service exits at once; the host signals FAILURE with the reason from the journal',
@@ -210,7 +279,7 @@ describe('the host user data under real cloud-init and systemd', () => {
         expect(host.machine.file(BOOTSTRAP_LOG)).toMatch(
           /FAILED at step 'obtain certificate': login failed: Error: login rejected by Altinity\.Cloud: .* \(altinitycloud-connect login exited with status 1\)/,
         );
-        expect(world.altinity.requestsTo('/login').filter((r) => r.at >= host.machine.firstBootAt).map((r) => r.status)).toEqual([401]);
+        expect(altinityRequests('/login', host.machine.firstBootAt).map((request) => request.status)).toEqual([401]);
         expect(host.machine.file(`/etc/systemd/system/${UNIT}`)).toBe('');
         expect(await host.machine.unit(UNIT)).toMatchObject({ activeState: 'inactive' });
         // The host withdrew its login claim: the next host may try.
@@ -220,68 +289,9 @@ describe('the host user data under real cloud-init and systemd', () => {
     },
     TEST_TIMEOUT_MS,
   );
+});
 
-  test(
-    'reboot: the service comes back; the bootstrap does not run again and there is no second login',
-    async () => {
-      const host = await world.launch({ scenario: 'rebooted', service: 'steady', token: world.validToken });
-      await checking(host, async () => {
-        const signal = await world.signalOf(host, SIGNAL_BOUND_MS);
-        expect(signal.status).toBe('SUCCESS');
-        expect(await world.firstBootFinished(host, SIGNAL_BOUND_MS)).toBe('done');
-        const since = (path: string) => world.altinity.requestsTo(path).filter((r) => r.at >= host.machine.firstBootAt);
-        await until('the first connection', 10_000, () => (since('/connect').length === 1 ? true : undefined));
-
-        await host.machine.reboot();
-        const rebootedAt = host.machine.bootedAt;
-        await until('the service connected again after the reboot', BACK_AFTER_REBOOT_BOUND_MS, () => (since('/connect').length === 2 ? true : undefined));
-        const backAfter = (since('/connect')[1].at - rebootedAt) / 1000;
-        // cloud-init ran on this boot too and is done: it had nothing left to run.
-        expect(await host.machine.cloudInitFinished(BACK_AFTER_REBOOT_BOUND_MS)).toBe('done');
-        world.recordTiming(host.scenario, { 'boot to signal': signal.bootToSignal, 'reboot to service connected': backAfter });
-
-        expect(await host.machine.unit(UNIT)).toMatchObject({ activeState: 'active', unitFileState: 'enabled', nRestarts: 0 });
-        expect(world.signalsOf(host)).toHaveLength(1);
-        expect(since('/login')).toHaveLength(1);
-        expect(world.releases.downloads.filter((download) => download.at >= host.machine.firstBootAt)).toHaveLength(1);
-        const log = host.machine.file(BOOTSTRAP_LOG);
-        expect(log.match(/step: read instance identity/g)).toHaveLength(1);
-        expect(host.machine.file(CLOUD_INIT_OUTPUT).match(/running 'modules:final'/g)).toHaveLength(2);
-      });
-    },
-    TEST_TIMEOUT_MS,
-  );
-
-  test(
-    'killed: systemd restarts the service after kill -9 of its main process',
-    async () => {
-      const host = await world.launch({ scenario: 'killed', service: 'steady', token: world.validToken });
-      await checking(host, async () => {
-        const signal = await world.signalOf(host, SIGNAL_BOUND_MS);
-        expect(signal.status).toBe('SUCCESS');
-        expect(await world.firstBootFinished(host, SIGNAL_BOUND_MS)).toBe('done');
-        const before = await host.machine.unit(UNIT);
-        expect(before).toMatchObject({ activeState: 'active', nRestarts: 0 });
-
-        const killedAt = Date.now();
-        expect((await host.machine.exec(['kill', '-9', String(before.mainPid)])).status).toBe(0);
-        const after = await until('the service restarted', RESTART_BOUND_MS, async () => {
-          const unit = await host.machine.unit(UNIT);
-          return unit.activeState === 'active' && unit.nRestarts === 1 ? unit : undefined;
-        });
-        world.recordTiming(host.scenario, { 'boot to signal': signal.bootToSignal, 'kill to active again': (Date.now() - killedAt) / 1000 });
-
-        expect(after.mainPid).not.toBe(before.mainPid);
-        expect(after.unitFileState).toBe('enabled');
-        await until('the restarted service connected', RESTART_BOUND_MS, () =>
-          world.altinity.requestsTo('/connect').filter((r) => r.at >= killedAt).length === 1 ? true : undefined,
-        );
-        expect(world.signalsOf(host)).toHaveLength(1);
-      });
-    },
-    TEST_TIMEOUT_MS,
-  );
-
+describe('scenarios that wait for bootstrap.sh', () => {
   // Filled in once bootstrap.sh asks Altinity.Cloud whether the environment is connected before it
   // signals SUCCESS. With statuscheck answering something other than OK
   // (world.altinity.answerStatuscheck({ connected: 'NOT_CONNECTED' })), it will assert that no
@@ -292,8 +302,9 @@ describe('the host user data under real cloud-init and systemd', () => {
   test.todo('readiness: SUCCESS only once Altinity.Cloud answers statuscheck?connected with OK');
 
   // Filled in once bootstrap.sh installs the post-creation watch (a systemd timer). A group's host
-  // (a stack with Replicas=2; the metadata stand-in serves autoscaling/target-lifecycle-state
-  // InService for the group's instance): after SUCCESS, with statuscheck switched to a
+  // (a stack with Replicas=2, booted as the group's first instance in moto: BootWorld.launch will
+  // need that option; the metadata stand-in then serves autoscaling/target-lifecycle-state
+  // InService, see InstanceIdentity.targetLifecycleState): after SUCCESS, with statuscheck switched to a
   // disconnected answer, it will assert that the timer's runs record "connected" and then
   // "disconnected" in the host's log, and that the proxy recorded SetInstanceHealth Unhealthy for
   // that instance (world.aws.healthReports), accepted because moto's group holds it.

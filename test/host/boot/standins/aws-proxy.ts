@@ -12,7 +12,7 @@ import { closeServer, handle, listenOnSocket, readBody } from './http';
  *
  * - CloudFormation SignalResource: moto does not implement it. Answered as CloudFormation does:
  *   a ValidationError for a stack or logical id that moto's stack does not have, or for a resource
- *   that has had the signals its CreationPolicy awaits; else recorded and accepted.
+ *   that has had its signal already (complete or failed); else recorded and accepted.
  * - Auto Scaling SetInstanceHealth: recorded and accepted for an instance of one of moto's groups
  *   (a ValidationError otherwise), so that a test sees what the host asked for.
  */
@@ -51,8 +51,6 @@ export class AwsProxy {
   readonly signals: ResourceSignal[] = [];
   readonly healthReports: HealthReport[] = [];
   readonly forwarded: ForwardedCall[] = [];
-  /** Signals a resource awaits before CloudFormation completes it (its CreationPolicy Count), by logical id; 1 unless set. */
-  readonly awaitedSignals = new Map<string, number>();
   private readonly server = http.createServer(handle((request, response) => this.answer(request, response)));
   private readonly cloudFormation: CloudFormationClient;
   private readonly autoScaling: AutoScalingClient;
@@ -121,7 +119,8 @@ export class AwsProxy {
     if (earlier.some((other) => other.status === 'FAILURE')) {
       return `Resource ${signal.logicalResourceId} is in CREATE_FAILED state and cannot be signaled`;
     }
-    if (earlier.length >= (this.awaitedSignals.get(signal.logicalResourceId) ?? 1)) {
+    // One signal completes it: the harness boots one host per stack (a group's Count of several is not modelled).
+    if (earlier.length > 0) {
       return `Resource ${signal.logicalResourceId} is in CREATE_COMPLETE state and cannot be signaled`;
     }
     return undefined;
