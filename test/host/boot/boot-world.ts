@@ -7,7 +7,7 @@ import { LambdaService } from '../../support/lambda-service';
 import { type Bind, HostMachine, withBound } from './host-machine';
 import { ADDRESSES, HostNetwork } from './network';
 import { type CreatedStack, createPublishedStack } from './published-stack';
-import { ensureRootfs } from './rootfs';
+import { rootfsForTests } from './rootfs';
 import { RunDir } from './run-dir';
 import { AltinityCloud } from './standins/altinity-cloud';
 import { AwsProxy, type ResourceSignal } from './standins/aws-proxy';
@@ -90,14 +90,17 @@ export class BootWorld {
     const runDir = RunDir.forTests();
     let network: HostNetwork | undefined;
     try {
-      const rootfs = (await ensureRootfs()).path;
-      debug('root file system ready');
+      // The root file system may still be building (a cold run): set up the rest meanwhile.
+      const rootfsReady = rootfsForTests();
+      rootfsReady.catch(() => undefined);
       network = await HostNetwork.create(runDir);
       debug('network namespace and moto_server ready');
       const ca = createTestCa(runDir.path('ca'), 'acme-boot');
       const clients = clientsFor(network.moto);
       const { templateBody } = await publishedTemplateForEmulator(clients);
       debug('published template synthesized');
+      const rootfs = await rootfsReady;
+      debug('root file system ready');
       const binds = plumbing(runDir, rootfs, ca);
       const world = new BootWorld(runDir, ownsRunDir, rootfs, network, ca, { templateBody, network: await defaultVpc(clients) }, binds);
       await Promise.all([

@@ -34,7 +34,9 @@ export const CLOUD_CFG = { path: 'etc/cloud/cloud.cfg.d/99-test.cfg', text: 'loc
 /** Bump when the build steps change in a way the inputs above do not show. */
 const RECIPE = 1;
 /** A cold build takes 70–110 s on an idle machine; a busy one has taken over 6 minutes. */
-const BUILD_BOUND_MS = 15 * 60_000;
+export const BUILD_BOUND_MS = 15 * 60_000;
+/** Set by the runner while it builds the root file system, so that jest waits for it instead of building a second one. */
+export const ROOTFS_BEING_BUILT_ENV = 'HOST_BOOT_ROOTFS_BEING_BUILT';
 /** Written last: a directory without it is an interrupted build, never used. */
 const COMPLETE_MARKER = '.rootfs-complete';
 
@@ -84,6 +86,21 @@ function listDir(dir: string): string[] {
     return fs.readdirSync(dir).filter((name) => name.endsWith('.list') || name.endsWith('.sources'));
   } catch {
     return [];
+  }
+}
+
+/**
+ * The root file system for the tests: the cached one, or the one the runner is building meanwhile
+ * (the tests' own set-up, moto_server and the template, goes on in parallel), else built here.
+ */
+export async function rootfsForTests(): Promise<string> {
+  if (!process.env[ROOTFS_BEING_BUILT_ENV]) return (await ensureRootfs()).path;
+  const deadline = Date.now() + BUILD_BOUND_MS;
+  for (;;) {
+    const cached = cachedRootfs();
+    if (cached) return cached;
+    if (Date.now() > deadline) throw new Error(`the runner built no root file system within ${BUILD_BOUND_MS / 60_000} minutes`);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
 }
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { installMissingTools, missingPrivilege, nspawnWorks } from './preflight';
-import { ensureRootfs } from './rootfs';
+import { cachedRootfs, ensureRootfs, ROOTFS_BEING_BUILT_ENV } from './rootfs';
 import { RunDir } from './run-dir';
 
 /**
@@ -33,8 +33,10 @@ async function main(): Promise<number> {
   const reason = missingPrivilege() ?? installMissingTools(say) ?? nspawnWorks();
   if (reason) cannotRun(reason);
 
-  const rootfs = await ensureRootfs(say);
-  say(`root file system ${rootfs.built ? `built in ${rootfs.seconds.toFixed(1)} s` : 'taken from the cache'}: ${rootfs.path}`);
+  // A cold run builds the root file system while jest sets up the rest (moto_server, the template).
+  const cached = cachedRootfs();
+  if (cached) say(`root file system taken from the cache: ${cached}`);
+  const rootfsBuild = cached ? undefined : ensureRootfs(say);
 
   const abandoned = RunDir.sweepAbandoned();
   if (abandoned.length > 0) say(`cleaned up after an earlier run that was killed: ${abandoned.join(', ')}`);
@@ -48,16 +50,30 @@ async function main(): Promise<number> {
   process.on('SIGTERM', interrupt);
 
   let exitCode = 1;
+  let builtIn = '';
   try {
     jest = spawn(process.execPath, [require.resolve('jest/bin/jest'), '--config', path.join(__dirname, 'jest.config.js'), ...process.argv.slice(2)], {
       cwd: REPO_ROOT,
       stdio: 'inherit',
-      env: { ...process.env, [RunDir.ENV]: runDir.root },
+      env: { ...process.env, [RunDir.ENV]: runDir.root, ...(rootfsBuild ? { [ROOTFS_BEING_BUILT_ENV]: '1' } : {}) },
     });
+    rootfsBuild?.then(
+      (rootfs) => {
+        builtIn = `root file system built in ${rootfs.seconds.toFixed(1)} s`;
+        say(`${builtIn}: ${rootfs.path}`);
+      },
+      (error: Error) => {
+        process.stderr.write(`test:host: ${error.message}\n`);
+        jest?.kill('SIGTERM');
+      },
+    );
     exitCode = await new Promise<number>((resolve) => jest!.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
   } finally {
+    // A build that outlives jest (which failed early) finishes for the next run rather than run on orphaned.
+    await rootfsBuild?.catch(() => undefined);
     const timings = readTimings(runDir);
     const leftovers = runDir.sweep();
+    if (builtIn) say(builtIn);
     for (const timing of timings) {
       say(`${timing.scenario}: ${Object.entries(timing.seconds).map(([what, value]) => `${what} ${value.toFixed(1)} s`).join(', ')}`);
     }
