@@ -1,7 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { killGroup, type RunDir } from './run-dir';
+import { killGroup, removeNspawnLeftovers, type RunDir } from './run-dir';
 
 /**
  * Stands in for the EC2 instance: the root file system booted by systemd-nspawn with its own
@@ -123,6 +123,7 @@ export class HostMachine {
       killGroup(this.leader);
       if (this.nspawn?.pid) killGroup(this.nspawn.pid);
       await withBound(exited, 5_000, 'not killed').catch(() => undefined);
+      removeNspawnLeftovers(this.options.name);
     }
     this.forgetProcesses();
   }

@@ -98,6 +98,10 @@ export class RunDir {
         cleaned.push(`process ${pid} (${what})`);
       }
     }
+    for (const dir of nspawnLeftovers(`hb-${this.id}-`)) {
+      removeNspawnLeftover(dir);
+      cleaned.push(`directory ${dir}`);
+    }
     for (const name of fs.readdirSync(this.path('netns'))) {
       if (fs.existsSync(`/run/netns/${name}`)) {
         deleteNetns(name);
@@ -135,6 +139,30 @@ export function killGroup(pid: number): void {
       // Gone already, or not a group leader.
     }
   }
+}
+
+/** Where systemd-nspawn keeps a machine's mount propagation directory; one it killed leaves it behind. */
+const NSPAWN_PROPAGATE = '/run/systemd/nspawn/propagate';
+
+function nspawnLeftovers(machinePrefix: string): string[] {
+  try {
+    return fs.readdirSync(NSPAWN_PROPAGATE).filter((name) => name.startsWith(machinePrefix)).map((name) => path.join(NSPAWN_PROPAGATE, name));
+  } catch {
+    return [];
+  }
+}
+
+function removeNspawnLeftover(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // Not empty (still in use) or gone.
+  }
+}
+
+/** Removes what systemd-nspawn leaves of a machine that was killed rather than powered off. */
+export function removeNspawnLeftovers(machine: string): void {
+  for (const dir of nspawnLeftovers(machine)) removeNspawnLeftover(dir);
 }
 
 export function deleteNetns(name: string): void {
