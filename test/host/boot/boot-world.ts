@@ -51,11 +51,6 @@ export interface LaunchedHost {
   readonly token: string;
 }
 
-export interface ScenarioTiming {
-  readonly scenario: string;
-  readonly seconds: Record<string, number>;
-}
-
 export class BootWorld {
   readonly imds = new InstanceMetadataService();
   readonly altinity: AltinityCloud;
@@ -65,7 +60,6 @@ export class BootWorld {
   readonly lambda: LambdaService;
   /** A token that Altinity.Cloud (the stand-in) accepts. */
   readonly validToken = `boot-token-${randomUUID()}`;
-  readonly timings: ScenarioTiming[] = [];
   private readonly machines: HostMachine[] = [];
 
   private constructor(
@@ -89,6 +83,7 @@ export class BootWorld {
     const ownsRunDir = !process.env[RunDir.ENV];
     const runDir = RunDir.forTests();
     let network: HostNetwork | undefined;
+    let world: BootWorld | undefined;
     try {
       // The root file system may still be building (a cold run): set up the rest meanwhile.
       const rootfsReady = rootfsForTests();
@@ -102,7 +97,9 @@ export class BootWorld {
       const rootfs = await rootfsReady;
       debug('root file system ready');
       const binds = plumbing(runDir, rootfs, ca);
-      const world = new BootWorld(runDir, ownsRunDir, rootfs, network, ca, { templateBody, network: await defaultVpc(clients) }, binds);
+      const template = { templateBody, network: await defaultVpc(clients) };
+      for (const client of Object.values(clients)) client.destroy();
+      world = new BootWorld(runDir, ownsRunDir, rootfs, network, ca, template, binds);
       await Promise.all([
         world.imds.listen(HostNetwork.socketFor(runDir, 'metadata')),
         world.aws.listen(HostNetwork.socketFor(runDir, 'awsEndpoint')),
@@ -111,8 +108,11 @@ export class BootWorld {
       ]);
       return world;
     } catch (error) {
-      await network?.stop();
-      if (ownsRunDir) runDir.remove();
+      if (world) await world.stop();
+      else {
+        await network?.stop();
+        if (ownsRunDir) runDir.remove();
+      }
       throw error;
     }
   }
@@ -180,7 +180,6 @@ export class BootWorld {
 
   /** Records a scenario's timings: printed now, and summarised by `npm run test:host`. */
   recordTiming(scenario: string, seconds: Record<string, number>): void {
-    this.timings.push({ scenario, seconds });
     fs.appendFileSync(this.runDir.path('timings.jsonl'), `${JSON.stringify({ scenario, seconds })}\n`);
     const text = Object.entries(seconds).map(([what, value]) => `${what} ${value.toFixed(1)} s`).join(', ');
     process.stdout.write(`host-boot: ${scenario}: ${text}\n`);
