@@ -2,6 +2,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The real-boot harness needs root and minutes: `npm run test:host` runs it (test/host/boot/).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/host/boot/'],
   transform: {
     '^.+\\.tsx?$': ['@swc/jest'],
   },

@@ -1,0 +1,74 @@
+import { CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
+import { HOST_LOGICAL_ID, stackNameFor } from '../../../lib/shared/names';
+import { describeStack, type EmulatorClients, expectAnswered, liveStack } from '../../e2e/live-stack';
+import type { LambdaService } from '../../support/lambda-service';
+
+/**
+ * Where the host's user data comes from: the published (console) template, created on moto_server
+ * with the parameters a user would fill in, its custom resource answered as the Lambda service
+ * would (it stores the token in SSM, which the host reads at boot). CloudFormation's substitutions
+ * are done by the emulator; the user data is read back from the launch template's version, as EC2
+ * hands it to the instance, and taken as opaque bytes: its inner format is the stack's business.
+ */
+
+export interface StackRequest {
+  readonly envName: string;
+  readonly token: string;
+  /** Values for the template's own parameters (ConnectDownloadUrl, ConnectSha256, Replicas, ...). */
+  readonly parameters: Record<string, string>;
+}
+
+export interface CreatedStack {
+  readonly stackName: string;
+  readonly stackId: string;
+  readonly region: string;
+  /** The single host's instance id (HOST_LOGICAL_ID). */
+  readonly instanceId: string;
+  /** The host role's name, which the instance metadata names under iam/security-credentials/. */
+  readonly roleName: string;
+  /** The launch template version's UserData, base64-decoded: what cloud-init receives. */
+  readonly userData: Buffer;
+}
+
+export async function createPublishedStack(
+  emulator: { clients: EmulatorClients; lambda: LambdaService; templateBody: string; network: { vpcId: string; subnetIds: string[] } },
+  request: StackRequest,
+): Promise<CreatedStack> {
+  const { clients, lambda, templateBody, network } = emulator;
+  const stackName = stackNameFor(request.envName);
+  await clients.cloudFormation.send(
+    new CreateStackCommand({
+      StackName: stackName,
+      TemplateBody: templateBody,
+      Capabilities: ['CAPABILITY_IAM'],
+      Parameters: Object.entries({
+        EnvName: request.envName,
+        Token: request.token,
+        VpcId: network.vpcId,
+        SubnetIds: network.subnetIds.slice(0, 2).join(','),
+        ...request.parameters,
+      }).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
+    }),
+  );
+  expectAnswered(await lambda.serveCreate(stackName), ['Create']);
+  const stack = await describeStack(clients, stackName);
+  if (stack.StackStatus !== 'CREATE_COMPLETE') throw new Error(`${stackName} is ${stack.StackStatus}: ${stack.StackStatusReason ?? ''}`);
+
+  const live = await liveStack(clients, stackName);
+  const launchTemplates = Object.entries(live.resourceTypes).filter(([, type]) => type === 'AWS::EC2::LaunchTemplate');
+  if (launchTemplates.length !== 1) throw new Error(`expected one launch template in ${stackName}, found ${launchTemplates.length}`);
+  const versions = await clients.ec2.send(
+    new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: live.physicalIds[launchTemplates[0][0]], Versions: ['$Latest'] }),
+  );
+  const encoded = versions.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.UserData;
+  if (!encoded) throw new Error(`the launch template of ${stackName} has no user data`);
+  return {
+    stackName,
+    stackId: stack.StackId!,
+    region: stack.StackId!.split(':')[3],
+    instanceId: live.physicalIds[HOST_LOGICAL_ID],
+    roleName: live.physicalIds.HostRole,
+    userData: Buffer.from(encoded, 'base64'),
+  };
+}
