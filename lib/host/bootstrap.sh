@@ -495,25 +495,22 @@ start_service() {
 
 # A deadline for the whole bootstrap: when it passes, the step under way is stopped. Bash runs the
 # trap only once the command in the foreground ends, hence the TERM to the commands running then
-# (and only those: the failure report's own commands start after).
+# (and only those: the failure report's own commands start after). The watchdog waits with a
+# builtin and holds none of the script's output, so nothing of it outlives the script.
 start_deadline() {
   trap 'fail "no success within the ${DEADLINE_SECONDS} s deadline" "stopped at step $STEP"' USR1
   (
-    sleep "$DEADLINE_SECONDS"
-    mapfile -t running < <(pgrep -P $$ | grep -vx "$BASHPID")
+    read -r -t "$DEADLINE_SECONDS" <> <(:) || true
+    watchdog=$BASHPID
+    mapfile -t running < <(pgrep -P $$ | grep -vx "$watchdog")
     kill -USR1 $$
-    ((${#running[@]} == 0)) || kill -TERM "${running[@]}" 2>/dev/null
-  ) &
+    ((${#running[@]} == 0)) || kill -TERM "${running[@]}"
+  ) </dev/null >/dev/null 2>&1 &
   DEADLINE_WATCH=$!
-  # Not a job whose end the shell reports: it is stopped on purpose.
-  disown "$DEADLINE_WATCH"
 }
 
 stop_deadline() {
-  [[ -n $DEADLINE_WATCH ]] || return 0
-  pkill -P "$DEADLINE_WATCH" 2>/dev/null
-  kill "$DEADLINE_WATCH" 2>/dev/null
-  return 0
+  [[ -z $DEADLINE_WATCH ]] || kill "$DEADLINE_WATCH" 2>/dev/null || true
 }
 
 run_step() {

@@ -28,15 +28,15 @@ const REGIONAL_NAME_PROPERTIES: Readonly<Record<string, readonly string[]>> = {
   'AWS::AutoScaling::AutoScalingGroup': ['AutoScalingGroupName'],
   'AWS::CloudWatch::Alarm': ['AlarmName'],
   'AWS::SSM::Parameter': ['Name'],
-  // The custom resource writes SSM parameters under these names, and deletes them with the stack.
-  'Custom::ConnectSecrets': ['TokenParameterName', 'CertificateParameterName'],
+  // The custom resource writes SSM parameters under names it derives from the environment name.
+  'Custom::ConnectSecrets': ['EnvName'],
 };
 
 /**
  * Types without a name of their own (an instance's Name tag is only a label), or whose name is
  * scoped to another resource (an AWS::IAM::Policy is an inline policy: its name is unique per role).
  */
-const NAMELESS_TYPES: readonly string[] = ['AWS::EC2::Instance', 'AWS::IAM::Policy'];
+const NAMELESS_TYPES: readonly string[] = ['AWS::EC2::Instance', 'AWS::IAM::Policy', 'AWS::KMS::Key'];
 
 type Resources = CfnTemplate['Resources'];
 
@@ -76,8 +76,9 @@ describe('names in the published template, for stack sets across accounts and re
 
   test('every regional name it gives carries the environment name', () => {
     expect(regionalNamesWithoutEnvironment(template.Resources)).toEqual([]);
-    // The one regional name there is today, on which the hosts and the README rely.
-    expect(mentionsEnvName(template.Resources.ConnectSecrets.Properties.TokenParameterName)).toBe(true);
+    // The one regional name there is today (the SSM parameters the custom resource writes, below
+    // /altinity-connect/<EnvName>/), on which the hosts and the README rely.
+    expect(mentionsEnvName(template.Resources.ConnectSecrets.Properties.EnvName)).toBe(true);
   });
 
   test('an export, if any, carries the environment name: export names are unique in an account and region', () => {
