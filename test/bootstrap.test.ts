@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import {
@@ -31,7 +32,9 @@ const RELEASE = fs.readFileSync(path.join(__dirname, 'bootstrap/release/altinity
 const RELEASE_SHA256 = createHash('sha256').update(RELEASE).digest('hex');
 /** A loopback port nothing listens on: connections are refused at once. */
 const UNREACHABLE = 'http://127.0.0.1:1';
-const STORED_CERTIFICATE = '-----BEGIN CERTIFICATE-----\nc3RvcmVkIGJ5IGFuIGVhcmxpZXIgaG9zdA==\n-----END CERTIFICATE-----';
+/** The environment's certificate and key, signed by the tests' CA as Altinity.Cloud's CA signs it: what a login writes and a host stores. */
+let STORED_CERTIFICATE: string;
+let certificateFile: string;
 const SECRETS_KEY = 'arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
 const stackIdFor = (env: string) => `arn:aws:cloudformation:${TEST_REGION}:123456789012:stack/${stackNameFor(env)}/6c1e2a30-cb0d-11f0-9f1a-0a1b2c3d4e5f`;
 const now = () => Math.floor(Date.now() / 1000);
@@ -42,6 +45,8 @@ interface Situation {
   /** A certificate that an earlier host stored in SSM, or a claim it left there. */
   readonly storedCertificate?: string | (() => Promise<string>);
   readonly releaseLocation?: 'redirects-to-http' | 'hangs';
+  /** What Altinity.Cloud answers to statuscheck?connected. @default OK */
+  readonly altinityAnswer?: string;
   readonly deniedCalls?: readonly DeniedCall[];
   /** A certificate another host of the group stores once this one says it waits for it. */
   readonly certificateStoredMeanwhile?: string;
@@ -101,6 +106,8 @@ async function boot(env: string, situation: Situation = {}): Promise<Boot> {
       CONNECT_VERSION,
       DOWNLOAD_URL: world.releasesUrl,
       CONNECT_SHA256: '',
+      ALTINITY_URL: world.altinityUrl,
+      CONNECTION_TIMEOUT: '300',
       ...situation.values,
     },
     { awsPreinstalled: situation.awsPreinstalled },
@@ -108,10 +115,12 @@ async function boot(env: string, situation: Situation = {}): Promise<Boot> {
   sandboxes.push(sandbox);
   const meanwhile = situation.certificateStoredMeanwhile;
   const storedMeanwhile = meanwhile === undefined ? undefined : storeWhenLogged(sandbox.logFile, 'waiting for its certificate', env, meanwhile);
+  if (situation.altinityAnswer !== undefined) world.altinityAnswer = situation.altinityAnswer;
   const run = await sandbox.run({
     awsEndpoint: situation.awsUnreachable ? UNREACHABLE : world.url,
     imdsUrl: world.url,
     caFile: ca.caFile,
+    certificateFile,
     standIns: situation.standIns,
     arm64: situation.arm64,
     environment: situation.environment,
@@ -184,6 +193,9 @@ beforeAll(async () => {
   ssm = new SSMClient(moto.clientConfig);
   ec2 = new EC2Client(moto.clientConfig);
   ca = createTestCa();
+  STORED_CERTIFICATE = ca.clientCertificate('acme-env').toString().trim();
+  certificateFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'environment-')), 'cloud-connect.pem');
+  fs.writeFileSync(certificateFile, `${STORED_CERTIFICATE}\n`);
   liveClaimHolder = runningInstance();
   await ssm.send(new PutParameterCommand({ Name: '/customer/existing/cloud-connect.pem', Value: STORED_CERTIFICATE, Type: 'SecureString' }));
   // Independent hosts boot at the same time; each describe block below awaits its own.
@@ -246,6 +258,14 @@ beforeAll(async () => {
       environment: { BOOTSTRAP_SYSTEMD_DIR: '/dev/null/systemd' },
     }),
     mirrorUnreachable: boot('mirror-unreachable', { standIns: { STANDIN_APT: 'offline' } }),
+    neverConnected: boot('never-connected', {
+      storedCertificate: STORED_CERTIFICATE,
+      awsPreinstalled: true,
+      altinityAnswer: 'NOT CONNECTED',
+      values: { CONNECTION_TIMEOUT: '2' },
+    }),
+    // A host of a group, connected at creation, whose tunnel the tests then drop.
+    watched: boot('watched', { storedCertificate: STORED_CERTIFICATE, awsPreinstalled: true, inAutoScalingGroup: true, values: { CONNECTION_TIMEOUT: '2' } }),
     serviceCrashes: boot('service-crashes', {
       storedCertificate: STORED_CERTIFICATE,
       inAutoScalingGroup: true,
@@ -336,7 +356,7 @@ describe('first boot', () => {
     const unit = fs.readFileSync(path.join(host.sandbox.systemdDir, 'altinitycloud-connect.service'), 'utf8');
     const binary = path.join(host.sandbox.binDir, 'altinitycloud-connect');
     const certificate = path.join(host.sandbox.configDir, 'cloud-connect.pem');
-    expect(unit).toContain(`\nExecStart=${binary} --capability aws -i ${certificate}\n`);
+    expect(unit).toContain(`\nExecStart=${binary} --url=${host.world.altinityUrl} --capability aws -i ${certificate}\n`);
     expect(unit).toMatch(/\nRestart=always\n/);
     expect(unit).toMatch(/\nRestartSec=\d+\n/);
     expect(unit).toMatch(/\nAfter=network-online.target\n/);
@@ -345,6 +365,28 @@ describe('first boot', () => {
     const systemctl = callsOf(host.run, 'systemctl');
     expect(systemctl.slice(0, 2)).toEqual([['daemon-reload'], ['enable', '--now', 'altinitycloud-connect.service']]);
     expect(systemctl).toContainEqual(['is-active', 'altinitycloud-connect.service']);
+  });
+
+  test('signals SUCCESS only once Altinity.Cloud, asked with the environment\'s certificate, sees the environment connected', () => {
+    expect(host.world.statuschecks).toEqual([{ authorized: true, subject: 'acme-env' }]);
+    const lines = host.run.log.split('\n');
+    const connected = lines.findIndex((line) => line.includes('Altinity.Cloud sees the environment connected'));
+    const signalled = lines.findIndex((line) => line.includes('signalled SUCCESS'));
+    expect(connected).toBeGreaterThan(0);
+    expect(signalled).toBeGreaterThan(connected);
+    // The certificate reaches no command line: curl reads it from its file.
+    const curlCalls = host.run.calls.filter((call) => call.some((arg) => arg.includes('BEGIN')));
+    expect(curlCalls).toEqual([]);
+    expect(host.run.log).not.toContain('PRIVATE KEY');
+  });
+
+  test('starts a watch every minute, and records the connection as an instance tag', () => {
+    const timer = fs.readFileSync(path.join(host.sandbox.systemdDir, 'altinitycloud-connect-watch.timer'), 'utf8');
+    expect(timer).toMatch(/\nOnUnitActiveSec=1min\n/);
+    const service = fs.readFileSync(path.join(host.sandbox.systemdDir, 'altinitycloud-connect-watch.service'), 'utf8');
+    expect(service).toContain(`\nExecStart=/bin/bash ${BOOTSTRAP_SCRIPT_PATH} watch\n`);
+    expect(callsOf(host.run, 'systemctl')).toContainEqual(['enable', '--now', 'altinitycloud-connect-watch.timer']);
+    expect(host.world.instanceTags).toEqual({ 'altinity:connect/state': 'connected' });
   });
 
   test('logs every step with a UTC timestamp to the log file and the console', () => {
@@ -358,6 +400,8 @@ describe('first boot', () => {
       'install altinitycloud-connect',
       'obtain certificate',
       'start service',
+      'await connection',
+      'start watch',
     ]);
     const consoleLines = host.run.console.trim().split('\n');
     expect(consoleLines.filter((line) => / step: /.test(line))).toEqual(lines.filter((line) => line.includes(' step: ')));
@@ -373,7 +417,7 @@ describe('first boot', () => {
     beforeAll(async () => {
       ssmCallsBefore = host.world.ssmCalls.length;
       host.world.signalTarget = 'complete';
-      rerun = await host.sandbox.run({ awsEndpoint: host.world.url, imdsUrl: host.world.url, caFile: ca.caFile });
+      rerun = await host.sandbox.run({ awsEndpoint: host.world.url, imdsUrl: host.world.url, caFile: ca.caFile, certificateFile });
     });
 
     test('installs, downloads and logs in to nothing again, and reads no token', () => {
@@ -546,7 +590,7 @@ describe('failures are signalled with a one-line reason, fast', () => {
       host.world.deniedCalls = [];
       host.world.signals.length = 0;
       ssmCallsBefore = host.world.ssmCalls.length;
-      rerun = await host.sandbox.run({ awsEndpoint: host.world.url, imdsUrl: host.world.url, caFile: ca.caFile });
+      rerun = await host.sandbox.run({ awsEndpoint: host.world.url, imdsUrl: host.world.url, caFile: ca.caFile, certificateFile });
     });
 
     test('the first run names the refused write', () => {
@@ -572,7 +616,9 @@ describe('failures are signalled with a one-line reason, fast', () => {
   test('service does not stay up, on a host of an Auto Scaling group: the reason quotes the journal, the group replaces the host', async () => {
     const host = await pending.serviceCrashes;
     expect(failureSignal(host)).toMatch(/^service did not stay up: error: connection refused by anywhere/);
-    expect(host.run.console).toContain('state activating, 2 restarts');
+    expect(host.run.console).toContain('(it restarted 2 times in 0 s and is activating now)');
+    // The service's own output, not systemd's lines about the unit.
+    expect(callsOf(host.run, 'journalctl')).toEqual([['_SYSTEMD_UNIT=altinitycloud-connect.service', '--lines', '20', '--no-pager', '--output', 'cat']]);
     expect(host.world.healthReports).toEqual([{ InstanceId: host.instanceId, HealthStatus: 'Unhealthy', ShouldRespectGracePeriod: 'false' }]);
   });
 
@@ -602,6 +648,60 @@ describe('failures are signalled with a one-line reason, fast', () => {
     // One probe, no retries: a refused connection is final. (Seconds on a loaded machine, not 300.)
     expect(host.run.log.match(/Failed to connect/g)).toHaveLength(1);
     expect(secondsInLog(host.run.log, 'step: install altinitycloud-connect', 'FAILED')).toBeLessThanOrEqual(10);
+  });
+});
+
+describe('complete means connected', () => {
+  test('Altinity.Cloud never sees the environment connected: FAILURE, with its last answer, after the timeout', async () => {
+    const host = await pending.neverConnected;
+    expect(host.run.exitCode).toBe(1);
+    expect(host.world.signals.map((signal) => [signal.Status, signal.UniqueId])).toEqual([['FAILURE', 'Altinity.Cloud: not connected after 2 s: NOT CONNECTED']]);
+    expect(host.run.console).toContain(`${host.world.altinityUrl}/statuscheck?connected answered 'NOT CONNECTED'`);
+    expect(host.run.console).toContain('check outbound HTTPS to 127.0.0.1');
+    expect(host.world.statuschecks.length).toBeGreaterThanOrEqual(2);
+    expect(host.world.statuschecks.every((check) => check.authorized)).toBe(true);
+  });
+
+  describe('the watch, after creation, on a host of a group', () => {
+    let host: Boot;
+    const watch = () => host.sandbox.run({ awsEndpoint: host.world.url, imdsUrl: host.world.url, caFile: ca.caFile, certificateFile, args: ['watch'] });
+    const runs: Record<'dropped' | 'stillDropped' | 'restored', { run: BootRun; tag: string | undefined; healthReports: number }> = {} as never;
+    beforeAll(async () => {
+      host = await pending.watched;
+      const watchOnce = async () => {
+        const run = await watch();
+        return { run, tag: host.world.instanceTags['altinity:connect/state'], healthReports: host.world.healthReports.length };
+      };
+      host.world.altinityAnswer = 'NOT CONNECTED';
+      runs.dropped = await watchOnce();
+      // Longer than the stack's connection timeout (2 s here).
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      runs.stillDropped = await watchOnce();
+      host.world.altinityAnswer = 'OK';
+      runs.restored = await watchOnce();
+    }, 120_000);
+
+    test('records when the tunnel drops, with the time, in the instance tag', () => {
+      const { run, tag, healthReports } = runs.dropped;
+      expect(run.exitCode).toBe(0);
+      expect(run.log).toContain('watch: disconnected: NOT CONNECTED');
+      expect(tag).toMatch(/^disconnected since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      expect(healthReports).toBe(0);
+    });
+
+    test('has the group replace the host once it stayed disconnected for the timeout', () => {
+      const { run, tag, healthReports } = runs.stillDropped;
+      expect(run.log).toMatch(/watch: disconnected for \d+ s/);
+      expect(tag).toBe(runs.dropped.tag);
+      expect(healthReports).toBe(1);
+      expect(host.world.healthReports).toEqual([{ InstanceId: host.instanceId, HealthStatus: 'Unhealthy', ShouldRespectGracePeriod: 'false' }]);
+    });
+
+    test('records the connection back, and signals CloudFormation nothing', () => {
+      expect(runs.restored.run.log).toContain('watch: connected again');
+      expect(runs.restored.tag).toBe('connected');
+      expect(host.world.signals.map((signal) => signal.Status)).toEqual(['SUCCESS']);
+    });
   });
 });
 

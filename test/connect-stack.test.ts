@@ -139,6 +139,17 @@ describe('parameters', () => {
     expect(matches(parameters.ConnectSha256.AllowedPattern, 'abc')).toBe(false);
   });
 
+  test('the hosts connect to Altinity.Cloud at anywhere.altinity.cloud unless told otherwise, over HTTPS only', () => {
+    expect(parameters.AltinityCloudUrl.Default).toBe('https://anywhere.altinity.cloud');
+    for (const url of ['https://anywhere.altinity.cloud', 'https://anywhere.example.com:8443/api']) expect({ url, ok: matches(parameters.AltinityCloudUrl.AllowedPattern, url) }).toEqual({ url, ok: true });
+    for (const url of ['http://anywhere.altinity.cloud', 'https://anywhere.altinity.cloud/', "https://x.example.com/'", 'https://x y']) {
+      expect({ url, ok: matches(parameters.AltinityCloudUrl.AllowedPattern, url) }).toEqual({ url, ok: false });
+    }
+    expect(parameters.ConnectionTimeout).toMatchObject({ Default: '300' });
+    for (const seconds of ['30', '300', '600']) expect(matches(parameters.ConnectionTimeout.AllowedPattern, seconds)).toBe(true);
+    for (const seconds of ['29', '601', '0300', '5m']) expect(matches(parameters.ConnectionTimeout.AllowedPattern, seconds)).toBe(false);
+  });
+
   test('break glass is off by default and trusts Altinity support', () => {
     expect(parameters.BreakGlass).toMatchObject({ Default: 'disabled', AllowedValues: ['disabled', 'enabled'] });
     expect(parameters.BreakGlassPrincipal.Default).toBe(ALTINITY_SUPPORT_PRINCIPAL);
@@ -163,7 +174,7 @@ describe('parameters', () => {
       'Permissions',
       'Break glass: Altinity support access',
     ]);
-    expect(ui.ParameterGroups[0].Parameters).toEqual(['EnvName', 'Token', 'ExistingCertificateParameter']);
+    expect(ui.ParameterGroups[0].Parameters).toEqual(['EnvName', 'Token', 'ExistingCertificateParameter', 'AltinityCloudUrl']);
   });
 });
 
@@ -544,7 +555,7 @@ describe('deploy-mode template (cdk deploy -c env=... -c token=...)', () => {
     expect(deployed.Resources.ConnectSecrets.Properties).not.toHaveProperty('Token');
     expect(JSON.stringify(deployed)).not.toContain('not-used-here');
     const ui = deployed.Metadata?.['AWS::CloudFormation::Interface'];
-    expect(ui.ParameterGroups[0].Parameters).toEqual(['EnvName', 'ExistingCertificateParameter']);
+    expect(ui.ParameterGroups[0].Parameters).toEqual(['EnvName', 'ExistingCertificateParameter', 'AltinityCloudUrl']);
     expect(deployed.Rules).not.toHaveProperty('TokenOrCertificate');
   });
 

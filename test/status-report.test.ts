@@ -205,6 +205,7 @@ describe('hints for the usual causes', () => {
     ['the staged token /altinity-connect/acme/staged/20261126T021530Z-0a1b2c does not exist', 'staged-token-missing'],
     ['certificate parameter not found: /customer/cloud-connect.pem', 'existing-certificate-not-found'],
     ['no success within the 720 s deadline', 'deadline'],
+    ['Altinity.Cloud: not connected after 300 s: NOT CONNECTED', 'not-connected'],
     ['something nobody anticipated', undefined],
   ])('%j is %j', (reason, cause) => {
     expect(hintFor(reason)?.cause).toBe(cause);
@@ -247,6 +248,27 @@ describe('EC2\'s view of the hosts', () => {
     expect(group.nextSteps[1]).toContain(
       'send Altinity support the ARNs of the hosts (arn:aws:ec2:eu-west-1:111122223333:instance/i-0aaaaaaaaaaaaaaaa, arn:aws:ec2:eu-west-1:111122223333:instance/i-0bbbbbbbbbbbbbbbb)',
     );
+  });
+
+  test('shows each host\'s connection to Altinity.Cloud, as its watch last recorded it in the instance\'s tag', () => {
+    const single = createdWith(
+      { instances: [{ InstanceId: INSTANCE_ID, State: { Name: 'running' }, Tags: [{ Key: 'altinity:connect/state', Value: 'disconnected since 2026-11-26T03:00:00Z' }] }] },
+      [{ OutputKey: 'InstanceId', OutputValue: INSTANCE_ID }],
+    );
+    expect(single.host.instances[0].connection).toBe('disconnected since 2026-11-26T03:00:00Z');
+    expect(renderText(single)).toContain('Connection:   disconnected since 2026-11-26T03:00:00Z (as the host last recorded it)');
+    const group = createdWith(
+      {
+        instances: [
+          { InstanceId: 'i-0aaaaaaaaaaaaaaaa', State: { Name: 'running' }, Tags: [{ Key: 'altinity:connect/state', Value: 'connected' }] },
+          { InstanceId: 'i-0bbbbbbbbbbbbbbbb', State: { Name: 'running' } },
+        ],
+      },
+      [{ OutputKey: 'HostGroupName', OutputValue: 'altinity-connect-acme-HostGroup-ABC' }],
+    );
+    const text = renderText(group);
+    expect(text).toContain('i-0aaaaaaaaaaaaaaaa  running       arn:aws:ec2:eu-west-1:111122223333:instance/i-0aaaaaaaaaaaaaaaa  (connected)');
+    expect(text).toMatch(/i-0bbbbbbbbbbbbbbbb  running       arn:aws:ec2:eu-west-1:111122223333:instance\/i-0bbbbbbbbbbbbbbbb\n/);
   });
 
   test('says when EC2 could not be asked, and still reports the rest', () => {

@@ -30,6 +30,8 @@ const SETTING_NAMES: readonly (keyof HostSettings)[] = [
   'CONNECT_VERSION',
   'DOWNLOAD_URL',
   'CONNECT_SHA256',
+  'ALTINITY_URL',
+  'CONNECTION_TIMEOUT',
 ];
 
 /** How a test writes a reference: `[[Name]]`. */
@@ -160,6 +162,8 @@ describe('the host user data', () => {
       CONNECT_VERSION: ref('ConnectVersion'),
       DOWNLOAD_URL: ref('ConnectDownloadUrl'),
       CONNECT_SHA256: ref('ConnectSha256'),
+      ALTINITY_URL: ref('AltinityCloudUrl'),
+      CONNECTION_TIMEOUT: ref('ConnectionTimeout'),
     };
     for (const [name, value] of Object.entries(expected)) expect({ [name]: valuesOf(name) }).toEqual({ [name]: [value] });
     expect(texts.filter((text) => text.includes(ref('Token')))).toEqual([]);

@@ -20,7 +20,8 @@ IMDS_URL="${BOOTSTRAP_IMDS_URL:-http://169.254.169.254}"
 # shellcheck source=/dev/null
 source "$CONFIG_DIR/settings"
 : "${STACK_NAME:?}" "${STACK_ID:?}" "${REGION:?}" "${SIGNAL_RESOURCE:?}" "${TOKEN_PARAMETER:?}" "${CERTIFICATE_PARAMETER:?}" \
-  "${EXISTING_CERTIFICATE_PARAMETER?}" "${SECRETS_KEY:?}" "${CONNECT_VERSION:?}" "${DOWNLOAD_URL:?}" "${CONNECT_SHA256?}"
+  "${EXISTING_CERTIFICATE_PARAMETER?}" "${SECRETS_KEY:?}" "${CONNECT_VERSION:?}" "${DOWNLOAD_URL:?}" "${CONNECT_SHA256?}" \
+  "${ALTINITY_URL:?}" "${CONNECTION_TIMEOUT:?}"
 
 # How long the service must stay up before the host reports success.
 SETTLE_SECONDS="${BOOTSTRAP_SETTLE_SECONDS:-10}"
@@ -34,10 +35,18 @@ CERTIFICATE_POLL_SECONDS="${BOOTSTRAP_CERTIFICATE_POLL_SECONDS:-5}"
 CLAIM_EXPIRY_SECONDS="${BOOTSTRAP_CLAIM_EXPIRY_SECONDS:-900}"
 # CloudFormation waits 15 minutes for the signal: the whole bootstrap ends sooner, with its reason.
 DEADLINE_SECONDS="${BOOTSTRAP_DEADLINE_SECONDS:-720}"
+# How often to ask Altinity.Cloud whether it sees the environment connected, as its own tooling does.
+STATUSCHECK_POLL_SECONDS="${BOOTSTRAP_STATUSCHECK_POLL_SECONDS:-15}"
 
 SERVICE=altinitycloud-connect
+WATCH=altinitycloud-connect-watch
 CONNECT_BIN="$BIN_DIR/altinitycloud-connect"
 CERTIFICATE_FILE="$CONFIG_DIR/cloud-connect.pem"
+SCRIPT_FILE=$(readlink -f "${BASH_SOURCE[0]}")
+# The watch's last finding: "connected", or "disconnected <epoch> [reported]".
+CONNECTION_STATE_FILE="$CONFIG_DIR/connection-state"
+# Instance tag where the watch records that finding, for npm run status: no secret needed to read it.
+STATE_TAG_KEY='altinity:connect/state'
 # "<version> <sha256>" of the installed binary, so that a re-run downloads nothing.
 RELEASE_MARKER="$CONFIG_DIR/installed-release"
 # Value of the certificate parameter while one host logs in: hosts starting together log in once.
@@ -69,7 +78,7 @@ log() {
 
 # Appends a command's output to the log only (the console gets the steps), each line timestamped.
 log_output() {
-  redact <"$1" | sed "s/^/$(timestamp)   | /" >>"$LOG_FILE"
+  redact <"$1" | sed -e '/^[[:space:]]*$/d' -e "s/^/$(timestamp)   | /" >>"$LOG_FILE"
 }
 
 redact() {
@@ -112,6 +121,8 @@ fail() {
   trap '' USR1
   set +e
   log "FAILED at step '$STEP': $summary${detail:+ ($detail)}"
+  # The watch runs long after creation: it has nothing to signal and no host to give up.
+  [[ $STEP != watch ]] || exit 1
   release_login_claim
   signal_cloudformation FAILURE "$summary"
   leave_auto_scaling_group
@@ -467,7 +478,7 @@ After=network-online.target
 StartLimitIntervalSec=0
 
 [Service]
-ExecStart=$CONNECT_BIN --capability aws -i $CERTIFICATE_FILE
+ExecStart=$CONNECT_BIN --url=$ALTINITY_URL --capability aws -i $CERTIFICATE_FILE
 WorkingDirectory=$CONFIG_DIR
 Restart=always
 RestartSec=5
@@ -475,7 +486,27 @@ RestartSec=5
 [Install]
 WantedBy=multi-user.target
 EOF
-  chmod 0644 "$SYSTEMD_DIR/$SERVICE.service"
+  # The watch: once a minute, whether Altinity.Cloud still sees the environment connected.
+  cat >"$SYSTEMD_DIR/$WATCH.service" <<EOF
+[Unit]
+Description=altinitycloud-connect watch: is the environment connected to Altinity.Cloud?
+
+[Service]
+Type=oneshot
+ExecStart=/bin/bash $SCRIPT_FILE watch
+EOF
+  cat >"$SYSTEMD_DIR/$WATCH.timer" <<EOF
+[Unit]
+Description=altinitycloud-connect watch, every minute
+
+[Timer]
+OnActiveSec=1min
+OnUnitActiveSec=1min
+
+[Install]
+WantedBy=timers.target
+EOF
+  chmod 0644 "$SYSTEMD_DIR/$SERVICE.service" "$SYSTEMD_DIR/$WATCH.service" "$SYSTEMD_DIR/$WATCH.timer"
 }
 
 start_service() {
@@ -483,14 +514,51 @@ start_service() {
   capture systemctl daemon-reload || fail "systemctl daemon-reload failed: $(last_output_line)"
   capture systemctl enable --now "$SERVICE.service" || fail "cannot start $SERVICE: $(last_output_line)"
   sleep "$SETTLE_SECONDS"
+  check_service "in ${SETTLE_SECONDS} s"
+  log "$SERVICE.service is active"
+}
+
+# Fails, with the service's own last words, unless it runs and has not restarted.
+check_service() {
   local state restarts
   state=$(systemctl is-active "$SERVICE.service" || true)
   restarts=$(systemctl show --property NRestarts --value "$SERVICE.service" || true)
-  if [[ $state != active || $restarts != 0 ]]; then
-    capture journalctl --unit "$SERVICE.service" --lines 20 --no-pager --output cat || true
-    fail "service did not stay up: $(last_output_line)" "state $state, $restarts restarts in ${SETTLE_SECONDS} s"
-  fi
-  log "$SERVICE.service is active"
+  [[ $state == active && $restarts == 0 ]] && return 0
+  # The service's own output, not systemd's lines about it.
+  capture journalctl "_SYSTEMD_UNIT=$SERVICE.service" --lines 20 --no-pager --output cat || true
+  fail "service did not stay up: $(last_output_line)" "it restarted $restarts times $1 and is $state now"
+}
+
+# Altinity.Cloud's answer to whether it sees the environment connected: OK when it does. The
+# certificate stays in its file: only the file's name is on the command line.
+statuscheck() {
+  curl --silent --show-error --max-time 10 --proto =https --cert "$CERTIFICATE_FILE" --key "$CERTIFICATE_FILE" \
+    "$ALTINITY_URL/statuscheck?connected" 2>&1 | head -c 200 | tr -s '\r\n\t' ' ' || true
+}
+
+# Complete means connected: the host signals success only once Altinity.Cloud says so.
+await_connection() {
+  local waited=0 answer
+  while :; do
+    answer=$(statuscheck)
+    if [[ $answer == OK ]]; then
+      log "Altinity.Cloud sees the environment connected"
+      return
+    fi
+    check_service "while waiting for Altinity.Cloud"
+    ((waited < CONNECTION_TIMEOUT)) ||
+      fail "Altinity.Cloud: not connected after ${CONNECTION_TIMEOUT} s: ${answer:-no answer}" \
+        "$ALTINITY_URL/statuscheck?connected answered '${answer:-nothing}'; check outbound HTTPS to $(host_of "$ALTINITY_URL") and that the token is this environment's"
+    ((waited == 0)) && log "waiting up to ${CONNECTION_TIMEOUT} s for Altinity.Cloud to see the environment connected"
+    sleep "$STATUSCHECK_POLL_SECONDS"
+    waited=$((waited + STATUSCHECK_POLL_SECONDS))
+  done
+}
+
+start_watch() {
+  capture systemctl enable --now "$WATCH.timer" || fail "cannot start the $WATCH timer: $(last_output_line)"
+  printf 'connected\n' >"$CONNECTION_STATE_FILE"
+  log "$WATCH.timer checks the connection every minute"
 }
 
 # A deadline for the whole bootstrap: when it passes, the step under way is stopped. Bash runs the
@@ -533,9 +601,51 @@ main() {
   run_step "install altinitycloud-connect" install_connect
   run_step "obtain certificate" obtain_certificate
   run_step "start service" start_service
+  run_step "await connection" await_connection
+  run_step "start watch" start_watch
+  tag_state connected
   STEP=signal
   signal_cloudformation SUCCESS "$INSTANCE_ID" || exit 1
-  log "done: $SERVICE.service runs, and starts at every boot"
+  log "done: $SERVICE.service runs, starts at every boot, and Altinity.Cloud sees the environment connected"
 }
 
-main
+# Records the connection's state as an instance tag; a failure is logged, not fatal.
+tag_state() {
+  capture aws_call ec2 create-tags --resources "$INSTANCE_ID" --tags "Key=$STATE_TAG_KEY,Value=$1" ||
+    log "cannot tag $INSTANCE_ID $STATE_TAG_KEY=$1: $(last_output_line)"
+}
+
+# The watch, run by its timer every minute after creation: records when the environment stops or
+# starts being connected, and has a host of a group that stays disconnected replaced.
+watch() {
+  STEP=watch
+  WORK_DIR=$(mktemp -d "$CONFIG_DIR/watch.XXXXXX")
+  trap 'rm -rf "$WORK_DIR"' EXIT
+  local previous='' since=0 reported='' answer now
+  [[ ! -f $CONNECTION_STATE_FILE ]] || read -r previous since reported <"$CONNECTION_STATE_FILE"
+  answer=$(statuscheck)
+  now=$(date +%s)
+  if systemctl is-active --quiet "$SERVICE.service" && [[ $answer == OK ]]; then
+    [[ $previous != connected ]] || return 0
+    read_instance_identity >/dev/null
+    log "watch: connected again"
+    tag_state connected
+    printf 'connected\n' >"$CONNECTION_STATE_FILE"
+  elif [[ $previous != disconnected ]]; then
+    read_instance_identity >/dev/null
+    log "watch: disconnected: ${answer:-no answer}"
+    tag_state "disconnected since $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    printf 'disconnected %s\n' "$now" >"$CONNECTION_STATE_FILE"
+  elif ((now - since >= CONNECTION_TIMEOUT)) && [[ -z $reported ]]; then
+    read_instance_identity >/dev/null
+    log "watch: disconnected for $((now - since)) s"
+    [[ $IN_AUTO_SCALING_GROUP == yes ]] || return 0
+    leave_auto_scaling_group
+    printf 'disconnected %s reported\n' "$since" >"$CONNECTION_STATE_FILE"
+  fi
+}
+
+case ${1:-} in
+  watch) watch ;;
+  *) main ;;
+esac

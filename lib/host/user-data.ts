@@ -33,6 +33,10 @@ export interface HostSettings {
   readonly DOWNLOAD_URL: string;
   /** Expected SHA-256 of the binary; empty means not checked. */
   readonly CONNECT_SHA256: string;
+  /** Altinity.Cloud, which the tunnel connects to and which says whether it sees the environment connected. */
+  readonly ALTINITY_URL: string;
+  /** Seconds Altinity.Cloud may take to see the environment connected, at creation and afterwards. */
+  readonly CONNECTION_TIMEOUT: string;
 }
 
 /** The command that turns the user data, or the template that holds it, back into the script. */

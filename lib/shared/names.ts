@@ -42,6 +42,9 @@ export function stagedTokenPath(envName: string): string {
 /** Tag on every SecureString the stack writes: the id of the stack that owns it. */
 export const OWNER_TAG_KEY = 'altinity:connect/stack-id';
 
+/** Instance tag in which each host's watch records its connection: `connected` or `disconnected since <time>`. */
+export const CONNECTION_STATE_TAG_KEY = 'altinity:connect/state';
+
 /** Tag that marks every resource of an environment, as Altinity's own module does. */
 export const ENV_TAG_KEY = 'altinity:cloud/env';
 
@@ -52,6 +55,7 @@ export const HOST_GROUP_LOGICAL_ID = 'HostGroup';
 /** The template's parameter keys, each spelled once: the console form, the status command and the docs use them. */
 export const PARAMETER_KEYS = {
   envName: 'EnvName',
+  altinityUrl: 'AltinityCloudUrl',
   token: 'Token',
   existingCertificate: 'ExistingCertificateParameter',
   vpcId: 'VpcId',
@@ -63,6 +67,7 @@ export const PARAMETER_KEYS = {
   connectVersion: 'ConnectVersion',
   downloadUrl: 'ConnectDownloadUrl',
   connectSha256: 'ConnectSha256',
+  connectionTimeout: 'ConnectionTimeout',
   permissionProfile: 'PermissionProfile',
   permissionsBoundary: 'PermissionsBoundaryArn',
   breakGlass: 'BreakGlass',

@@ -102,6 +102,8 @@ export class ConnectStack extends Stack {
         CONNECT_VERSION: form.value('connectVersion'),
         DOWNLOAD_URL: form.value('downloadUrl'),
         CONNECT_SHA256: form.value('connectSha256'),
+        ALTINITY_URL: form.value('altinityUrl'),
+        CONNECTION_TIMEOUT: form.value('connectionTimeout'),
       },
     });
     const host = new ConnectHost(this, 'Host', { launchTemplate, subnetId: Fn.select(0, form.list('subnetIds')), condition: singleHost });

@@ -6,6 +6,8 @@ export const UBUNTU_2004_AMI_PARAMETER = '/aws/service/canonical/ubuntu/server/2
 /** altinitycloud-connect release installed unless the user picks another. */
 export const DEFAULT_CONNECT_VERSION = '0.61.0';
 export const DEFAULT_DOWNLOAD_URL = 'https://github.com/altinity/altinitycloud-connect/releases/download';
+/** Where Altinity.Cloud Anywhere is, for the tunnel and for the readiness check. */
+export const DEFAULT_ALTINITY_URL = 'https://anywhere.altinity.cloud';
 /** The principal Altinity support acts as, from the break-glass procedure. */
 export const ALTINITY_SUPPORT_PRINCIPAL = 'arn:aws:iam::313342380333:role/AnywhereAdmin';
 /** Most hosts a stack runs; the host group holds one more during a rolling update. */
@@ -89,6 +91,19 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
           'Optional: an SSM SecureString holding a cloud-connect.pem from an earlier altinitycloud-connect login. ' +
           'The hosts then use it instead of the token. Leave empty to log in with the token.',
         constraintDescription: 'must be empty or an SSM parameter name starting with /, for example /altinity/acme-prod/cloud-connect.pem',
+      },
+    },
+    {
+      name: 'altinityUrl',
+      group: 'environment',
+      label: 'Altinity.Cloud URL',
+      properties: {
+        type: 'String',
+        default: DEFAULT_ALTINITY_URL,
+        allowedPattern: '^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-])?$',
+        maxLength: 200,
+        description: 'Where the hosts connect, and ask whether the environment is connected. Change it only if Altinity tells you to.',
+        constraintDescription: 'must be an https:// URL without a trailing slash, for example https://anywhere.altinity.cloud',
       },
     },
     {
@@ -198,6 +213,21 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
         maxLength: 64,
         description: 'Optional SHA-256 of the binary: the host then refuses a download that does not match.',
         constraintDescription: 'must be empty or 64 lowercase hexadecimal characters',
+      },
+    },
+    {
+      name: 'connectionTimeout',
+      group: 'host',
+      label: 'Connection timeout (seconds)',
+      properties: {
+        type: 'String',
+        default: '300',
+        allowedPattern: '^([3-9][0-9]|[1-5][0-9][0-9]|600)$',
+        maxLength: 3,
+        description:
+          'How long Altinity.Cloud may take to see the environment connected: a new host that is not connected by then fails; ' +
+          'a host of a group that stays disconnected that long is replaced.',
+        constraintDescription: 'must be a number of seconds from 30 to 600',
       },
     },
     {

@@ -43,6 +43,14 @@ export const HINT_RULES: readonly HintRule[] = [
       'empty and give the connection token instead.',
   },
   {
+    cause: 'not-connected',
+    matches: /Altinity\.Cloud: not connected after/i,
+    advice:
+      'The tunnel started, but Altinity.Cloud did not see the environment connected. Check that the hosts reach the ' +
+      'Altinity.Cloud URL over HTTPS (port 443; through the proxy, if you set one), and that the token is the one of this ' +
+      'environment, from its Connection Setup panel.',
+  },
+  {
     cause: 'deadline',
     matches: /no success within the \d+ s deadline/i,
     advice:

@@ -1,6 +1,6 @@
 import type { Stack, StackEvent } from '@aws-sdk/client-cloudformation';
 import type { Instance } from '@aws-sdk/client-ec2';
-import { HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, OUTPUT_KEYS } from '../shared/names';
+import { CONNECTION_STATE_TAG_KEY, HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, OUTPUT_KEYS } from '../shared/names';
 import type { StackSnapshot } from './report';
 
 export interface HostInstance {
@@ -9,6 +9,8 @@ export interface HostInstance {
   readonly instanceArn?: string;
   /** EC2's state of the instance (pending, running, stopped, terminated...), when EC2 could be asked. */
   readonly state?: string;
+  /** What the host last recorded of its connection to Altinity.Cloud: `connected`, or `disconnected since <time>`. */
+  readonly connection?: string;
 }
 
 export interface HostStatus {
@@ -64,16 +66,17 @@ export function hostStatus(snapshot: StackSnapshot, operationEvents: readonly St
   const lastEvent = [...operationEvents].reverse().find((event) => event.LogicalResourceId === logicalId);
   const resourceStatus = resource?.ResourceStatus ?? lastEvent?.ResourceStatus;
   const arnFor = (instanceId: string) => instanceArnFor(snapshot.stack.StackId, instanceId);
-  const stateOf = (instanceId: string) => snapshot.instances?.find((instance) => instance.InstanceId === instanceId)?.State?.Name;
+  const described = (instanceId: string) => snapshot.instances?.find((instance) => instance.InstanceId === instanceId);
 
   let instances: HostInstance[];
   if (lookup && 'groupName' in lookup) {
     instances = (snapshot.instances ?? [])
       .filter((instance): instance is Instance & { InstanceId: string } => instance.InstanceId !== undefined)
-      .map((instance) => ({ instanceId: instance.InstanceId, instanceArn: arnFor(instance.InstanceId), state: instance.State?.Name }));
+      .map((instance) => ({ instanceId: instance.InstanceId, instanceArn: arnFor(instance.InstanceId), state: instance.State?.Name, connection: connectionOf(instance) }));
   } else if (lookup) {
     const instanceArn = output(snapshot.stack, OUTPUT_KEYS.instanceArn) ?? arnFor(lookup.instanceId);
-    instances = [{ instanceId: lookup.instanceId, instanceArn, state: stateOf(lookup.instanceId) }];
+    const instance = described(lookup.instanceId);
+    instances = [{ instanceId: lookup.instanceId, instanceArn, state: instance?.State?.Name, connection: instance && connectionOf(instance) }];
   } else {
     instances = [];
   }
@@ -85,6 +88,10 @@ export function hostStatus(snapshot: StackSnapshot, operationEvents: readonly St
     instances,
     instanceLookupError: snapshot.instanceLookupError,
   };
+}
+
+function connectionOf(instance: Instance): string | undefined {
+  return instance.Tags?.find((tag) => tag.Key === CONNECTION_STATE_TAG_KEY)?.Value;
 }
 
 function instanceIdOf(snapshot: Omit<StackSnapshot, 'instances'>): string | undefined {

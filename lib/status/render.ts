@@ -71,7 +71,9 @@ function renderHosts(host: HostStatus): string[] {
   if (host.kind === 'group') {
     return [
       `Hosts:        Auto Scaling group ${host.groupName ?? '(not created yet)'}${state}`,
-      ...host.instances.map((instance) => `              ${instance.instanceId}  ${(instance.state ?? '').padEnd(13)} ${instance.instanceArn ?? ''}`.trimEnd()),
+      ...host.instances.map((instance) =>
+        `              ${instance.instanceId}  ${(instance.state ?? '').padEnd(13)} ${instance.instanceArn ?? ''}${instance.connection ? `  (${instance.connection})` : ''}`.trimEnd(),
+      ),
       ...lookupError,
     ];
   }
@@ -80,6 +82,7 @@ function renderHosts(host: HostStatus): string[] {
   const words = host.state && host.state !== instance.state ? `, ${host.state}` : '';
   return [
     `Host:         ${instance.instanceId}${instance.state ? ` (${instance.state})` : ''}${words}`,
+    ...(instance.connection ? [`Connection:   ${instance.connection} (as the host last recorded it)`] : []),
     ...lookupError,
     ...(instance.instanceArn ? [`Instance ARN: ${instance.instanceArn}`] : []),
   ];

@@ -44,9 +44,11 @@ export interface HostWorldOptions {
 
 /**
  * What a host talks to besides the internet's package mirror: the instance metadata service
- * (IMDSv2, token required), the release download location (HTTPS, with a certificate the tests' CA
- * signs), and the AWS API endpoint (SSM and EC2 calls go on to moto_server; CloudFormation's
- * SignalResource and Auto Scaling's SetInstanceHealth, which moto lacks, are answered and recorded here).
+ * (IMDSv2, token required), the release download location and Altinity.Cloud's statuscheck (HTTPS,
+ * with a certificate the tests' CA signs; the statuscheck requires a client certificate that CA
+ * signed, as the environment's is), and the AWS API endpoint (SSM calls go on to moto_server;
+ * CloudFormation's SignalResource, Auto Scaling's SetInstanceHealth and EC2's CreateTags are answered
+ * and recorded here: moto lacks the first two and knows no instance of the sandbox).
  */
 export class HostWorld {
   readonly signals: ResourceSignal[] = [];
@@ -58,6 +60,12 @@ export class HostWorld {
   deniedCalls: DeniedCall[];
   /** Whether CloudFormation still waits for the host's signal, or the resource completed earlier. */
   signalTarget: 'waiting' | 'complete' = 'waiting';
+  /** What Altinity.Cloud answers to `statuscheck?connected`: OK when it sees the environment connected. */
+  altinityAnswer = 'OK';
+  /** Each statuscheck: whether it came with a client certificate the CA signed, and that certificate's subject. */
+  readonly statuschecks: { authorized: boolean; subject?: string }[] = [];
+  /** The instance's tags, as CreateTags set them. */
+  readonly instanceTags: Record<string, string> = {};
   private readonly imdsToken = `imds-${Math.random().toString(36).slice(2)}`;
   private readonly server: http.Server;
   private readonly releaseServer: https.Server;
@@ -70,7 +78,8 @@ export class HostWorld {
       });
     };
     this.server = http.createServer(handle);
-    this.releaseServer = https.createServer(options.ca.serverCertificate(['127.0.0.1']), handle);
+    // Client certificates are asked for and checked for the statuscheck only; downloads need none.
+    this.releaseServer = https.createServer({ ...options.ca.serverCertificate(['127.0.0.1']), ca: options.ca.caPem(), requestCert: true, rejectUnauthorized: false }, handle);
   }
 
   static async start(options: HostWorldOptions): Promise<HostWorld> {
@@ -85,7 +94,12 @@ export class HostWorld {
   }
 
   get releasesUrl(): string {
-    return `https://127.0.0.1:${(this.releaseServer.address() as AddressInfo).port}/releases`;
+    return `${this.altinityUrl}/releases`;
+  }
+
+  /** Altinity.Cloud's URL, as the template's AltinityCloudUrl parameter gives it. */
+  get altinityUrl(): string {
+    return `https://127.0.0.1:${(this.releaseServer.address() as AddressInfo).port}`;
   }
 
   stop(): Promise<void> {
@@ -100,6 +114,12 @@ export class HostWorld {
     const body = await readBody(request);
     const path = request.url ?? '/';
     if (path.startsWith('/latest/')) return this.answerMetadata(request, path, response);
+    if (path === '/statuscheck?connected' && request.method === 'GET') {
+      const socket = request.socket as import('node:tls').TLSSocket;
+      const authorized = socket.authorized === true;
+      this.statuschecks.push({ authorized, subject: authorized ? String(socket.getPeerCertificate().subject?.CN) : undefined });
+      return void response.writeHead(authorized ? 200 : 401).end(authorized ? this.altinityAnswer : 'client certificate required');
+    }
     if (path.startsWith('/releases/') && request.method === 'GET') {
       if (this.options.releaseLocation === 'hangs') return;
       if (this.options.releaseLocation === 'redirects-to-http') {
@@ -115,6 +135,7 @@ export class HostWorld {
     const form = new URLSearchParams(body.toString());
     if (request.method === 'POST' && form.get('Action') === 'SignalResource') return this.answerSignal(form, response);
     if (request.method === 'POST' && form.get('Action') === 'SetInstanceHealth') return this.answerHealthReport(form, response);
+    if (request.method === 'POST' && form.get('Action') === 'CreateTags') return this.answerCreateTags(form, response);
     return this.forwardToMoto(request, body, response);
   }
 
@@ -184,6 +205,13 @@ export class HostWorld {
     response
       .writeHead(200, { 'content-type': 'text/xml' })
       .end(`<SignalResourceResponse xmlns="${xmlns}"><ResponseMetadata><RequestId>signal-1</RequestId></ResponseMetadata></SignalResourceResponse>`);
+  }
+
+  private answerCreateTags(form: URLSearchParams, response: http.ServerResponse): void {
+    for (let index = 1; form.has(`Tag.${index}.Key`); index++) this.instanceTags[form.get(`Tag.${index}.Key`)!] = form.get(`Tag.${index}.Value`) ?? '';
+    response
+      .writeHead(200, { 'content-type': 'text/xml' })
+      .end('<CreateTagsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>tags-1</requestId><return>true</return></CreateTagsResponse>');
   }
 
   private answerHealthReport(form: URLSearchParams, response: http.ServerResponse): void {

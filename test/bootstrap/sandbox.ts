@@ -27,6 +27,10 @@ export interface BootOptions {
   readonly imdsUrl: string;
   /** The CA that signs the release location's certificate: curl trusts it, as a host trusts the public CAs. */
   readonly caFile: string;
+  /** The client certificate and key that the stand-in login writes, as Altinity.Cloud's would be. */
+  readonly certificateFile: string;
+  /** Arguments of the script, e.g. `watch`. @default none: the bootstrap */
+  readonly args?: readonly string[];
   readonly standIns?: StandInBehaviour;
   /** Whether `uname -m` says aarch64. */
   readonly arm64?: boolean;
@@ -108,6 +112,8 @@ export class HostSandbox {
       AWS_SECRET_ACCESS_KEY: 'test',
       AWS_ENDPOINT_URL: options.awsEndpoint,
       CURL_CA_BUNDLE: options.caFile,
+      STANDIN_CERTIFICATE: options.certificateFile,
+      BOOTSTRAP_STATUSCHECK_POLL_SECONDS: '1',
       BOOTSTRAP_LOG_FILE: this.logFile,
       BOOTSTRAP_CONFIG_DIR: this.configDir,
       BOOTSTRAP_BIN_DIR: this.binDir,
@@ -126,7 +132,7 @@ export class HostSandbox {
     };
     const logBefore = this.readLog().length;
     const { exitCode, output } = await new Promise<{ exitCode: number | null; output: string }>((resolve, reject) => {
-      const child = spawn('bash', [BOOTSTRAP_SCRIPT_PATH], { env, cwd: this.root, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('bash', [BOOTSTRAP_SCRIPT_PATH, ...(options.args ?? [])], { env, cwd: this.root, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -11,6 +11,8 @@ import * as path from 'node:path';
 export interface TestCa {
   /** PEM file of the CA certificate, for a client's trust store. */
   readonly caFile: string;
+  /** The CA certificate itself, for a server that checks client certificates. */
+  caPem(): Buffer;
   /** A server certificate and key for `hosts` (IP addresses or names), signed by the CA. */
   serverCertificate(hosts: readonly string[]): { readonly cert: Buffer; readonly key: Buffer };
   /** A client certificate and key (one PEM holding both), signed by the CA. */
@@ -34,6 +36,7 @@ export function createTestCa(): TestCa {
   };
   return {
     caFile: file('ca.pem'),
+    caPem: () => fs.readFileSync(file('ca.pem')),
     serverCertificate(hosts) {
       const name = `server-${serial + 1}`;
       const alternativeNames = hosts.map((host) => (/^[\d.]+$/.test(host) ? `IP:${host}` : `DNS:${host}`)).join(',');
