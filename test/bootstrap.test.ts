@@ -14,17 +14,20 @@ import {
 } from '@aws-sdk/client-ssm';
 import { BOOTSTRAP_SCRIPT_PATH, type HostSettings } from '../lib/host/user-data';
 import { certificateParameterName, OWNER_TAG_KEY, stackNameFor, tokenParameterName } from '../lib/shared/names';
-import { type DeniedCall, HostWorld } from './bootstrap/host-world';
-import { type BootRun, HostSandbox, type StandInBehaviour } from './bootstrap/sandbox';
+import { ConnectProxy } from './bootstrap/connect-proxy';
+import { ALTINITY_NAME, AWS_NAME, type DeniedCall, HostWorld } from './bootstrap/host-world';
+import { type BootOptions, type BootRun, HostSandbox, type StandInBehaviour } from './bootstrap/sandbox';
 import { type MotoServer, startMotoServer, TEST_REGION } from './support/moto-server';
 import { createTestCa, type TestCa } from './support/test-ca';
 
 /**
- * The host bootstrap script, run for real by bash in a sandbox, once per situation a host can meet.
- * The AWS CLI is the real one, talking to moto_server for SSM and EC2; the metadata service, the
- * release download (HTTPS, signed by the tests' CA) and CloudFormation's SignalResource are served by
- * HostWorld; apt-get, systemctl and journalctl are stand-ins, and so is the downloaded
- * altinitycloud-connect.
+ * The host bootstrap script, as the user data carries it, run for real by bash in a sandbox, once
+ * per situation a host can meet. The AWS CLI is the real one, talking to moto_server for SSM and
+ * EC2; the metadata service, the release download and Altinity.Cloud's statuscheck (HTTPS, signed by
+ * the tests' CA) and CloudFormation's SignalResource are served by HostWorld; an HTTPS proxy is a
+ * real forward proxy on loopback (ConnectProxy); openssl is real. Stand-ins: apt-get, apt-cache,
+ * snap, systemctl, journalctl and update-ca-certificates (they would change the machine), and the
+ * downloaded altinitycloud-connect (proprietary; it cannot reach Altinity.Cloud here).
  */
 
 const CONNECT_VERSION = '0.61.0';
@@ -56,22 +59,38 @@ interface Situation {
   readonly inAutoScalingGroup?: boolean;
   readonly environment?: Record<string, string>;
   readonly standIns?: StandInBehaviour;
+  /**
+   * The host reaches everything but the metadata service through an HTTPS proxy, under names only
+   * the proxy resolves; the proxy refuses the names in `refuses`.
+   */
+  readonly proxy?: { readonly refuses?: readonly string[] };
+  /** Signs the release location's and Altinity.Cloud's certificates, as a TLS-inspecting proxy's CA would. */
+  readonly serverCa?: () => TestCa;
+  /** Lines an earlier run left in /etc/hosts. */
+  readonly hostsFileLines?: readonly string[];
 }
 
 interface Boot {
   readonly env: string;
+  readonly inGroup: boolean;
   readonly token: string;
   readonly instanceId: string;
   readonly world: HostWorld;
   readonly sandbox: HostSandbox;
+  readonly proxy?: ConnectProxy;
   readonly run: BootRun;
+  /** Runs the script again on the same host, e.g. as the watch (`['watch']`). */
+  again(args?: readonly string[]): Promise<BootRun>;
 }
 
 let moto: MotoServer;
 let ssm: SSMClient;
 let ec2: EC2Client;
 let ca: TestCa;
+/** A TLS-inspecting proxy's CA, which the host trusts only when CaCertificates gives it. */
+let corporateCa: TestCa;
 const worlds: HostWorld[] = [];
+const proxies: ConnectProxy[] = [];
 const sandboxes: HostSandbox[] = [];
 
 async function boot(env: string, situation: Situation = {}): Promise<Boot> {
@@ -84,9 +103,15 @@ async function boot(env: string, situation: Situation = {}): Promise<Boot> {
     deniedCalls: situation.deniedCalls,
     inAutoScalingGroup: situation.inAutoScalingGroup,
     ca,
+    serverCa: situation.serverCa?.(),
     releaseLocation: situation.releaseLocation,
   });
   worlds.push(world);
+  const proxy = situation.proxy
+    ? await ConnectProxy.start({ routes: { [AWS_NAME]: world.address, [ALTINITY_NAME]: world.altinityAddress }, refuses: situation.proxy.refuses })
+    : undefined;
+  if (proxy) proxies.push(proxy);
+  const altinityUrl = proxy ? `https://${ALTINITY_NAME}` : world.altinityUrl;
   const token = `eyJhbGciOiJFUzI1NiJ9.${randomBytes(24).toString('base64url')}`;
   await ssm.send(new PutParameterCommand({ Name: tokenParameterName(env), Value: token, Type: 'SecureString' }));
   if (situation.storedCertificate) {
@@ -98,41 +123,49 @@ async function boot(env: string, situation: Situation = {}): Promise<Boot> {
       STACK_NAME: stackNameFor(env),
       STACK_ID: stackIdFor(env),
       REGION: TEST_REGION,
-      SIGNAL_RESOURCE: 'Host',
       TOKEN_PARAMETER: tokenParameterName(env),
       CERTIFICATE_PARAMETER: certificateParameterName(env),
       EXISTING_CERTIFICATE_PARAMETER: '',
       SECRETS_KEY,
       CONNECT_VERSION,
-      DOWNLOAD_URL: world.releasesUrl,
+      DOWNLOAD_URL: `${altinityUrl}/releases`,
       CONNECT_SHA256: '',
-      ALTINITY_URL: world.altinityUrl,
+      ALTINITY_URL: altinityUrl,
       CONNECTION_TIMEOUT: '300',
+      HTTPS_PROXY_URL: proxy?.url ?? '',
+      NO_PROXY_LIST: '',
+      CA_CERTIFICATES: '',
+      HOST_ALIASES: '',
       ...situation.values,
     },
     { awsPreinstalled: situation.awsPreinstalled },
   );
   sandboxes.push(sandbox);
+  if (situation.hostsFileLines) fs.appendFileSync(sandbox.hostsFile, situation.hostsFileLines.map((line) => `${line}\n`).join(''));
   const meanwhile = situation.certificateStoredMeanwhile;
   const storedMeanwhile = meanwhile === undefined ? undefined : storeWhenLogged(sandbox.logFile, 'waiting for its certificate', env, meanwhile);
+  // Awaited after the run: a failure until then belongs to this boot alone, not to the whole file.
+  storedMeanwhile?.catch(() => undefined);
   if (situation.altinityAnswer !== undefined) world.altinityAnswer = situation.altinityAnswer;
-  const run = await sandbox.run({
-    awsEndpoint: situation.awsUnreachable ? UNREACHABLE : world.url,
+  const runOptions: BootOptions = {
+    awsEndpoint: situation.awsUnreachable ? UNREACHABLE : proxy ? `http://${AWS_NAME}` : world.url,
     imdsUrl: world.url,
     caFile: ca.caFile,
     certificateFile,
     standIns: situation.standIns,
     arm64: situation.arm64,
     environment: situation.environment,
-  });
+  };
+  const run = await sandbox.run(runOptions);
   await storedMeanwhile;
-  return { env, token, instanceId, world, sandbox, run };
+  const again = (args: readonly string[] = []) => sandbox.run({ ...runOptions, args });
+  return { env, inGroup: situation.inAutoScalingGroup === true, token, instanceId, world, sandbox, proxy, run, again };
 }
 
 /** Plays the other host of a group: stores its certificate once this host's log says `trigger`. */
 async function storeWhenLogged(logFile: string, trigger: string, env: string, certificate: string): Promise<void> {
   for (let waited = 0; !(fs.existsSync(logFile) && fs.readFileSync(logFile, 'utf8').includes(trigger)); waited += 200) {
-    if (waited > 60_000) throw new Error(`the host never logged "${trigger}"`);
+    if (waited > 300_000) throw new Error(`the host never logged "${trigger}"`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   await ssm.send(new PutParameterCommand({ Name: certificateParameterName(env), Value: certificate, Type: 'SecureString', Overwrite: true }));
@@ -161,6 +194,8 @@ function secondsInLog(log: string, from: string, to: string): number {
 }
 
 const modeOf = (file: string) => (fs.statSync(file).mode & 0o777).toString(8);
+/** A PEM as the console's one-line field leaves it: line breaks turned into spaces. */
+const oneLine = (pem: string) => pem.trim().replace(/\n/g, ' ');
 
 /** The token may appear in exactly one place: the login command line, which the tool requires. */
 function expectTokenOnlyInLogin(situation: Boot, run: BootRun, loginCalls: number): void {
@@ -193,6 +228,7 @@ beforeAll(async () => {
   ssm = new SSMClient(moto.clientConfig);
   ec2 = new EC2Client(moto.clientConfig);
   ca = createTestCa();
+  corporateCa = createTestCa('corporate TLS inspection CA');
   STORED_CERTIFICATE = ca.clientCertificate('acme-env').toString().trim();
   certificateFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'environment-')), 'cloud-connect.pem');
   fs.writeFileSync(certificateFile, `${STORED_CERTIFICATE}\n`);
@@ -262,10 +298,25 @@ beforeAll(async () => {
       storedCertificate: STORED_CERTIFICATE,
       awsPreinstalled: true,
       altinityAnswer: 'NOT CONNECTED',
-      values: { CONNECTION_TIMEOUT: '2' },
+      values: { CONNECTION_TIMEOUT: '4' },
     }),
     // A host of a group, connected at creation, whose tunnel the tests then drop.
     watched: boot('watched', { storedCertificate: STORED_CERTIFICATE, awsPreinstalled: true, inAutoScalingGroup: true, values: { CONNECTION_TIMEOUT: '2' } }),
+    // Ubuntu 24.04 (no awscli package) in a private subnet: everything through the proxy.
+    behindProxy: boot('behind-proxy', { proxy: {}, standIns: { STANDIN_AWSCLI_CANDIDATE: 'none' }, values: { NO_PROXY_LIST: '.corp.example,10.0.0.0/8' } }),
+    proxyRefuses: boot('proxy-refuses', { proxy: { refuses: [ALTINITY_NAME] }, awsPreinstalled: true }),
+    // A TLS-inspecting network: every server certificate the host sees is signed by the corporate CA.
+    ownCa: boot('own-ca', {
+      serverCa: () => corporateCa,
+      values: { CA_CERTIFICATES: oneLine(corporateCa.caPem().toString()), HOST_ALIASES: 'mirror.corp.test=10.1.2.3,anywhere.corp.test=fd00::4' },
+      hostsFileLines: ['10.9.9.9 old.corp.test # altinity-connect'],
+      awsPreinstalled: true,
+    }),
+    caNotGiven: boot('ca-not-given', { serverCa: () => corporateCa, awsPreinstalled: true }),
+    caInvalid: boot('ca-invalid', {
+      values: { CA_CERTIFICATES: '-----BEGIN CERTIFICATE----- bm90IGEgY2VydGlmaWNhdGU= -----END CERTIFICATE-----' },
+      awsPreinstalled: true,
+    }),
     serviceCrashes: boot('service-crashes', {
       storedCertificate: STORED_CERTIFICATE,
       inAutoScalingGroup: true,
@@ -274,12 +325,13 @@ beforeAll(async () => {
     }),
   });
   await Promise.allSettled(Object.values(pending));
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
-  await Promise.all(worlds.map((world) => world.stop()));
+  await Promise.all([...worlds.map((world) => world.stop()), ...proxies.map((proxy) => proxy.stop())]);
   for (const sandbox of sandboxes) sandbox.remove();
   ca?.remove();
+  corporateCa?.remove();
   ssm?.destroy();
   ec2?.destroy();
   await moto?.stop();
@@ -384,7 +436,7 @@ describe('first boot', () => {
     const timer = fs.readFileSync(path.join(host.sandbox.systemdDir, 'altinitycloud-connect-watch.timer'), 'utf8');
     expect(timer).toMatch(/\nOnUnitActiveSec=1min\n/);
     const service = fs.readFileSync(path.join(host.sandbox.systemdDir, 'altinitycloud-connect-watch.service'), 'utf8');
-    expect(service).toContain(`\nExecStart=/bin/bash ${BOOTSTRAP_SCRIPT_PATH} watch\n`);
+    expect(service).toContain(`\nExecStart=/bin/bash ${host.sandbox.scriptFile} watch\n`);
     expect(callsOf(host.run, 'systemctl')).toContainEqual(['enable', '--now', 'altinitycloud-connect-watch.timer']);
     expect(host.world.instanceTags).toEqual({ 'altinity:connect/state': 'connected' });
   });
@@ -395,6 +447,7 @@ describe('first boot', () => {
     const steps = lines.filter((line) => line.includes(' step: ')).map((line) => line.replace(/.* step: /, ''));
     expect(steps).toEqual([
       'read instance identity',
+      'configure network',
       'check network',
       'install AWS CLI',
       'install altinitycloud-connect',
@@ -497,7 +550,8 @@ describe('failures are signalled with a one-line reason, fast', () => {
     expect(host.run.exitCode).toBe(1);
     expect(host.world.signals).toHaveLength(1);
     const [signal] = host.world.signals;
-    expect(signal).toMatchObject({ StackName: stackNameFor(host.env), LogicalResourceId: 'Host', Status: 'FAILURE' });
+    // A host of a group signals the group, which waits for one signal per host.
+    expect(signal).toMatchObject({ StackName: stackNameFor(host.env), LogicalResourceId: host.inGroup ? 'HostGroup' : 'Host', Status: 'FAILURE' });
     expect(signal.UniqueId.length).toBeLessThanOrEqual(64);
     return signal.UniqueId;
   };
@@ -655,7 +709,7 @@ describe('complete means connected', () => {
   test('Altinity.Cloud never sees the environment connected: FAILURE, with its last answer, after the timeout', async () => {
     const host = await pending.neverConnected;
     expect(host.run.exitCode).toBe(1);
-    expect(host.world.signals.map((signal) => [signal.Status, signal.UniqueId])).toEqual([['FAILURE', 'Altinity.Cloud: not connected after 2 s: NOT CONNECTED']]);
+    expect(host.world.signals.map((signal) => [signal.Status, signal.UniqueId])).toEqual([['FAILURE', 'Altinity.Cloud: not connected after 4 s: NOT CONNECTED']]);
     expect(host.run.console).toContain(`${host.world.altinityUrl}/statuscheck?connected answered 'NOT CONNECTED'`);
     expect(host.run.console).toContain('check outbound HTTPS to 127.0.0.1');
     expect(host.world.statuschecks.length).toBeGreaterThanOrEqual(2);
@@ -727,5 +781,121 @@ describe('failures that cannot be signalled say so on the console', () => {
     expect(host.run.console).toContain('cannot signal FAILURE to CloudFormation: the AWS CLI is not installed');
     expect(host.world.downloads).toEqual([]);
     expect(host.world.signals).toEqual([]);
+  });
+});
+
+describe('an HTTPS proxy: every request of the host goes through it', () => {
+  // The release location, Altinity.Cloud and the AWS API have names that only the proxy resolves: a
+  // request that went around the proxy would not find them, and the bootstrap would fail.
+  let host: Boot;
+  let proxy: ConnectProxy;
+  beforeAll(async () => {
+    host = await pending.behindProxy;
+    proxy = host.proxy!;
+  });
+  const destinations = () => new Set(proxy.requests.map((request) => new URL(request.startsWith('CONNECT ') ? `https://${request.slice(8)}` : request.split(' ')[1]).hostname));
+
+  test('the host completes, and the proxy saw the AWS calls, the download and the readiness check, and nothing else', () => {
+    expect(host.run.exitCode).toBe(0);
+    expect(host.world.signals.map((signal) => signal.Status)).toEqual(['SUCCESS']);
+    expect(destinations()).toEqual(new Set([AWS_NAME, ALTINITY_NAME]));
+    expect(proxy.requests.filter((request) => request === `CONNECT ${ALTINITY_NAME}:443`).length).toBeGreaterThanOrEqual(3);
+    expect(proxy.requests.filter((request) => request.startsWith(`POST http://${AWS_NAME}/`)).length).toBeGreaterThanOrEqual(5);
+    expect(host.world.downloads).toHaveLength(1);
+    expect(host.world.statuschecks.every((check) => check.authorized)).toBe(true);
+    expect(host.run.log).toContain(`network: proxy 127.0.0.1:${new URL(proxy.url).port}, direct to the instance metadata service`);
+  });
+
+  test('on Ubuntu 24.04, which packages no AWS CLI, apt and the snap of the AWS CLI use the proxy too', () => {
+    const aptCalls = callsOf(host.run, 'apt-get');
+    expect(aptCalls.map((call) => call.filter((arg) => !arg.startsWith('-') && !arg.includes('::')))).toEqual([['update']]);
+    expect(aptCalls[0]).toEqual(expect.arrayContaining(['-o', `Acquire::http::Proxy=${proxy.url}`, '-o', `Acquire::https::Proxy=${proxy.url}`]));
+    expect(callsOf(host.run, 'apt-cache')).toEqual([['policy', 'awscli']]);
+    expect(callsOf(host.run, 'snap')).toEqual([
+      ['set', 'system', `proxy.http=${proxy.url}`, `proxy.https=${proxy.url}`],
+      ['install', 'aws-cli', '--classic'],
+    ]);
+    expect(host.run.log).toContain('installed the AWS CLI (snap aws-cli: this release packages none)');
+  });
+
+  test('the service and the watch get the proxy from systemd, with the metadata service and the no-proxy list reached directly', () => {
+    const networkEnv = path.join(host.sandbox.configDir, 'network.env');
+    const variables = Object.fromEntries(fs.readFileSync(networkEnv, 'utf8').trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2)));
+    const direct = '127.0.0.1,.corp.example,10.0.0.0/8';
+    expect(variables).toEqual({ https_proxy: proxy.url, HTTPS_PROXY: proxy.url, http_proxy: proxy.url, HTTP_PROXY: proxy.url, no_proxy: direct, NO_PROXY: direct });
+    for (const unit of ['altinitycloud-connect.service', 'altinitycloud-connect-watch.service']) {
+      expect(fs.readFileSync(path.join(host.sandbox.systemdDir, unit), 'utf8')).toContain(`\nEnvironmentFile=-${networkEnv}\n`);
+    }
+  });
+
+  test('the watch asks Altinity.Cloud and tags the instance through the proxy', async () => {
+    const before = proxy.requests.length;
+    host.world.altinityAnswer = 'NOT CONNECTED';
+    const run = await host.again(['watch']);
+    expect(run.exitCode).toBe(0);
+    expect(run.log).toContain('watch: disconnected: NOT CONNECTED');
+    const watchRequests = proxy.requests.slice(before);
+    expect(watchRequests).toContain(`CONNECT ${ALTINITY_NAME}:443`);
+    expect(watchRequests.some((request) => request.startsWith(`POST http://${AWS_NAME}/`))).toBe(true);
+    expect(host.world.instanceTags['altinity:connect/state']).toMatch(/^disconnected since /);
+  });
+
+  test('a proxy that refuses a destination: the reason names the destination and the proxy', async () => {
+    const refused = await pending.proxyRefuses;
+    expect(refused.run.exitCode).toBe(1);
+    const proxyHost = new URL(refused.proxy!.url).host;
+    expect(refused.world.signals.map((signal) => signal.Status)).toEqual(['FAILURE']);
+    expect(refused.world.signals[0].UniqueId).toBe(`cannot reach the download location ${ALTINITY_NAME} through the proxy ${proxyHost}`.slice(0, 64));
+    expect(refused.run.console).toContain(`FAILED at step 'install altinitycloud-connect': cannot reach the download location ${ALTINITY_NAME} through the proxy ${proxyHost}`);
+    expect(refused.run.console).toMatch(/CONNECT tunnel failed, response 403/);
+    expect(refused.world.downloads).toEqual([]);
+  });
+});
+
+describe('a CA of the customer\'s own, and host aliases', () => {
+  let host: Boot;
+  beforeAll(async () => {
+    host = await pending.ownCa;
+  });
+
+  test('the download and the readiness check succeed against servers whose certificates only that CA signs', async () => {
+    expect(host.run.exitCode).toBe(0);
+    expect(host.world.signals.map((signal) => signal.Status)).toEqual(['SUCCESS']);
+    expect(host.world.downloads).toHaveLength(1);
+    expect(host.world.statuschecks.length).toBeGreaterThanOrEqual(1);
+    // Without the CA, the same servers are refused before any download.
+    const untrusting = await pending.caNotGiven;
+    expect(untrusting.run.exitCode).toBe(1);
+    expect(untrusting.world.signals.map((signal) => signal.UniqueId)).toEqual([expect.stringMatching(/^untrusted certificate: 127\.0\.0\.1:\d+$/)]);
+    expect(untrusting.run.console).toMatch(/SSL certificate problem: .*; if a proxy inspects TLS, give its CA in CaCertificates/);
+    expect(untrusting.world.downloads).toEqual([]);
+  });
+
+  test('is added to the system trust store as PEM, whatever the console did to its line breaks, and given to the tunnel', () => {
+    const installed = path.join(host.sandbox.caDir, 'altinity-connect.crt');
+    expect(fs.readFileSync(installed, 'utf8')).toBe(corporateCa.caPem().toString());
+    expect(modeOf(installed)).toBe('644');
+    expect(callsOf(host.run, 'update-ca-certificates')).toEqual([[]]);
+    const service = fs.readFileSync(path.join(host.sandbox.systemdDir, 'altinitycloud-connect.service'), 'utf8');
+    expect(service).toMatch(new RegExp(`\\nExecStart=\\S+ --url=\\S+ --ca-crt=${installed} --capability aws -i \\S+\\n`));
+    const networkEnv = fs.readFileSync(path.join(host.sandbox.configDir, 'network.env'), 'utf8');
+    expect(networkEnv).toBe(`AWS_CA_BUNDLE=${host.sandbox.caBundle}\nCURL_CA_BUNDLE=${host.sandbox.caBundle}\n`);
+    expect(host.run.log).toContain('trusting the CA certificates of CaCertificates (1)');
+  });
+
+  test('a value that holds no certificate fails the stack, naming the parameter', async () => {
+    const invalid = await pending.caInvalid;
+    expect(invalid.run.exitCode).toBe(1);
+    expect(invalid.world.signals.map((signal) => [signal.Status, signal.UniqueId])).toEqual([['FAILURE', 'CaCertificates holds no valid PEM certificate']]);
+    expect(invalid.world.downloads).toEqual([]);
+  });
+
+  test('host aliases are in /etc/hosts before any connection, replacing those of an earlier run', () => {
+    expect(fs.readFileSync(host.sandbox.hostsFile, 'utf8')).toBe(
+      '127.0.0.1 localhost\n::1 ip6-localhost ip6-loopback\n10.1.2.3 mirror.corp.test # altinity-connect\nfd00::4 anywhere.corp.test # altinity-connect\n',
+    );
+    expect(secondsInLog(host.run.log, 'added 2 host aliases', 'AWS endpoints reachable')).toBeGreaterThanOrEqual(0);
+    const lines = host.run.log.split('\n');
+    expect(lines.findIndex((line) => line.includes('added 2 host aliases'))).toBeLessThan(lines.findIndex((line) => line.includes('step: check network')));
   });
 });

@@ -3,14 +3,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { CURRENT_FEATURE_ACTIONS, CURRENT_FEATURE_MANAGED_POLICIES, DOCUMENTED_MANAGED_POLICIES } from '../lib/constructs/host-identity';
+import { CURRENT_FEATURE_ACTIONS, CURRENT_FEATURE_MANAGED_POLICIES, DOCUMENTED_MANAGED_POLICIES, SCOPED_IAM_STATEMENTS } from '../lib/constructs/host-identity';
 import { effectiveTemplate } from './support/effective-template';
 import { ALTINITY_SUPPORT_PRINCIPAL, UBUNTU_2004_AMI_PARAMETER } from '../lib/stack/console-form';
 import { toYaml } from '../lib/release/publish';
 import { sha256Of, unpackCommand } from '../lib/shared/packed-text';
 import { bundleHandler, inlineHandlerCode } from '../lib/constructs/inline-handler';
 import { HANDLER_RUNTIME } from '../lib/constructs/secret-store';
-import { consoleModeTemplate, deployModeTemplate, pathsWhere, TEST_TEMPLATE_VERSION } from './support/templates';
+import { type CfnTemplate, consoleModeTemplate, deployModeTemplate, pathsWhere, TEST_TEMPLATE_VERSION } from './support/templates';
 
 const template = consoleModeTemplate();
 const assertions = Template.fromJSON(template);
@@ -22,7 +22,8 @@ const managedPolicyArn = (name: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}
 const parameterArn = (namePattern: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${namePattern}` });
 const TOKEN_PARAMETER = '/altinity-connect/${EnvName}/token';
 const CERTIFICATE_PARAMETER = '/altinity-connect/${EnvName}/certificate';
-const STAGED_TOKENS = '/altinity-connect/${EnvName}/staged/*';
+/** The token, the certificate and the tokens staged for the environment: its parameters, and no other's. */
+const ENVIRONMENT_PARAMETERS = '/altinity-connect/${EnvName}/*';
 const hostPolicyStatements = (effective: typeof template) =>
   Object.values(effective.Resources)
     .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles) === JSON.stringify([{ Ref: 'HostRole' }]))
@@ -93,7 +94,7 @@ describe('parameters', () => {
     for (const bad of ['Acme', 'acme_prod', '-acme', 'acme-', 'acme.prod', '', 'a'.repeat(64)]) {
       expect(matches(env.AllowedPattern, bad)).toBe(false);
     }
-    expect(env.Description).toMatch(/must begin with your Altinity\.Cloud account name/);
+    expect(env.Description).toMatch(/begins with your account name/);
     expect(env.ConstraintDescription).toMatch(/lowercase letters, digits and hyphens/);
   });
 
@@ -148,6 +149,22 @@ describe('parameters', () => {
     expect(parameters.ConnectionTimeout).toMatchObject({ Default: '300' });
     for (const seconds of ['30', '300', '600']) expect(matches(parameters.ConnectionTimeout.AllowedPattern, seconds)).toBe(true);
     for (const seconds of ['29', '601', '0300', '5m']) expect(matches(parameters.ConnectionTimeout.AllowedPattern, seconds)).toBe(false);
+  });
+
+  test('the proxy, the no-proxy list, the CA certificates and the host aliases are optional, off by default, and take only what the host can use', () => {
+    const accepts = (name: string, values: string[], expected: boolean) => {
+      for (const value of values) expect({ name, value, ok: matches(parameters[name].AllowedPattern, value) }).toEqual({ name, value, ok: expected });
+    };
+    for (const name of ['HttpsProxy', 'NoProxy', 'CaCertificates', 'HostAliases']) expect(parameters[name].Default).toBe('');
+    accepts('HttpsProxy', ['', 'http://proxy.corp.example:3128', 'https://10.0.0.5:8443'], true);
+    accepts('HttpsProxy', ['proxy:3128', 'http://user:secret@proxy:3128', 'http://proxy', "http://proxy:3128/'"], false);
+    accepts('NoProxy', ['', '.internal', 'ssm.eu-west-1.amazonaws.com,.corp.example,10.0.0.0/8'], true);
+    accepts('NoProxy', ['a b', 'a;b', "'", 'a,,b'], false);
+    const pem = '-----BEGIN CERTIFICATE----- MIIBszCCAVmgAwIBAgIU+/= -----END CERTIFICATE-----';
+    accepts('CaCertificates', ['', pem, `${pem} ${pem}`], true);
+    accepts('CaCertificates', [`${pem}\n`, "-----BEGIN CERTIFICATE----- '$(reboot)' -----END CERTIFICATE-----"], false);
+    accepts('HostAliases', ['', 'anywhere.altinity.cloud=10.1.2.3', 'a.example=10.0.0.1,b.example=fd00::1'], true);
+    accepts('HostAliases', ['a.example', 'a.example=10.0.0.1;reboot', 'a b=10.0.0.1'], false);
   });
 
   test('break glass is off by default and trusts Altinity support', () => {
@@ -226,6 +243,30 @@ describe('host identity', () => {
     expect(CURRENT_FEATURE_ACTIONS).toEqual(expect.arrayContaining(['kafka:CreateVpcConnection', 'vpce:AllowMultiRegion']));
   });
 
+  test('the restricted profile grants what current does, with the scoped IAM statements of Altinity\'s module instead of IAMFullAccess', () => {
+    const restricted = withParameters({ PermissionProfile: 'restricted' });
+    const current = withParameters({ PermissionProfile: 'current' });
+    expect(restricted.Resources.HostRole.Properties.ManagedPolicyArns).toEqual(
+      current.Resources.HostRole.Properties.ManagedPolicyArns.filter((arn: unknown) => JSON.stringify(arn) !== JSON.stringify(managedPolicyArn('IAMFullAccess'))),
+    );
+    expect(Object.keys(restricted.Resources).filter((id) => !(id in current.Resources))).toEqual(['HostScopedIam']);
+    const scoped = restricted.Resources.HostScopedIam.Properties;
+    expect(scoped.Roles).toEqual([{ Ref: 'HostRole' }]);
+    expect(scoped.PolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: [...SCOPED_IAM_STATEMENTS.backupUsers],
+        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*-clickhouse-backup' },
+      },
+      { Effect: 'Allow', Action: [...SCOPED_IAM_STATEMENTS.rolesAndPolicies], Resource: '*' },
+      { Effect: 'Allow', Action: ['iam:Get*', 'iam:List*', 'iam:SimulatePrincipalPolicy'], Resource: '*' },
+    ]);
+    // No write on users other than the backup users, and nothing of IAMFullAccess's account-wide writes.
+    const granted = scoped.PolicyDocument.Statement.flatMap((statement: { Action: string[] }) => statement.Action);
+    for (const action of ['iam:*', 'iam:CreateLoginProfile', 'iam:AttachUserPolicy', 'iam:CreateGroup', 'iam:UpdateAccountPasswordPolicy']) expect(granted).not.toContain(action);
+    expect(template.Parameters.PermissionProfile.AllowedValues).toEqual(['documented', 'current', 'restricted']);
+  });
+
   test('a permissions boundary, when given, is set on the host role only', () => {
     const boundary = 'arn:aws:iam::123456789012:policy/altinity-boundary';
     const bounded = withParameters({ PermissionsBoundaryArn: boundary });
@@ -262,9 +303,9 @@ describe('launch template: every host starts from it', () => {
     expect(data.ImageId).toEqual({ Ref: 'AmiParameter' });
   });
 
-  test('carries the user data, which signals the single host or the group, whichever exists', () => {
-    const userData = JSON.stringify(data.UserData);
-    expect(userData).toContain(JSON.stringify({ 'Fn::If': ['SingleHost', 'Host', 'HostGroup'] }).slice(1, -1));
+  test('carries the user data, one text for a single host and a group alike, and never the token', () => {
+    expect(Object.keys(data.UserData)).toEqual(['Fn::Base64']);
+    expect(JSON.stringify(data.UserData)).not.toContain('Fn::If');
     expect(pathsWhere(data, isRefTo('Token'))).toEqual([]);
   });
 });
@@ -287,14 +328,11 @@ describe('single host (the default)', () => {
     expect(host.Properties).not.toHaveProperty('UserData');
   });
 
-  test('recovers from hardware failure by itself, keeping its instance id', () => {
-    const alarm = singleHost.Resources.HostAutoRecovery;
-    expect(alarm.Type).toBe('AWS::CloudWatch::Alarm');
-    expect(alarm.Properties).toMatchObject({
-      MetricName: 'StatusCheckFailed_System',
-      Dimensions: [{ Name: 'InstanceId', Value: { Ref: 'Host' } }],
-      AlarmActions: [{ 'Fn::Sub': 'arn:${AWS::Partition}:automate:${AWS::Region}:ec2:recover' }],
-    });
+  test('recovers from hardware failure by itself, keeping its instance id: EC2\'s automatic recovery stays on, with no alarm to keep', () => {
+    const launchData = singleHost.Resources.HostLaunchTemplate.Properties.LaunchTemplateData;
+    expect(launchData.MaintenanceOptions?.AutoRecovery ?? 'default').toBe('default');
+    expect(host.Properties).not.toHaveProperty('MaintenanceOptions');
+    expect(Object.values(singleHost.Resources).filter((resource) => resource.Type === 'AWS::CloudWatch::Alarm')).toEqual([]);
   });
 
   test('requires IMDSv2, from its launch template, which nothing on the instance overrides, and has an encrypted gp3 root volume', () => {
@@ -372,22 +410,12 @@ describe('several hosts (Replicas above 1)', () => {
 
   test('say where the instance ARNs are, instead of one instance', () => {
     expect(Object.keys(ha.Outputs)).not.toContain('InstanceArn');
-    expect(ha.Outputs.HostGroupName).toMatchObject({ Value: { Ref: 'HostGroup' }, Description: expect.stringMatching(/instance ARNs.*status/) });
+    expect(ha.Outputs.HostGroupName).toMatchObject({ Value: { Ref: 'HostGroup' }, Description: expect.stringMatching(/ARNs.*npm run status/) });
   });
 
-  test('break glass targets the hosts by their group tag rather than one instance ARN', () => {
-    const open = withParameters({ Replicas: '2', BreakGlass: 'enabled' });
-    const sessions = Object.values(open.Resources).filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles).includes('BreakGlassRole'));
-    expect(sessions.map((policy) => policy.Properties.PolicyDocument.Statement)).toEqual([
-      [
-        {
-          Effect: 'Allow',
-          Action: 'ssm:StartSession',
-          Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*' },
-          Condition: { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': { Ref: 'HostGroup' } } },
-        },
-      ],
-    ]);
+  test('break glass reaches them as it reaches a single host: by the stack-id tag that CloudFormation gives the group\'s instances', () => {
+    const policies = (variant: CfnTemplate) => variant.Resources.BreakGlassRole.Properties.Policies;
+    expect(policies(withParameters({ Replicas: '2', BreakGlass: 'enabled' }))).toEqual(policies(withParameters({ BreakGlass: 'enabled' })));
   });
 });
 
@@ -436,10 +464,9 @@ describe('secret store', () => {
     expect(statements.filter((statement) => !JSON.stringify(statement.Action).includes('logs:'))).toEqual([
       {
         Effect: 'Allow',
-        Action: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:AddTagsToResource', 'ssm:ListTagsForResource'],
-        Resource: [parameterArn(TOKEN_PARAMETER), parameterArn(CERTIFICATE_PARAMETER), parameterArn(STAGED_TOKENS)],
+        Action: ['ssm:GetParameter', 'ssm:GetParametersByPath', 'ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:AddTagsToResource', 'ssm:ListTagsForResource'],
+        Resource: parameterArn(ENVIRONMENT_PARAMETERS),
       },
-      { Effect: 'Allow', Action: 'ssm:GetParametersByPath', Resource: parameterArn('/altinity-connect/${EnvName}/staged') },
       { Effect: 'Allow', Action: 'cloudformation:DescribeStacks', Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/*' } },
     ]);
     const logs = statements.filter((statement) => JSON.stringify(statement.Action).includes('logs:'));
@@ -508,12 +535,20 @@ describe('break glass', () => {
     expect(matches(template.Parameters.BreakGlassExternalId.AllowedPattern, "it's")).toBe(false);
   });
 
-  test('may start sessions on this host, with SSH over SSM or a plain shell, and nothing else', () => {
+  test('may start sessions on this stack\'s hosts, with SSH over SSM or a plain shell, and nothing else', () => {
     const open = withParameters({ BreakGlass: 'enabled' });
     const role = open.Resources.BreakGlassRole.Properties;
     const attached = Object.values(open.Resources).filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles).includes('BreakGlassRole'));
-    const statements = [...role.Policies, ...attached.map((policy) => policy.Properties)].flatMap((policy) => policy.PolicyDocument.Statement);
+    expect(attached).toEqual([]);
+    const statements = role.Policies.flatMap((policy: { PolicyDocument: { Statement: unknown[] } }) => policy.PolicyDocument.Statement);
     expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'ssm:StartSession',
+        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*' },
+        // CloudFormation tags every instance it launches, the group's too, with the stack's id.
+        Condition: { StringEquals: { 'ssm:resourceTag/aws:cloudformation:stack-id': { Ref: 'AWS::StackId' } } },
+      },
       {
         Effect: 'Allow',
         Action: 'ssm:StartSession',
@@ -523,7 +558,6 @@ describe('break glass', () => {
         ],
       },
       { Effect: 'Allow', Action: ['ssm:TerminateSession', 'ssm:ResumeSession'], Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:*:*:session/${!aws:userid}-*' } },
-      { Effect: 'Allow', Action: 'ssm:StartSession', Resource: open.Outputs.InstanceArn.Value },
     ]);
     expect(withParameters({}).Resources).not.toHaveProperty('BreakGlassRole');
   });

@@ -129,7 +129,7 @@ describe('the published template, created, updated and deleted on the emulator',
     expect(await placesHolding(FIRST_TOKEN, clients, { stackName: STACK_NAME, envName: ENV_NAME }, printed)).toEqual([]);
   });
 
-  test('enabling break glass creates the support role, scoped to this host, and leaves the token alone', async () => {
+  test('enabling break glass creates the support role, scoped to this stack\'s hosts, and leaves the token alone', async () => {
     await updateAsConsole({ BreakGlass: 'enabled' });
     expect(await lambda.serveUpdate(STACK_NAME)).toEqual([]);
 
@@ -141,13 +141,21 @@ describe('the published template, created, updated and deleted on the emulator',
     expect(policyDocument(role?.AssumeRolePolicyDocument).Statement).toEqual([
       expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: ALTINITY_SUPPORT_PRINCIPAL } }),
     ]);
-    const sessionTargets = (await inlinePolicyStatements(clients, roleName!))
-      .filter((statement) => statement.Effect === 'Allow' && [statement.Action].flat().includes('ssm:StartSession'))
-      .flatMap((statement) => [statement.Resource].flat().map(String));
-    expect(sessionTargets).toEqual(
-      expect.arrayContaining([outputs.InstanceArn, expect.stringMatching(/^arn:aws:ssm:us-east-1:[^:]*:document\/AWS-StartSSHSession$/)]),
+    const sessions = (await inlinePolicyStatements(clients, roleName!)).filter(
+      (statement) => statement.Effect === 'Allow' && [statement.Action].flat().includes('ssm:StartSession'),
     );
-    expect(sessionTargets.filter((target) => target.includes(':instance/'))).toEqual([outputs.InstanceArn]);
+    expect(sessions.flatMap((statement) => [statement.Resource].flat().map(String))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^arn:aws:ssm:us-east-1:[^:]*:document\/AWS-StartSSHSession$/)]),
+    );
+    // Sessions on instances, only those that carry this stack's id: the host does, as CloudFormation tags it.
+    const stackId = (await describeStack(clients, STACK_NAME)).StackId!;
+    expect(sessions.filter((statement) => String(statement.Resource).includes(':instance/'))).toEqual([
+      expect.objectContaining({
+        Resource: outputs.InstanceArn.replace(/[^/]+$/, '*'),
+        Condition: { StringEquals: { 'ssm:resourceTag/aws:cloudformation:stack-id': stackId } },
+      }),
+    ]);
+    expect(instance.Tags).toContainEqual({ Key: 'aws:cloudformation:stack-id', Value: stackId });
 
     const token = await clients.ssm.send(new GetParameterCommand({ Name: tokenParameterName(ENV_NAME), WithDecryption: true }));
     expect(token.Parameter).toMatchObject({ Value: FIRST_TOKEN, Version: 1 });

@@ -185,7 +185,8 @@ describe('the published template\'s host group and existing-certificate variants
       expect(await lambda.serveUpdate(stackName)).toEqual([]);
 
       await expectGroupOfHosts(stackName, envName, 2, subnetIds);
-      const { outputs, physicalIds } = await liveStack(clients, stackName);
+      const live = await liveStack(clients, stackName);
+      const { outputs, physicalIds } = live;
       expect(outputs).not.toHaveProperty('InstanceId');
       expect(outputs).not.toHaveProperty('InstanceArn');
       // CloudFormation deletes the single host here. moto cannot show it: a resource whose condition
@@ -198,7 +199,7 @@ describe('the published template\'s host group and existing-certificate variants
       expect(onGroup).toContainEqual(
         expect.objectContaining({
           Resource: expect.stringMatching(/^arn:aws:ec2:us-east-1:\d{12}:instance\/\*$/),
-          Condition: { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': outputs.HostGroupName } },
+          Condition: { StringEquals: { 'ssm:resourceTag/aws:cloudformation:stack-id': live.stack.StackId } },
         }),
       );
     });
@@ -274,6 +275,41 @@ describe('the published template\'s host group and existing-certificate variants
       expect(await deleteAndListRemains(stackName, envName)).toEqual([]);
       const certificate = await clients.ssm.send(new GetParameterCommand({ Name: customerCertificate, WithDecryption: true }));
       expect(certificate.Parameter).toMatchObject({ Type: 'SecureString', Value: pem, Version: 1 });
+    });
+  });
+  describe('an enterprise network and the restricted profile: every parameter that issue 12 added, set', () => {
+    const envName = 'acme-corp';
+    const stackName = stackNameFor(envName);
+    // A certificate as the console's one-line field leaves it; random, so that it can be traced.
+    const caCertificates = `-----BEGIN CERTIFICATE----- ${randomBytes(600).toString('base64').replace(/(.{64})/g, '$1 ').trim()} -----END CERTIFICATE-----`;
+    const values = {
+      HttpsProxy: 'http://proxy.corp.example:3128',
+      NoProxy: 'ssm.us-east-1.amazonaws.com,.corp.example,10.0.0.0/8',
+      CaCertificates: caCertificates,
+      HostAliases: 'anywhere.altinity.cloud=10.20.30.40,mirror.corp.example=10.1.2.3',
+      AssignPublicIp: 'false',
+      PermissionProfile: 'restricted',
+    };
+
+    test('the stack completes, and the hosts\' user data carries each value as given', async () => {
+      await createAsConsole(stackName, { EnvName: envName, Token: `corp-token-${randomUUID()}`, VpcId: network.vpcId, SubnetIds: network.subnetIds[0], ...values });
+      const userData = await hostUserData(clients, await liveStack(clients, stackName));
+      expect(userData).toContain(`HTTPS_PROXY_URL='${values.HttpsProxy}'`);
+      expect(userData).toContain(`NO_PROXY_LIST='${values.NoProxy}'`);
+      expect(userData).toContain(`CA_CERTIFICATES='${caCertificates}'`);
+      expect(userData).toContain(`HOST_ALIASES='${values.HostAliases}'`);
+    });
+
+    // Not checked here: moto gives every instance a public address, whatever AssociatePublicIpAddress says (connect-stack.test.ts checks the template).
+    test('the hosts\' role has the scoped IAM statements', async () => {
+      const { physicalIds } = await liveStack(clients, stackName);
+      const statements = await inlinePolicyStatements(clients, physicalIds.HostRole);
+      expect(statements).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['iam:CreateRole', 'iam:PassRole']), Resource: '*' }));
+      expect(statements).toContainEqual(expect.objectContaining({ Resource: expect.stringMatching(/:user\/\*-clickhouse-backup$/) }));
+    });
+
+    test('deleting the stack leaves nothing of it', async () => {
+      expect(await deleteAndListRemains(stackName, envName)).toEqual([]);
     });
   });
 });

@@ -206,6 +206,10 @@ describe('hints for the usual causes', () => {
     ['certificate parameter not found: /customer/cloud-connect.pem', 'existing-certificate-not-found'],
     ['no success within the 720 s deadline', 'deadline'],
     ['Altinity.Cloud: not connected after 300 s: NOT CONNECTED', 'not-connected'],
+    ['untrusted certificate: github.com', 'untrusted-certificate'],
+    ['CaCertificates holds no valid PEM certificate', 'ca-certificates-invalid'],
+    ['cannot reach the download location github.com through the proxy proxy.corp.example:3128', 'download-failed'],
+    ['no network: cannot reach ssm.eu-west-1.amazonaws.com through the pr', 'no-internet'],
     ['something nobody anticipated', undefined],
   ])('%j is %j', (reason, cause) => {
     expect(hintFor(reason)?.cause).toBe(cause);

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,10 +10,11 @@ import {
   HOST_SETTINGS_FILE,
   type HostSettings,
   packScript,
+  shippedScript,
 } from '../lib/host/user-data';
 import { toYaml } from '../lib/release/publish';
 import { sha256Of } from '../lib/shared/packed-text';
-import { certificateParameterName, tokenParameterName } from '../lib/shared/names';
+import { certificateParameterName, HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, tokenParameterName } from '../lib/shared/names';
 import { type CfnTemplate, consoleModeTemplate, deployModeTemplate } from './support/templates';
 
 type Expression = string | Record<string, unknown>;
@@ -22,7 +23,6 @@ const SETTING_NAMES: readonly (keyof HostSettings)[] = [
   'STACK_NAME',
   'STACK_ID',
   'REGION',
-  'SIGNAL_RESOURCE',
   'TOKEN_PARAMETER',
   'CERTIFICATE_PARAMETER',
   'EXISTING_CERTIFICATE_PARAMETER',
@@ -32,6 +32,10 @@ const SETTING_NAMES: readonly (keyof HostSettings)[] = [
   'CONNECT_SHA256',
   'ALTINITY_URL',
   'CONNECTION_TIMEOUT',
+  'HTTPS_PROXY_URL',
+  'NO_PROXY_LIST',
+  'CA_CERTIFICATES',
+  'HOST_ALIASES',
 ];
 
 /** How a test writes a reference: `[[Name]]`. */
@@ -105,10 +109,19 @@ describe('the host user data', () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  test('carries bootstrap.sh byte for byte: the documented command gets it back from the published YAML', () => {
+  test('carries bootstrap.sh without its comment lines: the documented command gets it back from the published YAML, and diff shows nothing else removed', () => {
     const published = path.join(dir, 'template.yaml');
     fs.writeFileSync(published, toYaml(template));
-    expect(decodeAsDocumented(published).equals(bootstrapScript())).toBe(true);
+    const shipped = decodeAsDocumented(published);
+    expect(shipped.equals(shippedScript(bootstrapScript()))).toBe(true);
+    const shippedFile = path.join(dir, 'shipped.sh');
+    fs.writeFileSync(shippedFile, shipped);
+    // What a reviewer runs: diff exits 1 when the files differ, which they do by the comments.
+    const difference = spawnSync('diff', [shippedFile, BOOTSTRAP_SCRIPT_PATH], { encoding: 'utf8' }).stdout;
+    const changes = difference.split('\n').filter((line) => /^[<>] /.test(line) || line === '>');
+    expect(changes.length).toBeGreaterThan(0);
+    expect(changes.filter((line) => !/^>( \s*#.*|\s*)$/.test(line))).toEqual([]);
+    execFileSync('bash', ['-n', shippedFile]);
   });
 
   test('carries it byte for byte in every variant, and the command finds it in the JSON that cdk deploy synthesizes too', () => {
@@ -119,26 +132,24 @@ describe('the host user data', () => {
     for (const [name, variant] of Object.entries(variants)) {
       const file = path.join(dir, name);
       fs.writeFileSync(file, JSON.stringify(variant, null, 1));
-      expect({ name, identical: decodeAsDocumented(file).equals(bootstrapScript()) }).toEqual({ name, identical: true });
+      expect({ name, identical: decodeAsDocumented(file).equals(shippedScript(bootstrapScript())) }).toEqual({ name, identical: true });
     }
   });
 
-  test('states the script\'s SHA-256 and how to read it, in the header and in the launch template\'s metadata', () => {
-    const sha256 = sha256Of(fs.readFileSync(BOOTSTRAP_SCRIPT_PATH));
+  test('states the shipped script\'s SHA-256, its source and how to read it, in the header', () => {
+    const sha256 = sha256Of(shippedScript(bootstrapScript()));
     for (const text of texts) {
       expect(text).toContain(`SHA-256 ${sha256}`);
+      expect(text).toContain('lib/host/bootstrap.sh');
       expect(text).toContain(decodeCommand('<file>'));
     }
-    expect(template.Resources.HostLaunchTemplate.Metadata).toEqual({
-      BootstrapScript: { Source: 'lib/host/bootstrap.sh', Sha256: sha256, Read: decodeCommand('<template>') },
-    });
   });
 
   test('is a short plain header that writes the settings, unpacks the script and runs it, whatever the conditions', () => {
     for (const text of texts) {
       const lines = text.split('\n');
       expect(lines[0]).toBe('#!/bin/bash');
-      expect(lines.filter((line) => !/^[A-Za-z0-9+/=]{200,}$/.test(line)).length).toBeLessThan(30);
+      expect(lines.filter((line) => !/^[A-Za-z0-9+/=]{200,}$/.test(line)).length).toBeLessThan(35);
       expect(text).toContain(`cat >${HOST_SETTINGS_FILE} <<'SETTINGS_END'`);
       expect(text).toContain(`| gunzip >${HOST_SCRIPT_FILE}`);
       expect(text.trimEnd().split('\n').at(-1)).toBe(`exec bash ${HOST_SCRIPT_FILE}`);
@@ -175,13 +186,15 @@ describe('the host user data', () => {
     expect(template.Parameters.ExistingCertificateParameter.Default).toBe('');
   });
 
-  test('signals exactly the resources whose creation waits for the hosts\' signals', () => {
+  test('the script signals exactly the resources whose creation waits for the hosts\' signals: the host, or the group that holds it', () => {
     const waiting = Object.entries(template.Resources)
       .filter(([, resource]) => resource.CreationPolicy?.ResourceSignal !== undefined)
       .map(([logicalId]) => logicalId)
       .sort();
-    expect(waiting).toContain('Host');
-    expect(valuesOf('SIGNAL_RESOURCE')).toEqual(waiting);
+    expect(waiting).toEqual([HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID].sort());
+    const script = fs.readFileSync(BOOTSTRAP_SCRIPT_PATH, 'utf8');
+    expect(script).toContain(`\nSIGNAL_RESOURCE=${HOST_LOGICAL_ID}\n`);
+    expect(script).toContain(`\n    SIGNAL_RESOURCE=${HOST_GROUP_LOGICAL_ID}\n`);
   });
 
   test('every value it writes comes from a parameter whose constraint keeps quotes and line breaks out', () => {
@@ -219,10 +232,25 @@ describe('the host user data', () => {
       if (parameter.MaxLength === undefined) throw new Error(`${name} reaches the user data without a MaxLength`);
       return Number(parameter.MaxLength);
     };
+    // A 128-character stack name, in the longest partition (aws-us-gov) and region names.
+    const longestReference: Record<string, number> = { 'AWS::StackName': 128, 'AWS::StackId': 235, 'AWS::Region': 20, 'SecretsKey.Arn': 95 };
     const worst = texts.map((text) =>
-      text.replace(/\[\[([^\]]+)\]\]/g, (_, name: string) => 'x'.repeat(name.startsWith('AWS::') || name.includes('.') ? 256 : longest(name))),
+      text.replace(/\[\[([^\]]+)\]\]/g, (_, name: string) => 'x'.repeat(longestReference[name] ?? longest(name))),
     );
     expect(Math.max(...worst.map((text) => Buffer.byteLength(text)))).toBeLessThanOrEqual(16 * 1024);
+  });
+});
+
+describe('shippedScript', () => {
+  const ship = (text: string) => shippedScript(Buffer.from(text)).toString();
+
+  test('drops comment and blank lines, and keeps the shebang and trailing comments', () => {
+    expect(ship('#!/bin/bash\n# why\n\n  # indented why\nset -e # inline\n')).toBe('#!/bin/bash\nset -e # inline\n');
+  });
+
+  test('keeps every line of a here-document, whatever it holds, and knows a here-string opens none', () => {
+    const script = "cat <<EOF\n# kept\n\nEOF\n# dropped\ncat <<'UNIT'\n[Unit]\n\n# kept\nUNIT\nread -r x <<<\"$y\"\n# dropped\ncat <<-END\n\t# kept\n\tEND\n# dropped\n";
+    expect(ship(script)).toBe("cat <<EOF\n# kept\n\nEOF\ncat <<'UNIT'\n[Unit]\n\n# kept\nUNIT\nread -r x <<<\"$y\"\ncat <<-END\n\t# kept\n\tEND\n");
   });
 });
 

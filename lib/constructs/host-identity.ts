@@ -33,11 +33,66 @@ export const CURRENT_FEATURE_ACTIONS = [
   'vpce:AllowMultiRegion',
 ] as const;
 
+/**
+ * What Altinity's Terraform module grants instead of IAMFullAccess under `restricted_iam_permissions`
+ * (its iam.tf): users limited to backup users' names, roles, policies, instance profiles, OIDC
+ * providers and service-linked roles, and reading IAM. Its Get and List actions are left out of the
+ * first two statements: `iam:Get*` and `iam:List*` on every resource, in the third, grant them.
+ */
+export const SCOPED_IAM_STATEMENTS = {
+  backupUsers: [
+    'iam:CreateUser',
+    'iam:DeleteUser',
+    'iam:TagUser',
+    'iam:PutUserPolicy',
+    'iam:DeleteUserPolicy',
+    'iam:CreateAccessKey',
+    'iam:DeleteAccessKey',
+  ],
+  rolesAndPolicies: [
+    'iam:CreateRole',
+    'iam:DeleteRole',
+    'iam:UpdateRole',
+    'iam:UpdateAssumeRolePolicy',
+    'iam:TagRole',
+    'iam:UntagRole',
+    'iam:AttachRolePolicy',
+    'iam:DetachRolePolicy',
+    'iam:PutRolePolicy',
+    'iam:DeleteRolePolicy',
+    'iam:CreatePolicy',
+    'iam:DeletePolicy',
+    'iam:CreatePolicyVersion',
+    'iam:DeletePolicyVersion',
+    'iam:TagPolicy',
+    'iam:UntagPolicy',
+    'iam:CreateServiceLinkedRole',
+    'iam:DeleteServiceLinkedRole',
+    'iam:CreateInstanceProfile',
+    'iam:DeleteInstanceProfile',
+    'iam:AddRoleToInstanceProfile',
+    'iam:RemoveRoleFromInstanceProfile',
+    'iam:TagInstanceProfile',
+    'iam:UntagInstanceProfile',
+    'iam:PassRole',
+    'iam:CreateOpenIDConnectProvider',
+    'iam:DeleteOpenIDConnectProvider',
+    'iam:TagOpenIDConnectProvider',
+    'iam:UntagOpenIDConnectProvider',
+  ],
+  read: ['iam:Get*', 'iam:List*', 'iam:SimulatePrincipalPolicy'],
+} as const;
+
+/** The IAM users Altinity creates for ClickHouse backups, the only ones the scoped statements let it manage. */
+export const BACKUP_USER_NAME_PATTERN = '*-clickhouse-backup';
+
 export interface HostIdentityProps {
   /** Description shown on the role in the IAM console. */
   readonly description: string;
   /** While this holds, the role also has what Altinity's newer features need. @default - never */
   readonly currentFeatures?: CfnCondition;
+  /** While this holds, the scoped IAM statements replace IAMFullAccess. @default - never */
+  readonly scopedIam?: CfnCondition;
   /** Permissions boundary policy ARN, applied while `condition` holds. @default - none */
   readonly permissionsBoundary?: { readonly policyArn: string; readonly condition: CfnCondition };
 }
@@ -53,12 +108,22 @@ export interface HostIdentityProps {
 export class HostIdentity extends Construct {
   readonly role: iam.Role;
   readonly instanceProfile: iam.InstanceProfile;
+  /** The scoped IAM statements, when the construct has them. */
+  readonly scopedIamPolicy?: iam.Policy;
 
   constructor(scope: Construct, id: string, props: HostIdentityProps) {
     super(scope, id);
     const current = props.currentFeatures;
     const awsManagedArn = (name: string) => arnOf(`iam::aws:policy/${name}`);
-    const awsManaged = (name: string) => iam.ManagedPolicy.fromManagedPolicyArn(this, name, awsManagedArn(name));
+    const scoped = props.scopedIam;
+    // IAMFullAccess is left out while the scoped statements replace it.
+    const awsManaged = (name: string) =>
+      iam.ManagedPolicy.fromManagedPolicyArn(
+        this,
+        name,
+        scoped && name === 'IAMFullAccess' ? Fn.conditionIf(scoped.logicalId, Aws.NO_VALUE, awsManagedArn(name)).toString() : awsManagedArn(name),
+      );
+    const documentedPolicies = DOCUMENTED_MANAGED_POLICIES.map((name) => ({ name, policy: awsManaged(name) }));
     const currentFeaturePolicies = current
       ? CURRENT_FEATURE_MANAGED_POLICIES.map((name) => ({
           name,
@@ -73,7 +138,7 @@ export class HostIdentity extends Construct {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: props.description,
       managedPolicies: [
-        ...DOCUMENTED_MANAGED_POLICIES.map(awsManaged),
+        ...documentedPolicies.map(({ policy }) => policy),
         ...currentFeaturePolicies.map(({ policy }) => policy),
       ],
       inlinePolicies: {
@@ -101,9 +166,14 @@ export class HostIdentity extends Construct {
 
     const findings = Validations.of(this.role);
     const stack = Stack.of(this);
-    for (const name of DOCUMENTED_MANAGED_POLICIES) {
+    // cdk-nag names a plain ARN with its pseudo parameters in brackets, and a conditional one by its CloudFormation form.
+    const findingOf = (name: string, policy: iam.IManagedPolicy) => {
+      const arn = JSON.stringify(stack.resolve(policy.managedPolicyArn));
+      return `AwsSolutions-IAM4[Policy::${arn.includes('Fn::If') ? arn : `arn:<AWS::Partition>:iam::aws:policy/${name}`}]`;
+    };
+    for (const { name, policy } of documentedPolicies) {
       findings.acknowledge({
-        id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${name}]`,
+        id: findingOf(name, policy),
         reason: `Required by Altinity: the provisioning guide lists ${name} on the connect host's role; Altinity builds and runs the EKS environment with it.`,
       });
     }
@@ -118,10 +188,30 @@ export class HostIdentity extends Construct {
 
     for (const { name, policy } of currentFeaturePolicies) {
       findings.acknowledge({
-        // cdk-nag names a conditional ARN by its CloudFormation form.
-        id: `AwsSolutions-IAM4[Policy::${JSON.stringify(stack.resolve(policy.managedPolicyArn))}]`,
+        id: findingOf(name, policy),
         reason: `Altinity's current features (PermissionProfile current) need ${name}, as Altinity's own Terraform module grants it.`,
       });
+    }
+    if (scoped) {
+      const { backupUsers, rolesAndPolicies, read } = SCOPED_IAM_STATEMENTS;
+      this.scopedIamPolicy = new iam.Policy(this, 'ScopedIam', {
+        roles: [this.role],
+        statements: [
+          new iam.PolicyStatement({ actions: [...backupUsers], resources: [arnOf(`iam::\${AWS::AccountId}:user/${BACKUP_USER_NAME_PATTERN}`)] }),
+          new iam.PolicyStatement({ actions: [...rolesAndPolicies], resources: ['*'] }),
+          new iam.PolicyStatement({ actions: [...read], resources: ['*'] }),
+        ],
+      });
+      onlyWhen(this.scopedIamPolicy, scoped);
+      const scopedFindings = Validations.of(this.scopedIamPolicy);
+      for (const [id, reason] of [
+        ['Resource::*', 'The roles, policies, instance profiles and OIDC providers Altinity creates for the environment get names it chooses later; this is the scoped alternative to IAMFullAccess that Altinity\'s module offers.'],
+        [`Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/${BACKUP_USER_NAME_PATTERN}`, 'Only the backup users Altinity creates, by the suffix its module uses.'],
+        ['Action::iam:Get*', 'Reading IAM, as Altinity\'s module grants it under restricted_iam_permissions.'],
+        ['Action::iam:List*', 'Reading IAM, as Altinity\'s module grants it under restricted_iam_permissions.'],
+      ]) {
+        scopedFindings.acknowledge({ id: `AwsSolutions-IAM5[${id}]`, reason });
+      }
     }
     if (current) {
       const currentFeatures = new iam.Policy(this, 'CurrentFeatures', {

@@ -2,8 +2,7 @@ import { Fn, type IResolvable, Lazy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { bootstrapScript, decodeCommand, type HostSettings, userDataText } from '../host/user-data';
-import { sha256Of } from '../shared/packed-text';
+import { bootstrapScript, type HostSettings, shippedScript, userDataText } from '../host/user-data';
 
 /** What every altinitycloud-connect host is launched with, alone or in a group. */
 export interface HostLaunchTemplateProps {
@@ -39,8 +38,8 @@ export type RepeatedInstanceProperties = Required<Pick<ec2.CfnInstanceProps, 'in
  * Guarantees: IMDSv2 only (and out of reach of containers a hop further); an encrypted gp3 root
  * volume; the host security group and instance profile; user data that a reviewer can read from the
  * template: a plain header with the non-secret settings, and `lib/host/bootstrap.sh` byte for byte,
- * gzip+base64, whose SHA-256 the header and this resource's metadata state (the token is read from
- * SSM at boot, never passed here). The script is carried once, here.
+ * gzip+base64, whose SHA-256 and decoding command the header states (the token is read from SSM at
+ * boot, never passed here). The script is carried once, here.
  */
 export class HostLaunchTemplate extends Construct {
   readonly launchTemplate: ec2.CfnLaunchTemplate;
@@ -66,7 +65,7 @@ export class HostLaunchTemplate extends Construct {
       blockDeviceMappings: [rootVolume],
       tags,
     };
-    const script = bootstrapScript();
+    const script = shippedScript(bootstrapScript());
     this.launchTemplate = new ec2.CfnLaunchTemplate(this, 'LaunchTemplate', {
       launchTemplateData: {
         instanceType: props.instanceType,
@@ -81,11 +80,6 @@ export class HostLaunchTemplate extends Construct {
           produce: () => Fn.base64(this.substitute(props.settings, (references) => userDataText(references, script, props.templateVersion))),
         }),
       },
-    });
-    this.launchTemplate.addMetadata('BootstrapScript', {
-      Source: 'lib/host/bootstrap.sh',
-      Sha256: sha256Of(script),
-      Read: decodeCommand('<template>'),
     });
   }
 

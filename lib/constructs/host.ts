@@ -1,5 +1,4 @@
-import { CfnCondition, Duration, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { CfnCondition, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { arnOf } from './arns';
@@ -20,16 +19,14 @@ export interface ConnectHostProps {
  *
  * Guarantees: launched from the host launch template (its user data, IMDSv2 only, detailed
  * monitoring off), repeating the image, profile and encrypted root volume; a CreationPolicy,
- * so the resource is complete only when the host signals that login succeeded and the service runs,
- * or fails with the reason the host reports; and EC2 automatic recovery, which moves the host off
- * failed hardware keeping its instance id (the ARN given to Altinity).
+ * so the resource is complete only when the host signals that Altinity.Cloud sees it connected, or
+ * fails with the reason the host reports. EC2's simplified automatic recovery, on by default for
+ * such an instance, moves it off failed hardware keeping its instance id (the ARN given to Altinity).
  */
 export class ConnectHost extends Construct {
   readonly instance: ec2.CfnInstance;
   /** `arn:<partition>:ec2:<region>:<account>:instance/<id>`, what the break-glass procedure names. */
   readonly instanceArn: string;
-  /** Moves the instance to healthy hardware when EC2's system status check fails. */
-  readonly autoRecovery: cloudwatch.CfnAlarm;
 
   constructor(scope: Construct, id: string, props: ConnectHostProps) {
     super(scope, id);
@@ -50,17 +47,6 @@ export class ConnectHost extends Construct {
     this.instance.cfnOptions.creationPolicy = { resourceSignal: { count: 1, timeout: HOST_SIGNAL_TIMEOUT } };
     this.instanceArn = arnOf('ec2:${AWS::Region}:${AWS::AccountId}:instance/${Id}', { Id: this.instance.ref });
 
-    this.autoRecovery = new cloudwatch.CfnAlarm(this, 'AutoRecovery', {
-      namespace: 'AWS/EC2',
-      metricName: 'StatusCheckFailed_System',
-      dimensions: [{ name: 'InstanceId', value: this.instance.ref }],
-      statistic: 'Maximum',
-      period: Duration.minutes(1).toSeconds(),
-      evaluationPeriods: 2,
-      threshold: 0,
-      comparisonOperator: 'GreaterThanThreshold',
-      alarmActions: [arnOf('automate:${AWS::Region}:ec2:recover')],
-    });
     if (props.condition) onlyWhen(this, props.condition);
 
     Validations.of(this.instance).acknowledge({

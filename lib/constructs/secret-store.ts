@@ -26,9 +26,10 @@ export interface SecretStoreProps {
   /**
    * SSM names, as `Fn::Sub` patterns over the template's parameters (for example
    * `/altinity-connect/${EnvName}/token`): the token's SecureString, the one in which the host keeps
-   * the certificate that login produces, and the path below which `cdk deploy` stages the token.
+   * the certificate that login produces, and the environment's prefix, below which both are and
+   * below which `cdk deploy` stages the token.
    */
-  readonly parameterNames: { readonly token: string; readonly certificate: string; readonly stagedPath: string };
+  readonly parameterNames: { readonly token: string; readonly certificate: string; readonly prefix: string };
   /** Where the token comes from. */
   readonly tokenSource: TokenSource;
   /**
@@ -97,17 +98,11 @@ export class SecretStore extends Construct {
       description: 'Writes and deletes the altinity-connect token and certificate parameters',
     });
     logGroup.grantWrite(this.handlerRole);
+    // The environment's own names only: the token, the certificate, the staged tokens and their path.
     this.handlerRole.addToPolicy(
       new iam.PolicyStatement({
-        actions: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:AddTagsToResource', 'ssm:ListTagsForResource'],
-        resources: [this.tokenParameterArn, this.certificateParameterArn, parameterArnOf(`${names.stagedPath}/*`)],
-      }),
-    );
-    // Listing the staged tokens, to sweep those that no deployment took.
-    this.handlerRole.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:GetParametersByPath'],
-        resources: [parameterArnOf(names.stagedPath)],
+        actions: ['ssm:GetParameter', 'ssm:GetParametersByPath', 'ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:AddTagsToResource', 'ssm:ListTagsForResource'],
+        resources: [parameterArnOf(`${names.prefix}/*`)],
       }),
     );
     // Whether a parameter's owner still exists.
@@ -119,8 +114,8 @@ export class SecretStore extends Construct {
       reason: 'A parameter may be owned by any stack of this account and region: the handler reads whether that stack still exists, nothing more.',
     });
     Validations.of(this.handlerRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter${names.stagedPath.replace(/\$\{(\w+)\}/g, '<$1>')}/*]`,
-      reason: 'cdk deploy stages the token under a new name each deployment, below this environment\'s own prefix.',
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter${names.prefix.replace(/\$\{(\w+)\}/g, '<$1>')}/*]`,
+      reason: "The environment's own parameters: cdk deploy stages the token under a new name each deployment, below this prefix.",
     });
 
     this.key = new kms.Key(this, 'Key', {

@@ -15,13 +15,16 @@ LOG_FILE="${BOOTSTRAP_LOG_FILE:-/var/log/altinitycloud-connect-bootstrap.log}"
 BIN_DIR="${BOOTSTRAP_BIN_DIR:-/usr/local/bin}"
 SYSTEMD_DIR="${BOOTSTRAP_SYSTEMD_DIR:-/etc/systemd/system}"
 IMDS_URL="${BOOTSTRAP_IMDS_URL:-http://169.254.169.254}"
+HOSTS_FILE="${BOOTSTRAP_HOSTS_FILE:-/etc/hosts}"
+CA_DIR="${BOOTSTRAP_CA_DIR:-/usr/local/share/ca-certificates}"
+CA_BUNDLE="${BOOTSTRAP_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 
 # The stack's settings, as the user data wrote them; every one is required (the checksum may be empty).
 # shellcheck source=/dev/null
 source "$CONFIG_DIR/settings"
-: "${STACK_NAME:?}" "${STACK_ID:?}" "${REGION:?}" "${SIGNAL_RESOURCE:?}" "${TOKEN_PARAMETER:?}" "${CERTIFICATE_PARAMETER:?}" \
+: "${STACK_NAME:?}" "${STACK_ID:?}" "${REGION:?}" "${TOKEN_PARAMETER:?}" "${CERTIFICATE_PARAMETER:?}" \
   "${EXISTING_CERTIFICATE_PARAMETER?}" "${SECRETS_KEY:?}" "${CONNECT_VERSION:?}" "${DOWNLOAD_URL:?}" "${CONNECT_SHA256?}" \
-  "${ALTINITY_URL:?}" "${CONNECTION_TIMEOUT:?}"
+  "${ALTINITY_URL:?}" "${CONNECTION_TIMEOUT:?}" "${HTTPS_PROXY_URL?}" "${NO_PROXY_LIST?}" "${CA_CERTIFICATES?}" "${HOST_ALIASES?}"
 
 # How long the service must stay up before the host reports success.
 SETTLE_SECONDS="${BOOTSTRAP_SETTLE_SECONDS:-10}"
@@ -47,6 +50,9 @@ SCRIPT_FILE=$(readlink -f "${BASH_SOURCE[0]}")
 CONNECTION_STATE_FILE="$CONFIG_DIR/connection-state"
 # Instance tag where the watch records that finding, for npm run status: no secret needed to read it.
 STATE_TAG_KEY='altinity:connect/state'
+# The customer's CA, for every HTTPS call and for the tunnel; the proxy, for the service and the watch.
+CA_FILE="$CA_DIR/altinity-connect.crt"
+NETWORK_ENV_FILE="$CONFIG_DIR/network.env"
 # "<version> <sha256>" of the installed binary, so that a re-run downloads nothing.
 RELEASE_MARKER="$CONFIG_DIR/installed-release"
 # Value of the certificate parameter while one host logs in: hosts starting together log in once.
@@ -58,6 +64,8 @@ OWNER_TAG_KEY='altinity:connect/stack-id'
 export AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=3
 
 STEP=start
+# The stack's resource that waits for this host's signal: the single host, or the group that holds it.
+SIGNAL_RESOURCE=Host
 INSTANCE_ID=''
 IMDS_TOKEN=''
 IN_AUTO_SCALING_GROUP=no
@@ -205,15 +213,85 @@ read_instance_identity() {
   # Only instances of an Auto Scaling group have a target lifecycle state.
   if imds_get autoscaling/target-lifecycle-state >/dev/null; then
     IN_AUTO_SCALING_GROUP=yes
+    SIGNAL_RESOURCE=HostGroup
     log "instance $INSTANCE_ID in $region, in an Auto Scaling group"
   else
     log "instance $INSTANCE_ID in $region"
   fi
 }
 
+# Every outbound call goes through the HTTPS proxy when the stack names one, but the instance
+# metadata service, which is link-local; the user's no-proxy list (VPC endpoints, for example) too.
+# The customer's CA, once trusted, for the AWS CLI and curl.
+use_network_settings() {
+  [[ ! -s $CA_FILE ]] || export AWS_CA_BUNDLE="$CA_BUNDLE" CURL_CA_BUNDLE="$CA_BUNDLE"
+  [[ -n $HTTPS_PROXY_URL ]] || return 0
+  local no_proxy_list
+  no_proxy_list="$(host_of "$IMDS_URL" | cut -d : -f 1)${NO_PROXY_LIST:+,$NO_PROXY_LIST}"
+  export https_proxy="$HTTPS_PROXY_URL" HTTPS_PROXY="$HTTPS_PROXY_URL" http_proxy="$HTTPS_PROXY_URL" HTTP_PROXY="$HTTPS_PROXY_URL"
+  export no_proxy="$no_proxy_list" NO_PROXY="$no_proxy_list"
+}
+
+# How the reason names the way out when a connection fails.
+through_proxy() {
+  [[ -z $HTTPS_PROXY_URL ]] || printf ' through the proxy %s' "$(host_of "$HTTPS_PROXY_URL")"
+}
+
+# Names from HostAliases, in /etc/hosts before any connection (replacing those of an earlier run).
+add_host_aliases() {
+  [[ -n $HOST_ALIASES ]] || return 0
+  local entry kept
+  kept=$(grep -v ' # altinity-connect$' "$HOSTS_FILE" || true)
+  {
+    printf '%s\n' "$kept"
+    IFS=',' read -ra entries <<<"$HOST_ALIASES"
+    for entry in "${entries[@]}"; do printf '%s %s # altinity-connect\n' "${entry#*=}" "${entry%%=*}"; done
+  } >"$WORK_DIR/hosts"
+  cat "$WORK_DIR/hosts" >"$HOSTS_FILE"
+  log "added ${#entries[@]} host aliases to $HOSTS_FILE"
+}
+
+# The customer's CA, trusted before any HTTPS call: by the system (curl, apt, the tunnel) and, through
+# AWS_CA_BUNDLE, by the AWS CLI. The console's one-line field may have lost the PEM's line breaks.
+trust_ca_certificates() {
+  [[ -n $CA_CERTIFICATES ]] || return 0
+  mkdir -p "$CA_DIR"
+  printf '%s' "$CA_CERTIFICATES" | tr -d ' \t\r\n' |
+    sed -e 's/-----BEGINCERTIFICATE-----/\n-----BEGIN CERTIFICATE-----\n/g' -e 's/-----ENDCERTIFICATE-----/\n-----END CERTIFICATE-----\n/g' |
+    awk '/^-----/ { print; next } NF { while (length($0) > 64) { print substr($0, 1, 64); $0 = substr($0, 65) } print }' >"$WORK_DIR/ca.crt"
+  capture openssl crl2pkcs7 -nocrl -certfile "$WORK_DIR/ca.crt" -out /dev/null ||
+    fail "CaCertificates holds no valid PEM certificate" "$(last_output_line)"
+  install -m 0644 "$WORK_DIR/ca.crt" "$CA_FILE"
+  capture update-ca-certificates || fail "update-ca-certificates failed: $(last_output_line)"
+  export AWS_CA_BUNDLE="$CA_BUNDLE" CURL_CA_BUNDLE="$CA_BUNDLE"
+  log "trusting the CA certificates of CaCertificates ($(grep -c 'BEGIN CERTIFICATE' "$CA_FILE"))"
+}
+
+# Proxy and CA for the service and the watch, as systemd gives them their environment.
+configure_network() {
+  add_host_aliases
+  trust_ca_certificates
+  : >"$NETWORK_ENV_FILE"
+  [[ -z $HTTPS_PROXY_URL ]] || env | grep -E '^(https?_proxy|HTTPS?_PROXY|no_proxy|NO_PROXY)=' >"$NETWORK_ENV_FILE"
+  [[ -z $CA_CERTIFICATES ]] || printf 'AWS_CA_BUNDLE=%s\nCURL_CA_BUNDLE=%s\n' "$CA_BUNDLE" "$CA_BUNDLE" >>"$NETWORK_ENV_FILE"
+  log "network: ${HTTPS_PROXY_URL:+proxy $(host_of "$HTTPS_PROXY_URL"), }${HOST_ALIASES:+host aliases, }${CA_CERTIFICATES:+own CA, }direct to the instance metadata service"
+}
+
+# A TLS-inspecting proxy presents certificates of its own CA, which the host trusts only once given.
+untrusted_certificate() {
+  local problem
+  problem=$(grep -m 1 -o 'SSL certificate problem.*' "$WORK_DIR/output") || return 0
+  fail "untrusted certificate: $(host_of "$1")" "$1: $problem; if a proxy inspects TLS, give its CA in CaCertificates"
+}
+
 no_network() {
+  untrusted_certificate "$1"
+  if [[ -n $HTTPS_PROXY_URL ]]; then
+    fail "no network: cannot reach $(host_of "$1")$(through_proxy)" \
+      "$1: $(last_output_line); the proxy must allow HTTPS (CONNECT) to it, or NoProxy must list it with a VPC endpoint"
+  fi
   fail "no network: cannot reach $(host_of "$1")" \
-    "$1: $(last_output_line); the subnet needs a route to the internet: an internet gateway and a public IP, or a NAT gateway"
+    "$1: $(last_output_line); the subnet needs a route to the internet: an internet gateway and a public IP, a NAT gateway, or an HTTPS proxy"
 }
 
 check_aws_reachable() {
@@ -231,8 +309,10 @@ check_aws_reachable() {
 
 # Packages' own scripts must create files readable by all, as usual, not with this script's umask.
 apt_get() {
+  local proxy=()
+  [[ -z $HTTPS_PROXY_URL ]] || proxy=(-o "Acquire::http::Proxy=$HTTPS_PROXY_URL" -o "Acquire::https::Proxy=$HTTPS_PROXY_URL")
   (umask 022 && DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300 -o Acquire::Retries=3 \
-    -o Acquire::http::Timeout=20 -o Acquire::https::Timeout=20 "$@")
+    -o Acquire::http::Timeout=20 -o Acquire::https::Timeout=20 "${proxy[@]}" "$@")
 }
 
 apt_update() {
@@ -246,15 +326,27 @@ apt_update() {
   return 1
 }
 
+# Ubuntu 20.04 and 22.04 package the AWS CLI; 24.04 does not, and Canonical's snap has it.
 install_aws_cli() {
   if command -v aws >/dev/null; then
     log "AWS CLI already installed"
     return
   fi
-  apt_update || fail "cannot install the AWS CLI: apt-get update failed" "$(last_output_line)"
-  capture apt_get install --no-install-recommends awscli ||
-    fail "cannot install the AWS CLI: apt-get install failed" "$(last_output_line)"
-  log "installed the AWS CLI (Ubuntu package awscli)"
+  apt_update || fail "cannot install the AWS CLI: apt-get update failed$(through_proxy)" "$(last_output_line)"
+  if apt-cache policy awscli 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    capture apt_get install --no-install-recommends awscli ||
+      fail "cannot install the AWS CLI: apt-get install failed" "$(last_output_line)"
+    log "installed the AWS CLI (Ubuntu package awscli)"
+    return
+  fi
+  if [[ -n $HTTPS_PROXY_URL ]]; then
+    capture snap set system "proxy.http=$HTTPS_PROXY_URL" "proxy.https=$HTTPS_PROXY_URL" ||
+      fail "cannot give snap the proxy: $(last_output_line)"
+  fi
+  capture snap install aws-cli --classic || fail "cannot install the AWS CLI: snap install failed$(through_proxy)" "$(last_output_line)"
+  PATH="$PATH:/snap/bin"
+  command -v aws >/dev/null || fail "cannot install the AWS CLI: no aws after snap install aws-cli"
+  log "installed the AWS CLI (snap aws-cli: this release packages none)"
 }
 
 release_installed() {
@@ -281,8 +373,10 @@ install_connect() {
   local arch url download sha256
   arch=$(connect_arch) || fail "unsupported architecture $(uname -m)" "releases exist for x86_64 and aarch64"
   url="$DOWNLOAD_URL/v$CONNECT_VERSION/altinitycloud-connect-$CONNECT_VERSION-linux-$arch"
-  reachable "$DOWNLOAD_URL" ||
-    fail "cannot reach the download location $(host_of "$DOWNLOAD_URL")" "$DOWNLOAD_URL: $(last_output_line)"
+  if ! reachable "$DOWNLOAD_URL"; then
+    untrusted_certificate "$DOWNLOAD_URL"
+    fail "cannot reach the download location $(host_of "$DOWNLOAD_URL")$(through_proxy)" "$DOWNLOAD_URL: $(last_output_line)"
+  fi
   download="$WORK_DIR/altinitycloud-connect"
   # HTTPS only, redirects included: a mirror cannot downgrade the download to plain HTTP.
   capture curl --fail --silent --show-error --location --proto =https --proto-redir =https --connect-timeout 10 \
@@ -478,7 +572,8 @@ After=network-online.target
 StartLimitIntervalSec=0
 
 [Service]
-ExecStart=$CONNECT_BIN --url=$ALTINITY_URL --capability aws -i $CERTIFICATE_FILE
+EnvironmentFile=-$NETWORK_ENV_FILE
+ExecStart=$CONNECT_BIN --url=$ALTINITY_URL${CA_CERTIFICATES:+ --ca-crt=$CA_FILE} --capability aws -i $CERTIFICATE_FILE
 WorkingDirectory=$CONFIG_DIR
 Restart=always
 RestartSec=5
@@ -493,6 +588,7 @@ Description=altinitycloud-connect watch: is the environment connected to Altinit
 
 [Service]
 Type=oneshot
+EnvironmentFile=-$NETWORK_ENV_FILE
 ExecStart=/bin/bash $SCRIPT_FILE watch
 EOF
   cat >"$SYSTEMD_DIR/$WATCH.timer" <<EOF
@@ -596,6 +692,7 @@ main() {
   start_deadline
   log "altinitycloud-connect $CONNECT_VERSION for stack $STACK_NAME in $REGION"
   run_step "read instance identity" read_instance_identity
+  run_step "configure network" configure_network
   run_step "check network" check_aws_reachable
   run_step "install AWS CLI" install_aws_cli
   run_step "install altinitycloud-connect" install_connect
@@ -645,6 +742,7 @@ watch() {
   fi
 }
 
+use_network_settings
 case ${1:-} in
   watch) watch ;;
   *) main ;;

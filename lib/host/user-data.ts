@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pack, sha256Of, unpackCommand } from '../shared/packed-text';
 
-/** The host's bootstrap script, a real file tested by running it under bash; shipped byte for byte. */
+/** The host's bootstrap script, a real file tested by running it under bash; shipped without its comments. */
 export const BOOTSTRAP_SCRIPT_PATH = path.join(__dirname, 'bootstrap.sh');
 
 /** Where the user data leaves the stack's settings on the host; the script reads them from there. */
@@ -19,8 +19,6 @@ export interface HostSettings {
   /** The stack's id: the owner tag of the certificate parameter the host creates. */
   readonly STACK_ID: string;
   readonly REGION: string;
-  /** Logical id of the resource whose CreationPolicy awaits the host's signal. */
-  readonly SIGNAL_RESOURCE: string;
   readonly TOKEN_PARAMETER: string;
   /** The stack's own certificate parameter: the first host stores its login's certificate there. */
   readonly CERTIFICATE_PARAMETER: string;
@@ -37,15 +35,48 @@ export interface HostSettings {
   readonly ALTINITY_URL: string;
   /** Seconds Altinity.Cloud may take to see the environment connected, at creation and afterwards. */
   readonly CONNECTION_TIMEOUT: string;
+  /** HTTP(S) proxy for every outbound call, `http://host:port`; empty for none. */
+  readonly HTTPS_PROXY_URL: string;
+  /** Hosts and networks reached without the proxy, comma-separated; the metadata service always is. */
+  readonly NO_PROXY_LIST: string;
+  /** PEM certificates of CAs to trust, line breaks possibly lost; empty for none. */
+  readonly CA_CERTIFICATES: string;
+  /** `name=address` entries for /etc/hosts, comma-separated; empty for none. */
+  readonly HOST_ALIASES: string;
 }
 
-/** The command that turns the user data, or the template that holds it, back into the script. */
+/** The command that turns the user data, or the template that holds it, back into the shipped script. */
 export function decodeCommand(file: string): string {
   return unpackCommand('host-script', file);
 }
 
 export function bootstrapScript(): Buffer {
   return fs.readFileSync(BOOTSTRAP_SCRIPT_PATH);
+}
+
+/** Opens a here-document (`<<WORD`, `<<'WORD'`, `<<-WORD`), not a here-string (`<<<`). */
+const HEREDOC_START = /(?<!<)<<(-?)\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\2/;
+
+/**
+ * The script as the user data carries it: the source without its comment lines and blank lines
+ * (the shebang and every line of a here-document kept as they are). EC2 allows 16 KB of user data,
+ * which must also hold the settings, a CA bundle among them: the comments' 3 KB do not fit.
+ */
+export function shippedScript(source: Buffer): Buffer {
+  const kept: string[] = [];
+  let heredoc: { end: string; tabsStripped: boolean } | undefined;
+  for (const [index, line] of source.toString('utf8').split('\n').entries()) {
+    if (heredoc) {
+      kept.push(line);
+      if ((heredoc.tabsStripped ? line.replace(/^\t+/, '') : line) === heredoc.end) heredoc = undefined;
+      continue;
+    }
+    if (index > 0 && /^\s*(#|$)/.test(line)) continue;
+    kept.push(line);
+    const start = HEREDOC_START.exec(line);
+    if (start) heredoc = { end: start[3], tabsStripped: start[1] === '-' };
+  }
+  return Buffer.from(`${kept.join('\n')}\n`);
 }
 
 /** The script packed for the user data: its gzip header names it `bootstrap.sh`. */
@@ -55,17 +86,18 @@ export function packScript(script: Buffer): string {
 
 /**
  * The user data's text, for `Fn::Sub`: a short plain header that a reviewer reads as it stands,
- * writing each setting to the settings file and then running the script, which it carries gzip+base64 because plain it would cost a third of the template that
- * `cdk deploy` can send inline. Values sit between single quotes: the template's parameter
- * constraints keep quotes and line breaks out of them.
+ * writing each setting to the settings file and then running `script` (the shipped script), which it
+ * carries gzip+base64 because plain it would cost a third of the template that `cdk deploy` can send
+ * inline. Values sit between single quotes: the template's parameter constraints keep quotes and
+ * line breaks out of them.
  */
 export function userDataText(references: Readonly<Record<keyof HostSettings, string>>, script: Buffer, templateVersion: string): string {
   return [
     '#!/bin/bash',
     `# altinitycloud-connect host, template v${templateVersion}: EC2 user data, run once by cloud-init as root.`,
     `# It writes the stack's settings to ${HOST_SETTINGS_FILE} and runs lib/host/bootstrap.sh of this`,
-    `# release, carried below gzip+base64 (SHA-256 ${sha256Of(script)}). To read that script, from this`,
-    '# user data or from the template that holds it:',
+    `# release without its comment lines, carried below gzip+base64 (SHA-256 ${sha256Of(script)}). To read`,
+    '# it, from this user data or from the template that holds it:',
     `#   ${decodeCommand('<file>')}`,
     'set -euo pipefail',
     'umask 077',

@@ -8,7 +8,7 @@ import { HostLaunchTemplate } from '../constructs/host-launch';
 import { HostIdentity } from '../constructs/host-identity';
 import { HostNetworkAccess } from '../constructs/network-access';
 import { SecretStore } from '../constructs/secret-store';
-import { certificateParameterName, ENV_TAG_KEY, HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, OUTPUT_KEYS, stagedTokenPath, tokenParameterName } from '../shared/names';
+import { certificateParameterName, ENV_TAG_KEY, HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, OUTPUT_KEYS, secretParameterPrefix, tokenParameterName } from '../shared/names';
 import { ConsoleForm, MAX_REPLICAS, type NetworkDefaults } from './console-form';
 
 export interface ConnectStackProps extends StackProps {
@@ -63,7 +63,7 @@ export class ConnectStack extends Stack {
       parameterNames: {
         token: tokenParameterName('${EnvName}'),
         certificate: certificateParameterName('${EnvName}'),
-        stagedPath: stagedTokenPath('${EnvName}'),
+        prefix: secretParameterPrefix('${EnvName}'),
       },
       tokenSource:
         props.stagedTokenParameter === undefined
@@ -73,7 +73,11 @@ export class ConnectStack extends Stack {
     });
     const identity = new HostIdentity(this, 'HostIdentity', {
       description: Fn.sub('altinitycloud-connect host of Altinity.Cloud environment ${EnvName}'),
-      currentFeatures: condition('CurrentPermissions', Fn.conditionEquals(form.value('permissionProfile'), 'current')),
+      currentFeatures: condition(
+        'CurrentPermissions',
+        Fn.conditionOr(Fn.conditionEquals(form.value('permissionProfile'), 'current'), Fn.conditionEquals(form.value('permissionProfile'), 'restricted')),
+      ),
+      scopedIam: condition('ScopedIamPermissions', Fn.conditionEquals(form.value('permissionProfile'), 'restricted')),
       permissionsBoundary: {
         policyArn: form.value('permissionsBoundary'),
         condition: condition('HasPermissionsBoundary', Fn.conditionNot(Fn.conditionEquals(form.value('permissionsBoundary'), ''))),
@@ -94,7 +98,6 @@ export class ConnectStack extends Stack {
         STACK_NAME: Aws.STACK_NAME,
         STACK_ID: Aws.STACK_ID,
         REGION: Aws.REGION,
-        SIGNAL_RESOURCE: Fn.conditionIf(singleHost.logicalId, HOST_LOGICAL_ID, HOST_GROUP_LOGICAL_ID).toString(),
         TOKEN_PARAMETER: secrets.tokenParameterName,
         CERTIFICATE_PARAMETER: secrets.certificateParameterName,
         EXISTING_CERTIFICATE_PARAMETER: secrets.existingCertificateParameterName,
@@ -104,6 +107,10 @@ export class ConnectStack extends Stack {
         CONNECT_SHA256: form.value('connectSha256'),
         ALTINITY_URL: form.value('altinityUrl'),
         CONNECTION_TIMEOUT: form.value('connectionTimeout'),
+        HTTPS_PROXY_URL: form.value('httpsProxy'),
+        NO_PROXY_LIST: form.value('noProxy'),
+        CA_CERTIFICATES: form.value('caCertificates'),
+        HOST_ALIASES: form.value('hostAliases'),
       },
     });
     const host = new ConnectHost(this, 'Host', { launchTemplate, subnetId: Fn.select(0, form.list('subnetIds')), condition: singleHost });
@@ -126,10 +133,6 @@ export class ConnectStack extends Stack {
         value: form.value('breakGlassExternalId'),
         condition: condition('HasBreakGlassExternalId', Fn.conditionNot(Fn.conditionEquals(form.value('breakGlassExternalId'), ''))),
       },
-      targets: [
-        { target: { instanceArn: host.instanceArn }, condition: singleHost },
-        { target: { autoScalingGroupName: group.group.ref }, condition: multipleHosts },
-      ],
       condition: breakGlassEnabled,
     });
 
@@ -137,37 +140,36 @@ export class ConnectStack extends Stack {
       [HOST_LOGICAL_ID]: host.instance,
       HostRole: identity.role.node.defaultChild as CfnElement,
       HostInstanceProfile: identity.instanceProfile.node.defaultChild as CfnElement,
+      ...(identity.scopedIamPolicy ? { HostScopedIam: identity.scopedIamPolicy.node.defaultChild as CfnElement } : {}),
       HostSecurityGroup: network.securityGroup,
       ConnectSecrets: secrets.resource.node.defaultChild as CfnElement,
       SecretsKey: secrets.key.node.defaultChild as CfnElement,
-      HostAutoRecovery: host.autoRecovery,
       [HOST_GROUP_LOGICAL_ID]: group.group,
       HostLaunchTemplate: launchTemplate.launchTemplate,
       BreakGlassRole: breakGlassAccess.role,
     });
 
-    new CfnOutput(this, OUTPUT_KEYS.instanceId, { value: host.instance.ref, description: 'EC2 instance running altinitycloud-connect', condition: singleHost });
+    new CfnOutput(this, OUTPUT_KEYS.instanceId, { value: host.instance.ref, description: 'The host', condition: singleHost });
     new CfnOutput(this, OUTPUT_KEYS.instanceArn, {
       value: host.instanceArn,
-      description: 'Send this ARN to Altinity support when you enable break-glass access',
+      description: 'For Altinity support, with break glass',
       condition: singleHost,
     });
     new CfnOutput(this, OUTPUT_KEYS.hostGroupName, {
       value: group.group.ref,
-      description:
-        'Auto Scaling group of the hosts. Their instance ARNs (for break glass): npm run status -- --env <name>, or the EC2 console',
+      description: 'Auto Scaling group of the hosts (their ARNs: npm run status)',
       condition: multipleHosts,
     });
     new CfnOutput(this, OUTPUT_KEYS.breakGlassRoleArn, {
       value: breakGlassAccess.role.attrArn,
-      description: 'Role Altinity support assumes for break-glass access (present only while it is enabled)',
+      description: 'Role Altinity support assumes for break glass',
       condition: breakGlassEnabled,
     });
-    new CfnOutput(this, 'HostRoleArn', { value: identity.role.roleArn, description: 'IAM role of the altinitycloud-connect host' });
-    new CfnOutput(this, 'SecurityGroupId', { value: network.securityGroup.attrGroupId, description: 'Security group of the host: no inbound rules' });
+    new CfnOutput(this, 'HostRoleArn', { value: identity.role.roleArn, description: 'Role of the hosts' });
+    new CfnOutput(this, 'SecurityGroupId', { value: network.securityGroup.attrGroupId, description: 'Security group of the hosts' });
     new CfnOutput(this, 'TokenParameterName', {
       value: secrets.tokenParameterName,
-      description: 'SSM SecureString that holds the connection token',
+      description: 'SSM SecureString of the token',
     });
   }
 

@@ -49,6 +49,8 @@ interface FormEntry {
 
 /** Every parameter of the template, one entry each, in the console's order. */
 function formEntries(defaults: FormDefaults): FormEntry[] {
+  // Short texts: the README explains each at length, and every byte counts against what cdk deploy sends inline.
+  const optional = (pattern: string) => `^(${pattern})?$`;
   const entries: (FormEntry | false)[] = [
     {
       name: 'envName',
@@ -56,12 +58,10 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
       label: 'Environment name',
       properties: {
         type: 'String',
-        description:
-          'Name of your Altinity.Cloud Anywhere environment, exactly as shown in the Altinity Cloud Manager. ' +
-          `It must begin with your Altinity.Cloud account name. Use ${ENV_NAME_DESCRIPTION}.`,
+        description: 'Your Altinity.Cloud Anywhere environment, exactly as in the Altinity Cloud Manager (it begins with your account name).',
         allowedPattern: ENV_NAME_PATTERN,
         maxLength: 63,
-        constraintDescription: `must be ${ENV_NAME_DESCRIPTION}, for example acme-prod`,
+        constraintDescription: `must be ${ENV_NAME_DESCRIPTION}`,
         default: defaults.envName,
       },
     },
@@ -73,9 +73,7 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
         type: 'String',
         noEcho: true,
         default: '',
-        description:
-          'Connection token from the Connection Setup panel of the Altinity Cloud Manager. Stored encrypted in SSM ' +
-          'Parameter Store, never in the template or user data. Leave empty only when giving an existing certificate below.',
+        description: 'From the Connection Setup panel of the Altinity Cloud Manager. Stored encrypted. Empty only with an existing certificate.',
       },
     },
     {
@@ -85,12 +83,10 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
       properties: {
         type: 'String',
         default: '',
-        allowedPattern: '^(/[a-zA-Z0-9_.\\-/]+)?$',
-        maxLength: 1011,
-        description:
-          'Optional: an SSM SecureString holding a cloud-connect.pem from an earlier altinitycloud-connect login. ' +
-          'The hosts then use it instead of the token. Leave empty to log in with the token.',
-        constraintDescription: 'must be empty or an SSM parameter name starting with /, for example /altinity/acme-prod/cloud-connect.pem',
+        allowedPattern: optional('/[a-zA-Z0-9_.\\-/]+'),
+        maxLength: 256,
+        description: 'Optional: an SSM SecureString holding a cloud-connect.pem from an earlier login, used instead of the token.',
+        constraintDescription: 'must be empty or an SSM parameter name starting with /',
       },
     },
     {
@@ -102,15 +98,15 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
         default: DEFAULT_ALTINITY_URL,
         allowedPattern: '^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-])?$',
         maxLength: 200,
-        description: 'Where the hosts connect, and ask whether the environment is connected. Change it only if Altinity tells you to.',
-        constraintDescription: 'must be an https:// URL without a trailing slash, for example https://anywhere.altinity.cloud',
+        description: 'Where the hosts connect. Change it only if Altinity tells you to.',
+        constraintDescription: 'must be an https:// URL without a trailing slash',
       },
     },
     {
       name: 'vpcId',
       group: 'network',
       label: 'VPC',
-      properties: { type: 'AWS::EC2::VPC::Id', description: 'VPC in which the altinitycloud-connect host runs.', default: defaults.network?.vpcId },
+      properties: { type: 'AWS::EC2::VPC::Id', description: 'VPC of the hosts.', default: defaults.network?.vpcId },
     },
     {
       name: 'subnetIds',
@@ -118,9 +114,7 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
       label: 'Subnets',
       properties: {
         type: 'List<AWS::EC2::Subnet::Id>',
-        description:
-          'Subnets of that VPC for the hosts (one host starts in the first). They need a route to the internet: ' +
-          'an internet gateway, or a NAT gateway for private subnets.',
+        description: 'Subnets of that VPC (a single host uses the first). Their way out: an internet gateway, a NAT gateway or the proxy.',
         default: defaults.network?.subnetIds.join(','),
       },
     },
@@ -132,9 +126,59 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
         type: 'String',
         allowedValues: ['true', 'false'],
         default: 'true',
-        description:
-          'Give hosts a public IPv4 address even if the subnet does not auto-assign one (the most common cause of a host ' +
-          'that cannot reach Altinity.Cloud). false only for private subnets behind a NAT gateway.',
+        description: 'true: hosts get a public IPv4 address whatever the subnet says. false for private subnets (NAT gateway or proxy).',
+      },
+    },
+    {
+      name: 'httpsProxy',
+      group: 'network',
+      label: 'HTTPS proxy (optional)',
+      properties: {
+        type: 'String',
+        default: '',
+        allowedPattern: optional('https?://[A-Za-z0-9.-]+:[0-9]{1,5}'),
+        maxLength: 200,
+        description: 'Optional: the proxy for every outbound call of the hosts, as http://host:port.',
+        constraintDescription: 'must be empty or http://host:port (or https://), without credentials',
+      },
+    },
+    {
+      name: 'noProxy',
+      group: 'network',
+      label: 'Reached without the proxy (optional)',
+      properties: {
+        type: 'String',
+        default: '',
+        allowedPattern: optional('[A-Za-z0-9._-]+(/[0-9]{1,2})?(,[A-Za-z0-9._-]+(/[0-9]{1,2})?)*'),
+        maxLength: 400,
+        description: 'Optional: hosts, .domains and networks (10.0.0.0/8) reached directly, comma-separated. The metadata service always is.',
+        constraintDescription: 'must be empty or names, .domains and networks, comma-separated',
+      },
+    },
+    {
+      name: 'caCertificates',
+      group: 'network',
+      label: 'CA certificates to trust (optional)',
+      properties: {
+        type: 'String',
+        default: '',
+        allowedPattern: optional('(-----(BEGIN|END) CERTIFICATE-----|[A-Za-z0-9+/= ])+'),
+        maxLength: 2200,
+        description: "Optional: PEM certificates of CAs to trust, such as a TLS-inspecting proxy's, on one line (line breaks as spaces).",
+        constraintDescription: 'must be empty or PEM certificates on one line',
+      },
+    },
+    {
+      name: 'hostAliases',
+      group: 'network',
+      label: 'Host aliases (optional)',
+      properties: {
+        type: 'String',
+        default: '',
+        allowedPattern: optional('[A-Za-z0-9.-]+=[0-9A-Fa-f.:]+(,[A-Za-z0-9.-]+=[0-9A-Fa-f.:]+)*'),
+        maxLength: 300,
+        description: 'Optional: name=address entries, comma-separated, for /etc/hosts, set before any connection.',
+        constraintDescription: 'must be empty or name=address entries, comma-separated',
       },
     },
     {
@@ -146,9 +190,7 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
         type: 'String',
         allowedValues: Array.from({ length: MAX_REPLICAS }, (_, index) => String(index + 1)),
         default: '1',
-        description:
-          'How many hosts run altinitycloud-connect. One host recovers from hardware failure by itself, keeping its ' +
-          'instance id; more run in an Auto Scaling group over the subnets, and break glass then targets the group.',
+        description: 'One host, or two or three in an Auto Scaling group over the subnets.',
       },
     },
     {
@@ -159,8 +201,8 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
         type: 'String',
         default: 't3.micro',
         allowedPattern: '^(?!t[0-9][a-z]*\\.nano$)[a-z][a-z0-9-]*\\.[0-9]*[a-z0-9]+$',
-        description: 'EC2 instance type of the host. t3.micro is enough; t2.micro is the smallest supported.',
-        constraintDescription: 'must be an EC2 instance type no smaller than t2.micro, for example t3.micro (nano sizes are too small)',
+        description: 't3.micro is enough; t2.micro is the smallest supported.',
+        constraintDescription: 'must be an EC2 instance type, t2.micro or larger',
       },
     },
     {
@@ -170,9 +212,7 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
       properties: {
         type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>',
         default: defaults.amiParameterName ?? UBUNTU_2004_AMI_PARAMETER,
-        description:
-          "SSM parameter holding the AMI id. Default: Canonical's current Ubuntu 20.04 LTS (amd64), as the provisioning guide " +
-          'specifies. An arm64 AMI needs an arm64 instance type such as t4g.micro.',
+        description: "SSM parameter holding the AMI id; default Canonical's Ubuntu 20.04 (amd64). An arm64 AMI needs an arm64 type (t4g).",
       },
     },
     {
@@ -185,7 +225,7 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
         allowedPattern: '^[0-9]+\\.[0-9]+\\.[0-9]+$',
         maxLength: 32,
         description: 'altinitycloud-connect release to install.',
-        constraintDescription: 'must be a release version such as 0.61.0 (no leading v)',
+        constraintDescription: 'must be a release version such as 0.61.0',
       },
     },
     {
@@ -196,10 +236,9 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
         type: 'String',
         default: DEFAULT_DOWNLOAD_URL,
         allowedPattern: '^https://[^\\s\'"]+[^/\\s\'"]$',
-        maxLength: 300,
-        description:
-          'Releases location: the host fetches <this URL>/v<version>/altinitycloud-connect-<version>-linux-<arch>. Change it only for a mirror.',
-        constraintDescription: 'must be an https:// URL without a trailing slash or quotes',
+        maxLength: 200,
+        description: 'Releases location: <this URL>/v<version>/altinitycloud-connect-<version>-linux-<arch>. Change it only for a mirror.',
+        constraintDescription: 'must be an https:// URL without a trailing slash',
       },
     },
     {
@@ -209,10 +248,10 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
       properties: {
         type: 'String',
         default: '',
-        allowedPattern: '^([a-f0-9]{64})?$',
+        allowedPattern: optional('[a-f0-9]{64}'),
         maxLength: 64,
-        description: 'Optional SHA-256 of the binary: the host then refuses a download that does not match.',
-        constraintDescription: 'must be empty or 64 lowercase hexadecimal characters',
+        description: 'Optional: the SHA-256 the download must have.',
+        constraintDescription: 'must be empty or 64 lowercase hexadecimal digits',
       },
     },
     {
@@ -224,9 +263,7 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
         default: '300',
         allowedPattern: '^([3-9][0-9]|[1-5][0-9][0-9]|600)$',
         maxLength: 3,
-        description:
-          'How long Altinity.Cloud may take to see the environment connected: a new host that is not connected by then fails; ' +
-          'a host of a group that stays disconnected that long is replaced.',
+        description: "Seconds Altinity.Cloud may take to see the environment connected: a new host then fails, a group's host is replaced.",
         constraintDescription: 'must be a number of seconds from 30 to 600',
       },
     },
@@ -236,11 +273,10 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
       label: 'Permission profile',
       properties: {
         type: 'String',
-        allowedValues: ['documented', 'current'],
+        allowedValues: ['documented', 'current', 'restricted'],
         default: 'documented',
         description:
-          "documented: exactly the provisioning guide's policies. current: adds what Altinity's Terraform module grants for newer " +
-          'features (Route 53, SQS, S3 Tables, MSK VPC connections, multi-region VPC endpoints).',
+          "documented: the provisioning guide's policies. current: adds Route 53, SQS, S3 Tables and MSK. restricted: current, with scoped IAM instead of IAMFullAccess.",
       },
     },
     {
@@ -250,9 +286,9 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
       properties: {
         type: 'String',
         default: '',
-        allowedPattern: '^(arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/[\\w+=,.@/-]+)?$',
+        allowedPattern: optional('arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/[\\w+=,.@/-]+'),
         description: "Optional: ARN of a managed policy to set as the host role's permissions boundary.",
-        constraintDescription: 'must be empty or an IAM policy ARN, for example arn:aws:iam::123456789012:policy/altinity-boundary',
+        constraintDescription: 'must be empty or an IAM policy ARN',
       },
     },
     {
@@ -263,7 +299,7 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
         type: 'String',
         allowedValues: ['disabled', 'enabled'],
         default: 'disabled',
-        description: 'Let Altinity support open SSM sessions on the hosts for troubleshooting (break glass). Update to disabled to revoke it.',
+        description: 'enabled: Altinity support may open SSM sessions on the hosts. Update to disabled to revoke it.',
       },
     },
     {
@@ -274,8 +310,8 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
         type: 'String',
         default: ALTINITY_SUPPORT_PRINCIPAL,
         allowedPattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/[\\w+=,.@/-]+|user/[\\w+=,.@/-]+)$',
-        description: 'IAM principal that may assume the break-glass role. Keep the default unless Altinity support tells you otherwise.',
-        constraintDescription: 'must be an IAM role, user or account root ARN, for example arn:aws:iam::313342380333:role/AnywhereAdmin',
+        description: 'Who may assume the break-glass role. Keep the default unless Altinity support says otherwise.',
+        constraintDescription: 'must be an IAM role, user or account root ARN',
       },
     },
     {
@@ -285,10 +321,10 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
       properties: {
         type: 'String',
         default: '',
-        allowedPattern: '^([\\w+=,.@:/-]{2,1224})?$',
+        allowedPattern: optional('[\\w+=,.@:/-]{2,1224}'),
         maxLength: 1224,
-        description: 'Optional: an external id agreed with Altinity support, which it must then present to assume the role.',
-        constraintDescription: 'must be empty or 2 to 1224 letters, digits and _+=,.@:/-',
+        description: 'Optional: an external id agreed with Altinity support, which it must then present.',
+        constraintDescription: 'must be empty or 2 to 1224 of A-Z a-z 0-9 _+=,.@:/-',
       },
     },
   ];

@@ -15,7 +15,8 @@ interface HintRule extends Hint {
 const NETWORK_ADVICE =
   'Give the host a route to the internet: a public subnet whose route table sends 0.0.0.0/0 to an internet gateway, with ' +
   'AssignPublicIp=true; or a private subnet that reaches a NAT gateway, with AssignPublicIp=false. Network ACLs must allow ' +
-  'outbound HTTPS and the replies.';
+  'outbound HTTPS and the replies. With HttpsProxy, the proxy must allow HTTPS (CONNECT) to Altinity.Cloud, the download ' +
+  'location and the AWS endpoints that no VPC endpoint in NoProxy serves (the README lists them).';
 
 export const HINT_RULES: readonly HintRule[] = [
   {
@@ -49,6 +50,18 @@ export const HINT_RULES: readonly HintRule[] = [
       'The tunnel started, but Altinity.Cloud did not see the environment connected. Check that the hosts reach the ' +
       'Altinity.Cloud URL over HTTPS (port 443; through the proxy, if you set one), and that the token is the one of this ' +
       'environment, from its Connection Setup panel.',
+  },
+  {
+    cause: 'untrusted-certificate',
+    matches: /untrusted certificate/i,
+    advice:
+      'A server the host reached presented a certificate that no CA the host trusts signed: usually a proxy that inspects TLS. ' +
+      'Give that proxy\'s CA certificate (PEM) in CaCertificates.',
+  },
+  {
+    cause: 'ca-certificates-invalid',
+    matches: /CaCertificates holds no valid PEM/i,
+    advice: 'CaCertificates must hold PEM certificates (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----); line breaks may be spaces.',
   },
   {
     cause: 'deadline',

@@ -3,6 +3,13 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TestCa } from '../support/test-ca';
 
+/**
+ * The name under which a host behind the proxy reaches the release location and Altinity.Cloud
+ * (and `AWS_NAME` the AWS API): names no resolver knows, which only the tests' proxy routes.
+ */
+export const ALTINITY_NAME = 'altinity.connect.test';
+export const AWS_NAME = 'aws.connect.test';
+
 /** A CloudFormation SignalResource request as the host sent it. */
 export interface ResourceSignal {
   readonly StackName: string;
@@ -29,8 +36,13 @@ export interface HostWorldOptions {
   readonly region: string;
   /** Release files by path below `/releases/`, e.g. `v0.61.0/altinitycloud-connect-0.61.0-linux-amd64`. */
   readonly releases: ReadonlyMap<string, Buffer>;
-  /** Signs the release location's certificate, as a public CA signs GitHub's. */
+  /** Signs the release location's certificate, as a public CA signs GitHub's, and the environment's client certificate. */
   readonly ca: TestCa;
+  /**
+   * Signs the release location's and Altinity.Cloud's server certificate instead, as a TLS-inspecting
+   * proxy's CA signs every certificate a host sees. @default - `ca`
+   */
+  readonly serverCa?: TestCa;
   /**
    * How the release location misbehaves: it redirects every download to plain HTTP, or never
    * answers one. @default - it serves the releases
@@ -79,7 +91,8 @@ export class HostWorld {
     };
     this.server = http.createServer(handle);
     // Client certificates are asked for and checked for the statuscheck only; downloads need none.
-    this.releaseServer = https.createServer({ ...options.ca.serverCertificate(['127.0.0.1']), ca: options.ca.caPem(), requestCert: true, rejectUnauthorized: false }, handle);
+    const serverCertificate = (options.serverCa ?? options.ca).serverCertificate(['127.0.0.1', ALTINITY_NAME]);
+    this.releaseServer = https.createServer({ ...serverCertificate, ca: options.ca.caPem(), requestCert: true, rejectUnauthorized: false }, handle);
   }
 
   static async start(options: HostWorldOptions): Promise<HostWorld> {
@@ -90,7 +103,17 @@ export class HostWorld {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `http://${this.address}`;
+  }
+
+  /** `host:port` of the metadata service and the AWS API endpoint. */
+  get address(): string {
+    return `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** `host:port` of the release location and Altinity.Cloud. */
+  get altinityAddress(): string {
+    return `127.0.0.1:${(this.releaseServer.address() as AddressInfo).port}`;
   }
 
   get releasesUrl(): string {

@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BOOTSTRAP_SCRIPT_PATH, type HostSettings, settingsFileText } from '../../lib/host/user-data';
+import { bootstrapScript, type HostSettings, settingsFileText, shippedScript } from '../../lib/host/user-data';
 
 const HERE = __dirname;
 
@@ -19,6 +19,8 @@ export interface StandInBehaviour {
   readonly STANDIN_LOGIN?: 'ok' | 'reject';
   readonly STANDIN_SERVICE?: 'steady' | 'crashing';
   readonly STANDIN_APT?: 'ok' | 'offline' | 'locked-once';
+  /** Whether apt has an awscli package: none on Ubuntu 24.04. */
+  readonly STANDIN_AWSCLI_CANDIDATE?: 'yes' | 'none';
 }
 
 export interface BootOptions {
@@ -52,8 +54,10 @@ export interface BootRun {
 /**
  * A host's file system in a temporary directory: the script runs there with bash as on the host,
  * with its paths pointed into the directory and stand-ins first on PATH for the commands that would
- * touch the machine (apt-get, systemctl, journalctl). The AWS CLI is absent until apt-get installs it,
- * as on an Ubuntu AMI; it is then the real AWS CLI, recording its arguments.
+ * touch the machine (apt-get, apt-cache, snap, systemctl, journalctl, update-ca-certificates). The
+ * AWS CLI is absent until apt-get or snap installs it, as on an Ubuntu AMI; it is then the real AWS
+ * CLI, recording its arguments. The script is the one the user data carries (without its comments),
+ * installed where the user data installs it.
  */
 export class HostSandbox {
   readonly root: string;
@@ -62,8 +66,12 @@ export class HostSandbox {
   /** A host whose user data wrote `settings`: the tracked script then runs as it is, unchanged. */
   constructor(settings: HostSettings, options: { awsPreinstalled?: boolean } = {}) {
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'connect-host-'));
-    for (const dir of ['installed-bin', 'home', 'var/log', 'etc/altinitycloud-connect']) fs.mkdirSync(this.path(dir), { recursive: true });
+    for (const dir of ['installed-bin', 'home', 'var/log', 'etc/altinitycloud-connect', 'usr/local/lib/altinitycloud-connect']) {
+      fs.mkdirSync(this.path(dir), { recursive: true });
+    }
     fs.writeFileSync(path.join(this.configDir, 'settings'), settingsFileText({ ...settings }));
+    fs.writeFileSync(this.scriptFile, shippedScript(bootstrapScript()));
+    fs.writeFileSync(this.hostsFile, '127.0.0.1 localhost\n::1 ip6-localhost ip6-loopback\n');
     if (options.awsPreinstalled) fs.symlinkSync(path.join(HERE, 'packages/aws'), this.path('installed-bin/aws'));
   }
 
@@ -82,6 +90,20 @@ export class HostSandbox {
   }
   get systemdDir(): string {
     return this.path('etc/systemd/system');
+  }
+  get scriptFile(): string {
+    return this.path('usr/local/lib/altinitycloud-connect/bootstrap.sh');
+  }
+  get hostsFile(): string {
+    return this.path('etc/hosts');
+  }
+  /** Where the system trust store takes a CA of the user's (/usr/local/share/ca-certificates). */
+  get caDir(): string {
+    return this.path('usr/local/share/ca-certificates');
+  }
+  /** The system's CA bundle, as update-ca-certificates rebuilds it. */
+  get caBundle(): string {
+    return this.path('etc/ssl/certs/ca-certificates.crt');
   }
 
   /** Every file under the sandbox with its contents, except the stand-ins' call records. */
@@ -119,6 +141,9 @@ export class HostSandbox {
       BOOTSTRAP_BIN_DIR: this.binDir,
       BOOTSTRAP_SYSTEMD_DIR: this.systemdDir,
       BOOTSTRAP_IMDS_URL: options.imdsUrl,
+      BOOTSTRAP_HOSTS_FILE: this.hostsFile,
+      BOOTSTRAP_CA_DIR: this.caDir,
+      BOOTSTRAP_CA_BUNDLE: this.caBundle,
       BOOTSTRAP_SETTLE_SECONDS: '0',
       BOOTSTRAP_APT_LOCK_PAUSE_SECONDS: '0',
       STANDIN_LIB: path.join(HERE, 'record.sh'),
@@ -127,12 +152,13 @@ export class HostSandbox {
       STANDIN_INSTALL_DIR: this.path('installed-bin'),
       STANDIN_AWS_PACKAGE: path.join(HERE, 'packages/aws'),
       STANDIN_REAL_AWS: REAL_AWS,
+      STANDIN_SYSTEM_CAS: options.caFile,
       ...options.standIns,
       ...options.environment,
     };
     const logBefore = this.readLog().length;
     const { exitCode, output } = await new Promise<{ exitCode: number | null; output: string }>((resolve, reject) => {
-      const child = spawn('bash', [BOOTSTRAP_SCRIPT_PATH, ...(options.args ?? [])], { env, cwd: this.root, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('bash', [this.scriptFile, ...(options.args ?? [])], { env, cwd: this.root, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

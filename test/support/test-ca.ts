@@ -20,12 +20,12 @@ export interface TestCa {
   remove(): void;
 }
 
-export function createTestCa(): TestCa {
+export function createTestCa(name = 'altinity-connect test CA'): TestCa {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'test-ca-'));
   const file = (name: string) => path.join(dir, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-subj', '/CN=altinity-connect test CA', '-keyout', file('ca.key'), '-out', file('ca.pem'),
+    '-subj', `/CN=${name}`, '-keyout', file('ca.key'), '-out', file('ca.pem'),
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
   let serial = 0;
   const issue = (name: string, subject: string, extensions: string): void => {
