@@ -236,7 +236,8 @@ beforeAll(async () => {
   await ssm.send(new PutParameterCommand({ Name: '/customer/existing/cloud-connect.pem', Value: STORED_CERTIFICATE, Type: 'SecureString' }));
   // Independent hosts boot at the same time; each describe block below awaits its own.
   Object.assign(pending, {
-    firstBoot: boot('first-boot', { values: { CONNECT_SHA256: RELEASE_SHA256 } }),
+    // Altinity.Cloud ends its answer with a line break, as a web service may.
+    firstBoot: boot('first-boot', { values: { CONNECT_SHA256: RELEASE_SHA256 }, altinityAnswer: 'OK\n' }),
     replacement: boot('replacement', { storedCertificate: STORED_CERTIFICATE, awsPreinstalled: true, arm64: true }),
     loginRejected: boot('login-rejected', { standIns: { STANDIN_LOGIN: 'reject' } }),
     unpublishedVersion: boot('unpublished', { values: { CONNECT_VERSION: '0.99.0' }, awsPreinstalled: true }),
@@ -302,6 +303,7 @@ beforeAll(async () => {
     }),
     // A host of a group, connected at creation, whose tunnel the tests then drop.
     watched: boot('watched', { storedCertificate: STORED_CERTIFICATE, awsPreinstalled: true, inAutoScalingGroup: true, values: { CONNECTION_TIMEOUT: '2' } }),
+    watchedSingle: boot('watched-single', { storedCertificate: STORED_CERTIFICATE, awsPreinstalled: true, values: { CONNECTION_TIMEOUT: '2' } }),
     // Ubuntu 24.04 (no awscli package) in a private subnet: everything through the proxy.
     behindProxy: boot('behind-proxy', { proxy: {}, standIns: { STANDIN_AWSCLI_CANDIDATE: 'none' }, values: { NO_PROXY_LIST: '.corp.example,10.0.0.0/8' } }),
     proxyRefuses: boot('proxy-refuses', { proxy: { refuses: [ALTINITY_NAME] }, awsPreinstalled: true }),
@@ -757,6 +759,23 @@ describe('complete means connected', () => {
       expect(host.world.signals.map((signal) => signal.Status)).toEqual(['SUCCESS']);
     });
   });
+});
+
+describe('the watch on a single host that stays disconnected', () => {
+  test('says so once, and leaves the host in place for diagnosis', async () => {
+    const host = await pending.watchedSingle;
+    host.world.altinityAnswer = 'NOT CONNECTED';
+    await host.again(['watch']);
+    // Longer than the stack's connection timeout (2 s here).
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const timedOut = await host.again(['watch']);
+    const later = await host.again(['watch']);
+    expect(timedOut.log).toMatch(/watch: disconnected for \d+ s/);
+    expect(later.exitCode).toBe(0);
+    expect(later.log).toBe('');
+    expect(host.world.healthReports).toEqual([]);
+    expect(host.world.instanceTags['altinity:connect/state']).toMatch(/^disconnected since /);
+  }, 60_000);
 });
 
 describe('failures that cannot be signalled say so on the console', () => {

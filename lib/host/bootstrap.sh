@@ -625,16 +625,19 @@ check_service() {
   fail "service did not stay up: $(last_output_line)" "it restarted $restarts times $1 and is $state now"
 }
 
-# Altinity.Cloud's answer to whether it sees the environment connected: OK when it does. The
-# certificate stays in its file: only the file's name is on the command line.
+# Altinity.Cloud's answer to whether it sees the environment connected, on one line without the
+# spaces around it: OK when it does. The certificate stays in its file: only the file's name is on
+# the command line.
 statuscheck() {
   curl --silent --show-error --max-time 10 --proto =https --cert "$CERTIFICATE_FILE" --key "$CERTIFICATE_FILE" \
-    "$ALTINITY_URL/statuscheck?connected" 2>&1 | head -c 200 | tr -s '\r\n\t' ' ' || true
+    "$ALTINITY_URL/statuscheck?connected" 2>&1 | head -c 200 | tr -s '\r\n\t' ' ' | sed -e 's/^ *//' -e 's/ *$//' || true
 }
 
-# Complete means connected: the host signals success only once Altinity.Cloud says so.
+# Complete means connected: the host signals success only once Altinity.Cloud says so. The timeout
+# counts from the first question, the questions' own time included.
 await_connection() {
-  local waited=0 answer
+  local started answer waiting_logged=''
+  started=$(date +%s)
   while :; do
     answer=$(statuscheck)
     if [[ $answer == OK ]]; then
@@ -642,12 +645,14 @@ await_connection() {
       return
     fi
     check_service "while waiting for Altinity.Cloud"
-    ((waited < CONNECTION_TIMEOUT)) ||
+    (($(date +%s) - started < CONNECTION_TIMEOUT)) ||
       fail "Altinity.Cloud: not connected after ${CONNECTION_TIMEOUT} s: ${answer:-no answer}" \
         "$ALTINITY_URL/statuscheck?connected answered '${answer:-nothing}'; check outbound HTTPS to $(host_of "$ALTINITY_URL") and that the token is this environment's"
-    ((waited == 0)) && log "waiting up to ${CONNECTION_TIMEOUT} s for Altinity.Cloud to see the environment connected"
+    if [[ -z $waiting_logged ]]; then
+      log "waiting up to ${CONNECTION_TIMEOUT} s for Altinity.Cloud to see the environment connected"
+      waiting_logged=yes
+    fi
     sleep "$STATUSCHECK_POLL_SECONDS"
-    waited=$((waited + STATUSCHECK_POLL_SECONDS))
   done
 }
 
@@ -734,11 +739,11 @@ watch() {
     tag_state "disconnected since $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     printf 'disconnected %s\n' "$now" >"$CONNECTION_STATE_FILE"
   elif ((now - since >= CONNECTION_TIMEOUT)) && [[ -z $reported ]]; then
+    # Once: a single host stays for diagnosis, a group's host asks to be replaced.
+    printf 'disconnected %s reported\n' "$since" >"$CONNECTION_STATE_FILE"
     read_instance_identity >/dev/null
     log "watch: disconnected for $((now - since)) s"
-    [[ $IN_AUTO_SCALING_GROUP == yes ]] || return 0
-    leave_auto_scaling_group
-    printf 'disconnected %s reported\n' "$since" >"$CONNECTION_STATE_FILE"
+    [[ $IN_AUTO_SCALING_GROUP == no ]] || leave_auto_scaling_group
   fi
 }
 
