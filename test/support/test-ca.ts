@@ -5,8 +5,10 @@ import * as path from 'node:path';
 
 /**
  * A certificate authority of the tests' own, made with the real openssl: it stands in for the public
- * CAs that sign a release mirror's or Altinity.Cloud's certificate. Clients trust it through a file
- * (`CURL_CA_BUNDLE`, a trust store), never by switching verification off.
+ * CAs that sign a release mirror's or Altinity.Cloud's certificate, and for Altinity.Cloud's own
+ * client-certificate authority. Clients trust it through a file (`CURL_CA_BUNDLE`, a trust store, the
+ * real-boot hosts' system bundle), never by switching verification off. Used by the bootstrap
+ * sandbox (`npm test`) and the real-boot harness (`npm run test:host`).
  */
 export interface TestCa {
   /** PEM file of the CA certificate, for a client's trust store. */
@@ -20,8 +22,9 @@ export interface TestCa {
   remove(): void;
 }
 
-export function createTestCa(): TestCa {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'test-ca-'));
+/** Makes the CA in a new directory under `parentDir` (the system's temporary directory by default). */
+export function createTestCa(parentDir: string = os.tmpdir()): TestCa {
+  const dir = fs.mkdtempSync(path.join(parentDir, 'test-ca-'));
   const file = (name: string) => path.join(dir, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
