@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PARAMETER_KEYS } from '../../../lib/shared/names';
+import { AttachInstancesCommand, CreateAutoScalingGroupCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeTagsCommand } from '@aws-sdk/client-ec2';
+import { CONNECTION_STATE_TAG_KEY, PARAMETER_KEYS } from '../../../lib/shared/names';
 import { clientsFor, defaultVpc, type EmulatorClients, publishedTemplateForEmulator } from '../../e2e/live-stack';
 import { LambdaService } from '../../support/lambda-service';
 import { createTestCa, type TestCa } from '../../support/test-ca';
@@ -54,6 +56,14 @@ export interface LaunchRequest {
    * Altinity.Cloud stand-in.
    */
   readonly parameters?: Readonly<Record<string, string>>;
+  /**
+   * Makes the host an instance of an Auto Scaling group: moto's group, created from the stack's own
+   * launch template, holds it (AttachInstances), and the metadata stand-in serves its
+   * autoscaling/target-lifecycle-state (InService), as EC2 does for a group's instances. The stack
+   * itself stays a single host: the harness boots one host per stack.
+   * @default false
+   */
+  readonly inGroup?: boolean;
 }
 
 export interface LaunchedHost {
@@ -65,6 +75,8 @@ export interface LaunchedHost {
   readonly token: string;
   /** The template parameters the stack was created with, beyond EnvName, Token and the network. */
   readonly parameters: Readonly<Record<string, string>>;
+  /** The moto Auto Scaling group holding the host, when it is in one. */
+  readonly groupName?: string;
 }
 
 export class BootWorld {
@@ -140,7 +152,8 @@ export class BootWorld {
   /**
    * Creates the scenario's stack from the published template (its ConnectDownloadUrl and
    * ConnectSha256 naming the release stand-in, its AltinityCloudUrl the Altinity.Cloud stand-in),
-   * points the metadata stand-in at its instance, and boots a host with its launch template's user data.
+   * puts its instance in a group when asked, points the metadata stand-in at it, and boots a host
+   * with its launch template's user data.
    */
   async launch(request: LaunchRequest): Promise<LaunchedHost> {
     const environment = environmentOf(request.scenario);
@@ -156,7 +169,13 @@ export class BootWorld {
       { envName: environment, token, parameters },
     );
     debug(`${request.scenario}: stack ${stack.stackName} created`);
-    this.imds.describe({ instanceId: stack.instanceId, region: stack.region, roleName: stack.roleName });
+    const groupName = request.inGroup ? await this.holdInGroup(stack, `hb-${request.scenario}-group`) : undefined;
+    this.imds.describe({
+      instanceId: stack.instanceId,
+      region: stack.region,
+      roleName: stack.roleName,
+      ...(groupName ? { targetLifecycleState: 'InService' } : {}),
+    });
     const machine = new HostMachine({
       runDir: this.runDir,
       name: `hb-${this.runDir.id}-${request.scenario}`,
@@ -169,7 +188,42 @@ export class BootWorld {
     this.machines.push(machine);
     await machine.boot();
     debug(`${request.scenario}: host booting`);
-    return { scenario: request.scenario, environment, machine, stack, token, parameters };
+    return { scenario: request.scenario, environment, machine, stack, token, parameters, ...(groupName ? { groupName } : {}) };
+  }
+
+  /** A group in moto, from the stack's launch template, that holds the stack's instance and launches none. */
+  private async holdInGroup(stack: CreatedStack, groupName: string): Promise<string> {
+    await this.clients.autoScaling.send(
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: groupName,
+        LaunchTemplate: { LaunchTemplateId: stack.launchTemplateId, Version: '$Latest' },
+        MinSize: 0,
+        MaxSize: 1,
+        DesiredCapacity: 0,
+        VPCZoneIdentifier: this.template.network.subnetIds[0],
+      }),
+    );
+    await this.clients.autoScaling.send(new AttachInstancesCommand({ AutoScalingGroupName: groupName, InstanceIds: [stack.instanceId] }));
+    return groupName;
+  }
+
+  /** The host's instance tag altinity:connect/state, as moto holds it; undefined when it has none. */
+  async stateTagOf(host: LaunchedHost): Promise<string | undefined> {
+    const tags = await this.clients.ec2.send(
+      new DescribeTagsCommand({
+        Filters: [
+          { Name: 'resource-id', Values: [host.stack.instanceId] },
+          { Name: 'key', Values: [CONNECTION_STATE_TAG_KEY] },
+        ],
+      }),
+    );
+    return tags.Tags?.[0]?.Value;
+  }
+
+  /** The host's health status in its group, as moto holds it (Healthy, Unhealthy). */
+  async groupHealthOf(host: LaunchedHost): Promise<string | undefined> {
+    const found = await this.clients.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [host.stack.instanceId] }));
+    return found.AutoScalingInstances?.[0]?.HealthStatus;
   }
 
   /**

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { DescribeParametersCommand, GetParameterCommand, ListTagsForResourceCommand, ParameterNotFound } from '@aws-sdk/client-ssm';
 import { certificateParameterName, OWNER_TAG_KEY, PARAMETER_KEYS } from '../../../lib/shared/names';
 import { liveStack } from '../../e2e/live-stack';
-import { BootWorld, type LaunchedHost, type LaunchRequest, until } from './boot-world';
+import { BootWorld, environmentOf, type LaunchedHost, type LaunchRequest, sleep, until } from './boot-world';
 import { ADDRESSES } from './network';
 
 /**
@@ -17,9 +17,14 @@ import { ADDRESSES } from './network';
  * - the EC2 instance and its datasource: systemd-nspawn with a NoCloud seed (host-machine.ts)
  * - the instance metadata service, IMDSv2, at 169.254.169.254:80: instance id, region, the role's
  *   credentials, and for a group's instance its target lifecycle state (standins/imds.ts)
- * - CloudFormation SignalResource and Auto Scaling SetInstanceHealth, which moto lacks: a proxy
- *   that answers and records them and passes every other call (SSM, EC2 CreateTags) to
- *   moto_server, which runs in the namespace (standins/aws-proxy.ts)
+ * - CloudFormation SignalResource and Auto Scaling SetInstanceHealth: a proxy that answers and
+ *   records SignalResource (moto lacks it), records SetInstanceHealth and passes it to moto for a
+ *   group's instance (refuses it for any other), and passes every other call (SSM, EC2 CreateTags)
+ *   to moto_server, which runs in the namespace (standins/aws-proxy.ts)
+ * - an Auto Scaling group for the completed host: the template's single host is not in one, so the
+ *   harness makes it a group's instance the simplest honest way: moto's group, created from the
+ *   stack's own launch template, holds the instance (AttachInstances), and the metadata stand-in
+ *   serves autoscaling/target-lifecycle-state InService for it, as EC2 does (boot-world.ts)
  * - the release download: HTTPS with a test CA's certificate, named by the stack's
  *   ConnectDownloadUrl and ConnectSha256 parameters (standins/release-server.ts)
  * - the altinitycloud-connect binary: a script whose login asks the Altinity.Cloud stand-in and
@@ -39,8 +44,9 @@ import { ADDRESSES } from './network';
  *   AWS_ENDPOINT_URL. It is on the default PATH, so the script finds it "already installed".
  * - the network namespace itself, and a forwarder in it that gives each stand-in its address
  *   (network.ts); the tests reach moto_server through a Unix socket.
- * Waits are shortened only through the template's own parameters, as a user would; the script's
- * settle (10 s) and statuscheck poll (15 s) stay as shipped.
+ * Waits are shortened only through the template's own parameters (ConnectionTimeout), as a user
+ * would; the script's settle (10 s) and statuscheck poll (15 s) stay as shipped. The watch's timer
+ * runs it every minute; the tunnel-drop scenario starts its service itself (see there).
  */
 
 /** The script's own wait with the service up before it asks Altinity.Cloud (not a template parameter). */
@@ -51,19 +57,26 @@ const SETTLE_S = 10;
  * a connected boot takes under 30 s here (no package downloads: the AWS CLI is bound in).
  */
 const WORK_BOUND_S = 30;
+/** ConnectionTimeout as a user may set it in the console (its minimum): the scenarios that wait for it. */
+const CONNECTION_TIMEOUT_S = 30;
 /** Boot to signal of a host whose statuscheck answers OK at once, or whose service crashes in the settle. */
 const SETTLED_SIGNAL_BOUND_MS = (WORK_BOUND_S + SETTLE_S) * 1000;
 /** Boot to signal of a host whose login fails (before the service exists). */
 const LOGIN_SIGNAL_BOUND_MS = WORK_BOUND_S * 1000;
+/** Boot to signal of a host that Altinity.Cloud never sees connected: the settle, then ConnectionTimeout of polls. */
+const NEVER_SIGNAL_BOUND_MS = (WORK_BOUND_S + SETTLE_S + CONNECTION_TIMEOUT_S) * 1000;
 /** Longest a rebooted host may take to have its service connected again. */
 const BACK_AFTER_REBOOT_BOUND_MS = 60_000;
 /** Longest systemd may take to restart a killed service (RestartSec=5). */
 const RESTART_BOUND_MS = 30_000;
+/** Longest one run of the watch may take (a statuscheck, the metadata, one AWS call). */
+const WATCH_RUN_BOUND_MS = 30_000;
 /** Per test: its stack, its boot and bound, its checks and power-off. */
 const TEST_TIMEOUT_MS = 300_000;
 
 const UNIT = 'altinitycloud-connect.service';
 const WATCH_TIMER = 'altinitycloud-connect-watch.timer';
+const WATCH_SERVICE = 'altinitycloud-connect-watch.service';
 const BOOTSTRAP_LOG = '/var/log/altinitycloud-connect-bootstrap.log';
 const CLOUD_INIT_OUTPUT = '/var/log/cloud-init-output.log';
 const CERTIFICATE_FILE = '/etc/altinitycloud-connect/cloud-connect.pem';
@@ -169,12 +182,20 @@ function altinityRequests(path: string, since: number) {
   return world.altinity.requestsTo(path).filter((request) => request.at >= since);
 }
 
-/** The completed host. */
-const COMPLETED_HOST: LaunchRequest = { scenario: 'connected', service: 'steady' };
+/**
+ * The completed host: a group's instance (see the top), its stack's ConnectionTimeout at the
+ * console's minimum so that the tunnel-drop scenario waits 30 s, not 300.
+ */
+const COMPLETED_HOST: LaunchRequest = {
+  scenario: 'connected',
+  service: 'steady',
+  inGroup: true,
+  parameters: { [PARAMETER_KEYS.connectionTimeout]: String(CONNECTION_TIMEOUT_S) },
+};
 
-describe('a host that completes its bootstrap (one boot, three scenarios in order)', () => {
-  // Connected, killed and rebooted all need a completed host: they share one boot, which saves two.
-  // Run alone (jest -t), killed or rebooted boots it first.
+describe('a host that completes its bootstrap (one boot, four scenarios in order)', () => {
+  // Connected, killed, rebooted and tunnel drops all need a completed host: they share one boot,
+  // which saves three. Run alone (jest -t), each of the last three boots it first.
   let host: LaunchedHost | undefined;
   let signal: Awaited<ReturnType<BootWorld['signalOf']>> | undefined;
   let attempted = false;
@@ -196,7 +217,7 @@ describe('a host that completes its bootstrap (one boot, three scenarios in orde
   }
 
   test(
-    'connected: the host logs in, runs the service and signals SUCCESS once Altinity.Cloud sees it connected',
+    'connected: the host logs in, runs the service, signals SUCCESS once Altinity.Cloud sees it connected, and starts the watch',
     async () => {
       attempted = true;
       host = await world.launch(COMPLETED_HOST);
@@ -226,7 +247,22 @@ describe('a host that completes its bootstrap (one boot, three scenarios in orde
         for (const check of statuschecks) expect(check).toMatchObject({ clientCertificate: environment, query: 'connected', status: 200 });
         expect(statuschecks.filter((check) => check.body === 'OK' && check.at < signal!.at)).not.toHaveLength(0);
 
+        // The watch: its timer enabled, active and scheduled every minute from its start.
+        expect(await systemctl(launched, 'is-enabled', WATCH_TIMER)).toBe('enabled');
+        expect(await systemctl(launched, 'is-active', WATCH_TIMER)).toBe('active');
+        const timers = await systemctl(launched, 'list-timers', '--all', '--no-pager');
+        expect(timers.split('\n').find((line) => line.includes(WATCH_TIMER))).toContain(WATCH_SERVICE);
+        const schedule = await systemctl(launched, 'show', WATCH_TIMER, '--property=TimersMonotonic', '--value');
+        expect(schedule).toMatch(/OnActiveUSec=1min\b/);
+        expect(schedule).toMatch(/OnUnitActiveUSec=1min\b/);
+        // The instance tag says connected, and was set before the signal.
+        expect(await world.stateTagOf(launched)).toBe('connected');
+        const tagged = world.aws.forwarded.filter((call) => call.action === 'CreateTags' && call.accessKeyId === signal!.accessKeyId);
+        expect(tagged.length).toBeGreaterThanOrEqual(1);
+        expect(tagged[0].at).toBeLessThan(signal.at);
+
         const log = launched.machine.file(BOOTSTRAP_LOG);
+        expect(log).toContain(`instance ${launched.stack.instanceId} in ${launched.stack.region}, in an Auto Scaling group`);
         expect(log).toContain('logged in to Altinity.Cloud');
         expect(log).toContain(`${UNIT} is active`);
         expect(log).toContain('step: await connection');
@@ -301,6 +337,97 @@ describe('a host that completes its bootstrap (one boot, three scenarios in orde
     },
     TEST_TIMEOUT_MS,
   );
+
+  test(
+    'tunnel drops after creation: the watch records it, marks the group instance unhealthy once after ConnectionTimeout, and records the reconnection',
+    async () => {
+      const completed = await completedHost();
+      const { environment } = completed;
+      const instanceId = completed.stack.instanceId;
+      // The timer runs the watch every minute (its schedule is asserted in the connected scenario).
+      // Here the test starts the watch's service itself at each step, as the timer does: systemctl
+      // start returns when the oneshot run has ended. Waiting for the timer would take up to a
+      // minute per step. The timer may still run the watch in between: each check holds whichever
+      // run made the change, and a start that systemd merged into a timer run already under way
+      // (begun before the test switched the answer) is followed by another.
+      const runWatch = async () => {
+        const run = await completed.machine.exec(['systemctl', 'start', WATCH_SERVICE], WATCH_RUN_BOUND_MS);
+        expect({ watch: run.status, stderr: run.stderr }).toEqual({ watch: 0, stderr: '' });
+      };
+      const watchUntil = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined) =>
+        until(what, WATCH_RUN_BOUND_MS, async () => {
+          await runWatch();
+          return probe();
+        });
+      const healthReports = () => world.aws.healthReports.filter((report) => report.instanceId === instanceId);
+      const logSince = (marker: string) => {
+        const log = completed.machine.file(BOOTSTRAP_LOG);
+        return log.slice(log.lastIndexOf(marker));
+      };
+      await checking(completed, async () => {
+        const startedAt = Date.now();
+        // Connected to begin with (a timer run during the killed scenario's restart may have seen the service down).
+        await watchUntil('the watch found the host connected', async () => ((await world.stateTagOf(completed)) === 'connected' ? true : undefined));
+        expect(healthReports()).toEqual([]);
+        expect(await world.groupHealthOf(completed)).toBe('Healthy');
+
+        world.altinity.answerStatuscheck(environment, { connected: NOT_CONNECTED });
+        const droppedAt = Date.now();
+        const dropped = `watch: disconnected: ${NOT_CONNECTED}`;
+        const tag = await watchUntil('the watch recorded the drop', async () => {
+          const value = await world.stateTagOf(completed);
+          return value?.startsWith('disconnected') ? value : undefined;
+        });
+        expect(completed.machine.file(BOOTSTRAP_LOG)).toContain(dropped);
+        const since = /^disconnected since (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)$/.exec(tag);
+        expect({ tag, matches: since !== null }).toEqual({ tag, matches: true });
+        const sinceMs = Date.parse(since![1]);
+        expect(sinceMs).toBeGreaterThanOrEqual(Math.floor(droppedAt / 1000) * 1000);
+        expect(sinceMs).toBeLessThanOrEqual(Date.now());
+        const taggedAfter = (Date.now() - droppedAt) / 1000;
+
+        // Within ConnectionTimeout: nothing more.
+        await runWatch();
+        expect(healthReports()).toEqual([]);
+        expect(logSince(dropped)).not.toContain('watch: disconnected for');
+
+        // Past ConnectionTimeout: the group's instance marks itself unhealthy, once. The watch counts
+        // in whole seconds from a time no later than the tag's.
+        await sleep(Math.max(0, sinceMs + CONNECTION_TIMEOUT_S * 1000 + 200 - Date.now()));
+        await watchUntil('the watch reported the instance', () => (healthReports().length > 0 ? true : undefined));
+        const reported = /watch: disconnected for (\d+) s/.exec(logSince(dropped));
+        expect(reported).not.toBeNull();
+        expect(Number(reported![1])).toBeGreaterThanOrEqual(CONNECTION_TIMEOUT_S);
+        expect(healthReports()).toEqual([
+          expect.objectContaining({ healthStatus: 'Unhealthy', shouldRespectGracePeriod: 'false', accessKeyId: world.imds.credentials.AccessKeyId, answer: 'accepted' }),
+        ]);
+        const unhealthyAfter = (healthReports()[0].at - droppedAt) / 1000;
+        expect(await world.groupHealthOf(completed)).toBe('Unhealthy');
+        expect(logSince(dropped)).toContain(`marked ${instanceId} unhealthy: its Auto Scaling group replaces it`);
+        await runWatch();
+        expect(healthReports()).toHaveLength(1);
+
+        // Connected again.
+        world.altinity.answerStatuscheck(environment, { connected: 'OK' });
+        const backAt = Date.now();
+        await watchUntil('the watch recorded the reconnection', async () => ((await world.stateTagOf(completed)) === 'connected' ? true : undefined));
+        expect(logSince(dropped)).toContain('watch: connected again');
+        world.recordTiming('tunnel drops', {
+          'drop to tag': taggedAfter,
+          'drop to Unhealthy': unhealthyAfter,
+          'back to tag': (Date.now() - backAt) / 1000,
+        });
+
+        // Every watch asked with the environment's certificate; the watch never signals; the service ran throughout.
+        const statuschecks = altinityRequests('/statuscheck', startedAt);
+        expect(statuschecks.length).toBeGreaterThanOrEqual(6);
+        for (const check of statuschecks) expect(check).toMatchObject({ clientCertificate: environment, query: 'connected' });
+        expect(world.signalsOf(completed)).toHaveLength(1);
+        expect(await completed.machine.unit(UNIT)).toMatchObject({ activeState: 'active', unitFileState: 'enabled' });
+      });
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
 
 describe('hosts that fail their bootstrap', () => {
@@ -347,6 +474,54 @@ describe('hosts that fail their bootstrap', () => {
   );
 
   test(
+    'never connected: Altinity.Cloud never answers OK; the host signals FAILURE with the readiness reason after ConnectionTimeout',
+    async () => {
+      const environment = environmentOf('never');
+      world.altinity.answerStatuscheck(environment, { connected: NOT_CONNECTED });
+      const host = await world.launch({
+        scenario: 'never',
+        service: 'steady',
+        parameters: { [PARAMETER_KEYS.connectionTimeout]: String(CONNECTION_TIMEOUT_S) },
+      });
+      await checking(host, async () => {
+        const signal = await world.signalOf(host, NEVER_SIGNAL_BOUND_MS);
+        const statuschecks = altinityRequests('/statuscheck', host.machine.firstBootAt);
+        world.recordTiming(host.scenario, {
+          'boot to signal': signal.bootToSignal,
+          'first statuscheck to signal': statuschecks.length > 0 ? (signal.at - statuschecks[0].at) / 1000 : NaN,
+        });
+
+        const reason = `Altinity.Cloud: not connected after ${CONNECTION_TIMEOUT_S} s: ${NOT_CONNECTED}`;
+        expect(signal).toMatchObject({ logicalResourceId: 'Host', status: 'FAILURE', uniqueId: asUniqueId(reason), answer: 'accepted' });
+        expect(await world.firstBootFinished(host, NEVER_SIGNAL_BOUND_MS)).toBe('error');
+        expect(world.signalsOf(host).map((each) => each.status)).toEqual(['FAILURE']);
+        const log = host.machine.file(BOOTSTRAP_LOG);
+        expect(log).toContain(`waiting up to ${CONNECTION_TIMEOUT_S} s for Altinity.Cloud to see the environment connected`);
+        expect(log).toContain(
+          `FAILED at step 'await connection': ${reason} (${world.altinityUrl}/statuscheck?connected answered '${NOT_CONNECTED}'; ` +
+            `check outbound HTTPS to ${ADDRESSES.altinityCloud.host}:${ADDRESSES.altinityCloud.port} and that the token is this environment's)`,
+        );
+        expect(log).not.toContain('signalled SUCCESS');
+
+        // Asked every 15 s with the environment's certificate: at 0, 15 and 30 s of ConnectionTimeout.
+        expect(statuschecks.map((check) => [check.clientCertificate, check.query, check.body])).toEqual(
+          Array(3).fill([environment, 'connected', NOT_CONNECTED]),
+        );
+        for (let i = 1; i < statuschecks.length; i++) expect(statuschecks[i].at - statuschecks[i - 1].at).toBeGreaterThanOrEqual(14_500);
+        expect(signal.at - statuschecks[0].at).toBeGreaterThanOrEqual(CONNECTION_TIMEOUT_S * 1000);
+
+        // The tunnel itself runs (Altinity.Cloud just does not see it); the watch was never started, nothing tagged.
+        expect(altinityRequests('/connect', host.machine.firstBootAt).map((request) => request.clientCertificate)).toEqual([environment]);
+        expect(await host.machine.unit(UNIT)).toMatchObject({ activeState: 'active', unitFileState: 'enabled', nRestarts: 0 });
+        expect(await systemctl(host, 'is-active', WATCH_TIMER)).toBe('inactive');
+        expect(await world.stateTagOf(host)).toBeUndefined();
+        expect(hostLogs(host)).not.toContain(host.token);
+      });
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
     'login rejected: the host signals FAILURE naming the login, and installs no service',
     async () => {
       const host = await world.launch({ scenario: 'rejected', service: 'steady', token: 'a-token-altinity-does-not-know' });
@@ -371,11 +546,4 @@ describe('hosts that fail their bootstrap', () => {
     },
     TEST_TIMEOUT_MS,
   );
-});
-
-describe('scenarios that wait for the harness', () => {
-  // Next: Altinity.Cloud never answering OK (a FAILURE naming the readiness check within the stack's
-  // ConnectionTimeout), and the post-creation watch on a group's host.
-  test.todo('never connected: FAILURE with the readiness reason after ConnectionTimeout');
-  test.todo('tunnel drops after creation: the watch records it and marks the group instance unhealthy');
 });

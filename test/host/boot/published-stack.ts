@@ -27,6 +27,8 @@ export interface CreatedStack {
   readonly instanceId: string;
   /** The host role's name, which the instance metadata names under iam/security-credentials/. */
   readonly roleName: string;
+  /** The stack's launch template, from which its hosts start. */
+  readonly launchTemplateId: string;
   /** The launch template version's UserData, base64-decoded: what cloud-init receives. */
   readonly userData: Buffer;
 }
@@ -68,6 +70,7 @@ export async function createPublishedStack(
     region: stack.StackId!.split(':')[3],
     instanceId: live.physicalIds[HOST_LOGICAL_ID],
     roleName: live.physicalIds.HostRole,
+    launchTemplateId,
     userData: Buffer.from(encoded, 'base64'),
   };
 }
