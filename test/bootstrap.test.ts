@@ -228,7 +228,7 @@ beforeAll(async () => {
   ssm = new SSMClient(moto.clientConfig);
   ec2 = new EC2Client(moto.clientConfig);
   ca = createTestCa();
-  corporateCa = createTestCa('corporate TLS inspection CA');
+  corporateCa = createTestCa({ name: 'corporate TLS inspection CA' });
   STORED_CERTIFICATE = ca.clientCertificate('acme-env').toString().trim();
   certificateFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'environment-')), 'cloud-connect.pem');
   fs.writeFileSync(certificateFile, `${STORED_CERTIFICATE}\n`);

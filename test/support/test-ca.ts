@@ -5,8 +5,10 @@ import * as path from 'node:path';
 
 /**
  * A certificate authority of the tests' own, made with the real openssl: it stands in for the public
- * CAs that sign a release mirror's or Altinity.Cloud's certificate. Clients trust it through a file
- * (`CURL_CA_BUNDLE`, a trust store), never by switching verification off.
+ * CAs that sign a release mirror's or Altinity.Cloud's certificate, and for Altinity.Cloud's own
+ * client-certificate authority. Clients trust it through a file (`CURL_CA_BUNDLE`, a trust store, the
+ * real-boot hosts' system bundle), never by switching verification off. Used by the bootstrap
+ * sandbox (`npm test`) and the real-boot harness (`npm run test:host`).
  */
 export interface TestCa {
   /** PEM file of the CA certificate, for a client's trust store. */
@@ -20,12 +22,16 @@ export interface TestCa {
   remove(): void;
 }
 
-export function createTestCa(name = 'altinity-connect test CA'): TestCa {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'test-ca-'));
+/**
+ * Makes the CA, whose certificate is named `name`, in a new directory under `parentDir` (the
+ * system's temporary directory by default).
+ */
+export function createTestCa(options: { name?: string; parentDir?: string } = {}): TestCa {
+  const dir = fs.mkdtempSync(path.join(options.parentDir ?? os.tmpdir(), 'test-ca-'));
   const file = (name: string) => path.join(dir, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-subj', `/CN=${name}`, '-keyout', file('ca.key'), '-out', file('ca.pem'),
+    '-subj', `/CN=${options.name ?? 'altinity-connect test CA'}`, '-keyout', file('ca.key'), '-out', file('ca.pem'),
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
   let serial = 0;
   const issue = (name: string, subject: string, extensions: string): void => {

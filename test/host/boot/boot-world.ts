@@ -1,9 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { AttachInstancesCommand, CreateAutoScalingGroupCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeTagsCommand } from '@aws-sdk/client-ec2';
+import { CONNECTION_STATE_TAG_KEY, PARAMETER_KEYS } from '../../../lib/shared/names';
 import { clientsFor, defaultVpc, type EmulatorClients, publishedTemplateForEmulator } from '../../e2e/live-stack';
 import { LambdaService } from '../../support/lambda-service';
+import { createTestCa, type TestCa } from '../../support/test-ca';
 import { type Bind, HostMachine, withBound } from './host-machine';
 import { ADDRESSES, HostNetwork } from './network';
 import { type CreatedStack, createPublishedStack } from './published-stack';
@@ -13,7 +16,6 @@ import { AltinityCloud } from './standins/altinity-cloud';
 import { AwsProxy, type ResourceSignal } from './standins/aws-proxy';
 import { InstanceMetadataService } from './standins/imds';
 import { ReleaseServer, type ServiceBehaviour } from './standins/release-server';
-import { createTestCa, hostCaBundle, type TestCa } from './standins/test-ca';
 
 /**
  * Everything the scenarios share, started once: the cached root file system, the hosts' network
@@ -37,18 +39,44 @@ export const PLUMBING = {
   awsCli: '/usr/local/bin/aws',
 } as const;
 
+/** The Altinity.Cloud environment of a scenario: also the subject of its client certificate. */
+export function environmentOf(scenario: string): string {
+  return `acme-boot-${scenario}`;
+}
+
 export interface LaunchRequest {
   /** Short name: the environment is acme-boot-<scenario>. */
   readonly scenario: string;
   readonly service: ServiceBehaviour;
-  readonly token: string;
+  /** The connection token the stack is given. @default one that Altinity.Cloud accepts for the environment */
+  readonly token?: string;
+  /**
+   * Further template parameters, as a user fills them in (ConnectionTimeout, ...). Every stack gets
+   * ConnectDownloadUrl and ConnectSha256 naming the release stand-in, and AltinityCloudUrl naming the
+   * Altinity.Cloud stand-in.
+   */
+  readonly parameters?: Readonly<Record<string, string>>;
+  /**
+   * Makes the host an instance of an Auto Scaling group: moto's group, created from the stack's own
+   * launch template, holds it (AttachInstances), and the metadata stand-in serves its
+   * autoscaling/target-lifecycle-state (InService), as EC2 does for a group's instances. The stack
+   * itself stays a single host: the harness boots one host per stack.
+   * @default false
+   */
+  readonly inGroup?: boolean;
 }
 
 export interface LaunchedHost {
   readonly scenario: string;
+  /** Its Altinity.Cloud environment (EnvName). */
+  readonly environment: string;
   readonly machine: HostMachine;
   readonly stack: CreatedStack;
   readonly token: string;
+  /** The template parameters the stack was created with, beyond EnvName, Token and the network. */
+  readonly parameters: Readonly<Record<string, string>>;
+  /** The moto Auto Scaling group holding the host, when it is in one. */
+  readonly groupName?: string;
 }
 
 export class BootWorld {
@@ -58,8 +86,6 @@ export class BootWorld {
   readonly aws: AwsProxy;
   readonly clients: EmulatorClients;
   readonly lambda: LambdaService;
-  /** A token that Altinity.Cloud (the stand-in) accepts. */
-  readonly validToken = `boot-token-${randomUUID()}`;
   private readonly machines: HostMachine[] = [];
 
   private constructor(
@@ -71,9 +97,10 @@ export class BootWorld {
     private readonly template: { templateBody: string; network: { vpcId: string; subnetIds: string[] } },
     private readonly binds: Bind[],
   ) {
-    this.altinity = new AltinityCloud(ca);
-    this.altinity.acceptToken(this.validToken);
-    this.releases = new ReleaseServer(ca, url(ADDRESSES.releases, 'https'), url(ADDRESSES.altinityCloud, 'https'));
+    // One server certificate for both HTTPS stand-ins, which answer at 127.0.0.1 in the namespace.
+    const tls = ca.serverCertificate(['127.0.0.1', 'localhost']);
+    this.altinity = new AltinityCloud(ca, tls);
+    this.releases = new ReleaseServer(tls, url(ADDRESSES.releases, 'https'), this.altinityUrl);
     this.aws = new AwsProxy(network.moto);
     this.clients = clientsFor(network.moto);
     this.lambda = new LambdaService(network.moto);
@@ -90,7 +117,7 @@ export class BootWorld {
       rootfsReady.catch(() => undefined);
       network = await HostNetwork.create(runDir);
       debug('network namespace and moto_server ready');
-      const ca = createTestCa(runDir.path('ca'), 'acme-boot');
+      const ca = createTestCa({ parentDir: runDir.root });
       const clients = clientsFor(network.moto);
       const { templateBody } = await publishedTemplateForEmulator(clients);
       debug('published template synthesized');
@@ -117,22 +144,38 @@ export class BootWorld {
     }
   }
 
+  /** The Altinity.Cloud stand-in's address in the namespace: every stack's AltinityCloudUrl. */
+  get altinityUrl(): string {
+    return url(ADDRESSES.altinityCloud, 'https');
+  }
+
   /**
    * Creates the scenario's stack from the published template (its ConnectDownloadUrl and
-   * ConnectSha256 naming the release stand-in), points the metadata stand-in at its instance, and
-   * boots a host with its launch template's user data.
+   * ConnectSha256 naming the release stand-in, its AltinityCloudUrl the Altinity.Cloud stand-in),
+   * puts its instance in a group when asked, points the metadata stand-in at it, and boots a host
+   * with its launch template's user data.
    */
   async launch(request: LaunchRequest): Promise<LaunchedHost> {
+    const environment = environmentOf(request.scenario);
+    const token = request.token ?? this.altinity.issueToken(environment);
+    const parameters = {
+      [PARAMETER_KEYS.downloadUrl]: this.releases.baseUrl(request.service),
+      [PARAMETER_KEYS.connectSha256]: this.releases.sha256(request.service),
+      [PARAMETER_KEYS.altinityUrl]: this.altinityUrl,
+      ...request.parameters,
+    };
     const stack = await createPublishedStack(
       { clients: this.clients, lambda: this.lambda, ...this.template },
-      {
-        envName: `acme-boot-${request.scenario}`,
-        token: request.token,
-        parameters: { ConnectDownloadUrl: this.releases.baseUrl(request.service), ConnectSha256: this.releases.sha256(request.service) },
-      },
+      { envName: environment, token, parameters },
     );
     debug(`${request.scenario}: stack ${stack.stackName} created`);
-    this.imds.describe({ instanceId: stack.instanceId, region: stack.region, roleName: stack.roleName });
+    const groupName = request.inGroup ? await this.holdInGroup(stack, `hb-${request.scenario}-group`) : undefined;
+    this.imds.describe({
+      instanceId: stack.instanceId,
+      region: stack.region,
+      roleName: stack.roleName,
+      ...(groupName ? { targetLifecycleState: 'InService' } : {}),
+    });
     const machine = new HostMachine({
       runDir: this.runDir,
       name: `hb-${this.runDir.id}-${request.scenario}`,
@@ -145,7 +188,42 @@ export class BootWorld {
     this.machines.push(machine);
     await machine.boot();
     debug(`${request.scenario}: host booting`);
-    return { scenario: request.scenario, machine, stack, token: request.token };
+    return { scenario: request.scenario, environment, machine, stack, token, parameters, ...(groupName ? { groupName } : {}) };
+  }
+
+  /** A group in moto, from the stack's launch template, that holds the stack's instance and launches none. */
+  private async holdInGroup(stack: CreatedStack, groupName: string): Promise<string> {
+    await this.clients.autoScaling.send(
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: groupName,
+        LaunchTemplate: { LaunchTemplateId: stack.launchTemplateId, Version: '$Latest' },
+        MinSize: 0,
+        MaxSize: 1,
+        DesiredCapacity: 0,
+        VPCZoneIdentifier: this.template.network.subnetIds[0],
+      }),
+    );
+    await this.clients.autoScaling.send(new AttachInstancesCommand({ AutoScalingGroupName: groupName, InstanceIds: [stack.instanceId] }));
+    return groupName;
+  }
+
+  /** The host's instance tag altinity:connect/state, as moto holds it; undefined when it has none. */
+  async stateTagOf(host: LaunchedHost): Promise<string | undefined> {
+    const tags = await this.clients.ec2.send(
+      new DescribeTagsCommand({
+        Filters: [
+          { Name: 'resource-id', Values: [host.stack.instanceId] },
+          { Name: 'key', Values: [CONNECTION_STATE_TAG_KEY] },
+        ],
+      }),
+    );
+    return tags.Tags?.[0]?.Value;
+  }
+
+  /** The host's health status in its group, as moto holds it (Healthy, Unhealthy). */
+  async groupHealthOf(host: LaunchedHost): Promise<string | undefined> {
+    const found = await this.clients.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [host.stack.instanceId] }));
+    return found.AutoScalingInstances?.[0]?.HealthStatus;
   }
 
   /**
@@ -228,6 +306,13 @@ function plumbing(runDir: RunDir, rootfs: string, ca: TestCa): Bind[] {
     { source: pythonPrefix, target: pythonPrefix },
     { source: awsCli, target: PLUMBING.awsCli },
   ];
+}
+
+/** The root file system's CA bundle with the test CA appended: bound over the host's own bundle. */
+function hostCaBundle(rootfs: string, ca: TestCa, out: string): string {
+  const bundle = fs.readFileSync(path.join(rootfs, 'etc/ssl/certs/ca-certificates.crt'), 'utf8');
+  fs.writeFileSync(out, `${bundle.trimEnd()}\n${ca.caPem().toString()}`);
+  return out;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
-import { GetParameterCommand, ParameterNotFound } from '@aws-sdk/client-ssm';
-import { certificateParameterName } from '../../../lib/shared/names';
-import { BootWorld, type LaunchedHost, until } from './boot-world';
+import * as fs from 'node:fs';
+import { DescribeParametersCommand, GetParameterCommand, ListTagsForResourceCommand, ParameterNotFound } from '@aws-sdk/client-ssm';
+import { certificateParameterName, OWNER_TAG_KEY, PARAMETER_KEYS } from '../../../lib/shared/names';
+import { liveStack } from '../../e2e/live-stack';
+import { BootWorld, environmentOf, type LaunchedHost, type LaunchRequest, sleep, until } from './boot-world';
 import { ADDRESSES } from './network';
 
 /**
@@ -15,39 +17,70 @@ import { ADDRESSES } from './network';
  * - the EC2 instance and its datasource: systemd-nspawn with a NoCloud seed (host-machine.ts)
  * - the instance metadata service, IMDSv2, at 169.254.169.254:80: instance id, region, the role's
  *   credentials, and for a group's instance its target lifecycle state (standins/imds.ts)
- * - CloudFormation SignalResource and Auto Scaling SetInstanceHealth, which moto lacks: a proxy
- *   that answers and records them and passes every other call (SSM) to moto_server, which runs in
- *   the namespace (standins/aws-proxy.ts)
+ * - CloudFormation SignalResource and Auto Scaling SetInstanceHealth: a proxy that answers and
+ *   records SignalResource (moto lacks it), records SetInstanceHealth and passes it to moto for a
+ *   group's instance (refuses it for any other), and passes every other call (SSM, EC2 CreateTags)
+ *   to moto_server, which runs in the namespace (standins/aws-proxy.ts)
+ * - an Auto Scaling group for the completed host: the template's single host is not in one, so the
+ *   harness makes it a group's instance the simplest honest way: moto's group, created from the
+ *   stack's own launch template, holds the instance (AttachInstances), and the metadata stand-in
+ *   serves autoscaling/target-lifecycle-state InService for it, as EC2 does (boot-world.ts)
  * - the release download: HTTPS with a test CA's certificate, named by the stack's
  *   ConnectDownloadUrl and ConnectSha256 parameters (standins/release-server.ts)
  * - the altinitycloud-connect binary: a script whose login asks the Altinity.Cloud stand-in and
- *   whose service runs until killed, or crashes at once (standins/altinitycloud-connect.sh)
- * - Altinity.Cloud: HTTPS login, tunnel and statuscheck, client certificate required, every request
- *   recorded, statuscheck answers switchable at runtime (standins/altinity-cloud.ts)
- * - the public CAs behind those: a test CA (standins/test-ca.ts)
+ *   whose service connects to its --url and runs until killed, or crashes at once
+ *   (standins/altinitycloud-connect.sh)
+ * - Altinity.Cloud, named by the stack's AltinityCloudUrl parameter: HTTPS login, tunnel and
+ *   statuscheck, a client certificate per environment (issued at login) required, every request
+ *   recorded, each environment's statuscheck answer switchable at runtime (standins/altinity-cloud.ts)
+ * - the public CAs behind those, and Altinity.Cloud's client-certificate authority: a test CA
+ *   (test/support/test-ca.ts, shared with npm test's bootstrap sandbox)
  *
  * Test-only plumbing, bound read-only into each host; the shipped script is not told it is tested:
- * - AWS_ENDPOINT_URL=http://127.0.0.1:4566 (the proxy) for every unit, cloud-final's included,
- *   through a systemd manager drop-in (DefaultEnvironment)
+ * - AWS_ENDPOINT_URL=http://127.0.0.1:4566 (the proxy) for every unit, cloud-final's and the
+ *   watch's included, through a systemd manager drop-in (DefaultEnvironment)
  * - the test CA appended to the system CA bundle
  * - this machine's AWS CLI (v1.45, pyenv Python) at /usr/local/bin/aws: Debian's awscli ignores
  *   AWS_ENDPOINT_URL. It is on the default PATH, so the script finds it "already installed".
  * - the network namespace itself, and a forwarder in it that gives each stand-in its address
  *   (network.ts); the tests reach moto_server through a Unix socket.
+ * Waits are shortened only through the template's own parameters (ConnectionTimeout), as a user
+ * would; the script's settle (10 s) and statuscheck poll (15 s) stay as shipped. The watch's timer
+ * runs it every minute; the tunnel-drop scenario starts its service itself (see there).
  */
 
-/** Longest each scenario may take from the host's first boot to its signal (boot ≈ 5 s, settle 10 s). */
-const SIGNAL_BOUND_MS = 120_000;
+/** The script's own wait with the service up before it asks Altinity.Cloud (not a template parameter). */
+const SETTLE_S = 10;
+/**
+ * The harness's budget for a boot's own work, from first boot to signal, beyond the waits the
+ * script and the stack's parameters configure (settle, statuscheck polls within ConnectionTimeout):
+ * a connected boot takes under 30 s here (no package downloads: the AWS CLI is bound in).
+ */
+const WORK_BOUND_S = 30;
+/** ConnectionTimeout as a user may set it in the console (its minimum): the scenarios that wait for it. */
+const CONNECTION_TIMEOUT_S = 30;
+/** Boot to signal of a host whose statuscheck answers OK at once, or whose service crashes in the settle. */
+const SETTLED_SIGNAL_BOUND_MS = (WORK_BOUND_S + SETTLE_S) * 1000;
+/** Boot to signal of a host whose login fails (before the service exists). */
+const LOGIN_SIGNAL_BOUND_MS = WORK_BOUND_S * 1000;
+/** Boot to signal of a host that Altinity.Cloud never sees connected: the settle, then ConnectionTimeout of polls. */
+const NEVER_SIGNAL_BOUND_MS = (WORK_BOUND_S + SETTLE_S + CONNECTION_TIMEOUT_S) * 1000;
 /** Longest a rebooted host may take to have its service connected again. */
 const BACK_AFTER_REBOOT_BOUND_MS = 60_000;
 /** Longest systemd may take to restart a killed service (RestartSec=5). */
 const RESTART_BOUND_MS = 30_000;
+/** Longest one run of the watch may take (a statuscheck, the metadata, one AWS call). */
+const WATCH_RUN_BOUND_MS = 30_000;
 /** Per test: its stack, its boot and bound, its checks and power-off. */
 const TEST_TIMEOUT_MS = 300_000;
 
 const UNIT = 'altinitycloud-connect.service';
+const WATCH_TIMER = 'altinitycloud-connect-watch.timer';
+const WATCH_SERVICE = 'altinitycloud-connect-watch.service';
 const BOOTSTRAP_LOG = '/var/log/altinitycloud-connect-bootstrap.log';
 const CLOUD_INIT_OUTPUT = '/var/log/cloud-init-output.log';
+const CERTIFICATE_FILE = '/etc/altinitycloud-connect/cloud-connect.pem';
+const NOT_CONNECTED = 'NOT_CONNECTED';
 
 let world: BootWorld;
 
@@ -81,7 +114,7 @@ function asUniqueId(text: string): string {
 
 async function certificateParameter(host: LaunchedHost): Promise<string | undefined> {
   try {
-    const name = certificateParameterName(`acme-boot-${host.scenario}`);
+    const name = certificateParameterName(host.environment);
     return (await world.clients.ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter?.Value;
   } catch (error) {
     if (error instanceof ParameterNotFound) return undefined;
@@ -98,18 +131,33 @@ async function inNamespace(command: string[], env: Record<string, string> = {}):
   });
 }
 
+/** A systemctl query inside the host, its answer trimmed (is-active, is-enabled, show --value ...). */
+async function systemctl(host: LaunchedHost, ...args: string[]): Promise<string> {
+  return (await host.machine.exec(['systemctl', ...args])).stdout.trim();
+}
+
 describe('the stand-ins', () => {
-  test('statuscheck needs the client certificate and answers what it is set to; SetInstanceHealth is recorded', async () => {
-    const ca = world.runDir.path('ca');
+  test('statuscheck needs the client certificate and answers each environment what it is set to; SetInstanceHealth is recorded', async () => {
     const statuscheck = `https://${ADDRESSES.altinityCloud.host}:${ADDRESSES.altinityCloud.port}/statuscheck?connected`;
-    const curl = async (...args: string[]) => (await inNamespace(['curl', '--silent', '--cacert', `${ca}/ca.pem`, ...args])).stdout;
-    const withCertificate = ['--cert', `${ca}/client.pem`, '--key', `${ca}/client.key`, statuscheck];
-    expect(await curl(...withCertificate)).toBe('OK');
-    world.altinity.answerStatuscheck({ connected: 'NOT_CONNECTED' });
-    expect(await curl(...withCertificate)).toBe('NOT_CONNECTED');
-    world.altinity.answerStatuscheck({ connected: 'OK' });
+    const certificateFile = (environment: string) => {
+      const file = world.runDir.path(`${environment}.pem`);
+      fs.writeFileSync(file, world.altinity.certificateOf(environment), { mode: 0o600 });
+      return file;
+    };
+    const [mine, other] = [certificateFile('acme-boot-standins'), certificateFile('acme-boot-standins-other')];
+    const curl = async (...args: string[]) => (await inNamespace(['curl', '--silent', '--cacert', world.ca.caFile, ...args])).stdout;
+    const as = (file: string) => ['--cert', file, '--key', file, statuscheck];
+    expect(await curl(...as(mine))).toBe('OK');
+    world.altinity.answerStatuscheck('acme-boot-standins', { connected: NOT_CONNECTED });
+    expect(await curl(...as(mine))).toBe(NOT_CONNECTED);
+    expect(await curl(...as(other))).toBe('OK');
     expect(await curl('--write-out', ' %{http_code}', statuscheck)).toBe('client certificate required 401');
-    expect(world.altinity.requestsTo('/statuscheck').map((request) => request.clientCertificate)).toEqual(['acme-boot', 'acme-boot', undefined]);
+    expect(world.altinity.requestsTo('/statuscheck').map((request) => request.clientCertificate)).toEqual([
+      'acme-boot-standins',
+      'acme-boot-standins',
+      'acme-boot-standins-other',
+      undefined,
+    ]);
     world.altinity.requests.length = 0;
 
     // The AWS CLI inside the namespace, called as a host's would be (with dummy credentials).
@@ -134,9 +182,20 @@ function altinityRequests(path: string, since: number) {
   return world.altinity.requestsTo(path).filter((request) => request.at >= since);
 }
 
-describe('a host that completes its bootstrap (one boot, three scenarios in order)', () => {
-  // Connected, killed and rebooted all need a completed host: they share one boot, which saves two.
-  // Run alone (jest -t), killed or rebooted boots it first.
+/**
+ * The completed host: a group's instance (see the top), its stack's ConnectionTimeout at the
+ * console's minimum so that the tunnel-drop scenario waits 30 s, not 300.
+ */
+const COMPLETED_HOST: LaunchRequest = {
+  scenario: 'connected',
+  service: 'steady',
+  inGroup: true,
+  parameters: { [PARAMETER_KEYS.connectionTimeout]: String(CONNECTION_TIMEOUT_S) },
+};
+
+describe('a host that completes its bootstrap (one boot, four scenarios in order)', () => {
+  // Connected, killed, rebooted and tunnel drops all need a completed host: they share one boot,
+  // which saves three. Run alone (jest -t), each of the last three boots it first.
   let host: LaunchedHost | undefined;
   let signal: Awaited<ReturnType<BootWorld['signalOf']>> | undefined;
   let attempted = false;
@@ -149,38 +208,79 @@ describe('a host that completes its bootstrap (one boot, three scenarios in orde
   async function completedHost(): Promise<LaunchedHost> {
     if (!attempted) {
       attempted = true;
-      host = await world.launch({ scenario: 'connected', service: 'steady', token: world.validToken });
-      signal = await world.signalOf(host, SIGNAL_BOUND_MS);
-      await world.firstBootFinished(host, SIGNAL_BOUND_MS);
+      host = await world.launch(COMPLETED_HOST);
+      signal = await world.signalOf(host, SETTLED_SIGNAL_BOUND_MS);
+      await world.firstBootFinished(host, SETTLED_SIGNAL_BOUND_MS);
     }
     if (!host?.machine.running || signal?.status !== 'SUCCESS') throw new Error('no completed host: see the connected scenario');
     return host;
   }
 
   test(
-    'connected: the host logs in, runs the service and signals SUCCESS',
+    'connected: the host logs in, runs the service, signals SUCCESS once Altinity.Cloud sees it connected, and starts the watch',
     async () => {
       attempted = true;
-      host = await world.launch({ scenario: 'connected', service: 'steady', token: world.validToken });
+      host = await world.launch(COMPLETED_HOST);
       const launched = host;
+      const { environment } = launched;
       await checking(launched, async () => {
-        signal = await world.signalOf(launched, SIGNAL_BOUND_MS);
+        signal = await world.signalOf(launched, SETTLED_SIGNAL_BOUND_MS);
         world.recordTiming(launched.scenario, { 'boot to signal': signal.bootToSignal });
 
         expect(signal).toMatchObject({ logicalResourceId: 'Host', status: 'SUCCESS', uniqueId: launched.stack.instanceId, answer: 'accepted' });
-        expect(await world.firstBootFinished(launched, SIGNAL_BOUND_MS)).toBe('done');
+        expect(await world.firstBootFinished(launched, SETTLED_SIGNAL_BOUND_MS)).toBe('done');
         // Signed with the role credentials from the metadata service, as on EC2.
         expect(signal.accessKeyId).toBe(world.imds.credentials.AccessKeyId);
         expect(await launched.machine.unit(UNIT)).toMatchObject({ activeState: 'active', subState: 'running', unitFileState: 'enabled', nRestarts: 0 });
+        // The service connects where the stack's AltinityCloudUrl says, as systemd parsed its unit.
+        const altinityUrl = launched.parameters[PARAMETER_KEYS.altinityUrl];
+        expect(altinityUrl).toBe(world.altinityUrl);
+        expect(await systemctl(launched, 'show', UNIT, '--property=ExecStart', '--value')).toContain(
+          `argv[]=/usr/local/bin/altinitycloud-connect --url=${altinityUrl} --capability aws -i ${CERTIFICATE_FILE} ;`,
+        );
+        expect(altinityRequests('/login', launched.machine.firstBootAt).map((request) => request.status)).toEqual([200]);
+        expect(altinityRequests('/connect', launched.machine.firstBootAt).map((request) => request.clientCertificate)).toEqual([environment]);
+
+        // SUCCESS only after a statuscheck answered OK, and every statuscheck carried the environment's certificate.
+        const statuschecks = altinityRequests('/statuscheck', launched.machine.firstBootAt);
+        expect(statuschecks.length).toBeGreaterThanOrEqual(1);
+        for (const check of statuschecks) expect(check).toMatchObject({ clientCertificate: environment, query: 'connected', status: 200 });
+        expect(statuschecks.filter((check) => check.body === 'OK' && check.at < signal!.at)).not.toHaveLength(0);
+
+        // The watch: its timer enabled, active and scheduled every minute from its start.
+        expect(await systemctl(launched, 'is-enabled', WATCH_TIMER)).toBe('enabled');
+        expect(await systemctl(launched, 'is-active', WATCH_TIMER)).toBe('active');
+        const timers = await systemctl(launched, 'list-timers', '--all', '--no-pager');
+        expect(timers.split('\n').find((line) => line.includes(WATCH_TIMER))).toContain(WATCH_SERVICE);
+        const schedule = await systemctl(launched, 'show', WATCH_TIMER, '--property=TimersMonotonic', '--value');
+        expect(schedule).toMatch(/OnActiveUSec=1min\b/);
+        expect(schedule).toMatch(/OnUnitActiveUSec=1min\b/);
+        // The instance tag says connected, and was set before the signal.
+        expect(await world.stateTagOf(launched)).toBe('connected');
+        const tagged = world.aws.forwarded.filter((call) => call.action === 'CreateTags' && call.accessKeyId === signal!.accessKeyId);
+        expect(tagged.length).toBeGreaterThanOrEqual(1);
+        expect(tagged[0].at).toBeLessThan(signal.at);
 
         const log = launched.machine.file(BOOTSTRAP_LOG);
+        expect(log).toContain(`instance ${launched.stack.instanceId} in ${launched.stack.region}, in an Auto Scaling group`);
         expect(log).toContain('logged in to Altinity.Cloud');
         expect(log).toContain(`${UNIT} is active`);
+        expect(log).toContain('step: await connection');
+        expect(log).toContain('Altinity.Cloud sees the environment connected');
+        expect(log).toContain('step: start watch');
+        expect(log).toContain(`${WATCH_TIMER} checks the connection every minute`);
         expect(log).toContain(`signalled SUCCESS to Host of stack ${launched.stack.stackName}`);
-        expect(launched.machine.file(CLOUD_INIT_OUTPUT)).toContain('done: altinitycloud-connect.service runs, and starts at every boot');
-        expect(altinityRequests('/login', launched.machine.firstBootAt).map((request) => request.status)).toEqual([200]);
-        expect(altinityRequests('/connect', launched.machine.firstBootAt).map((request) => request.clientCertificate)).toEqual(['acme-boot']);
-        expect(await certificateParameter(launched)).toBe(world.ca.clientPem);
+        expect(launched.machine.file(CLOUD_INIT_OUTPUT)).toContain(
+          'done: altinitycloud-connect.service runs, starts at every boot, and Altinity.Cloud sees the environment connected',
+        );
+
+        // The certificate is kept for replacement hosts, under the stack's key, tagged with the stack.
+        expect(await certificateParameter(launched)).toBe(world.altinity.certificateOf(environment));
+        const certificateName = certificateParameterName(environment);
+        const tags = await world.clients.ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: certificateName }));
+        expect(tags.TagList).toContainEqual({ Key: OWNER_TAG_KEY, Value: launched.stack.stackId });
+        const described = await world.clients.ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Values: [certificateName] }] }));
+        expect(described.Parameters?.[0]?.KeyId).toContain((await liveStack(world.clients, launched.stack.stackName)).physicalIds.SecretsKey);
         expect(hostLogs(launched)).not.toContain(launched.token);
       });
     },
@@ -213,7 +313,7 @@ describe('a host that completes its bootstrap (one boot, three scenarios in orde
   );
 
   test(
-    'rebooted: the service comes back; the bootstrap does not run again and there is no second login',
+    'rebooted: the service and the watch come back; the bootstrap does not run again and there is no second login',
     async () => {
       const completed = await completedHost();
       await checking(completed, async () => {
@@ -225,11 +325,105 @@ describe('a host that completes its bootstrap (one boot, three scenarios in orde
         world.recordTiming('rebooted', { 'boot to signal (the connected host)': signal!.bootToSignal, 'reboot to service connected': (back.at - rebootedAt) / 1000 });
 
         expect(await completed.machine.unit(UNIT)).toMatchObject({ activeState: 'active', unitFileState: 'enabled', nRestarts: 0 });
+        expect(await systemctl(completed, 'is-active', WATCH_TIMER)).toBe('active');
         expect(world.signalsOf(completed)).toHaveLength(1);
         expect(altinityRequests('/login', completed.machine.firstBootAt)).toHaveLength(1);
         expect(world.releases.downloads.filter((download) => download.at >= completed.machine.firstBootAt)).toHaveLength(1);
-        expect(completed.machine.file(BOOTSTRAP_LOG).match(/step: read instance identity/g)).toHaveLength(1);
+        const log = completed.machine.file(BOOTSTRAP_LOG);
+        expect(log.match(/step: read instance identity/g)).toHaveLength(1);
+        expect(log.match(/step: start watch/g)).toHaveLength(1);
         expect(completed.machine.file(CLOUD_INIT_OUTPUT).match(/running 'modules:final'/g)).toHaveLength(2);
+      });
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'tunnel drops after creation: the watch records it, marks the group instance unhealthy once after ConnectionTimeout, and records the reconnection',
+    async () => {
+      const completed = await completedHost();
+      const { environment } = completed;
+      const instanceId = completed.stack.instanceId;
+      // The timer runs the watch every minute (its schedule is asserted in the connected scenario).
+      // Here the test starts the watch's service itself at each step, as the timer does: systemctl
+      // start returns when the oneshot run has ended. Waiting for the timer would take up to a
+      // minute per step. The timer may still run the watch in between: each check holds whichever
+      // run made the change, and a start that systemd merged into a timer run already under way
+      // (begun before the test switched the answer) is followed by another.
+      const runWatch = async () => {
+        const run = await completed.machine.exec(['systemctl', 'start', WATCH_SERVICE], WATCH_RUN_BOUND_MS);
+        expect({ watch: run.status, stderr: run.stderr }).toEqual({ watch: 0, stderr: '' });
+      };
+      const watchUntil = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined) =>
+        until(what, WATCH_RUN_BOUND_MS, async () => {
+          await runWatch();
+          return probe();
+        });
+      const healthReports = () => world.aws.healthReports.filter((report) => report.instanceId === instanceId);
+      const logSince = (marker: string) => {
+        const log = completed.machine.file(BOOTSTRAP_LOG);
+        return log.slice(log.lastIndexOf(marker));
+      };
+      await checking(completed, async () => {
+        const startedAt = Date.now();
+        // Connected to begin with (a timer run during the killed scenario's restart may have seen the service down).
+        await watchUntil('the watch found the host connected', async () => ((await world.stateTagOf(completed)) === 'connected' ? true : undefined));
+        expect(healthReports()).toEqual([]);
+        expect(await world.groupHealthOf(completed)).toBe('Healthy');
+
+        world.altinity.answerStatuscheck(environment, { connected: NOT_CONNECTED });
+        const droppedAt = Date.now();
+        const dropped = `watch: disconnected: ${NOT_CONNECTED}`;
+        const tag = await watchUntil('the watch recorded the drop', async () => {
+          const value = await world.stateTagOf(completed);
+          return value?.startsWith('disconnected') ? value : undefined;
+        });
+        expect(completed.machine.file(BOOTSTRAP_LOG)).toContain(dropped);
+        const since = /^disconnected since (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)$/.exec(tag);
+        expect({ tag, matches: since !== null }).toEqual({ tag, matches: true });
+        const sinceMs = Date.parse(since![1]);
+        expect(sinceMs).toBeGreaterThanOrEqual(Math.floor(droppedAt / 1000) * 1000);
+        expect(sinceMs).toBeLessThanOrEqual(Date.now());
+        const taggedAfter = (Date.now() - droppedAt) / 1000;
+
+        // Within ConnectionTimeout: nothing more.
+        await runWatch();
+        expect(healthReports()).toEqual([]);
+        expect(logSince(dropped)).not.toContain('watch: disconnected for');
+
+        // Past ConnectionTimeout: the group's instance marks itself unhealthy, once. The watch counts
+        // in whole seconds from a time no later than the tag's.
+        await sleep(Math.max(0, sinceMs + CONNECTION_TIMEOUT_S * 1000 + 200 - Date.now()));
+        await watchUntil('the watch reported the instance', () => (healthReports().length > 0 ? true : undefined));
+        const reported = /watch: disconnected for (\d+) s/.exec(logSince(dropped));
+        expect(reported).not.toBeNull();
+        expect(Number(reported![1])).toBeGreaterThanOrEqual(CONNECTION_TIMEOUT_S);
+        expect(healthReports()).toEqual([
+          expect.objectContaining({ healthStatus: 'Unhealthy', shouldRespectGracePeriod: 'false', accessKeyId: world.imds.credentials.AccessKeyId, answer: 'accepted' }),
+        ]);
+        const unhealthyAfter = (healthReports()[0].at - droppedAt) / 1000;
+        expect(await world.groupHealthOf(completed)).toBe('Unhealthy');
+        expect(logSince(dropped)).toContain(`marked ${instanceId} unhealthy: its Auto Scaling group replaces it`);
+        await runWatch();
+        expect(healthReports()).toHaveLength(1);
+
+        // Connected again.
+        world.altinity.answerStatuscheck(environment, { connected: 'OK' });
+        const backAt = Date.now();
+        await watchUntil('the watch recorded the reconnection', async () => ((await world.stateTagOf(completed)) === 'connected' ? true : undefined));
+        expect(logSince(dropped)).toContain('watch: connected again');
+        world.recordTiming('tunnel drops', {
+          'drop to tag': taggedAfter,
+          'drop to Unhealthy': unhealthyAfter,
+          'back to tag': (Date.now() - backAt) / 1000,
+        });
+
+        // Every watch asked with the environment's certificate; the watch never signals; the service ran throughout.
+        const statuschecks = altinityRequests('/statuscheck', startedAt);
+        expect(statuschecks.length).toBeGreaterThanOrEqual(6);
+        for (const check of statuschecks) expect(check).toMatchObject({ clientCertificate: environment, query: 'connected' });
+        expect(world.signalsOf(completed)).toHaveLength(1);
+        expect(await completed.machine.unit(UNIT)).toMatchObject({ activeState: 'active', unitFileState: 'enabled' });
       });
     },
     TEST_TIMEOUT_MS,
@@ -242,34 +436,86 @@ describe('hosts that fail their bootstrap', () => {
   });
 
   test(
-    'crash loop: the service exits at once; the host signals FAILURE with the reason from the journal',
+    "crash loop: the service exits at once; the host signals FAILURE with the service's own error from the journal",
     async () => {
-      const host = await world.launch({ scenario: 'crashing', service: 'crashing', token: world.validToken });
+      const host = await world.launch({ scenario: 'crashing', service: 'crashing' });
       await checking(host, async () => {
-        const signal = await world.signalOf(host, SIGNAL_BOUND_MS);
+        const signal = await world.signalOf(host, SETTLED_SIGNAL_BOUND_MS);
         world.recordTiming(host.scenario, { 'boot to signal': signal.bootToSignal });
 
         expect(signal).toMatchObject({ logicalResourceId: 'Host', status: 'FAILURE', answer: 'accepted' });
-        expect(await world.firstBootFinished(host, SIGNAL_BOUND_MS)).toBe('error');
-        const failed = /FAILED at step 'start service': service did not stay up: (.*) \(state (\w+), (\d+) restarts in 10 s\)$/m.exec(
+        expect(await world.firstBootFinished(host, SETTLED_SIGNAL_BOUND_MS)).toBe('error');
+        const failed = /FAILED at step 'start service': service did not stay up: (.*) \(it restarted (\d+) times in 10 s and is (\S+) now\)$/m.exec(
           host.machine.file(BOOTSTRAP_LOG),
         );
         expect(failed).not.toBeNull();
-        const [, reason, , restarts] = failed!;
+        const [, reason, restarts, state] = failed!;
         expect(Number(restarts)).toBeGreaterThanOrEqual(1);
-        // The reason is the last line of the unit's journal then, and the signal carries it.
+        // systemctl is-active's word at that moment: the stand-in runs briefly before it exits, so even 'active'.
+        expect(state).toMatch(/^(active|activating|deactivating|failed|inactive)$/);
+        // The reason is the binary's own last words in the unit's journal, not systemd's line about
+        // the unit, and the signal carries it.
+        const crash = 'Error: tunnel to Altinity.Cloud failed: handshake refused (stand-in set to crash)';
+        expect(reason).toBe(crash);
+        expect(signal.uniqueId).toBe(asUniqueId(`service did not stay up: ${crash}`));
         const journal = await host.machine.journal(UNIT);
         expect(journal.split('\n')).toContain(reason);
-        expect(signal.uniqueId).toBe(asUniqueId(`service did not stay up: ${reason}`));
-        // The binary's own message is in the journal, and the script copied it into its log.
-        const crash = 'Error: tunnel to Altinity.Cloud failed: handshake refused (stand-in set to crash)';
-        expect(host.machine.file(BOOTSTRAP_LOG)).toContain(crash);
 
-        // The unit stays enabled and crash-loops: systemd keeps restarting it.
+        // The unit stays enabled and crash-loops: systemd keeps restarting it. Altinity.Cloud was never asked.
         const unit = await host.machine.unit(UNIT);
         expect(unit.unitFileState).toBe('enabled');
         expect(unit.nRestarts).toBeGreaterThanOrEqual(Number(restarts));
         expect(journal.split('\n').filter((line) => line === crash).length).toBeGreaterThanOrEqual(2);
+        expect(altinityRequests('/statuscheck', host.machine.firstBootAt)).toEqual([]);
+        expect(await systemctl(host, 'is-active', WATCH_TIMER)).toBe('inactive');
+      });
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'never connected: Altinity.Cloud never answers OK; the host signals FAILURE with the readiness reason after ConnectionTimeout',
+    async () => {
+      const environment = environmentOf('never');
+      world.altinity.answerStatuscheck(environment, { connected: NOT_CONNECTED });
+      const host = await world.launch({
+        scenario: 'never',
+        service: 'steady',
+        parameters: { [PARAMETER_KEYS.connectionTimeout]: String(CONNECTION_TIMEOUT_S) },
+      });
+      await checking(host, async () => {
+        const signal = await world.signalOf(host, NEVER_SIGNAL_BOUND_MS);
+        const statuschecks = altinityRequests('/statuscheck', host.machine.firstBootAt);
+        world.recordTiming(host.scenario, {
+          'boot to signal': signal.bootToSignal,
+          'first statuscheck to signal': statuschecks.length > 0 ? (signal.at - statuschecks[0].at) / 1000 : NaN,
+        });
+
+        const reason = `Altinity.Cloud: not connected after ${CONNECTION_TIMEOUT_S} s: ${NOT_CONNECTED}`;
+        expect(signal).toMatchObject({ logicalResourceId: 'Host', status: 'FAILURE', uniqueId: asUniqueId(reason), answer: 'accepted' });
+        expect(await world.firstBootFinished(host, NEVER_SIGNAL_BOUND_MS)).toBe('error');
+        expect(world.signalsOf(host).map((each) => each.status)).toEqual(['FAILURE']);
+        const log = host.machine.file(BOOTSTRAP_LOG);
+        expect(log).toContain(`waiting up to ${CONNECTION_TIMEOUT_S} s for Altinity.Cloud to see the environment connected`);
+        expect(log).toContain(
+          `FAILED at step 'await connection': ${reason} (${world.altinityUrl}/statuscheck?connected answered '${NOT_CONNECTED}'; ` +
+            `check outbound HTTPS to ${ADDRESSES.altinityCloud.host}:${ADDRESSES.altinityCloud.port} and that the token is this environment's)`,
+        );
+        expect(log).not.toContain('signalled SUCCESS');
+
+        // Asked every 15 s with the environment's certificate: at 0, 15 and 30 s of ConnectionTimeout.
+        expect(statuschecks.map((check) => [check.clientCertificate, check.query, check.body])).toEqual(
+          Array(3).fill([environment, 'connected', NOT_CONNECTED]),
+        );
+        for (let i = 1; i < statuschecks.length; i++) expect(statuschecks[i].at - statuschecks[i - 1].at).toBeGreaterThanOrEqual(14_500);
+        expect(signal.at - statuschecks[0].at).toBeGreaterThanOrEqual(CONNECTION_TIMEOUT_S * 1000);
+
+        // The tunnel itself runs (Altinity.Cloud just does not see it); the watch was never started, nothing tagged.
+        expect(altinityRequests('/connect', host.machine.firstBootAt).map((request) => request.clientCertificate)).toEqual([environment]);
+        expect(await host.machine.unit(UNIT)).toMatchObject({ activeState: 'active', unitFileState: 'enabled', nRestarts: 0 });
+        expect(await systemctl(host, 'is-active', WATCH_TIMER)).toBe('inactive');
+        expect(await world.stateTagOf(host)).toBeUndefined();
+        expect(hostLogs(host)).not.toContain(host.token);
       });
     },
     TEST_TIMEOUT_MS,
@@ -280,17 +526,18 @@ describe('hosts that fail their bootstrap', () => {
     async () => {
       const host = await world.launch({ scenario: 'rejected', service: 'steady', token: 'a-token-altinity-does-not-know' });
       await checking(host, async () => {
-        const signal = await world.signalOf(host, SIGNAL_BOUND_MS);
+        const signal = await world.signalOf(host, LOGIN_SIGNAL_BOUND_MS);
         world.recordTiming(host.scenario, { 'boot to signal': signal.bootToSignal });
 
         expect(signal).toMatchObject({ logicalResourceId: 'Host', status: 'FAILURE', answer: 'accepted' });
-        expect(await world.firstBootFinished(host, SIGNAL_BOUND_MS)).toBe('error');
+        expect(await world.firstBootFinished(host, LOGIN_SIGNAL_BOUND_MS)).toBe('error');
         expect(signal.uniqueId).toBe(asUniqueId('login failed: Error: login rejected by Altinity.Cloud: invalid or expired token (HTTP 401)'));
         expect(host.machine.file(BOOTSTRAP_LOG)).toMatch(
           /FAILED at step 'obtain certificate': login failed: Error: login rejected by Altinity\.Cloud: .* \(altinitycloud-connect login exited with status 1\)/,
         );
         expect(altinityRequests('/login', host.machine.firstBootAt).map((request) => request.status)).toEqual([401]);
         expect(host.machine.file(`/etc/systemd/system/${UNIT}`)).toBe('');
+        expect(host.machine.file(`/etc/systemd/system/${WATCH_TIMER}`)).toBe('');
         expect(await host.machine.unit(UNIT)).toMatchObject({ activeState: 'inactive' });
         // The host withdrew its login claim: the next host may try.
         expect(await certificateParameter(host)).toBeUndefined();
@@ -299,24 +546,4 @@ describe('hosts that fail their bootstrap', () => {
     },
     TEST_TIMEOUT_MS,
   );
-});
-
-describe('scenarios that wait for bootstrap.sh', () => {
-  // Filled in once bootstrap.sh asks Altinity.Cloud whether the environment is connected before it
-  // signals SUCCESS. With statuscheck answering something other than OK
-  // (world.altinity.answerStatuscheck({ connected: 'NOT_CONNECTED' })), it will assert that no
-  // SUCCESS comes while the answer is not OK, that the requests carried the environment's client
-  // certificate (world.altinity.requestsTo('/statuscheck')), that SUCCESS follows once the answer is
-  // switched to OK at runtime; and, with the answer never OK, a FAILURE naming the readiness check
-  // within the template's own wait parameter (shortened through that parameter, if it has one).
-  test.todo('readiness: SUCCESS only once Altinity.Cloud answers statuscheck?connected with OK');
-
-  // Filled in once bootstrap.sh installs the post-creation watch (a systemd timer). A group's host
-  // (a stack with Replicas=2, booted as the group's first instance in moto: BootWorld.launch will
-  // need that option; the metadata stand-in then serves autoscaling/target-lifecycle-state
-  // InService, see InstanceIdentity.targetLifecycleState): after SUCCESS, with statuscheck switched to a
-  // disconnected answer, it will assert that the timer's runs record "connected" and then
-  // "disconnected" in the host's log, and that the proxy recorded SetInstanceHealth Unhealthy for
-  // that instance (world.aws.healthReports), accepted because moto's group holds it.
-  test.todo('post-creation watch: the timer records connected/disconnected and marks the group instance unhealthy');
 });

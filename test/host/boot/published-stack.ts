@@ -15,7 +15,7 @@ import type { LambdaService } from '../../support/lambda-service';
 export interface StackRequest {
   readonly envName: string;
   readonly token: string;
-  /** Values for the template's own parameters (ConnectDownloadUrl, ConnectSha256, Replicas, ...). */
+  /** Values for the template's own parameters (ConnectDownloadUrl, AltinityCloudUrl, ConnectionTimeout, ...). */
   readonly parameters: Record<string, string>;
 }
 
@@ -27,6 +27,8 @@ export interface CreatedStack {
   readonly instanceId: string;
   /** The host role's name, which the instance metadata names under iam/security-credentials/. */
   readonly roleName: string;
+  /** The stack's launch template, from which its hosts start. */
+  readonly launchTemplateId: string;
   /** The launch template version's UserData, base64-decoded: what cloud-init receives. */
   readonly userData: Buffer;
 }
@@ -58,9 +60,8 @@ export async function createPublishedStack(
   const live = await liveStack(clients, stackName);
   const launchTemplates = Object.entries(live.resourceTypes).filter(([, type]) => type === 'AWS::EC2::LaunchTemplate');
   if (launchTemplates.length !== 1) throw new Error(`expected one launch template in ${stackName}, found ${launchTemplates.length}`);
-  const versions = await clients.ec2.send(
-    new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: live.physicalIds[launchTemplates[0][0]], Versions: ['$Latest'] }),
-  );
+  const launchTemplateId = live.physicalIds[launchTemplates[0][0]];
+  const versions = await clients.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: launchTemplateId, Versions: ['$Latest'] }));
   const encoded = versions.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.UserData;
   if (!encoded) throw new Error(`the launch template of ${stackName} has no user data`);
   return {
@@ -69,6 +70,7 @@ export async function createPublishedStack(
     region: stack.StackId!.split(':')[3],
     instanceId: live.physicalIds[HOST_LOGICAL_ID],
     roleName: live.physicalIds.HostRole,
+    launchTemplateId,
     userData: Buffer.from(encoded, 'base64'),
   };
 }

@@ -1,41 +1,56 @@
+import { randomUUID } from 'node:crypto';
 import * as https from 'node:https';
 import type { TLSSocket } from 'node:tls';
+import type { TestCa } from '../../../support/test-ca';
 import { closeServer, handle, listenOnSocket, readBody } from './http';
-import type { TestCa } from './test-ca';
 
 /**
  * Stands in for Altinity.Cloud, as far as a host meets it, at https://127.0.0.1:9443 inside the
  * host's namespace (TLS with a certificate of the test CA):
- * - `POST /login` (token=...): what `altinitycloud-connect login --token=T` calls. An accepted token
- *   gets the environment's certificate and key (cloud-connect.pem); any other 401.
+ * - `POST /login` (token=...): what `altinitycloud-connect login --token=T` calls. A token issued for
+ *   an environment (`issueToken`) gets that environment's certificate and key (cloud-connect.pem,
+ *   a client certificate of the test CA whose subject CN is the environment's name); any other 401.
  * - `GET /connect`: what the stand-in binary's service mode calls once it runs, as the real tunnel
  *   connects; it needs the client certificate.
  * - `GET /statuscheck?connected` and `GET /statuscheck`: Altinity's readiness check (peers.md
- *   section 3). They need the client certificate and answer the bodies set by `answerStatuscheck`
- *   (`OK` when connected or ready), which a test may switch while a host runs.
- * Every request is recorded; a request without a valid client certificate gets 401 where one is needed.
+ *   section 3). They need the client certificate and answer, for the environment it names, the
+ *   bodies set by `answerStatuscheck` (`OK` when connected or ready, the default), which a test may
+ *   switch while a host runs.
+ * Every request is recorded with the environment of its client certificate; a request without a
+ * valid client certificate gets 401 where one is needed.
  */
 
 export interface AltinityRequest {
   readonly method: string;
   readonly path: string;
   readonly query: string;
-  /** Subject CN of a client certificate that the test CA signed, if the request carried one. */
+  /** Subject CN of a client certificate that the test CA signed (the environment), if the request carried one. */
   readonly clientCertificate?: string;
   readonly status: number;
   readonly body: string;
   readonly at: number;
 }
 
+interface StatuscheckBodies {
+  readonly connected: string;
+  readonly ready: string;
+}
+
 export class AltinityCloud {
   readonly requests: AltinityRequest[] = [];
-  private readonly acceptedTokens = new Set<string>();
-  private statuscheck = { connected: 'OK', ready: 'OK' };
+  /** Token → environment name. */
+  private readonly tokens = new Map<string, string>();
+  /** Environment name → its cloud-connect.pem (certificate and key). */
+  private readonly certificates = new Map<string, string>();
+  private readonly statuschecks = new Map<string, StatuscheckBodies>();
   private readonly server: https.Server;
 
-  constructor(private readonly ca: TestCa) {
+  constructor(
+    private readonly ca: TestCa,
+    tls: { readonly cert: Buffer; readonly key: Buffer },
+  ) {
     this.server = https.createServer(
-      { cert: ca.server.cert, key: ca.server.key, ca: [ca.caCert], requestCert: true, rejectUnauthorized: false },
+      { ...tls, ca: [ca.caPem()], requestCert: true, rejectUnauthorized: false },
       handle((request, response) => this.answer(request, response)),
     );
   }
@@ -48,19 +63,42 @@ export class AltinityCloud {
     return closeServer(this.server);
   }
 
-  /** A token from the Connection Setup panel that login accepts. */
-  acceptToken(token: string): void {
-    this.acceptedTokens.add(token);
+  /**
+   * A token from the Connection Setup panel of `environment`, which login accepts. The environment's
+   * certificate is issued now (openssl), not while a host waits for its login.
+   */
+  issueToken(environment: string): string {
+    const token = `boot-token-${randomUUID()}`;
+    this.tokens.set(token, environment);
+    this.certificateOf(environment);
+    return token;
   }
 
-  /** What statuscheck answers from now on (`OK`, or anything else for "not yet", '' for an empty answer). */
-  answerStatuscheck(bodies: Partial<{ connected: string; ready: string }>): void {
-    this.statuscheck = { ...this.statuscheck, ...bodies };
+  /** The environment's cloud-connect.pem, as login hands it out (issued on first use). */
+  certificateOf(environment: string): string {
+    let pem = this.certificates.get(environment);
+    if (!pem) {
+      pem = this.ca.clientCertificate(environment).toString();
+      this.certificates.set(environment, pem);
+    }
+    return pem;
   }
 
-  /** Recorded requests to one path. */
-  requestsTo(path: string): AltinityRequest[] {
-    return this.requests.filter((request) => request.path === path);
+  /**
+   * What statuscheck answers the environment from now on (`OK`, or anything else for "not yet", ''
+   * for an empty answer); by default `OK` to both.
+   */
+  answerStatuscheck(environment: string, bodies: Partial<StatuscheckBodies>): void {
+    this.statuschecks.set(environment, { ...this.statuscheckOf(environment), ...bodies });
+  }
+
+  /** Recorded requests to one path, for one environment (by client certificate) when given. */
+  requestsTo(path: string, environment?: string): AltinityRequest[] {
+    return this.requests.filter((request) => request.path === path && (environment === undefined || request.clientCertificate === environment));
+  }
+
+  private statuscheckOf(environment: string): StatuscheckBodies {
+    return this.statuschecks.get(environment) ?? { connected: 'OK', ready: 'OK' };
   }
 
   private async answer(request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse): Promise<void> {
@@ -73,14 +111,15 @@ export class AltinityCloud {
       response.writeHead(status, { 'content-type': 'text/plain' }).end(text);
     };
     if (url.pathname === '/login' && request.method === 'POST') {
-      const token = new URLSearchParams(body).get('token') ?? '';
-      if (!this.acceptedTokens.has(token)) return reply(401, 'invalid or expired token');
-      return reply(200, this.ca.clientPem);
+      const environment = this.tokens.get(new URLSearchParams(body).get('token') ?? '');
+      if (environment === undefined) return reply(401, 'invalid or expired token');
+      return reply(200, this.certificateOf(environment));
     }
     if (url.pathname === '/connect' || url.pathname === '/statuscheck') {
       if (clientCertificate === undefined) return reply(401, 'client certificate required');
       if (url.pathname === '/connect') return reply(200, 'connected');
-      return reply(200, url.searchParams.has('connected') ? this.statuscheck.connected : this.statuscheck.ready);
+      const bodies = this.statuscheckOf(clientCertificate);
+      return reply(200, url.searchParams.has('connected') ? bodies.connected : bodies.ready);
     }
     reply(404, 'not found');
   }

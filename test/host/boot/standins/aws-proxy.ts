@@ -13,8 +13,11 @@ import { closeServer, handle, listenOnSocket, readBody } from './http';
  * - CloudFormation SignalResource: moto does not implement it. Answered as CloudFormation does:
  *   a ValidationError for a stack or logical id that moto's stack does not have, or for a resource
  *   that has had its signal already (complete or failed); else recorded and accepted.
- * - Auto Scaling SetInstanceHealth: recorded and accepted for an instance of one of moto's groups
- *   (a ValidationError otherwise), so that a test sees what the host asked for.
+ * - Auto Scaling SetInstanceHealth: recorded, so that a test sees what the host asked for; for an
+ *   instance of one of moto's groups passed on to moto, which keeps the health status
+ *   (DescribeAutoScalingInstances shows it); for any other instance a ValidationError, as Auto
+ *   Scaling answers (moto itself fails with HTTP 500 there).
+ * Every other call is recorded too (service, action, status, when), then answered by moto.
  */
 
 export interface ResourceSignal {
@@ -45,6 +48,8 @@ export interface ForwardedCall {
   readonly action: string;
   readonly status: number;
   readonly accessKeyId: string;
+  /** When the proxy received it (ms since the epoch). */
+  readonly at: number;
 }
 
 export class AwsProxy {
@@ -79,9 +84,10 @@ export class AwsProxy {
       : undefined;
     const action = form?.get('Action') ?? String(request.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
     if (service === 'cloudformation' && action === 'SignalResource' && form) return this.signal(form, accessKeyId, response);
-    if (service === 'autoscaling' && action === 'SetInstanceHealth' && form) return this.healthReport(form, accessKeyId, response);
+    if (service === 'autoscaling' && action === 'SetInstanceHealth' && form) return this.healthReport(form, accessKeyId, request, body, response);
+    const at = Date.now();
     const status = await this.forward(request, body, response);
-    if (service) this.forwarded.push({ service, action, status, accessKeyId });
+    if (service) this.forwarded.push({ service, action, status, accessKeyId, at });
   }
 
   private async signal(form: URLSearchParams, accessKeyId: string, response: http.ServerResponse): Promise<void> {
@@ -126,21 +132,29 @@ export class AwsProxy {
     return undefined;
   }
 
-  private async healthReport(form: URLSearchParams, accessKeyId: string, response: http.ServerResponse): Promise<void> {
+  private async healthReport(
+    form: URLSearchParams,
+    accessKeyId: string,
+    request: http.IncomingMessage,
+    body: Buffer,
+    response: http.ServerResponse,
+  ): Promise<void> {
     const instanceId = form.get('InstanceId') ?? '';
     const found = await this.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
     const refusal = (found.AutoScalingInstances ?? []).length === 0 ? `Instance Id not found - No managed instance found for instance ID: ${instanceId}` : undefined;
-    this.healthReports.push({
+    const report = {
       instanceId,
       healthStatus: form.get('HealthStatus') ?? '',
       shouldRespectGracePeriod: form.get('ShouldRespectGracePeriod'),
       accessKeyId,
       at: Date.now(),
-      answer: refusal ?? 'accepted',
-    });
-    const xmlns = 'http://autoscaling.amazonaws.com/doc/2011-01-01/';
-    if (refusal) return validationError(response, xmlns, refusal);
-    xml(response, 200, `<SetInstanceHealthResponse xmlns="${xmlns}"><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></SetInstanceHealthResponse>`);
+    };
+    if (refusal) {
+      this.healthReports.push({ ...report, answer: refusal });
+      return validationError(response, 'http://autoscaling.amazonaws.com/doc/2011-01-01/', refusal);
+    }
+    const status = await this.forward(request, body, response);
+    this.healthReports.push({ ...report, answer: status === 200 ? 'accepted' : `moto answered HTTP ${status}` });
   }
 
   /** Sends the request on to moto_server as it came, and its answer back; returns the status. */

@@ -3,7 +3,6 @@ import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as path from 'node:path';
 import { closeServer, handle, listenOnSocket } from './http';
-import type { TestCa } from './test-ca';
 
 /**
  * Stands in for the release download (github.com/altinity/altinitycloud-connect/releases/download)
@@ -23,10 +22,10 @@ export class ReleaseServer {
   private readonly server: https.Server;
   private readonly binaries: Record<ServiceBehaviour, Buffer>;
 
-  constructor(ca: TestCa, private readonly address: string, altinityUrl: string) {
+  constructor(tls: { readonly cert: Buffer; readonly key: Buffer }, private readonly address: string, altinityUrl: string) {
     const binary = (service: ServiceBehaviour) => Buffer.from(STAND_IN.replaceAll('@@ALTINITY_URL@@', altinityUrl).replaceAll('@@SERVICE@@', service));
     this.binaries = { steady: binary('steady'), crashing: binary('crashing') };
-    this.server = https.createServer({ cert: ca.server.cert, key: ca.server.key }, handle((request, response) => {
+    this.server = https.createServer(tls, handle((request, response) => {
       const url = request.url ?? '/';
       const match = /^\/(steady|crashing)\/v([0-9.]+)\/altinitycloud-connect-([0-9.]+)-linux-(amd64|arm64)$/.exec(url);
       if (request.method !== 'GET' || !match || match[2] !== match[3]) return void response.writeHead(404).end('Not Found');
