@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AttachInstancesCommand, CreateAutoScalingGroupCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeTagsCommand } from '@aws-sdk/client-ec2';
 import { CONNECTION_STATE_TAG_KEY, PARAMETER_KEYS } from '../../../lib/shared/names';
 import { clientsFor, defaultVpc, type EmulatorClients, publishedTemplateForEmulator } from '../../e2e/live-stack';
@@ -57,10 +57,10 @@ export interface LaunchRequest {
    */
   readonly parameters?: Readonly<Record<string, string>>;
   /**
-   * Makes the host an instance of an Auto Scaling group: moto's group, created from the stack's own
-   * launch template, holds it (AttachInstances), and the metadata stand-in serves its
-   * autoscaling/target-lifecycle-state (InService), as EC2 does for a group's instances. The stack
-   * itself stays a single host: the harness boots one host per stack.
+   * Makes the host an instance of the stack's Auto Scaling group: the stack is created with
+   * Replicas 2, the harness boots the group's first instance (one host per stack), and the metadata
+   * stand-in serves its autoscaling/target-lifecycle-state (InService), as EC2 does for a group's
+   * instances.
    * @default false
    */
   readonly inGroup?: boolean;
@@ -152,7 +152,7 @@ export class BootWorld {
   /**
    * Creates the scenario's stack from the published template (its ConnectDownloadUrl and
    * ConnectSha256 naming the release stand-in, its AltinityCloudUrl the Altinity.Cloud stand-in),
-   * puts its instance in a group when asked, points the metadata stand-in at it, and boots a host
+   * with Replicas 2 when the host is to be a group's, points the metadata stand-in at it, and boots a host
    * with its launch template's user data.
    */
   async launch(request: LaunchRequest): Promise<LaunchedHost> {
@@ -162,6 +162,7 @@ export class BootWorld {
       [PARAMETER_KEYS.downloadUrl]: this.releases.baseUrl(request.service),
       [PARAMETER_KEYS.connectSha256]: this.releases.sha256(request.service),
       [PARAMETER_KEYS.altinityUrl]: this.altinityUrl,
+      ...(request.inGroup ? { [PARAMETER_KEYS.replicas]: '2' } : {}),
       ...request.parameters,
     };
     const stack = await createPublishedStack(
@@ -169,7 +170,7 @@ export class BootWorld {
       { envName: environment, token, parameters },
     );
     debug(`${request.scenario}: stack ${stack.stackName} created`);
-    const groupName = request.inGroup ? await this.holdInGroup(stack, `hb-${request.scenario}-group`) : undefined;
+    const groupName = stack.groupName;
     this.imds.describe({
       instanceId: stack.instanceId,
       region: stack.region,
@@ -189,22 +190,6 @@ export class BootWorld {
     await machine.boot();
     debug(`${request.scenario}: host booting`);
     return { scenario: request.scenario, environment, machine, stack, token, parameters, ...(groupName ? { groupName } : {}) };
-  }
-
-  /** A group in moto, from the stack's launch template, that holds the stack's instance and launches none. */
-  private async holdInGroup(stack: CreatedStack, groupName: string): Promise<string> {
-    await this.clients.autoScaling.send(
-      new CreateAutoScalingGroupCommand({
-        AutoScalingGroupName: groupName,
-        LaunchTemplate: { LaunchTemplateId: stack.launchTemplateId, Version: '$Latest' },
-        MinSize: 0,
-        MaxSize: 1,
-        DesiredCapacity: 0,
-        VPCZoneIdentifier: this.template.network.subnetIds[0],
-      }),
-    );
-    await this.clients.autoScaling.send(new AttachInstancesCommand({ AutoScalingGroupName: groupName, InstanceIds: [stack.instanceId] }));
-    return groupName;
   }
 
   /** The host's instance tag altinity:connect/state, as moto holds it; undefined when it has none. */

@@ -21,9 +21,8 @@ import { ADDRESSES } from './network';
  *   records SignalResource (moto lacks it), records SetInstanceHealth and passes it to moto for a
  *   group's instance (refuses it for any other), and passes every other call (SSM, EC2 CreateTags)
  *   to moto_server, which runs in the namespace (standins/aws-proxy.ts)
- * - an Auto Scaling group for the completed host: the template's single host is not in one, so the
- *   harness makes it a group's instance the simplest honest way: moto's group, created from the
- *   stack's own launch template, holds the instance (AttachInstances), and the metadata stand-in
+ * - the Auto Scaling group of the completed host: its stack runs Replicas 2, moto's group launches
+ *   them from the stack's launch template, the harness boots the first, and the metadata stand-in
  *   serves autoscaling/target-lifecycle-state InService for it, as EC2 does (boot-world.ts)
  * - the release download: HTTPS with a test CA's certificate, named by the stack's
  *   ConnectDownloadUrl and ConnectSha256 parameters (standins/release-server.ts)
@@ -227,7 +226,7 @@ describe('a host that completes its bootstrap (one boot, four scenarios in order
         signal = await world.signalOf(launched, SETTLED_SIGNAL_BOUND_MS);
         world.recordTiming(launched.scenario, { 'boot to signal': signal.bootToSignal });
 
-        expect(signal).toMatchObject({ logicalResourceId: 'Host', status: 'SUCCESS', uniqueId: launched.stack.instanceId, answer: 'accepted' });
+        expect(signal).toMatchObject({ logicalResourceId: launched.stack.signalledResource, status: 'SUCCESS', uniqueId: launched.stack.instanceId, answer: 'accepted' });
         expect(await world.firstBootFinished(launched, SETTLED_SIGNAL_BOUND_MS)).toBe('done');
         // Signed with the role credentials from the metadata service, as on EC2.
         expect(signal.accessKeyId).toBe(world.imds.credentials.AccessKeyId);
@@ -269,7 +268,7 @@ describe('a host that completes its bootstrap (one boot, four scenarios in order
         expect(log).toContain('Altinity.Cloud sees the environment connected');
         expect(log).toContain('step: start watch');
         expect(log).toContain(`${WATCH_TIMER} checks the connection every minute`);
-        expect(log).toContain(`signalled SUCCESS to Host of stack ${launched.stack.stackName}`);
+        expect(log).toContain(`signalled SUCCESS to ${launched.stack.signalledResource} of stack ${launched.stack.stackName}`);
         expect(launched.machine.file(CLOUD_INIT_OUTPUT)).toContain(
           'done: altinitycloud-connect.service runs, starts at every boot, and Altinity.Cloud sees the environment connected',
         );

@@ -1,6 +1,7 @@
 import { CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
-import { HOST_LOGICAL_ID, stackNameFor } from '../../../lib/shared/names';
+import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, stackNameFor } from '../../../lib/shared/names';
 import { describeStack, type EmulatorClients, expectAnswered, liveStack } from '../../e2e/live-stack';
 import type { LambdaService } from '../../support/lambda-service';
 
@@ -23,8 +24,12 @@ export interface CreatedStack {
   readonly stackName: string;
   readonly stackId: string;
   readonly region: string;
-  /** The single host's instance id (HOST_LOGICAL_ID). */
+  /** The host's instance id: the single host (HOST_LOGICAL_ID), or the first instance of the group (HOST_GROUP_LOGICAL_ID). */
   readonly instanceId: string;
+  /** The stack's resource that waits for the host's signal. */
+  readonly signalledResource: string;
+  /** The stack's Auto Scaling group, when it runs its hosts in one (Replicas above 1). */
+  readonly groupName?: string;
   /** The host role's name, which the instance metadata names under iam/security-credentials/. */
   readonly roleName: string;
   /** The stack's launch template, from which its hosts start. */
@@ -61,6 +66,10 @@ export async function createPublishedStack(
   const launchTemplates = Object.entries(live.resourceTypes).filter(([, type]) => type === 'AWS::EC2::LaunchTemplate');
   if (launchTemplates.length !== 1) throw new Error(`expected one launch template in ${stackName}, found ${launchTemplates.length}`);
   const launchTemplateId = live.physicalIds[launchTemplates[0][0]];
+  const groupName = live.physicalIds[HOST_GROUP_LOGICAL_ID];
+  const groupInstances = groupName
+    ? ((await clients.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [groupName] }))).AutoScalingGroups?.[0]?.Instances ?? [])
+    : [];
   const versions = await clients.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: launchTemplateId, Versions: ['$Latest'] }));
   const encoded = versions.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.UserData;
   if (!encoded) throw new Error(`the launch template of ${stackName} has no user data`);
@@ -68,7 +77,9 @@ export async function createPublishedStack(
     stackName,
     stackId: stack.StackId!,
     region: stack.StackId!.split(':')[3],
-    instanceId: live.physicalIds[HOST_LOGICAL_ID],
+    instanceId: groupName ? (groupInstances[0]?.InstanceId ?? '') : live.physicalIds[HOST_LOGICAL_ID],
+    signalledResource: groupName ? HOST_GROUP_LOGICAL_ID : HOST_LOGICAL_ID,
+    ...(groupName ? { groupName } : {}),
     roleName: live.physicalIds.HostRole,
     launchTemplateId,
     userData: Buffer.from(encoded, 'base64'),
