@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-import { App } from 'aws-cdk-lib';
 import { version } from '../package.json';
-import { buildConnectStack } from '../lib/stack/app';
+import { buildConnectStack, connectApp } from '../lib/stack/app';
 import { quietSdkNodeVersionNotice } from '../lib/shared/sdk-notice';
 import { contextWithTokenFromEnvironment, InputError, parseAppInput } from '../lib/stack/app-input';
 
@@ -30,7 +29,7 @@ async function stageToken(envName: string, token: string, account: string | unde
 
 async function main(): Promise<void> {
   quietSdkNodeVersionNotice();
-  const app = new App();
+  const app = connectApp();
   const input = parseAppInput(contextWithTokenFromEnvironment((key) => app.node.tryGetContext(key), process.env));
   const account = process.env.CDK_DEFAULT_ACCOUNT;
   const region = process.env.CDK_DEFAULT_REGION;

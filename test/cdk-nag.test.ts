@@ -1,31 +1,54 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { type App, CfnResource, CloudFormationValidatePlugin, Validations } from 'aws-cdk-lib';
 import { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { buildConnectStack } from '../lib/stack/app';
+import { buildConnectStack, connectApp } from '../lib/stack/app';
 import { stagedTokenParameterName } from '../lib/shared/names';
 import { TEST_TEMPLATE_VERSION } from './support/templates';
 
 /**
- * cdk-nag's AwsSolutions pack fails synthesis on any finding that is neither fixed nor acknowledged
- * with a reason (acknowledgements sit beside the resources, in lib/constructs).
+ * Validation plugins that fail synthesis on any finding: cdk-nag's AwsSolutions pack (a finding is
+ * fixed, or acknowledged with a reason beside its resource in lib/constructs), and CDK's own
+ * CloudFormation validation with its findings as errors, which the app itself leaves off for speed
+ * (lib/stack/app.ts): it runs here, once per variant, instead of on every user's synthesis.
  */
-test.each([
+const VARIANTS = [
   ['console template', { mode: 'console' as const }],
   [
     'cdk deploy template',
     { mode: 'deploy' as const, envName: 'acme-prod', network: { kind: 'given' as const, vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] } },
   ],
-])('the %s passes the AwsSolutions checks', (_, input) => {
-  const app = new App();
-  buildConnectStack(app, input, { templateVersion: TEST_TEMPLATE_VERSION, stagedTokenParameter: input.mode === 'deploy' ? stagedTokenParameterName(input.envName, '20261126T000000Z-abcdef') : undefined });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  expect(() => app.synth()).not.toThrow();
+] as const;
+
+const CHECKS = {
+  AwsSolutions: (app: App) => new AwsSolutionsChecks(app),
+  'CloudFormation Validate': () => new CloudFormationValidatePlugin(),
+};
+
+/** An app that runs the `checks` at synthesis, with CloudFormation Validate's findings as errors. */
+function checkedApp(checks: keyof typeof CHECKS): App {
+  const app = connectApp({ context: { '@aws-cdk/core:validateAgainstDefaultRules': true } });
+  Validations.of(app).addPlugins(CHECKS[checks](app));
+  return app;
+}
+
+describe.each(Object.keys(CHECKS) as (keyof typeof CHECKS)[])('the %s checks', (checks) => {
+  test.each(VARIANTS)('the %s passes them', (_, input) => {
+    const app = checkedApp(checks);
+    buildConnectStack(app, input, { templateVersion: TEST_TEMPLATE_VERSION, stagedTokenParameter: input.mode === 'deploy' ? stagedTokenParameterName(input.envName, '20261126T000000Z-abcdef') : undefined });
+    expect(() => app.synth()).not.toThrow();
+  });
 });
 
-test('the checks do run: an unacknowledged finding fails synthesis', () => {
-  const app = new App();
+test('the AwsSolutions checks do run: an unacknowledged finding fails synthesis', () => {
+  const app = checkedApp('AwsSolutions');
   const stack = buildConnectStack(app, { mode: 'console' }, { templateVersion: TEST_TEMPLATE_VERSION });
   new CfnBucket(stack, 'UnencryptedBucketWithoutLogs');
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   expect(() => app.synth()).toThrow(/AwsSolutions-S1/);
+});
+
+test('the CloudFormation Validate checks do run: a resource with an unknown property fails synthesis', () => {
+  const app = checkedApp('CloudFormation Validate');
+  const stack = buildConnectStack(app, { mode: 'console' }, { templateVersion: TEST_TEMPLATE_VERSION });
+  new CfnResource(stack, 'QueueWithATypo', { type: 'AWS::SQS::Queue', properties: { VisibiltyTimeout: 30 } });
+  expect(() => app.synth()).toThrow(/VisibiltyTimeout/);
 });

@@ -1,9 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
 import { stringify } from 'yaml';
-import { buildConnectStack } from '../stack/app';
+import { buildConnectStack, connectApp } from '../stack/app';
 
 /** File name the provisioning guide tells users to download. */
 export function publishedFileName(templateVersion: string): string {
@@ -12,7 +11,7 @@ export function publishedFileName(templateVersion: string): string {
 
 /** The console template: synthesized without context, so it carries no environment and no secret. */
 export function synthesizeConsoleTemplate(templateVersion: string): Record<string, unknown> {
-  const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'altinity-connect-')) });
+  const app = connectApp({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'altinity-connect-')) });
   const stack = buildConnectStack(app, { mode: 'console' }, { templateVersion });
   const template = app.synth().getStackByName(stack.stackName).template as Record<string, unknown>;
   fs.rmSync(app.outdir, { recursive: true, force: true });

@@ -1,10 +1,20 @@
-import { App, LegacyStackSynthesizer } from 'aws-cdk-lib';
+import { App, type AppProps, LegacyStackSynthesizer } from 'aws-cdk-lib';
 import { ConnectStack } from './connect-stack';
 import type { AppInput } from './app-input';
 import { stackNameFor } from '../shared/names';
 
 /** Id of the console template's stack; the console user names the real stack when uploading it. */
 export const CONSOLE_STACK_ID = 'altinity-connect';
+
+/**
+ * The app every entry point (cdk synth and deploy, npm run publish) and every test builds the stack
+ * in. CDK's built-in CloudFormation validation is off: it loads a WASM engine that takes about 5 s of
+ * a 7 s synthesis, for every user on every `cdk deploy`, and checks a template that the test suite
+ * already runs through cfn-lint, cdk-nag and that same validation (test/cfn-lint.test.ts).
+ */
+export function connectApp(props: Omit<AppProps, 'builtinCloudFormationValidation'> = {}): App {
+  return new App({ ...props, builtinCloudFormationValidation: false });
+}
 
 export interface BuildOptions {
   readonly templateVersion: string;

@@ -1,6 +1,5 @@
-import { App } from 'aws-cdk-lib';
 import { stringify } from 'yaml';
-import { buildConnectStack } from '../../lib/stack/app';
+import { buildConnectStack, connectApp } from '../../lib/stack/app';
 import type { AppInput } from '../../lib/stack/app-input';
 import { synthesizeConsoleTemplate } from '../../lib/release/publish';
 
@@ -27,7 +26,7 @@ export function consoleModeTemplate(): CfnTemplate {
 
 /** The template `cdk deploy -c env=...` deploys: with `-c token=...`, the token staged at `stagedTokenParameter`. */
 export function deployModeTemplate(input: Extract<AppInput, { mode: 'deploy' }>, stagedTokenParameter?: string): CfnTemplate {
-  const app = new App();
+  const app = connectApp();
   const stack = buildConnectStack(app, input, { templateVersion: TEST_TEMPLATE_VERSION, stagedTokenParameter });
   return app.synth().getStackByName(stack.stackName).template as CfnTemplate;
 }
