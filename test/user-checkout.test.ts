@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { copiedCheckout } from './e2e/cdk-cli';
+import { type CliRun, copiedCheckout, runCommand } from './e2e/cdk-cli';
 import { fingerprint } from './harness/checkout-state';
 
 /**
@@ -35,17 +34,10 @@ const USERS_CONTEXT = `${JSON.stringify(
   2,
 )}\n`;
 
-function jest(cwd: string, args: string[]): Promise<{ exitCode: number | null; output: string }> {
+function jest(cwd: string, args: string[]): Promise<CliRun> {
   // JEST_WORKER_ID would tell the inner jest it is a worker of this one.
   const { JEST_WORKER_ID: _worker, ...env } = process.env;
-  const child = spawn(process.execPath, [path.join(cwd, 'node_modules', 'jest', 'bin', 'jest.js'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (exitCode) => resolve({ exitCode, output }));
-  });
+  return runCommand(process.execPath, [path.join(cwd, 'node_modules', 'jest', 'bin', 'jest.js'), ...args], { cwd, env });
 }
 
 test('with a user\'s cdk.context.json, cdk.out and dist/ in the checkout, the CLI tests pass and leave them as they were', async () => {

@@ -52,9 +52,8 @@ export interface CliRun {
  */
 export function runCdk(cwd: string, args: string[], env: Record<string, string>): Promise<CliRun> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(AWS_|CDK_|ALTINITY_CONNECT_TOKEN$)/.test(key)));
-  const child = spawn('npx', ['cdk', ...args], {
+  return runCommand('npx', ['cdk', ...args], {
     cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...inherited,
       AWS_CONFIG_FILE: path.join(cwd, 'no-aws-config'),
@@ -64,6 +63,11 @@ export function runCdk(cwd: string, args: string[], env: Record<string, string>)
       CDK_DISABLE_VERSION_CHECK: 'true',
     },
   });
+}
+
+/** Runs `command` to its end, with stdout and stderr together as it printed them. */
+export function runCommand(command: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<CliRun> {
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -43,11 +43,15 @@ export interface EmulatorClients {
   readonly ssm: SSMClient;
 }
 
-export function clientsFor(server: MotoServer): EmulatorClients {
+/** Clients of every service the tests inspect, on `server`: in its region and account, unless told another. */
+export function clientsFor(
+  server: MotoServer,
+  where: { region?: string; credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } } = {},
+): EmulatorClients {
   const config = {
-    region: server.env.AWS_REGION,
+    region: where.region ?? server.env.AWS_REGION,
     endpoint: server.endpoint,
-    credentials: { accessKeyId: server.env.AWS_ACCESS_KEY_ID, secretAccessKey: server.env.AWS_SECRET_ACCESS_KEY },
+    credentials: where.credentials ?? { accessKeyId: server.env.AWS_ACCESS_KEY_ID, secretAccessKey: server.env.AWS_SECRET_ACCESS_KEY },
   };
   return {
     autoScaling: new AutoScalingClient(config),

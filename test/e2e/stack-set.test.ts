@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import {
   CloudFormationClient,
   CreateStackCommand,
@@ -13,14 +12,13 @@ import {
   type Parameter,
   type Stack,
 } from '@aws-sdk/client-cloudformation';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetRoleCommand } from '@aws-sdk/client-iam';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { parse } from 'yaml';
 import { toYaml } from '../../lib/release/publish';
 import { ENV_TAG_KEY, tokenParameterName } from '../../lib/shared/names';
 import { startMotoServer, type MotoServer, TEST_REGION } from '../support/moto-server';
-import { defaultVpc, describeInstance, type EmulatorClients, outputsOf, publishedTemplateForEmulator, registerUbuntuAmi } from './live-stack';
+import { clientsFor, defaultVpc, describeInstance, type EmulatorClients, outputsOf, publishedTemplateForEmulator, registerUbuntuAmi } from './live-stack';
 
 /**
  * The published template as a stack set with self-managed permissions, rolled out to two accounts
@@ -93,17 +91,6 @@ let admin: CloudFormationClient;
 let targets: Target[];
 let publishedTemplate: string;
 let stackSetTemplate: string;
-
-function clientsIn(region: string, credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }): EmulatorClients {
-  const config = { region, endpoint: moto.endpoint, credentials };
-  return {
-    autoScaling: new AutoScalingClient(config),
-    cloudFormation: new CloudFormationClient(config),
-    ec2: new EC2Client(config),
-    iam: new IAMClient(config),
-    ssm: new SSMClient(config),
-  };
-}
 
 /**
  * Credentials in the member account: moto puts every request made with them there (ENVIRONMENT.md).
@@ -207,12 +194,12 @@ beforeAll(async () => {
   ];
   admin = new CloudFormationClient(moto.clientConfig);
   // Published as a user downloads it, with the AMI parameter the emulator has (see live-stack.ts).
-  publishedTemplate = (await publishedTemplateForEmulator(clientsIn(TEST_REGION, moto.clientConfig.credentials))).templateBody;
+  publishedTemplate = (await publishedTemplateForEmulator(clientsFor(moto))).templateBody;
   stackSetTemplate = withStandInServiceToken(publishedTemplate);
   targets = [];
   for (const { account, credentials, short } of accounts) {
     for (const region of REGIONS) {
-      const clients = clientsIn(region, credentials);
+      const clients = clientsFor(moto, { region, credentials });
       const { imageId } = account === ADMIN_ACCOUNT && region === TEST_REGION ? await imageRegistered(clients) : await registerUbuntuAmi(clients);
       await createStandInFunction(clients);
       targets.push({ account, region, clients, envName: `acme-${short}-${region}`, token: `token-${short}-${region}`, imageId, network: await defaultVpc(clients) });

@@ -40,6 +40,23 @@ async function waitUntilAnswering(endpoint: string, child: ChildProcess, timeout
   throw new Error(`moto_server did not answer on ${endpoint} within ${timeoutMs} ms`);
 }
 
+/** What points a child process (`env`) or an SDK client (`clientConfig`) at the moto_server on `endpoint`. */
+export function clientSettingsFor(endpoint: string): Pick<MotoServer, 'endpoint' | 'env' | 'clientConfig'> {
+  return {
+    endpoint,
+    env: {
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_SESSION_TOKEN: '',
+      AWS_REGION: TEST_REGION,
+      AWS_DEFAULT_REGION: TEST_REGION,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    },
+    clientConfig: { endpoint, region: TEST_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
+  };
+}
+
 /**
  * Starts `moto_server` (see ../shared/ENVIRONMENT.md) on a free loopback port and waits until it
  * answers. Each call gets its own server, so test files stay independent.
@@ -59,18 +76,8 @@ export async function startMotoServer(): Promise<MotoServer> {
     throw new Error(`${(error as Error).message}\n${stderr}`);
   }
   return {
-    endpoint,
+    ...clientSettingsFor(endpoint),
     port,
-    env: {
-      AWS_ENDPOINT_URL: endpoint,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_SESSION_TOKEN: '',
-      AWS_REGION: TEST_REGION,
-      AWS_DEFAULT_REGION: TEST_REGION,
-      AWS_EC2_METADATA_DISABLED: 'true',
-    },
-    clientConfig: { endpoint, region: TEST_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

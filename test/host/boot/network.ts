@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as net from 'node:net';
-import { type MotoServer, TEST_REGION } from '../../support/moto-server';
+import { clientSettingsFor, type MotoServer } from '../../support/moto-server';
 import { deleteNetns, type RunDir } from './run-dir';
 import { closeServer, trackConnections } from './standins/http';
 
@@ -102,21 +102,7 @@ export class HostNetwork {
     await new Promise<void>((resolve) => this.bridge.listen(0, '127.0.0.1', resolve));
     const port = (this.bridge.address() as net.AddressInfo).port;
     const endpoint = `http://127.0.0.1:${port}`;
-    this.moto = {
-      endpoint,
-      port,
-      env: {
-        AWS_ENDPOINT_URL: endpoint,
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
-        AWS_SESSION_TOKEN: '',
-        AWS_REGION: TEST_REGION,
-        AWS_DEFAULT_REGION: TEST_REGION,
-        AWS_EC2_METADATA_DISABLED: 'true',
-      },
-      clientConfig: { endpoint, region: TEST_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
-      stop: () => this.stop(),
-    };
+    this.moto = { ...clientSettingsFor(endpoint), port, stop: () => this.stop() };
     await untilAnswering(`${endpoint}/moto-api/`, this.processes, 60_000);
   }
 
