@@ -1,5 +1,5 @@
 import { PARAMETER_KEYS } from '../shared/names';
-import { EXIT_CODES } from '../status/cli';
+import { EXIT_CODES } from '../status/exit-codes';
 
 /** The parts of a synthesized template that the README documents. */
 export interface DocumentedTemplate {
