@@ -7,8 +7,9 @@ import { EXIT_CODES } from './exit-codes';
 import { latestOperation } from './events';
 import { fetchSnapshot, type StatusClients } from './fetch';
 import { eventLine, formatDuration, renderText, someOf } from './render';
-import { buildStatusReport, type StackSnapshot, type StatusReport } from './report';
+import { buildStatusReport } from './report';
 import type { Outcome } from './stack-states';
+import type { StackSnapshot, StatusReport } from './types';
 
 const EXIT_FOR_OUTCOME: Readonly<Record<Outcome, number>> = {
   complete: EXIT_CODES.complete.code,

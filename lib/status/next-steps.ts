@@ -1,6 +1,6 @@
 import { isHostResource } from './events';
 import { HINT_RULES } from './hints';
-import type { StatusReport } from './report';
+import type { StatusReport } from './types';
 
 type Situation = Omit<StatusReport, 'nextSteps'>;
 
