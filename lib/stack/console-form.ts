@@ -363,6 +363,11 @@ export class ConsoleForm {
     return this.parameter(name).valueAsString;
   }
 
+  /** The parameter as `Fn::Sub` writes it in its text: `${Key}` (a parameter's logical id is its key). */
+  reference(name: ParameterName): string {
+    return `\${${this.parameter(name).node.id}}`;
+  }
+
   /** A list parameter's value. */
   list(name: ParameterName): string[] {
     return this.parameter(name).valueAsList;

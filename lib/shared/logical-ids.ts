@@ -1,0 +1,7 @@
+/**
+ * Readable logical ids of the stack's resources that code outside the stack's wiring names. (The
+ * host's and the host group's are in names.ts, with the names the secret-store handler shares.)
+ */
+
+/** The stack's KMS key, which the hosts' user data names (`${SecretsKey.Arn}`). */
+export const SECRETS_KEY_LOGICAL_ID = 'SecretsKey';
