@@ -106,7 +106,9 @@ export interface HostIdentityProps {
  * needs is granted by the construct that owns the resource (`grant*` methods).
  */
 export class HostIdentity extends Construct {
+  /** The hosts' role, to which other constructs grant what the hosts need of their resources. */
   readonly role: iam.Role;
+  /** The instance profile that gives the hosts the role. */
   readonly instanceProfile: iam.InstanceProfile;
   /** The scoped IAM statements, when the construct has them. */
   readonly scopedIamPolicy?: iam.Policy;

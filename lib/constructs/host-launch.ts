@@ -10,7 +10,7 @@ export interface HostLaunchTemplateProps {
   readonly name: string;
   /** EC2 instance type. */
   readonly instanceType: string;
-  /** AMI id (Ubuntu 20.04 by default; the bootstrap script expects apt and systemd). */
+  /** AMI id: an image with apt and systemd, which the bootstrap script expects (the form offers Ubuntu 20.04). */
   readonly imageId: string;
   /** The hosts' security group. */
   readonly securityGroupId: string;
@@ -45,11 +45,13 @@ export type RepeatedInstanceProperties = Required<Pick<ec2.CfnInstanceProps, 'in
  * boot, never passed here). The script is carried once, here.
  */
 export class HostLaunchTemplate extends Construct {
+  /** The launch template resource. */
   readonly launchTemplate: ec2.CfnLaunchTemplate;
   /** What an instance launched from this template repeats of it. */
   readonly instanceProperties: RepeatedInstanceProperties;
   /** Whether a host gets a public IPv4 address, for an instance's own network interface. */
   readonly associatePublicIp: boolean | IResolvable;
+  /** The hosts' security group, for an instance's own network interface. */
   readonly securityGroupId: string;
 
   constructor(scope: Construct, id: string, props: HostLaunchTemplateProps) {

@@ -61,6 +61,7 @@ export class SecretStore extends Construct {
   private readonly hostCertificateParameterArn: string;
   /** The key that encrypts both parameters. */
   readonly key: kms.Key;
+  /** The custom resource that writes the token: hosts must not start before it. */
   readonly resource: CustomResource;
   private readonly handlerRole: iam.Role;
   /** The key policy's one statement for its users: principals are added as they are granted. */
