@@ -1,3 +1,4 @@
+import { HOST_ROLE_LOGICAL_ID } from '../shared/logical-ids';
 import { PARAMETER_KEYS } from '../shared/names';
 import { effectiveTemplate, parameterValues, type References, TemplateEvaluator } from '../shared/template-evaluator';
 import { EXIT_CODES } from '../status/exit-codes';
@@ -146,7 +147,7 @@ function row(...cells: string[]): string {
 
 /** The parameter whose values choose the host role's grants, and the role's logical id. */
 const PROFILE_PARAMETER = PARAMETER_KEYS.permissionProfile;
-const HOST_ROLE = 'HostRole';
+const HOST_ROLE = HOST_ROLE_LOGICAL_ID;
 
 /**
  * What the hosts' role may do under each permission profile, read from the template as

@@ -8,7 +8,7 @@ import { HostLaunchTemplate } from '../constructs/host-launch';
 import { HostIdentity } from '../constructs/host-identity';
 import { HostNetworkAccess } from '../constructs/network-access';
 import { SecretStore } from '../constructs/secret-store';
-import { SECRETS_KEY_LOGICAL_ID } from '../shared/logical-ids';
+import { HOST_ROLE_LOGICAL_ID, SECRETS_KEY_LOGICAL_ID } from '../shared/logical-ids';
 import { certificateParameterName, ENV_TAG_KEY, HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, OUTPUT_KEYS, secretParameterPrefix, tokenParameterName } from '../shared/names';
 import { ConsoleForm, MAX_REPLICAS, type NetworkDefaults } from './console-form';
 
@@ -144,7 +144,7 @@ export class ConnectStack extends Stack {
 
     this.readableLogicalIds({
       [HOST_LOGICAL_ID]: host.instance,
-      HostRole: identity.role.node.defaultChild as CfnElement,
+      [HOST_ROLE_LOGICAL_ID]: identity.role.node.defaultChild as CfnElement,
       HostInstanceProfile: identity.instanceProfile.node.defaultChild as CfnElement,
       ...(identity.scopedIamPolicy ? { HostScopedIam: identity.scopedIamPolicy.node.defaultChild as CfnElement } : {}),
       HostSecurityGroup: network.securityGroup,
