@@ -79,7 +79,7 @@ export class SecretStore extends Construct {
     this.certificateParameterArn = parameterArnOf(names.certificate);
     const existing = props.existingCertificate;
     this.hostCertificateParameterArn = existing
-      ? Fn.conditionIf(existing.condition.logicalId, arnOf('ssm:${AWS::Region}:${AWS::AccountId}:parameter${Name}', { Name: existing.parameterName }), this.certificateParameterArn).toString()
+      ? Fn.conditionIf(existing.condition.logicalId, parameterArnOf('${Name}', { Name: existing.parameterName }), this.certificateParameterArn).toString()
       : this.certificateParameterArn;
 
     const logGroup = new logs.LogGroup(this, 'Logs', {
@@ -182,6 +182,6 @@ export class SecretStore extends Construct {
 }
 
 /** The ARN of the parameter an `Fn::Sub` name pattern names, as one `Fn::Sub` (names start with the slash the ARN omits). */
-function parameterArnOf(namePattern: string): string {
-  return arnOf(`ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${namePattern}`);
+function parameterArnOf(namePattern: string, variables?: Record<string, string>): string {
+  return arnOf(`ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${namePattern}`, variables);
 }

@@ -23,10 +23,10 @@ const DEFAULT_INTERVAL_SECONDS = 10;
 
 export const USAGE = `Usage: npm run status -- --env <name> [--region <region>] [--profile <profile>] [--wait [--interval <seconds>]] [--json]
 
-Reports on the CloudFormation stack altinity-connect-<name>: its status and how long it took, the host,
+Reports on the CloudFormation stack ${stackNameFor('<name>')}: its status and how long it took, the host,
 break-glass access, the cause of a failure, and what to do next.
 
-  --env <name>          Altinity.Cloud environment name; the stack is altinity-connect-<name>
+  --env <name>          Altinity.Cloud environment name; the stack is ${stackNameFor('<name>')}
   --region <region>     region of the stack (default: AWS_REGION, or the profile's region)
   --profile <profile>   AWS profile from ~/.aws/config (default: AWS_PROFILE, or the default credential chain)
   --wait                follow the stack until CloudFormation has finished, printing its events

@@ -1,5 +1,5 @@
 import { HOST_ROLE_LOGICAL_ID } from '../shared/logical-ids';
-import { PARAMETER_KEYS as KEY } from '../shared/names';
+import { PARAMETER_KEYS as KEY, stackNameFor } from '../shared/names';
 
 /**
  * The usual causes of a failed altinity-connect stack, recognised from a failure reason, each with
@@ -32,7 +32,7 @@ export const HINT_RULES: readonly HintRule[] = [
   {
     cause: 'environment-renamed',
     matches: /EnvName cannot change/i,
-    advice: 'A stack serves one environment: create a stack for the new environment (altinity-connect-<new name>), then delete this one.',
+    advice: `A stack serves one environment: create a stack for the new environment (${stackNameFor('<new name>')}), then delete this one.`,
   },
   {
     cause: 'staged-token-missing',
