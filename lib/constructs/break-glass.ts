@@ -23,6 +23,7 @@ export interface BreakGlassAccessProps {
  * by anyone else); no other permission; removing the role (disabling break glass) revokes access.
  */
 export class BreakGlassAccess extends Construct {
+  /** The role Altinity support assumes. */
   readonly role: iam.CfnRole;
 
   constructor(scope: Construct, id: string, props: BreakGlassAccessProps) {

@@ -13,7 +13,7 @@ export interface ConnectHostGroupProps {
   readonly replicas: string;
   /** Upper bound of `replicas`: the group may hold one more host while a rolling update replaces one. */
   readonly maxReplicas: number;
-  /** When given, the group exists only while the condition holds. */
+  /** When given, the group exists only while the condition holds. @default - the group always exists */
   readonly condition?: CfnCondition;
 }
 
@@ -26,6 +26,7 @@ export interface ConnectHostGroupProps {
  * unhealthy and the group replaces it.
  */
 export class ConnectHostGroup extends Construct {
+  /** The Auto Scaling group resource. */
   readonly group: autoscaling.CfnAutoScalingGroup;
 
   constructor(scope: Construct, id: string, props: ConnectHostGroupProps) {

@@ -2,6 +2,7 @@ import { Aws, CfnCondition, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { arnOf } from './arns';
+import { PARAMETER_KEYS } from '../shared/names';
 import { onlyWhen } from './conditional';
 
 /**
@@ -106,7 +107,9 @@ export interface HostIdentityProps {
  * needs is granted by the construct that owns the resource (`grant*` methods).
  */
 export class HostIdentity extends Construct {
+  /** The hosts' role, to which other constructs grant what the hosts need of their resources. */
   readonly role: iam.Role;
+  /** The instance profile that gives the hosts the role. */
   readonly instanceProfile: iam.InstanceProfile;
   /** The scoped IAM statements, when the construct has them. */
   readonly scopedIamPolicy?: iam.Policy;
@@ -189,7 +192,7 @@ export class HostIdentity extends Construct {
     for (const { name, policy } of currentFeaturePolicies) {
       findings.acknowledge({
         id: findingOf(name, policy),
-        reason: `Altinity's current features (PermissionProfile current) need ${name}, as Altinity's own Terraform module grants it.`,
+        reason: `Altinity's current features (${PARAMETER_KEYS.permissionProfile} current) need ${name}, as Altinity's own Terraform module grants it.`,
       });
     }
     if (scoped) {

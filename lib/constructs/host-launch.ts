@@ -1,4 +1,4 @@
-import { Fn, type IResolvable, Lazy, Stack } from 'aws-cdk-lib';
+import { Fn, type IResolvable, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -10,7 +10,7 @@ export interface HostLaunchTemplateProps {
   readonly name: string;
   /** EC2 instance type. */
   readonly instanceType: string;
-  /** AMI id (Ubuntu 20.04 by default; the bootstrap script expects apt and systemd). */
+  /** AMI id: an image with apt and systemd, which the bootstrap script expects (the form offers Ubuntu 20.04). */
   readonly imageId: string;
   /** The hosts' security group. */
   readonly securityGroupId: string;
@@ -18,7 +18,10 @@ export interface HostLaunchTemplateProps {
   readonly associatePublicIp: boolean | IResolvable;
   /** The hosts' instance profile. */
   readonly instanceProfile: iam.InstanceProfile;
-  /** The settings the bootstrap script reads; values may be tokens such as parameter references. */
+  /**
+   * The settings the bootstrap script reads, each as `Fn::Sub` writes it: plain text, or references
+   * such as `${ConnectVersion}`, `${AWS::Region}` or `${SecretsKey.Arn}`, which CloudFormation fills in.
+   */
   readonly settings: HostSettings;
   /** Version of the template, stated in the user data's header. */
   readonly templateVersion: string;
@@ -42,11 +45,13 @@ export type RepeatedInstanceProperties = Required<Pick<ec2.CfnInstanceProps, 'in
  * boot, never passed here). The script is carried once, here.
  */
 export class HostLaunchTemplate extends Construct {
+  /** The launch template resource. */
   readonly launchTemplate: ec2.CfnLaunchTemplate;
   /** What an instance launched from this template repeats of it. */
   readonly instanceProperties: RepeatedInstanceProperties;
   /** Whether a host gets a public IPv4 address, for an instance's own network interface. */
   readonly associatePublicIp: boolean | IResolvable;
+  /** The hosts' security group, for an instance's own network interface. */
   readonly securityGroupId: string;
 
   constructor(scope: Construct, id: string, props: HostLaunchTemplateProps) {
@@ -65,6 +70,10 @@ export class HostLaunchTemplate extends Construct {
       blockDeviceMappings: [rootVolume],
       tags,
     };
+    for (const [name, value] of Object.entries(props.settings)) {
+      // A token would turn the Fn::Sub text into a Fn::Join, which Fn::Sub does not take.
+      if (Token.isUnresolved(value)) throw new Error(`the host setting ${name} is a token: give it as Fn::Sub writes it, such as \${Parameter}`);
+    }
     const script = shippedScript(bootstrapScript());
     this.launchTemplate = new ec2.CfnLaunchTemplate(this, 'LaunchTemplate', {
       launchTemplateData: {
@@ -75,10 +84,7 @@ export class HostLaunchTemplate extends Construct {
         metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 },
         blockDeviceMappings: [rootVolume],
         tagSpecifications: [{ resourceType: 'instance', tags }],
-        // Lazy: the settings' references are written at synthesis, after the stack has named its resources.
-        userData: Lazy.string({
-          produce: () => Fn.base64(this.substitute(props.settings, (references) => userDataText(references, script, props.templateVersion))),
-        }),
+        userData: Fn.base64(Fn.sub(userDataText(props.settings, script, props.templateVersion))),
       },
     });
   }
@@ -94,37 +100,5 @@ export class HostLaunchTemplate extends Construct {
       new iam.PolicyStatement({ actions: ['cloudformation:SignalResource'], resources: [Stack.of(this).stackId] }),
     );
   }
-
-  /**
-   * `Fn::Sub` of the text that `render` writes with a reference for each setting: written in place
-   * where the setting is a parameter, a pseudo parameter, an attribute or a `Fn::Sub` of its own,
-   * else a variable of the setting's name.
-   */
-  private substitute(settings: HostSettings, render: (references: Record<keyof HostSettings, string>) => string): string {
-    const stack = Stack.of(this);
-    const references = {} as Record<keyof HostSettings, string>;
-    const variables: Record<string, string> = {};
-    for (const [name, value] of Object.entries(settings) as [keyof HostSettings, string][]) {
-      const inPlace = inPlaceReference(stack.resolve(value));
-      if (inPlace === undefined) {
-        references[name] = `\${${name}}`;
-        variables[name] = value;
-      } else {
-        references[name] = inPlace;
-      }
-    }
-    return Fn.sub(render(references), Object.keys(variables).length > 0 ? variables : undefined);
-  }
 }
 
-/** How `Fn::Sub` writes a resolved value in its own text, when it can. */
-function inPlaceReference(resolved: unknown): string | undefined {
-  if (typeof resolved === 'string') return resolved.includes('${') ? undefined : resolved;
-  const node = (resolved ?? {}) as Record<string, unknown>;
-  if (Object.keys(node).length !== 1) return undefined;
-  if (typeof node.Ref === 'string') return `\${${node.Ref}}`;
-  if (typeof node['Fn::Sub'] === 'string') return node['Fn::Sub'];
-  const attribute = node['Fn::GetAtt'];
-  if (Array.isArray(attribute) && attribute.every((part) => typeof part === 'string')) return `\${${attribute.join('.')}}`;
-  return undefined;
-}

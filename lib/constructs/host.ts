@@ -10,7 +10,7 @@ export interface ConnectHostProps {
   readonly launchTemplate: HostLaunchTemplate;
   /** Subnet the host runs in. */
   readonly subnetId: string;
-  /** When given, the host and its recovery alarm exist only while the condition holds. */
+  /** When given, the host exists only while the condition holds. @default - the host always exists */
   readonly condition?: CfnCondition;
 }
 
@@ -24,6 +24,7 @@ export interface ConnectHostProps {
  * such an instance, moves it off failed hardware keeping its instance id (the ARN given to Altinity).
  */
 export class ConnectHost extends Construct {
+  /** The instance resource. */
   readonly instance: ec2.CfnInstance;
   /** `arn:<partition>:ec2:<region>:<account>:instance/<id>`, what the break-glass procedure names. */
   readonly instanceArn: string;

@@ -12,6 +12,7 @@ export interface HostNetworkAccessProps {
  * traffic allowed, over IPv4 and IPv6, as the provisioning guide requires.
  */
 export class HostNetworkAccess extends Construct {
+  /** The security group resource. */
   readonly securityGroup: ec2.CfnSecurityGroup;
 
   constructor(scope: Construct, id: string, props: HostNetworkAccessProps) {

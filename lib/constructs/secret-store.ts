@@ -35,7 +35,7 @@ export interface SecretStoreProps {
   /**
    * A SecureString the customer already holds with a `cloud-connect.pem`, used while `condition`
    * holds: the host then reads it instead of logging in, and the stack never writes or deletes it.
-   * @default - the host logs in and keeps the certificate in `certificateParameterName`
+   * @default - the host logs in and keeps the certificate in `parameterNames.certificate`
    */
   readonly existingCertificate?: { readonly parameterName: string; readonly condition: CfnCondition };
 }
@@ -53,17 +53,15 @@ export interface SecretStoreProps {
  * and schedules the key's deletion. CloudFormation waits at most `ServiceTimeout` for an answer.
  */
 export class SecretStore extends Construct {
+  /** The name of the token's SecureString. */
   readonly tokenParameterName: string;
-  readonly certificateParameterName: string;
-  /** The certificate parameter the host uses: the existing one when given, else the stack's own. */
-  readonly hostCertificateParameterName: string;
   private readonly tokenParameterArn: string;
   private readonly certificateParameterArn: string;
+  /** The certificate parameter the host reads: the existing one while its condition holds, else the stack's own. */
   private readonly hostCertificateParameterArn: string;
-  /** The customer's certificate parameter, or an empty string when the host logs in. */
-  readonly existingCertificateParameterName: string;
   /** The key that encrypts both parameters. */
   readonly key: kms.Key;
+  /** The custom resource that writes the token: hosts must not start before it. */
   readonly resource: CustomResource;
   private readonly handlerRole: iam.Role;
   /** The key policy's one statement for its users: principals are added as they are granted. */
@@ -77,16 +75,11 @@ export class SecretStore extends Construct {
     super(scope, id);
     const names = props.parameterNames;
     this.tokenParameterName = Fn.sub(names.token);
-    this.certificateParameterName = Fn.sub(names.certificate);
     this.tokenParameterArn = parameterArnOf(names.token);
     this.certificateParameterArn = parameterArnOf(names.certificate);
     const existing = props.existingCertificate;
-    this.hostCertificateParameterName = existing
-      ? Fn.conditionIf(existing.condition.logicalId, existing.parameterName, this.certificateParameterName).toString()
-      : this.certificateParameterName;
-    this.existingCertificateParameterName = existing?.parameterName ?? '';
     this.hostCertificateParameterArn = existing
-      ? Fn.conditionIf(existing.condition.logicalId, arnOf('ssm:${AWS::Region}:${AWS::AccountId}:parameter${Name}', { Name: existing.parameterName }), this.certificateParameterArn).toString()
+      ? Fn.conditionIf(existing.condition.logicalId, parameterArnOf('${Name}', { Name: existing.parameterName }), this.certificateParameterArn).toString()
       : this.certificateParameterArn;
 
     const logGroup = new logs.LogGroup(this, 'Logs', {
@@ -189,6 +182,6 @@ export class SecretStore extends Construct {
 }
 
 /** The ARN of the parameter an `Fn::Sub` name pattern names, as one `Fn::Sub` (names start with the slash the ARN omits). */
-function parameterArnOf(namePattern: string): string {
-  return arnOf(`ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${namePattern}`);
+function parameterArnOf(namePattern: string, variables?: Record<string, string>): string {
+  return arnOf(`ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${namePattern}`, variables);
 }

@@ -1,6 +1,6 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import { ENV_TAG_KEY, stackNameFor, stagedTokenParameterName } from '../shared/names';
+import { ENV_TAG_KEY, PARAMETER_KEYS, stackNameFor, stagedTokenParameterName } from '../shared/names';
 import { putSecureString } from '../shared/secure-parameters';
 
 /** How long a staged token may wait for its stack, for a deployment that is declined or fails first. */
@@ -19,7 +19,7 @@ export class StagingRefused extends Error {
 export async function checkTargetAccount(sts: STSClient, cliAccount: string | undefined): Promise<void> {
   const instead =
     'The CDK CLI does not hand --profile to the app: choose the profile with AWS_PROFILE instead (AWS_PROFILE=<profile> npx cdk deploy -c env=...), ' +
-    'or give the token as a stack parameter (npx cdk deploy -c env=... --parameters Token=...). Nothing was stored.';
+    `or give the token as a stack parameter (npx cdk deploy -c env=... --parameters ${PARAMETER_KEYS.token}=...). Nothing was stored.`;
   if (!cliAccount) {
     throw new StagingRefused(`cannot tell which AWS account cdk deploy targets, so the token was not stored: the CDK CLI found no credentials. ${instead}`);
   }

@@ -1,5 +1,7 @@
+import { HOST_ROLE_LOGICAL_ID } from '../shared/logical-ids';
 import { PARAMETER_KEYS } from '../shared/names';
-import { EXIT_CODES } from '../status/cli';
+import { effectiveTemplate, parameterValues, type References, TemplateEvaluator } from '../shared/template-evaluator';
+import { EXIT_CODES } from '../status/exit-codes';
 
 /** The parts of a synthesized template that the README documents. */
 export interface DocumentedTemplate {
@@ -145,7 +147,7 @@ function row(...cells: string[]): string {
 
 /** The parameter whose values choose the host role's grants, and the role's logical id. */
 const PROFILE_PARAMETER = PARAMETER_KEYS.permissionProfile;
-const HOST_ROLE = 'HostRole';
+const HOST_ROLE = HOST_ROLE_LOGICAL_ID;
 
 /**
  * What the hosts' role may do under each permission profile, read from the template as
@@ -168,18 +170,19 @@ export function permissionsTable(template: DocumentedTemplate): string {
 
 function grantsOfHostRole(template: DocumentedTemplate, values: Readonly<Record<string, string>>): string[] {
   const world = new ParameterWorld(template, values);
-  const resources = template.Resources ?? {};
+  // As CloudFormation acts on the template with these values: only the resources that exist, Fn::If chosen.
+  const resources = effectiveTemplate(template, values).Resources ?? {};
   const role = resources[HOST_ROLE];
   if (role?.Type !== 'AWS::IAM::Role') throw new Error(`the template has no ${HOST_ROLE} role`);
-  const properties = world.choose(role.Properties ?? {}) as { ManagedPolicyArns?: unknown[]; Policies?: Array<{ PolicyDocument: PolicyDocument }> };
+  const properties = (role.Properties ?? {}) as { ManagedPolicyArns?: unknown[]; Policies?: Array<{ PolicyDocument: PolicyDocument }> };
   const managed = (properties.ManagedPolicyArns ?? []).map((arn) => {
     const name = /:policy\/([\w+=,.@-]+)$/.exec(world.text(arn))?.[1];
     if (!name) throw new Error(`cannot name the managed policy ${JSON.stringify(arn)}`);
     return `AWS managed policy \`${name}\``;
   });
   const attached = Object.values(resources)
-    .filter((resource) => resource.Type === 'AWS::IAM::Policy' && (resource.Condition === undefined || world.holds(resource.Condition)))
-    .map((resource) => world.choose(resource.Properties ?? {}) as { Roles?: unknown[]; PolicyDocument: PolicyDocument })
+    .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+    .map((resource) => (resource.Properties ?? {}) as { Roles?: unknown[]; PolicyDocument: PolicyDocument })
     .filter((policy) => (policy.Roles ?? []).some((candidate) => (candidate as { Ref?: string }).Ref === HOST_ROLE));
   const documents = [...(properties.Policies ?? []), ...attached].map((policy) => policy.PolicyDocument);
   return [...managed, ...documents.flatMap((document) => document.Statement.map((statement) => describeStatement(world, statement)))];
@@ -202,45 +205,23 @@ function describeStatement(world: ParameterWorld, statement: PolicyDocument['Sta
   return [`${actions} on ${resources}`, ...conditions].join(' ');
 }
 
-/** The template's values for given parameters (defaults for the rest): conditions, Fn::If, names. */
+/** The template's expressions in words, for given parameter values (defaults for the rest). */
 class ParameterWorld {
-  private readonly conditions = new Map<string, boolean>();
+  private readonly evaluator: TemplateEvaluator;
+  /** Placeholders for what the stack fills in, the parameters' values otherwise; no attribute is known. */
+  private readonly forReaders: References;
 
-  constructor(
-    private readonly template: DocumentedTemplate,
-    private readonly values: Readonly<Record<string, string>>,
-  ) {}
-
-  holds(name: string): boolean {
-    if (!this.conditions.has(name)) this.conditions.set(name, Boolean(this.evaluate(this.template.Conditions?.[name])));
-    return this.conditions.get(name)!;
-  }
-
-  /** `node` with every Fn::If replaced by the branch these values choose, and AWS::NoValue removed. */
-  choose(node: unknown): unknown {
-    if (Array.isArray(node)) return node.map((item) => this.choose(item)).filter((item) => item !== NO_VALUE);
-    if (!node || typeof node !== 'object') return node;
-    const object = node as Record<string, unknown>;
-    if (object.Ref === 'AWS::NoValue') return NO_VALUE;
-    if (Array.isArray(object['Fn::If'])) {
-      const [condition, whenTrue, whenFalse] = object['Fn::If'] as [string, unknown, unknown];
-      return this.choose(this.holds(condition) ? whenTrue : whenFalse);
-    }
-    return Object.fromEntries(Object.entries(object).map(([key, value]) => [key, this.choose(value)]).filter(([, value]) => value !== NO_VALUE));
+  constructor(template: DocumentedTemplate, values: Readonly<Record<string, string>>) {
+    const parameters = parameterValues(template, values);
+    this.evaluator = new TemplateEvaluator(template, parameters);
+    this.forReaders = { ref: (name) => PLACEHOLDERS[name] ?? parameters.ref(name) };
   }
 
   /** A string-valued expression as a reader should see it: placeholders for what the stack fills in. */
   text(expression: unknown): string {
-    const node = this.choose(expression);
-    if (typeof node === 'string') return node;
-    const object = (node ?? {}) as Record<string, unknown>;
-    if (typeof object.Ref === 'string') return PLACEHOLDERS[object.Ref] ?? this.valueOf(object.Ref);
-    const sub = object['Fn::Sub'];
-    if (typeof sub === 'string' || Array.isArray(sub)) {
-      const [pattern, variables] = typeof sub === 'string' ? [sub, {}] : (sub as [string, Record<string, unknown>]);
-      return pattern.replace(/\$\{([\w:]+)\}/g, (_whole, name: string) => (name in variables ? this.text(variables[name]) : this.text({ Ref: name })));
-    }
-    throw new Error(`cannot put ${JSON.stringify(expression)} in words`);
+    const text = this.evaluator.resolve(expression, this.forReaders);
+    if (typeof text !== 'string') throw new Error(`cannot put ${JSON.stringify(expression)} in words`);
+    return text;
   }
 
   /** A policy resource in words: an SSM parameter by its name, the stack as such, else its ARN. */
@@ -250,28 +231,8 @@ class ParameterWorld {
     const parameter = /^arn:[^:]+:ssm:[^:]*:[^:]*:parameter(\/.+)$/.exec(arn)?.[1];
     return parameter ? `\`${parameter}\`` : `\`${arn}\``;
   }
-
-  private valueOf(parameter: string): string {
-    if (parameter in this.values) return this.values[parameter];
-    const fallback = this.template.Parameters?.[parameter]?.Default;
-    if (fallback === undefined) throw new Error(`no value for parameter ${parameter}`);
-    return String(fallback);
-  }
-
-  private evaluate(expression: unknown): unknown {
-    if (!expression || typeof expression !== 'object') return expression;
-    const node = expression as Record<string, unknown[]> & { Ref?: string; Condition?: string };
-    if (typeof node.Ref === 'string') return this.valueOf(node.Ref);
-    if (typeof node.Condition === 'string') return this.holds(node.Condition);
-    if (node['Fn::Equals']) return String(this.evaluate(node['Fn::Equals'][0])) === String(this.evaluate(node['Fn::Equals'][1]));
-    if (node['Fn::Not']) return !this.evaluate(node['Fn::Not'][0]);
-    if (node['Fn::And']) return node['Fn::And'].every((item) => this.evaluate(item));
-    if (node['Fn::Or']) return node['Fn::Or'].some((item) => this.evaluate(item));
-    throw new Error(`cannot evaluate the condition ${JSON.stringify(expression)}`);
-  }
 }
 
-const NO_VALUE = Symbol('AWS::NoValue');
 /** What a reader puts in place of the references a stack resolves. */
 const PLACEHOLDERS: Readonly<Record<string, string>> = {
   'AWS::Partition': 'aws',

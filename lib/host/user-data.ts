@@ -104,8 +104,7 @@ export function userDataText(references: Readonly<Record<keyof HostSettings, str
     `mkdir -p ${path.dirname(HOST_SETTINGS_FILE)} ${path.dirname(HOST_SCRIPT_FILE)}`,
     `cat >${HOST_SETTINGS_FILE} <<'SETTINGS_END'`,
     // `references` holds each setting's value as Fn::Sub writes it: `${Parameter}`, `${Resource.Attribute}`...
-    ...Object.entries(references).map(([name, reference]) => `${name}='${reference}'`),
-    'SETTINGS_END',
+    `${settingsFileText(references)}SETTINGS_END`,
     `base64 -d <<'SCRIPT_END' | gunzip >${HOST_SCRIPT_FILE}`,
     packScript(script),
     'SCRIPT_END',
@@ -114,7 +113,10 @@ export function userDataText(references: Readonly<Record<keyof HostSettings, str
   ].join('\n');
 }
 
-/** The settings file as the user data writes it, for given values (what the tests give the script). */
+/**
+ * The settings file, one `NAME='value'` line per setting: what the user data writes (with references
+ * that CloudFormation fills in), and what the tests give the script (with values).
+ */
 export function settingsFileText(settings: Readonly<Record<string, string>>): string {
   return Object.entries(settings)
     .map(([name, value]) => `${name}='${value}'\n`)

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN } from '../shared/names';
+import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN, stackNameFor } from '../shared/names';
 import { regionProblem } from './launch-link';
 import { bucketNameProblem, prefixProblem } from './s3-names';
 
@@ -21,7 +21,7 @@ Markdown Launch Stack button for it.
   --prefix <folder>   folder in the bucket, e.g. templates/altinity (default: the bucket's top level)
   --region <region>   region of the bucket, and of the console the link opens
                       (default: AWS_REGION, or the region of the AWS_PROFILE profile)
-  --env <name>        fill the link's stack name (altinity-connect-<name>) and Environment name
+  --env <name>        fill the link's stack name (${stackNameFor('<name>')}) and Environment name
   --out-dir <dir>     where to write the template (default: dist)
   -h, --help          show this help
 

@@ -1,4 +1,4 @@
-import { Aws, CfnCondition, CfnElement, CfnOutput, Fn, ICfnConditionExpression, Stack, StackProps, Tags, Token } from 'aws-cdk-lib';
+import { CfnCondition, CfnElement, CfnOutput, Fn, ICfnConditionExpression, Stack, StackProps, Tags, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { BreakGlassAccess } from '../constructs/break-glass';
@@ -8,6 +8,7 @@ import { HostLaunchTemplate } from '../constructs/host-launch';
 import { HostIdentity } from '../constructs/host-identity';
 import { HostNetworkAccess } from '../constructs/network-access';
 import { SecretStore } from '../constructs/secret-store';
+import { HOST_ROLE_LOGICAL_ID, SECRETS_KEY_LOGICAL_ID } from '../shared/logical-ids';
 import { certificateParameterName, ENV_TAG_KEY, HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, OUTPUT_KEYS, secretParameterPrefix, tokenParameterName } from '../shared/names';
 import { ConsoleForm, MAX_REPLICAS, type NetworkDefaults } from './console-form';
 
@@ -49,6 +50,8 @@ export class ConnectStack extends Stack {
     });
 
     const env = form.value('envName');
+    // The environment as Fn::Sub patterns name it: `${EnvName}`.
+    const envInSub = form.reference('envName');
     // Not the key: moto_server's CloudFormation cannot create a tagged key, and CloudFormation's own
     // aws:cloudformation:stack-id tag names the key's stack anyway.
     Tags.of(this).add(ENV_TAG_KEY, env, { excludeResourceTypes: ['AWS::KMS::Key'] });
@@ -58,13 +61,14 @@ export class ConnectStack extends Stack {
     const hasExistingCertificate = condition('HasExistingCertificate', Fn.conditionNot(Fn.conditionEquals(form.value('existingCertificate'), '')));
     const breakGlassEnabled = condition('BreakGlassEnabled', Fn.conditionEquals(form.value('breakGlass'), 'enabled'));
 
+    const parameterNames = {
+      token: tokenParameterName(envInSub),
+      certificate: certificateParameterName(envInSub),
+      prefix: secretParameterPrefix(envInSub),
+    };
     const secrets = new SecretStore(this, 'Secrets', {
       envName: env,
-      parameterNames: {
-        token: tokenParameterName('${EnvName}'),
-        certificate: certificateParameterName('${EnvName}'),
-        prefix: secretParameterPrefix('${EnvName}'),
-      },
+      parameterNames,
       tokenSource:
         props.stagedTokenParameter === undefined
           ? { kind: 'template-parameter', token: form.value('token') }
@@ -72,7 +76,7 @@ export class ConnectStack extends Stack {
       existingCertificate: { parameterName: form.value('existingCertificate'), condition: hasExistingCertificate },
     });
     const identity = new HostIdentity(this, 'HostIdentity', {
-      description: Fn.sub('altinitycloud-connect host of Altinity.Cloud environment ${EnvName}'),
+      description: Fn.sub(`altinitycloud-connect host of Altinity.Cloud environment ${envInSub}`),
       currentFeatures: condition(
         'CurrentPermissions',
         Fn.conditionOr(Fn.conditionEquals(form.value('permissionProfile'), 'current'), Fn.conditionEquals(form.value('permissionProfile'), 'restricted')),
@@ -87,30 +91,32 @@ export class ConnectStack extends Stack {
       vpcId: form.value('vpcId'),
     });
     const launchTemplate = new HostLaunchTemplate(this, 'HostLaunch', {
-      name: Fn.sub('altinity-connect-${EnvName}'),
+      name: Fn.sub(`altinity-connect-${envInSub}`),
       instanceType: form.value('instanceType'),
       imageId: form.value('amiParameter'),
       securityGroupId: network.securityGroup.attrGroupId,
       associatePublicIp: Token.asAny(form.value('assignPublicIp')),
       instanceProfile: identity.instanceProfile,
       templateVersion: props.templateVersion,
+      // As Fn::Sub references: what the user data writes into the hosts' settings file, where
+      // CloudFormation fills them in. The key by the readable logical id it is given below.
       settings: {
-        STACK_NAME: Aws.STACK_NAME,
-        STACK_ID: Aws.STACK_ID,
-        REGION: Aws.REGION,
-        TOKEN_PARAMETER: secrets.tokenParameterName,
-        CERTIFICATE_PARAMETER: secrets.certificateParameterName,
-        EXISTING_CERTIFICATE_PARAMETER: secrets.existingCertificateParameterName,
-        SECRETS_KEY: secrets.key.keyArn,
-        CONNECT_VERSION: form.value('connectVersion'),
-        DOWNLOAD_URL: form.value('downloadUrl'),
-        CONNECT_SHA256: form.value('connectSha256'),
-        ALTINITY_URL: form.value('altinityUrl'),
-        CONNECTION_TIMEOUT: form.value('connectionTimeout'),
-        HTTPS_PROXY_URL: form.value('httpsProxy'),
-        NO_PROXY_LIST: form.value('noProxy'),
-        CA_CERTIFICATES: form.value('caCertificates'),
-        HOST_ALIASES: form.value('hostAliases'),
+        STACK_NAME: '${AWS::StackName}',
+        STACK_ID: '${AWS::StackId}',
+        REGION: '${AWS::Region}',
+        TOKEN_PARAMETER: parameterNames.token,
+        CERTIFICATE_PARAMETER: parameterNames.certificate,
+        EXISTING_CERTIFICATE_PARAMETER: form.reference('existingCertificate'),
+        SECRETS_KEY: `\${${SECRETS_KEY_LOGICAL_ID}.Arn}`,
+        CONNECT_VERSION: form.reference('connectVersion'),
+        DOWNLOAD_URL: form.reference('downloadUrl'),
+        CONNECT_SHA256: form.reference('connectSha256'),
+        ALTINITY_URL: form.reference('altinityUrl'),
+        CONNECTION_TIMEOUT: form.reference('connectionTimeout'),
+        HTTPS_PROXY_URL: form.reference('httpsProxy'),
+        NO_PROXY_LIST: form.reference('noProxy'),
+        CA_CERTIFICATES: form.reference('caCertificates'),
+        HOST_ALIASES: form.reference('hostAliases'),
       },
     });
     const host = new ConnectHost(this, 'Host', { launchTemplate, subnetId: Fn.select(0, form.list('subnetIds')), condition: singleHost });
@@ -138,12 +144,12 @@ export class ConnectStack extends Stack {
 
     this.readableLogicalIds({
       [HOST_LOGICAL_ID]: host.instance,
-      HostRole: identity.role.node.defaultChild as CfnElement,
+      [HOST_ROLE_LOGICAL_ID]: identity.role.node.defaultChild as CfnElement,
       HostInstanceProfile: identity.instanceProfile.node.defaultChild as CfnElement,
       ...(identity.scopedIamPolicy ? { HostScopedIam: identity.scopedIamPolicy.node.defaultChild as CfnElement } : {}),
       HostSecurityGroup: network.securityGroup,
       ConnectSecrets: secrets.resource.node.defaultChild as CfnElement,
-      SecretsKey: secrets.key.node.defaultChild as CfnElement,
+      [SECRETS_KEY_LOGICAL_ID]: secrets.key.node.defaultChild as CfnElement,
       [HOST_GROUP_LOGICAL_ID]: group.group,
       HostLaunchTemplate: launchTemplate.launchTemplate,
       BreakGlassRole: breakGlassAccess.role,

@@ -363,6 +363,11 @@ export class ConsoleForm {
     return this.parameter(name).valueAsString;
   }
 
+  /** The parameter as `Fn::Sub` writes it in its text: `${Key}` (a parameter's logical id is its key). */
+  reference(name: ParameterName): string {
+    return `\${${this.parameter(name).node.id}}`;
+  }
+
   /** A list parameter's value. */
   list(name: ParameterName): string[] {
     return this.parameter(name).valueAsList;
@@ -395,7 +400,7 @@ export class ConsoleForm {
       assertions: [
         {
           assert: Fn.conditionEachMemberEquals(Fn.valueOfAll('AWS::EC2::Subnet::Id', PARAMETER_KEYS.vpcId), this.value('vpcId')),
-          assertDescription: 'Every subnet in SubnetIds must belong to the VPC chosen in VpcId: pick subnets of that VPC.',
+          assertDescription: `Every subnet in ${PARAMETER_KEYS.subnetIds} must belong to the VPC chosen in ${PARAMETER_KEYS.vpcId}: pick subnets of that VPC.`,
         },
       ],
     });

@@ -3,21 +3,13 @@ import { CloudFormationClient, type StackEvent } from '@aws-sdk/client-cloudform
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN, stackNameFor } from '../shared/names';
 import { explainAwsError } from './aws-errors';
+import { EXIT_CODES } from './exit-codes';
 import { latestOperation } from './events';
 import { fetchSnapshot, type StatusClients } from './fetch';
 import { eventLine, formatDuration, renderText, someOf } from './render';
-import { buildStatusReport, type StackSnapshot, type StatusReport } from './report';
+import { buildStatusReport } from './report';
 import type { Outcome } from './stack-states';
-
-/** The exit codes, documented in `--help` and the README. */
-export const EXIT_CODES = {
-  complete: { code: 0, meaning: 'complete: the stack was created or updated and the host is running' },
-  failed: { code: 1, meaning: 'failed: the latest create, update or delete failed (a rollback counts as failed)' },
-  usage: { code: 2, meaning: 'wrong arguments' },
-  inProgress: { code: 3, meaning: 'in progress: CloudFormation is still working (without --wait)' },
-  noStack: { code: 4, meaning: 'no such stack: never created, or deleted' },
-  awsError: { code: 5, meaning: 'could not ask AWS: credentials, permissions, throttling or network' },
-} as const;
+import type { StackSnapshot, StatusReport } from './types';
 
 const EXIT_FOR_OUTCOME: Readonly<Record<Outcome, number>> = {
   complete: EXIT_CODES.complete.code,
@@ -31,10 +23,10 @@ const DEFAULT_INTERVAL_SECONDS = 10;
 
 export const USAGE = `Usage: npm run status -- --env <name> [--region <region>] [--profile <profile>] [--wait [--interval <seconds>]] [--json]
 
-Reports on the CloudFormation stack altinity-connect-<name>: its status and how long it took, the host,
+Reports on the CloudFormation stack ${stackNameFor('<name>')}: its status and how long it took, the host,
 break-glass access, the cause of a failure, and what to do next.
 
-  --env <name>          Altinity.Cloud environment name; the stack is altinity-connect-<name>
+  --env <name>          Altinity.Cloud environment name; the stack is ${stackNameFor('<name>')}
   --region <region>     region of the stack (default: AWS_REGION, or the profile's region)
   --profile <profile>   AWS profile from ~/.aws/config (default: AWS_PROFILE, or the default credential chain)
   --wait                follow the stack until CloudFormation has finished, printing its events

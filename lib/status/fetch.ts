@@ -9,7 +9,7 @@ import {
 import { EC2Client, paginateDescribeInstances, type Filter, type Instance } from '@aws-sdk/client-ec2';
 import { isOperationStart } from './events';
 import { hostLookup, type HostLookup } from './hosts';
-import type { StackSnapshot } from './report';
+import type { StackSnapshot } from './types';
 
 export interface StatusClients {
   readonly cloudFormation: CloudFormationClient;

@@ -1,3 +1,6 @@
+import { HOST_ROLE_LOGICAL_ID } from '../shared/logical-ids';
+import { PARAMETER_KEYS as KEY, stackNameFor } from '../shared/names';
+
 /**
  * The usual causes of a failed altinity-connect stack, recognised from a failure reason, each with
  * what to do about it. Rules are tried in order: specific ones first, generic ones last.
@@ -14,9 +17,9 @@ interface HintRule extends Hint {
 
 const NETWORK_ADVICE =
   'Give the host a route to the internet: a public subnet whose route table sends 0.0.0.0/0 to an internet gateway, with ' +
-  'AssignPublicIp=true; or a private subnet that reaches a NAT gateway, with AssignPublicIp=false. Network ACLs must allow ' +
-  'outbound HTTPS and the replies. With HttpsProxy, the proxy must allow HTTPS (CONNECT) to Altinity.Cloud, the download ' +
-  'location and the AWS endpoints that no VPC endpoint in NoProxy serves (the README lists them).';
+  `${KEY.assignPublicIp}=true; or a private subnet that reaches a NAT gateway, with ${KEY.assignPublicIp}=false. Network ACLs must allow ` +
+  `outbound HTTPS and the replies. With ${KEY.httpsProxy}, the proxy must allow HTTPS (CONNECT) to Altinity.Cloud, the download ` +
+  `location and the AWS endpoints that no VPC endpoint in ${KEY.noProxy} serves (the README lists them).`;
 
 export const HINT_RULES: readonly HintRule[] = [
   {
@@ -29,7 +32,7 @@ export const HINT_RULES: readonly HintRule[] = [
   {
     cause: 'environment-renamed',
     matches: /EnvName cannot change/i,
-    advice: 'A stack serves one environment: create a stack for the new environment (altinity-connect-<new name>), then delete this one.',
+    advice: `A stack serves one environment: create a stack for the new environment (${stackNameFor('<new name>')}), then delete this one.`,
   },
   {
     cause: 'staged-token-missing',
@@ -40,7 +43,7 @@ export const HINT_RULES: readonly HintRule[] = [
     cause: 'existing-certificate-not-found',
     matches: /certificate parameter not found/i,
     advice:
-      'ExistingCertificateParameter names no SSM parameter in the stack\'s region: check the name and the region, or leave it ' +
+      `${KEY.existingCertificate} names no SSM parameter in the stack's region: check the name and the region, or leave it ` +
       'empty and give the connection token instead.',
   },
   {
@@ -56,12 +59,12 @@ export const HINT_RULES: readonly HintRule[] = [
     matches: /untrusted certificate/i,
     advice:
       'A server the host reached presented a certificate that no CA the host trusts signed: usually a proxy that inspects TLS. ' +
-      'Give that proxy\'s CA certificate (PEM) in CaCertificates.',
+      `Give that proxy's CA certificate (PEM) in ${KEY.caCertificates}.`,
   },
   {
     cause: 'ca-certificates-invalid',
     matches: /CaCertificates holds no valid PEM/i,
-    advice: 'CaCertificates must hold PEM certificates (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----); line breaks may be spaces.',
+    advice: `${KEY.caCertificates} must hold PEM certificates (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----); line breaks may be spaces.`,
   },
   {
     cause: 'deadline',
@@ -73,21 +76,21 @@ export const HINT_RULES: readonly HintRule[] = [
   {
     cause: 'token-not-stored',
     matches: /connection token parameter .* does not exist|token parameter not found/i,
-    advice: 'Give the Token parameter when you create the stack in the console, or deploy with cdk deploy -c env=<name> -c token=<token>, which stores the token first.',
+    advice: `Give the ${KEY.token} parameter when you create the stack in the console, or deploy with cdk deploy -c env=<name> -c token=<token>, which stores the token first.`,
   },
   {
     cause: 'parameter-access-denied',
     matches: /cannot (read|store) (token |certificate )?parameter|ParameterNotFound|kms.*(AccessDenied|not authorized)/i,
     advice:
       'The host could not read its token or store its certificate in SSM Parameter Store. Look for a service control policy, ' +
-      'permissions boundary or KMS key policy that denies ssm:GetParameter, ssm:PutParameter or kms:Decrypt to the stack\'s HostRole.',
+      `permissions boundary or KMS key policy that denies ssm:GetParameter, ssm:PutParameter or kms:Decrypt to the stack's ${HOST_ROLE_LOGICAL_ID}.`,
   },
   {
     cause: 'download-failed',
     matches: /download location|download failed|sha-?256|checksum/i,
     advice:
-      'The host could not install altinitycloud-connect. Check ConnectVersion (a published release), ConnectDownloadUrl (a mirror ' +
-      'must serve <url>/v<version>/altinitycloud-connect-<version>-linux-<arch>) and ConnectSha256 (empty, or the checksum of that ' +
+      `The host could not install altinitycloud-connect. Check ${KEY.connectVersion} (a published release), ${KEY.downloadUrl} (a mirror ` +
+      `must serve <url>/v<version>/altinitycloud-connect-<version>-linux-<arch>) and ${KEY.connectSha256} (empty, or the checksum of that ` +
       `release). If those are right, the host has no way out: ${NETWORK_ADVICE}`,
   },
   {
@@ -120,12 +123,12 @@ export const HINT_RULES: readonly HintRule[] = [
   {
     cause: 'unsupported-architecture',
     matches: /unsupported architecture/i,
-    advice: 'altinitycloud-connect is released for x86_64 and arm64 only: choose an InstanceType and AMI of one of those.',
+    advice: `altinitycloud-connect is released for x86_64 and arm64 only: choose an ${KEY.instanceType} and AMI of one of those.`,
   },
   {
     cause: 'subnet-not-in-vpc',
     matches: /belong to different networks|subnet ID '[^']*' does not exist|must belong to the VPC/i,
-    advice: 'Every subnet in SubnetIds must exist in this region and belong to the VPC chosen in VpcId: pick subnets of that VPC.',
+    advice: `Every subnet in ${KEY.subnetIds} must exist in this region and belong to the VPC chosen in ${KEY.vpcId}: pick subnets of that VPC.`,
   },
   {
     cause: 'missing-capability-iam',
@@ -137,7 +140,7 @@ export const HINT_RULES: readonly HintRule[] = [
   {
     cause: 'instance-type-unavailable',
     matches: /InsufficientInstanceCapacity|not supported in (your requested|this) Availability Zone|Unsupported.*instance/i,
-    advice: 'That instance type is not available where the host was placed: choose another InstanceType, or list a subnet in another Availability Zone first.',
+    advice: `That instance type is not available where the host was placed: choose another ${KEY.instanceType}, or list a subnet in another Availability Zone first.`,
   },
   {
     cause: 'permission-denied',

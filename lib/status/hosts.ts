@@ -1,29 +1,7 @@
 import type { Stack, StackEvent } from '@aws-sdk/client-cloudformation';
 import type { Instance } from '@aws-sdk/client-ec2';
 import { CONNECTION_STATE_TAG_KEY, HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, OUTPUT_KEYS } from '../shared/names';
-import type { StackSnapshot } from './report';
-
-export interface HostInstance {
-  readonly instanceId: string;
-  /** What to send Altinity support for break-glass access. */
-  readonly instanceArn?: string;
-  /** EC2's state of the instance (pending, running, stopped, terminated...), when EC2 could be asked. */
-  readonly state?: string;
-  /** What the host last recorded of its connection to Altinity.Cloud: `connected`, or `disconnected since <time>`. */
-  readonly connection?: string;
-}
-
-export interface HostStatus {
-  /** One instance (`Host`), or an Auto Scaling group of them (`HostGroup`) when the stack runs several. */
-  readonly kind: 'instance' | 'group';
-  /** The host resource's CloudFormation status, and that status in words. */
-  readonly resourceStatus?: string;
-  readonly state?: string;
-  readonly groupName?: string;
-  readonly instances: readonly HostInstance[];
-  /** Why EC2 could not be asked for the instances' state, when it could not. */
-  readonly instanceLookupError?: string;
-}
+import type { HostInstance, HostStatus, StackSnapshot } from './types';
 
 /** What to ask EC2 about the hosts of a stack: the instance, or the members of the group. */
 export type HostLookup = { readonly instanceId: string } | { readonly groupName: string };

@@ -1,6 +1,7 @@
+import { PARAMETER_KEYS } from '../shared/names';
 import { isHostResource } from './events';
 import { HINT_RULES } from './hints';
-import type { StatusReport } from './report';
+import type { StatusReport } from './types';
 
 type Situation = Omit<StatusReport, 'nextSteps'>;
 
@@ -46,7 +47,7 @@ export function nextSteps(situation: Situation): string[] {
 }
 
 function breakGlassStep(situation: Situation): string {
-  const revoke = 'Revoke the access by updating the stack with BreakGlass=disabled.';
+  const revoke = `Revoke the access by updating the stack with ${PARAMETER_KEYS.breakGlass}=disabled.`;
   const arns = situation.host.instances.filter((instance) => instance.state !== 'terminated').map((instance) => instance.instanceArn ?? instance.instanceId);
   if (situation.host.kind === 'group') {
     return (

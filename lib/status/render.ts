@@ -1,7 +1,6 @@
 import type { StackEvent } from '@aws-sdk/client-cloudformation';
 import type { Failure } from './events';
-import type { HostStatus } from './hosts';
-import type { StatusReport } from './report';
+import type { HostStatus, StatusReport } from './types';
 
 /** How many causes the text report lists; `--json` has them all. */
 const SHOWN_FAILURES = 5;

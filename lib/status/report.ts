@@ -1,45 +1,13 @@
 import type { Stack, StackEvent, StackResource } from '@aws-sdk/client-cloudformation';
-import type { Instance } from '@aws-sdk/client-ec2';
-import { diagnose, isStackLevel, latestOperation, type Failure } from './events';
+import { diagnose, isStackLevel, latestOperation } from './events';
 import { OUTPUT_KEYS, PARAMETER_KEYS } from '../shared/names';
-import { hostStatus, output, type HostStatus } from './hosts';
+import { hostStatus, output } from './hosts';
 import { nextSteps } from './next-steps';
-import { stackStateOf, type Outcome } from './stack-states';
+import { stackStateOf } from './stack-states';
+import type { StackSnapshot, StatusReport } from './types';
 
-/** What AWS said about a stack, in one place: the input of {@link buildStatusReport}. */
-export interface StackSnapshot {
-  readonly stack: Stack;
-  /** Newest first, as DescribeStackEvents lists them, back to at least the start of the latest operation. */
-  readonly events: readonly StackEvent[];
-  readonly resources: readonly StackResource[];
-  /** The host instances as EC2 describes them, when EC2 could be asked. */
-  readonly instances?: readonly Instance[];
-  /** Why EC2 could not be asked, when it could not. */
-  readonly instanceLookupError?: string;
-}
-
-export interface StatusReport {
-  readonly envName: string;
-  readonly stackName: string;
-  readonly region?: string;
-  readonly outcome: Outcome;
-  /** False while CloudFormation is still working on the stack. */
-  readonly settled: boolean;
-  readonly stackStatus?: string;
-  readonly stackStatusReason?: string;
-  readonly meaning: string;
-  /** The latest operation (create, update, delete): when it started, ended, and how long it took or has taken. */
-  readonly operation?: { readonly startedAt: Date; readonly endedAt?: Date; readonly seconds: number };
-  /** Resources CloudFormation has started on: how many are done, and which are still in progress. */
-  readonly progress?: { readonly done: number; readonly total: number; readonly inProgress: readonly string[] };
-  readonly host: HostStatus;
-  readonly breakGlass: { readonly enabled: boolean; readonly roleArn?: string };
-  /** The causes of the failure, root cause first; empty unless the outcome is failed. */
-  readonly failures: readonly Failure[];
-  /** Resources CloudFormation stopped because of those failures. */
-  readonly cancelled: readonly string[];
-  readonly nextSteps: readonly string[];
-}
+// The report's input and output, for the callers that build one.
+export type { StackSnapshot, StatusReport } from './types';
 
 export interface ReportContext {
   readonly envName: string;

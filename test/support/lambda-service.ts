@@ -11,6 +11,7 @@ import {
   Stack,
 } from '@aws-sdk/client-cloudformation';
 import { parse } from 'yaml';
+import { TemplateEvaluator } from '../../lib/shared/template-evaluator';
 import type { MotoServer } from './moto-server';
 
 /** The request CloudFormation sends to a Lambda-backed custom resource. */
@@ -222,9 +223,9 @@ export class LambdaService {
    * updated a custom resource, it lists it without a logical id.
    */
   private customResources(view: StackView): string[] {
-    const resolver = new IntrinsicResolver(view);
+    const evaluator = liveEvaluator(view);
     return Object.entries(view.template.Resources)
-      .filter(([, resource]) => isCustomResource(resource.Type) && (!resource.Condition || resolver.condition(resource.Condition)))
+      .filter(([, resource]) => isCustomResource(resource.Type) && (!resource.Condition || evaluator.holds(resource.Condition)))
       .map(([logicalId]) => logicalId);
   }
 
@@ -264,7 +265,7 @@ export class LambdaService {
 
   private resolveProperties(view: StackView, logicalId: string): Record<string, unknown> {
     const properties = view.template.Resources[logicalId].Properties ?? {};
-    return asCustomResourceProperties(new IntrinsicResolver(view).resolve(properties)) as Record<string, unknown>;
+    return asCustomResourceProperties(liveEvaluator(view).resolve(properties)) as Record<string, unknown>;
   }
 
   private async sendAll(events: CustomResourceEvent[], view: StackView): Promise<Invocation[]> {
@@ -289,13 +290,13 @@ export class LambdaService {
 
   /** The `AWS::Lambda::Function` of the stack whose ARN is the service token. */
   private functionFor(serviceToken: string, view: StackView): DeployedFunction {
-    const resolver = new IntrinsicResolver(view);
+    const evaluator = liveEvaluator(view);
     for (const [logicalId, resource] of Object.entries(view.template.Resources)) {
       if (resource.Type !== 'AWS::Lambda::Function') continue;
-      if (resolver.resolve({ 'Fn::GetAtt': [logicalId, 'Arn'] }) !== serviceToken) continue;
+      if (evaluator.resolve({ 'Fn::GetAtt': [logicalId, 'Arn'] }) !== serviceToken) continue;
       // Only what the runtime needs: the rest (its role, its log group) means nothing here.
       const { Code, Handler, Timeout, MemorySize, Environment } = resource.Properties ?? {};
-      const properties = resolver.resolve({ Code, Handler, Timeout, MemorySize, Environment }) as FunctionProperties;
+      const properties = evaluator.resolve({ Code, Handler, Timeout, MemorySize, Environment }) as FunctionProperties;
       if (typeof properties.Code?.ZipFile !== 'string') throw new Error(`${logicalId} has no inline Code.ZipFile to run`);
       return {
         name: view.physicalIds.get(logicalId)!,
@@ -393,116 +394,40 @@ function asCustomResourceProperties(value: unknown): unknown {
   return value;
 }
 
-/** Resolves the intrinsic functions this project's templates use; any other one is an error, not a guess. */
-class IntrinsicResolver {
-  private readonly parameters: Map<string, unknown>;
-
-  constructor(private readonly view: StackView) {
-    const stackId = view.stack.StackId!;
-    const declared = view.template.Parameters ?? {};
-    this.parameters = new Map<string, unknown>([
-      ['AWS::StackId', stackId],
-      ['AWS::StackName', view.stack.StackName],
-      ['AWS::Region', arnPart(stackId, 'region')],
-      ['AWS::AccountId', arnPart(stackId, 'account')],
-      ['AWS::Partition', arnPart(stackId, 'partition')],
-      ['AWS::URLSuffix', 'amazonaws.com'],
-      ['AWS::NoValue', undefined],
-    ]);
-    for (const { ParameterKey, ParameterValue } of view.stack.Parameters ?? []) {
-      if (!ParameterKey) continue;
-      // CloudFormation knows NoEcho values; moto reports them too, so a mask here means we cannot.
-      if (ParameterValue === '****') throw new Error(`the emulator masked parameter ${ParameterKey}: its value is unknown`);
-      const type = declared[ParameterKey]?.Type ?? 'String';
-      this.parameters.set(ParameterKey, type.startsWith('List<') || type === 'CommaDelimitedList' ? (ParameterValue ?? '').split(',') : ParameterValue);
-    }
+/**
+ * The stack's template evaluated as CloudFormation evaluates it while it sends events: with the
+ * stack's parameter values, its pseudo parameters and the physical ids of its live resources.
+ */
+function liveEvaluator(view: StackView): TemplateEvaluator {
+  const stackId = view.stack.StackId!;
+  const declared = view.template.Parameters ?? {};
+  const values = new Map<string, unknown>([
+    ['AWS::StackId', stackId],
+    ['AWS::StackName', view.stack.StackName],
+    ['AWS::Region', arnPart(stackId, 'region')],
+    ['AWS::AccountId', arnPart(stackId, 'account')],
+    ['AWS::Partition', arnPart(stackId, 'partition')],
+    ['AWS::URLSuffix', 'amazonaws.com'],
+  ]);
+  for (const { ParameterKey, ParameterValue } of view.stack.Parameters ?? []) {
+    if (!ParameterKey) continue;
+    // CloudFormation knows NoEcho values; moto reports them too, so a mask here means we cannot.
+    if (ParameterValue === '****') throw new Error(`the emulator masked parameter ${ParameterKey}: its value is unknown`);
+    const type = declared[ParameterKey]?.Type ?? 'String';
+    values.set(ParameterKey, type.startsWith('List<') || type === 'CommaDelimitedList' ? (ParameterValue ?? '').split(',') : ParameterValue);
   }
-
-  resolve(value: unknown): unknown {
-    if (Array.isArray(value)) return value.map((item) => this.resolve(item)).filter((item) => item !== undefined);
-    if (!value || typeof value !== 'object') return value;
-    const entries = Object.entries(value);
-    if (entries.length === 1 && (entries[0][0] === 'Ref' || entries[0][0].startsWith('Fn::'))) {
-      return this.intrinsic(entries[0][0], entries[0][1]);
-    }
-    return Object.fromEntries(entries.map(([key, inner]) => [key, this.resolve(inner)]).filter(([, inner]) => inner !== undefined));
-  }
-
-  private intrinsic(name: string, argument: unknown): unknown {
-    switch (name) {
-      case 'Ref':
-        return this.ref(String(argument));
-      case 'Fn::Join': {
-        const [separator, items] = argument as [string, unknown[]];
-        return (this.resolve(items) as unknown[]).join(separator);
-      }
-      case 'Fn::Select': {
-        const [index, items] = argument as [unknown, unknown];
-        return (this.resolve(items) as unknown[])[Number(this.resolve(index))];
-      }
-      case 'Fn::Split': {
-        const [separator, text] = argument as [string, unknown];
-        return String(this.resolve(text)).split(separator);
-      }
-      case 'Fn::GetAtt': {
-        const [logicalId, attribute] = typeof argument === 'string' ? argument.split('.') : (argument as [string, string]);
-        return this.attribute(logicalId, attribute);
-      }
-      case 'Fn::If': {
-        const [condition, whenTrue, whenFalse] = argument as [string, unknown, unknown];
-        return this.resolve(this.condition(condition) ? whenTrue : whenFalse);
-      }
-      case 'Fn::Sub': {
-        if (typeof argument !== 'string') throw new Error('Fn::Sub with a variable map is not supported here');
-        return argument.replace(/\$\{([^}!]+)\}/g, (_, reference: string) => {
-          const [logicalId, attribute] = reference.split('.');
-          return String(attribute ? this.attribute(logicalId, attribute) : this.ref(logicalId));
-        });
-      }
-      default:
-        throw new Error(`${name} is not supported by the test Lambda service`);
-    }
-  }
-
-  condition(name: string): boolean {
-    const expression = this.view.template.Conditions?.[name];
-    if (expression === undefined) throw new Error(`no condition ${name} in the template`);
-    return this.holds(expression);
-  }
-
-  private holds(expression: unknown): boolean {
-    const [[operator, argument]] = Object.entries(expression as Record<string, unknown>);
-    const operands = argument as unknown[];
-    switch (operator) {
-      case 'Condition':
-        return this.condition(String(argument));
-      case 'Fn::Equals':
-        // Ref gives every parameter as a string, a Number's too.
-        return String(this.resolve(operands[0])) === String(this.resolve(operands[1]));
-      case 'Fn::Not':
-        return !this.holds(operands[0]);
-      case 'Fn::And':
-        return operands.every((operand) => this.holds(operand));
-      case 'Fn::Or':
-        return operands.some((operand) => this.holds(operand));
-      default:
-        throw new Error(`${operator} is not a condition function`);
-    }
-  }
-
-  private ref(name: string): unknown {
-    if (this.parameters.has(name)) return this.parameters.get(name);
-    const physicalId = this.view.physicalIds.get(name);
+  const ref = (name: string): unknown => {
+    if (values.has(name)) return values.get(name);
+    const physicalId = view.physicalIds.get(name);
     if (physicalId === undefined) throw new Error(`Ref ${name}: no such parameter or live resource`);
     return physicalId;
-  }
-
-  private attribute(logicalId: string, attribute: string): string {
-    const type = this.view.template.Resources[logicalId]?.Type;
-    const stackId = this.view.stack.StackId!;
+  };
+  const attribute = (logicalId: string, attribute: string): string => {
+    const type = view.template.Resources[logicalId]?.Type;
     const arn = (service: string, resource: string) => `arn:${arnPart(stackId, 'partition')}:${service}:${arnPart(stackId, 'region')}:${arnPart(stackId, 'account')}:${resource}`;
-    if (type === 'AWS::Lambda::Function' && attribute === 'Arn') return arn('lambda', `function:${this.ref(logicalId)}`);
-    if (type === 'AWS::KMS::Key' && attribute === 'Arn') return arn('kms', `key/${this.ref(logicalId)}`);
+    if (type === 'AWS::Lambda::Function' && attribute === 'Arn') return arn('lambda', `function:${ref(logicalId)}`);
+    if (type === 'AWS::KMS::Key' && attribute === 'Arn') return arn('kms', `key/${ref(logicalId)}`);
     throw new Error(`Fn::GetAtt ${logicalId}.${attribute} (${type}) is not supported by the test Lambda service`);
-  }
+  };
+  return new TemplateEvaluator(view.template, { ref, attribute });
 }
