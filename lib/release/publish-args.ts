@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseOptions, UsageError } from '../shared/command-line';
 import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN, stackNameFor } from '../shared/names';
 import { regionProblem } from './launch-link';
 import { bucketNameProblem, prefixProblem } from './s3-names';
@@ -49,31 +49,16 @@ export interface HostingOptions {
   readonly envName?: string;
 }
 
-/** Arguments the user got wrong; the message names the argument and says what is expected. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
 /** The options, or `help` when the user asked for it. `fileName` is the template's, for the key length. */
 export function parsePublishArgs(argv: readonly string[], fileName: string): PublishOptions | 'help' {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        bucket: { type: 'string' },
-        prefix: { type: 'string' },
-        region: { type: 'string' },
-        env: { type: 'string' },
-        'out-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseOptions(argv, {
+    bucket: { type: 'string' },
+    prefix: { type: 'string' },
+    region: { type: 'string' },
+    env: { type: 'string' },
+    'out-dir': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   if (values.help) return 'help';
   const outDir = values['out-dir'];
   if (outDir === '') throw new UsageError('--out-dir needs a directory');

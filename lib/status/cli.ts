@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseOptions, UsageError } from '../shared/command-line';
 import { CloudFormationClient, type StackEvent } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN, stackNameFor } from '../shared/names';
@@ -49,32 +49,17 @@ export interface StatusOptions {
   readonly intervalSeconds: number;
 }
 
-/** Arguments the user got wrong; the message says what is expected. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
 /** The options, or `help` when the user asked for it. */
 export function parseStatusArgs(argv: readonly string[]): StatusOptions | 'help' {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        env: { type: 'string' },
-        region: { type: 'string' },
-        profile: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        wait: { type: 'boolean', default: false },
-        interval: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseOptions(argv, {
+    env: { type: 'string' },
+    region: { type: 'string' },
+    profile: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    wait: { type: 'boolean', default: false },
+    interval: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   if (values.help) return 'help';
   if (!values.env) throw new UsageError('--env <name> is required: the Altinity.Cloud environment name, for example --env acme-prod');
   if (!new RegExp(ENV_NAME_PATTERN).test(values.env)) {

@@ -1,4 +1,5 @@
-import { EXIT_CODES, parsePublishArgs, USAGE, UsageError } from '../../lib/release/publish-args';
+import { UsageError } from '../../lib/shared/command-line';
+import { EXIT_CODES, parsePublishArgs, USAGE } from '../../lib/release/publish-args';
 
 const FILE = 'altinitycloud-connect-1.2.3.aws-cloudformation.yaml';
 const parse = (...argv: string[]) => parsePublishArgs(argv, FILE);
