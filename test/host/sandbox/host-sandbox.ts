@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bootstrapScript, type HostSettings, settingsFileText, shippedScript } from '../../lib/host/user-data';
+import { bootstrapScript, type HostSettings, settingsFileText, shippedScript } from '../../../lib/host/user-data';
 
 const HERE = __dirname;
 
@@ -14,7 +14,7 @@ const REAL_AWS = execFileSync('bash', ['-c', 'aws=$(command -v aws) || exit 1; c
   encoding: 'utf8',
 }).trim();
 
-/** How the stand-ins behave (see the files under test/bootstrap/). */
+/** How the stand-ins behave (see the files under test/host/sandbox/). */
 export interface StandInBehaviour {
   readonly STANDIN_LOGIN?: 'ok' | 'reject';
   readonly STANDIN_SERVICE?: 'steady' | 'crashing';

@@ -12,13 +12,13 @@ import {
   PutParameterCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import { BOOTSTRAP_SCRIPT_PATH, type HostSettings } from '../lib/host/user-data';
-import { certificateParameterName, OWNER_TAG_KEY, stackNameFor, tokenParameterName } from '../lib/shared/names';
-import { ConnectProxy } from './bootstrap/connect-proxy';
-import { ALTINITY_NAME, AWS_NAME, type DeniedCall, HostWorld } from './bootstrap/host-world';
-import { type BootOptions, type BootRun, HostSandbox, type StandInBehaviour } from './bootstrap/sandbox';
-import { type MotoServer, startMotoServer, TEST_REGION } from './support/moto-server';
-import { createTestCa, type TestCa } from './support/test-ca';
+import { BOOTSTRAP_SCRIPT_PATH, type HostSettings } from '../../lib/host/user-data';
+import { certificateParameterName, OWNER_TAG_KEY, stackNameFor, tokenParameterName } from '../../lib/shared/names';
+import { ConnectProxy } from './sandbox/connect-proxy';
+import { ALTINITY_NAME, AWS_NAME, type DeniedCall, HostWorld } from './sandbox/host-world';
+import { type BootOptions, type BootRun, HostSandbox, type StandInBehaviour } from './sandbox/host-sandbox';
+import { type MotoServer, startMotoServer, TEST_REGION } from '../support/moto-server';
+import { createTestCa, type TestCa } from '../support/test-ca';
 
 /**
  * The host bootstrap script, as the user data carries it, run for real by bash in a sandbox, once
@@ -31,7 +31,7 @@ import { createTestCa, type TestCa } from './support/test-ca';
  */
 
 const CONNECT_VERSION = '0.61.0';
-const RELEASE = fs.readFileSync(path.join(__dirname, 'bootstrap/release/altinitycloud-connect'));
+const RELEASE = fs.readFileSync(path.join(__dirname, 'sandbox/release/altinitycloud-connect'));
 const RELEASE_SHA256 = createHash('sha256').update(RELEASE).digest('hex');
 /** A loopback port nothing listens on: connections are refused at once. */
 const UNREACHABLE = 'http://127.0.0.1:1';

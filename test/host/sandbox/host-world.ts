@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { TestCa } from '../support/test-ca';
+import type { TestCa } from '../../support/test-ca';
 
 /**
  * The name under which a host behind the proxy reaches the release location and Altinity.Cloud

@@ -11,11 +11,11 @@ import {
   type HostSettings,
   packScript,
   shippedScript,
-} from '../lib/host/user-data';
-import { toYaml } from '../lib/release/publish';
-import { sha256Of } from '../lib/shared/packed-text';
-import { certificateParameterName, HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, tokenParameterName } from '../lib/shared/names';
-import { type CfnTemplate, consoleModeTemplate, deployModeTemplate } from './support/templates';
+} from '../../lib/host/user-data';
+import { toYaml } from '../../lib/release/publish';
+import { sha256Of } from '../../lib/shared/packed-text';
+import { certificateParameterName, HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, tokenParameterName } from '../../lib/shared/names';
+import { type CfnTemplate, consoleModeTemplate, deployModeTemplate } from '../support/templates';
 
 type Expression = string | Record<string, unknown>;
 
