@@ -11,7 +11,7 @@ import { fingerprint } from './harness/checkout-state';
  * that run if any of the three changed; this test then checks them byte for byte too.
  */
 
-const CLI_TEST_FILES = ['test/cdk-synth.test.ts'];
+const CLI_TEST_FILES = ['test/stack/cdk-synth.test.ts'];
 
 /** What `cdk deploy` leaves: the lookup cache of a default VPC, as the CLI writes it. */
 const USERS_CONTEXT = `${JSON.stringify(

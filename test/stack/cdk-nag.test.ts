@@ -1,9 +1,9 @@
 import { type App, CfnResource, CloudFormationValidatePlugin, Validations } from 'aws-cdk-lib';
 import { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { buildConnectStack, connectApp } from '../lib/stack/app';
-import { stagedTokenParameterName } from '../lib/shared/names';
-import { TEST_TEMPLATE_VERSION } from './support/templates';
+import { buildConnectStack, connectApp } from '../../lib/stack/app';
+import { stagedTokenParameterName } from '../../lib/shared/names';
+import { TEST_TEMPLATE_VERSION } from '../support/templates';
 
 /**
  * Validation plugins that fail synthesis on any finding: cdk-nag's AwsSolutions pack (a finding is

@@ -1,5 +1,5 @@
-import { stagedTokenParameterName } from '../lib/shared/names';
-import { asTheCdkCliSendsIt, consoleModeTemplate, deployModeTemplate, INLINE_TEMPLATE_LIMIT, TEMPLATE_BUDGET, TEMPLATE_MARGIN } from './support/templates';
+import { stagedTokenParameterName } from '../../lib/shared/names';
+import { asTheCdkCliSendsIt, consoleModeTemplate, deployModeTemplate, INLINE_TEMPLATE_LIMIT, TEMPLATE_BUDGET, TEMPLATE_MARGIN } from '../support/templates';
 
 /**
  * Room to grow: every way in stays 5 KB under what `cdk deploy` can send inline (51,200 bytes,

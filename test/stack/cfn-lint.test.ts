@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { publishTemplate } from '../lib/release/publish';
-import { TEST_TEMPLATE_VERSION } from './support/templates';
+import { publishTemplate } from '../../lib/release/publish';
+import { TEST_TEMPLATE_VERSION } from '../support/templates';
 
 test('cfn-lint finds nothing in the published template (ignored checks live in .cfnlintrc.yaml, with reasons)', () => {
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfn-lint-'));
@@ -12,7 +12,7 @@ test('cfn-lint finds nothing in the published template (ignored checks live in .
     let output = '';
     try {
       output = execFileSync('cfn-lint', ['--format', 'parseable', '--', file], {
-        cwd: path.join(__dirname, '..'),
+        cwd: path.join(__dirname, '..', '..'),
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -27,7 +27,7 @@ test('cfn-lint finds nothing in the published template (ignored checks live in .
 });
 
 test('every check ignored in .cfnlintrc.yaml carries a reason', () => {
-  const config = fs.readFileSync(path.join(__dirname, '..', '.cfnlintrc.yaml'), 'utf8').split('\n');
+  const config = fs.readFileSync(path.join(__dirname, '..', '..', '.cfnlintrc.yaml'), 'utf8').split('\n');
   const ignored = config.map((line, index) => ({ line, index })).filter(({ line }) => /^\s+- [EWI]\d{4}/.test(line));
   expect(ignored.length).toBeGreaterThan(0);
   for (const { index } of ignored) expect(config[index - 1]).toMatch(/^\s+#/);

@@ -3,10 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetParametersByPathCommand, type Parameter, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { publishTemplate } from '../lib/release/publish';
-import { filesUnder, linkedCheckout, runCdk } from './e2e/cdk-cli';
-import { MotoServer, startMotoServer, TEST_REGION } from './support/moto-server';
-import { asTheCdkCliSendsIt, TEMPLATE_BUDGET, TEST_TEMPLATE_VERSION } from './support/templates';
+import { publishTemplate } from '../../lib/release/publish';
+import { filesUnder, linkedCheckout, runCdk } from '../e2e/cdk-cli';
+import { MotoServer, startMotoServer, TEST_REGION } from '../support/moto-server';
+import { asTheCdkCliSendsIt, TEMPLATE_BUDGET, TEST_TEMPLATE_VERSION } from '../support/templates';
 
 const SENTINEL = 'sentinel-token-7f3c9a1e';
 

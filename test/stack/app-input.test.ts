@@ -1,4 +1,4 @@
-import { contextWithTokenFromEnvironment, InputError, parseAppInput, TOKEN_ENVIRONMENT_VARIABLE } from '../lib/stack/app-input';
+import { contextWithTokenFromEnvironment, InputError, parseAppInput, TOKEN_ENVIRONMENT_VARIABLE } from '../../lib/stack/app-input';
 
 const parse = (context: Record<string, unknown>) => parseAppInput((key) => context[key]);
 
