@@ -1,0 +1,31 @@
+import { isRefTo, template } from '../support/console-template';
+import { pathsWhere } from '../support/templates';
+
+describe('launch template: every host starts from it', () => {
+  const data = template.Resources.HostLaunchTemplate.Properties.LaunchTemplateData;
+
+  test('requires IMDSv2, encrypts a gp3 root volume, and uses the host profile and security group', () => {
+    expect(data.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpEndpoint: 'enabled' });
+    expect(data.BlockDeviceMappings).toEqual([{ DeviceName: '/dev/sda1', Ebs: expect.objectContaining({ VolumeType: 'gp3', Encrypted: true }) }]);
+    expect(data.IamInstanceProfile).toEqual({ Arn: { 'Fn::GetAtt': ['HostInstanceProfile', 'Arn'] } });
+    expect(data.NetworkInterfaces).toEqual([
+      expect.objectContaining({ DeviceIndex: 0, Groups: [{ 'Fn::GetAtt': ['HostSecurityGroup', 'GroupId'] }], AssociatePublicIpAddress: { Ref: 'AssignPublicIp' } }),
+    ]);
+    expect(data.ImageId).toEqual({ Ref: 'AmiParameter' });
+  });
+
+  test('carries the user data, one text for a single host and a group alike, and never the token', () => {
+    expect(Object.keys(data.UserData)).toEqual(['Fn::Base64']);
+    expect(JSON.stringify(data.UserData)).not.toContain('Fn::If');
+    expect(pathsWhere(data, isRefTo('Token'))).toEqual([]);
+  });
+});
+
+describe('user data', () => {
+  test('carries no secret: only parameter names, never the token', () => {
+    const userData = JSON.stringify(template.Resources.HostLaunchTemplate.Properties.LaunchTemplateData.UserData);
+    expect(userData).not.toContain('"Ref":"Token"');
+    expect(userData).toContain('/altinity-connect/${EnvName}/token');
+    expect(userData).toContain('/altinity-connect/${EnvName}/certificate');
+  });
+});
