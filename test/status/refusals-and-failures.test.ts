@@ -6,9 +6,9 @@ import {
   type DescribeStacksCommandOutput,
 } from '@aws-sdk/client-cloudformation';
 import { EC2Client, EC2ServiceException, type DescribeInstancesCommandOutput } from '@aws-sdk/client-ec2';
-import { runStatus } from '../lib/status/cli';
-import type { StatusClients } from '../lib/status/fetch';
-import { history, INSTANCE_ID, rejectedTokenCreate, resources, stack, STACK_NAME, TOKEN_REJECTED } from './support/stack-histories';
+import { runStatus } from '../../lib/status/cli';
+import type { StatusClients } from '../../lib/status/fetch';
+import { history, INSTANCE_ID, rejectedTokenCreate, resources, stack, STACK_NAME, TOKEN_REJECTED } from '../support/stack-histories';
 
 /**
  * What moto_server cannot produce: AWS refusing (access denied, throttling, expired session) and a

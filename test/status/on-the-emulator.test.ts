@@ -5,18 +5,19 @@ import * as path from 'node:path';
 import { CloudFormationClient, CreateStackCommand, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeSubnetsCommand, EC2Client, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { runStatus, type StatusIo } from '../lib/status/cli';
-import type { StatusReport } from '../lib/status/report';
-import { startMotoServer, TEST_REGION, type MotoServer } from './support/moto-server';
-import { consoleModeTemplate } from './support/templates';
+import { runStatus, type StatusIo } from '../../lib/status/cli';
+import type { StatusReport } from '../../lib/status/report';
+import { startMotoServer, TEST_REGION, type MotoServer } from '../support/moto-server';
+import { consoleModeTemplate } from '../support/templates';
 
 /**
  * The status command against real stacks in moto_server, built from the console template. moto
  * cannot run the template's Lambda, so a stack stays in progress until the test answers for the
- * custom resource, as the function would; moto never fails a stack (see status-report.test.ts).
+ * custom resource, as the function would; moto never fails a stack (see report.test.ts and
+ * refusals-and-failures.test.ts).
  */
 const AMI_PARAMETER = '/test/status/ubuntu-ami';
-const REPO_ROOT = path.resolve(__dirname, '..');
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 let moto: MotoServer;
 let cloudFormation: CloudFormationClient;

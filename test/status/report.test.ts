@@ -1,10 +1,10 @@
 import type { Stack, StackStatus } from '@aws-sdk/client-cloudformation';
-import { hostReportedReason } from '../lib/status/events';
-import { hintFor } from '../lib/status/hints';
-import { formatDuration, renderText } from '../lib/status/render';
-import { buildStatusReport, type StackSnapshot } from '../lib/status/report';
-import { STACK_STATES } from '../lib/status/stack-states';
-import { history, INSTANCE_ID, rejectedTokenCreate, resources, stack, STACK_NAME, T0, TOKEN_REJECTED } from './support/stack-histories';
+import { hostReportedReason } from '../../lib/status/events';
+import { hintFor } from '../../lib/status/hints';
+import { formatDuration, renderText } from '../../lib/status/render';
+import { buildStatusReport, type StackSnapshot } from '../../lib/status/report';
+import { STACK_STATES } from '../../lib/status/stack-states';
+import { history, INSTANCE_ID, rejectedTokenCreate, resources, stack, STACK_NAME, T0, TOKEN_REJECTED } from '../support/stack-histories';
 
 function report(snapshot: StackSnapshot, now = new Date(T0 + 3600_000)) {
   return buildStatusReport({ envName: 'acme', stackName: STACK_NAME, now }, snapshot);
