@@ -42,7 +42,7 @@ import { clientsFor, defaultVpc, describeInstance, type EmulatorClients, outputs
  *   CreateStackInstances fails. So the template the test uses differs from the published one in the
  *   custom resource's ServiceToken only, which names a stand-in function in the stack's own account
  *   and region, and the test answers for that function. What the real function does with the token
- *   is covered by e2e-console.test.ts and secret-store-handler.test.ts.
+ *   is covered by console.test.ts and test/lambda/secret-store.test.ts.
  * - Deleting stack instances: moto fails to delete the stack's own function, whose name it derived
  *   from "StackSet:<name>" too (ResourceNotFoundException "Function not found: ...:function:StackSet:...").
  * - The merge of the stack set's values with an instance's overrides: moto gives an instance's

@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import { DeleteStackCommand, GetTemplateCommand, ListStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetParameterCommand, GetParametersByPathCommand, ListTagsForResourceCommand } from '@aws-sdk/client-ssm';
 import { parse } from 'yaml';
-import { OWNER_TAG_KEY, stackNameFor, tokenParameterName } from '../lib/shared/names';
-import { CliRun, filesUnder, linkedCheckout, runCdk } from './e2e/cdk-cli';
+import { OWNER_TAG_KEY, stackNameFor, tokenParameterName } from '../../lib/shared/names';
+import { CliRun, filesUnder, linkedCheckout, runCdk } from './cdk-cli';
 import {
   clientsFor,
   defaultVpc,
@@ -18,14 +18,14 @@ import {
   placesHolding,
   registerUbuntuAmi,
   remainsOf,
-} from './e2e/live-stack';
-import { Invocation, LambdaService } from './support/lambda-service';
-import { MotoServer, startMotoServer } from './support/moto-server';
+} from './live-stack';
+import { Invocation, LambdaService } from '../support/lambda-service';
+import { MotoServer, startMotoServer } from '../support/moto-server';
 
 const ENV_NAME = 'acme-cdk';
 const STACK_NAME = stackNameFor(ENV_NAME);
 const TOKEN = `cdk-token-sentinel-${randomUUID()}`;
-const REPO_ROOT = path.resolve(__dirname, '..');
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** A CDK CLI run takes seconds on an idle machine and minutes on a loaded two-core one: the limit checks nothing. */
 const CLI_TIMEOUT_MS = 180_000;
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DescribeParametersCommand, GetParameterCommand, ListTagsForResourceCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { checkTargetAccount, deploymentId, STAGED_TOKEN_LIFETIME_MINUTES, stageConnectionToken } from '../lib/deploy/staged-token';
-import { ENV_TAG_KEY, secretParameterPrefix } from '../lib/shared/names';
-import { MotoServer, startMotoServer } from './support/moto-server';
+import { checkTargetAccount, deploymentId, STAGED_TOKEN_LIFETIME_MINUTES, stageConnectionToken } from '../../lib/deploy/staged-token';
+import { ENV_TAG_KEY, secretParameterPrefix } from '../../lib/shared/names';
+import { MotoServer, startMotoServer } from '../support/moto-server';
 
 /**
  * `cdk deploy -c token=...` stages the token before synthesis, in the account `cdk deploy` targets and

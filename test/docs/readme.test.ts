@@ -1,13 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CONTEXT_KEYS } from '../lib/stack/app-input';
-import { readmeSections, regenerateReadme } from '../lib/docs/readme-sections';
-import { certificateParameterName, tokenParameterName, stagedTokenPath } from '../lib/shared/names';
-import { consoleModeTemplate } from './support/templates';
-import { REQUIREMENTS_FILE, VENV_DIR } from './harness/tools';
+import { CONTEXT_KEYS } from '../../lib/stack/app-input';
+import { readmeSections, regenerateReadme } from '../../lib/docs/readme-sections';
+import { certificateParameterName, tokenParameterName, stagedTokenPath } from '../../lib/shared/names';
+import { consoleModeTemplate } from '../support/templates';
+import { REQUIREMENTS_FILE, VENV_DIR } from '../harness/tools';
 
 /** The README promises what the code does: generated tables, commands, options, labels and paths. */
-const REPO_ROOT = path.resolve(__dirname, '..');
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
 const scripts = Object.keys((JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: object }).scripts);
 const template = consoleModeTemplate();

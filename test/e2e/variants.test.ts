@@ -3,7 +3,7 @@ import { type AutoScalingGroup, DescribeAutoScalingGroupsCommand } from '@aws-sd
 import { CreateStackCommand, DeleteStackCommand, ListStacksCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeInstancesCommand, DescribeLaunchTemplatesCommand, Instance } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, GetParametersByPathCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
-import { ENV_TAG_KEY, secretParameterPrefix, stackNameFor, tokenParameterName } from '../lib/shared/names';
+import { ENV_TAG_KEY, secretParameterPrefix, stackNameFor, tokenParameterName } from '../../lib/shared/names';
 import {
   describeStack,
   EmulatorClients,
@@ -14,9 +14,9 @@ import {
   placesHolding,
   remainsOf,
   startConsoleEmulator,
-} from './e2e/live-stack';
-import type { LambdaService } from './support/lambda-service';
-import type { MotoServer } from './support/moto-server';
+} from './live-stack';
+import type { LambdaService } from '../support/lambda-service';
+import type { MotoServer } from '../support/moto-server';
 
 
 /**

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { CreateStackCommand, DeleteStackCommand, ListStacksCommand, Parameter, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import { ALTINITY_SUPPORT_PRINCIPAL } from '../lib/stack/console-form';
-import { stackNameFor, tokenParameterName } from '../lib/shared/names';
+import { ALTINITY_SUPPORT_PRINCIPAL } from '../../lib/stack/console-form';
+import { stackNameFor, tokenParameterName } from '../../lib/shared/names';
 import {
   describeInstance,
   describeStack,
@@ -18,9 +18,9 @@ import {
   policyDocument,
   remainsOf,
   startConsoleEmulator,
-} from './e2e/live-stack';
-import type { LambdaService } from './support/lambda-service';
-import type { MotoServer } from './support/moto-server';
+} from './live-stack';
+import type { LambdaService } from '../support/lambda-service';
+import type { MotoServer } from '../support/moto-server';
 
 const ENV_NAME = 'acme-console';
 const STACK_NAME = stackNameFor(ENV_NAME);

@@ -15,12 +15,12 @@ import {
   PutParameterCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import type { LambdaContext, SecretStoreEvent, SecretStoreProperties } from '../lambda/secret-store/index';
-import { HANDLER_RUNTIME } from '../lib/constructs/secret-store';
-import { bundleHandler, inlineHandlerCode } from '../lib/constructs/inline-handler';
-import { stageConnectionToken } from '../lib/deploy/staged-token';
-import { certificateParameterName, ENV_TAG_KEY, OWNER_TAG_KEY, tokenParameterName } from '../lib/shared/names';
-import { MotoServer, startMotoServer } from './support/moto-server';
+import type { LambdaContext, SecretStoreEvent, SecretStoreProperties } from '../../lambda/secret-store/index';
+import { HANDLER_RUNTIME } from '../../lib/constructs/secret-store';
+import { bundleHandler, inlineHandlerCode } from '../../lib/constructs/inline-handler';
+import { stageConnectionToken } from '../../lib/deploy/staged-token';
+import { certificateParameterName, ENV_TAG_KEY, OWNER_TAG_KEY, tokenParameterName } from '../../lib/shared/names';
+import { MotoServer, startMotoServer } from '../support/moto-server';
 
 /**
  * The secret-store custom resource handler, run in-process as Lambda would run it, against
@@ -140,7 +140,7 @@ async function withIsolatedHandler<T>(environment: Record<string, string>, use: 
   try {
     let isolated: Handler | undefined;
     jest.isolateModules(() => {
-      isolated = (require('../lambda/secret-store/index') as { handler: Handler }).handler;
+      isolated = (require('../../lambda/secret-store/index') as { handler: Handler }).handler;
     });
     return await use(isolated!);
   } finally {
@@ -163,7 +163,7 @@ beforeAll(async () => {
   [moto] = await Promise.all([startMotoServer(), responses.start()]);
   Object.assign(process.env, moto.env);
   // Only now, with the endpoint set, may the handler's module-level clients be built.
-  handler = (require('../lambda/secret-store/index') as { handler: Handler }).handler;
+  handler = (require('../../lambda/secret-store/index') as { handler: Handler }).handler;
   ssm = new SSMClient(moto.clientConfig);
   cloudFormation = new CloudFormationClient(moto.clientConfig);
 });
@@ -604,7 +604,7 @@ test('the handler exactly as the template inlines it (packed, behind its loader)
       logStreamName: 'bundled', getRemainingTimeInMillis: () => ${LAMBDA_TIMEOUT_MS} })`;
 
     const { stdout, stderr } = await promisify(execFile)(process.execPath, ['-e', runAsLambda, bundlePath], {
-      env: { ...process.env, ...moto.env, NODE_PATH: path.join(__dirname, '..', 'node_modules'), CFN_EVENT: JSON.stringify(event) },
+      env: { ...process.env, ...moto.env, NODE_PATH: path.join(__dirname, '..', '..', 'node_modules'), CFN_EVENT: JSON.stringify(event) },
     });
 
     expect(`${stdout}${stderr}`).not.toContain(TOKEN_MARK);
