@@ -12,7 +12,7 @@ import {
   TOOLS_PROVIDED_ENV,
   type ToolHost,
   VENV_DIR,
-} from './harness/tools';
+} from './tools';
 
 /**
  * How `npm test` provides its tools (test/harness/tools.ts), without touching this machine's.
@@ -26,7 +26,7 @@ import {
  * for pip, installing the three tools or failing with pip's own unreachable-index messages.
  */
 
-const REPO_ROOT = path.resolve(__dirname, '..');
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const PINS = pinnedVersions(fs.readFileSync(path.join(REPO_ROOT, REQUIREMENTS_FILE), 'utf8'));
 const VENV_BIN = '/checkout/.tools/venv/bin';
 const PINNED = { moto_server: PINS.moto, 'cfn-lint': PINS['cfn-lint'], aws: PINS.awscli };

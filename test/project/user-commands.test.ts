@@ -2,14 +2,15 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { publishedFileName, publishTemplate } from '../lib/release/publish';
-import { version } from '../package.json';
-import { copiedCheckout } from './e2e/cdk-cli';
+import { publishedFileName, publishTemplate } from '../../lib/release/publish';
+import { version } from '../../package.json';
+import { copiedCheckout } from '../e2e/cdk-cli';
 
 /**
  * `npm run publish` and `npm run docs` as a user runs them, in a copy of the checkout (they write into
  * it): what they print, what they write, and no warning of any kind, on whichever Node.js runs the suite.
- * (The app is run through the CDK CLI by test/stack/cdk-synth.test.ts, npm run status by test/status/on-the-emulator.test.ts.)
+ * (The app is run through the CDK CLI by test/stack/cdk-synth.test.ts, npm run status by
+ * test/status/on-the-emulator.test.ts.)
  */
 
 let checkout: ReturnType<typeof copiedCheckout>;

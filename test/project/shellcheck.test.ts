@@ -7,7 +7,7 @@ import * as path from 'node:path';
  * files whose first line starts bash or sh (the stand-ins, .ci/run). `-x` follows the stand-ins'
  * `source` of record.sh, which their directives name relative to the repository root.
  */
-const REPO_ROOT = path.resolve(__dirname, '..');
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 function trackedFiles(): string[] {
   const listed = spawnSync('git', ['ls-files', '-z'], { cwd: REPO_ROOT, encoding: 'utf8' });

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type CliRun, copiedCheckout, runCommand } from './e2e/cdk-cli';
-import { fingerprint } from './harness/checkout-state';
+import { type CliRun, copiedCheckout, runCommand } from '../e2e/cdk-cli';
+import { fingerprint } from './checkout-state';
 
 /**
  * The suite does not depend on, or change, what a user's checkout holds after `npx cdk deploy` and
