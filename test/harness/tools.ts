@@ -24,7 +24,7 @@ export const PYTHON_TOOLS = [
 ] as const;
 
 /** Where the pins live and where they are installed, relative to the repository root. */
-export const REQUIREMENTS_FILE = 'test/tools/requirements.txt';
+export const REQUIREMENTS_FILE = 'test/harness/requirements.txt';
 export const VENV_DIR = '.tools/venv';
 /** Set once the tools are provided, so that a jest run started by a test does not check them again. */
 export const TOOLS_PROVIDED_ENV = 'ALTINITY_TEST_TOOLS_PROVIDED';
