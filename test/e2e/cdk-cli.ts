@@ -1,3 +1,7 @@
+/**
+ * The CDK CLI and npm commands as a user runs them, in a throwaway checkout (linked or copied),
+ * never in this one.
+ */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

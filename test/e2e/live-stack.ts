@@ -1,3 +1,7 @@
+/**
+ * moto_server as the end-to-end tests use it in place of an AWS account: clients, the published
+ * template as moto can take it, and checks of a live stack against the provisioning guide.
+ */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

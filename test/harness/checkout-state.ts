@@ -1,3 +1,7 @@
+/**
+ * The guard over a user's checkout: what global-setup.ts records before the tests and
+ * global-teardown.ts compares after them.
+ */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

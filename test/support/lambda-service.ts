@@ -1,3 +1,7 @@
+/**
+ * Stands in for AWS Lambda beside moto_server, which cannot run the stack's custom-resource
+ * function: runs it as CloudFormation would invoke it (see LambdaService).
+ */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';

@@ -1,3 +1,7 @@
+/**
+ * Stands in for an AWS account: a moto_server emulator per test file, and the settings that point
+ * SDK clients and child processes at it.
+ */
 import { ChildProcess, spawn } from 'node:child_process';
 import * as net from 'node:net';
 

@@ -1,3 +1,7 @@
+/**
+ * The templates the tests read, synthesized in process as `npm run publish` and `cdk deploy` build
+ * them, and the size limits every variant must keep.
+ */
 import { stringify } from 'yaml';
 import { buildConnectStack, connectApp } from '../../lib/stack/app';
 import type { AppInput } from '../../lib/stack/app-input';

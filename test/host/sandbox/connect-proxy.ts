@@ -1,3 +1,6 @@
+/**
+ * Stands in for a corporate HTTPS proxy between a sandboxed host and the internet (see ConnectProxy).
+ */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as net from 'node:net';

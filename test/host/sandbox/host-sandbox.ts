@@ -1,3 +1,7 @@
+/**
+ * Stands in for an EC2 host: a temporary directory in which the bootstrap script runs under bash,
+ * with stand-ins for the commands that would touch the machine (see HostSandbox).
+ */
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -1,3 +1,7 @@
+/**
+ * Stands in for what a sandboxed host talks to: IMDS, the release location, Altinity.Cloud and the
+ * AWS API (see HostWorld).
+ */
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
