@@ -300,7 +300,8 @@ describe('the published template\'s host group and existing-certificate variants
       expect(userData).toContain(`HOST_ALIASES='${values.HostAliases}'`);
     });
 
-    // Not checked here: moto gives every instance a public address, whatever AssociatePublicIpAddress says (test/stack/connect-stack.test.ts checks the template).
+    // Not checked here: moto gives every instance a public address, whatever AssociatePublicIpAddress says
+    // (test/constructs/host-launch.test.ts and host.test.ts check the template).
     test('the hosts\' role has the scoped IAM statements', async () => {
       const { physicalIds } = await liveStack(clients, stackName);
       const statements = await inlinePolicyStatements(clients, physicalIds.HostRole);
