@@ -10,7 +10,8 @@ export const CONSOLE_STACK_ID = 'altinity-connect';
  * The app every entry point (cdk synth and deploy, npm run publish) and every test builds the stack
  * in. CDK's built-in CloudFormation validation is off: it loads a WASM engine that takes about 5 s of
  * a 7 s synthesis, for every user on every `cdk deploy`, and checks a template that the test suite
- * already runs through cfn-lint, cdk-nag and that same validation (test/stack/cfn-lint.test.ts).
+ * already runs through cfn-lint, cdk-nag and that same validation (test/stack/cfn-lint.test.ts and
+ * test/stack/cdk-nag.test.ts).
  */
 export function connectApp(props: Omit<AppProps, 'builtinCloudFormationValidation'> = {}): App {
   return new App({ ...props, builtinCloudFormationValidation: false });
