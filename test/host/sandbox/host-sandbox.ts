@@ -18,6 +18,29 @@ const REAL_AWS = execFileSync('bash', ['-c', 'aws=$(command -v aws) || exit 1; c
   encoding: 'utf8',
 }).trim();
 
+/**
+ * At most this many scripts run at once. A test file starts all its scenarios together: on a
+ * two-core machine dozens of bash and AWS CLI processes at once starve one another, and what a
+ * scenario measures of itself ("fails in seconds", "gives up at its deadline") would measure the
+ * crowd instead. A run's log starts when its slot does.
+ */
+const RUNS_AT_ONCE = 2 * os.availableParallelism();
+let runsInProgress = 0;
+const runsWaiting: (() => void)[] = [];
+
+async function inRunSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (runsInProgress < RUNS_AT_ONCE) runsInProgress += 1;
+  else await new Promise<void>((resolve) => runsWaiting.push(resolve));
+  try {
+    return await work();
+  } finally {
+    // The slot passes straight to the next waiting run, so that a newcomer cannot take it meanwhile.
+    const next = runsWaiting.shift();
+    if (next) next();
+    else runsInProgress -= 1;
+  }
+}
+
 /** How the stand-ins behave (see the files under test/host/sandbox/). */
 export interface StandInBehaviour {
   readonly STANDIN_LOGIN?: 'ok' | 'reject';
@@ -124,7 +147,12 @@ export class HostSandbox {
     return files;
   }
 
-  async run(options: BootOptions): Promise<BootRun> {
+  /** Runs the script once, when one of the run slots is free. */
+  run(options: BootOptions): Promise<BootRun> {
+    return inRunSlot(() => this.runNow(options));
+  }
+
+  private async runNow(options: BootOptions): Promise<BootRun> {
     this.runs += 1;
     const record = this.path(`calls-${this.runs}`);
     fs.writeFileSync(record, '');
