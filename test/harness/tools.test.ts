@@ -274,11 +274,29 @@ esac
     fs.writeFileSync(path.join(bin, 'apt-get'), aptGet, { mode: 0o755 });
     if (process.getuid?.() === 0) {
       expect(await provide(env)).toEqual({ python: 'path', pathFirst: [] });
-      expect(calls().slice(1)).toEqual(['apt-get update -qq', 'apt-get install -y -qq shellcheck']);
+      expect(calls().slice(1)).toEqual(['apt-get update -qq -o DPkg::Lock::Timeout=60', 'apt-get install -y -qq shellcheck -o DPkg::Lock::Timeout=60']);
       expect(said).toEqual(['Test tools: shellcheck is not on PATH. Installing the Debian package shellcheck...']);
     } else {
       await expect(provide(env)).rejects.toThrow('error: the tests need tools that are missing: shellcheck (apt-get install shellcheck, or brew install shellcheck)');
     }
+  });
+
+  test('shellcheck missing while another apt holds its lock (CI prepares the real-boot harness meanwhile): apt-get waits its turn', async () => {
+    const env = fakePath({ moto_server: 'pinned', 'cfn-lint': 'pinned', aws: 'pinned' }, 'present', 'absent');
+    // Only root installs packages (the test before shows what anyone else is told).
+    if (process.getuid?.() !== 0) return void (await expect(provide(env)).rejects.toThrow(/missing: shellcheck/));
+    // The first update finds the lists locked, as apt-get update does at once whatever its lock timeout.
+    const aptGet =
+      `#!/bin/bash\necho "apt-get $*" >>"$FAKE_LOG"\n` +
+      `if [ "$1" = update ] && [ ! -e ${dir}/unlocked ]; then : >${dir}/unlocked; echo 'E: Could not get lock /var/lib/apt/lists/lock. It is held by process 4242 (apt-get)' >&2; exit 100; fi\n` +
+      `[ "$1" != install ] || { printf '#!/bin/bash\\n' >${bin}/shellcheck; /bin/chmod +x ${bin}/shellcheck; }\n`;
+    fs.writeFileSync(path.join(bin, 'apt-get'), aptGet, { mode: 0o755 });
+    expect(await provide(env)).toEqual({ python: 'path', pathFirst: [] });
+    expect(calls().slice(1)).toEqual([
+      'apt-get update -qq -o DPkg::Lock::Timeout=60',
+      'apt-get update -qq -o DPkg::Lock::Timeout=60',
+      'apt-get install -y -qq shellcheck -o DPkg::Lock::Timeout=60',
+    ]);
   });
 
   test('no python3 at all: the line says that too', async () => {

@@ -149,6 +149,19 @@ function run(program: string, args: readonly string[], options: { env?: NodeJS.P
   });
 }
 
+/**
+ * apt-get, waiting its turn while another apt holds a lock (in CI, the real-boot harness installs its
+ * tools meanwhile): `apt-get update` fails at once on a held lock, whatever DPkg::Lock::Timeout says.
+ */
+async function runApt(args: readonly string[], options: { env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<Finished> {
+  const giveUpAt = Date.now() + options.timeoutMs;
+  for (;;) {
+    const finished = await run('apt-get', [...args, '-o', 'DPkg::Lock::Timeout=60'], options);
+    if (finished.code === 0 || !/Could not get lock/.test(finished.output) || Date.now() > giveUpAt) return finished;
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+  }
+}
+
 /** A short reason from a failed command's output: unreachable network, or its last error line. */
 function reasonFrom(what: string, finished: Finished): string {
   if (finished.error) return `${what}: ${finished.error.message}`;
@@ -320,9 +333,9 @@ export function machineHost(root: string, env: NodeJS.ProcessEnv = process.env, 
     },
     async installDebianPackage(name) {
       const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
-      const updated = await run('apt-get', ['update', '-qq'], { env: aptEnv, timeoutMs: 5 * 60_000 });
+      const updated = await runApt(['update', '-qq'], { env: aptEnv, timeoutMs: 5 * 60_000 });
       if (updated.code !== 0) return { ok: false, reason: reasonFrom('apt-get update', updated) };
-      const installed = await run('apt-get', ['install', '-y', '-qq', name], { env: aptEnv, timeoutMs: 10 * 60_000 });
+      const installed = await runApt(['install', '-y', '-qq', name], { env: aptEnv, timeoutMs: 10 * 60_000 });
       return installed.code === 0 ? { ok: true } : { ok: false, reason: reasonFrom('apt-get install', installed) };
     },
   };
