@@ -5,9 +5,9 @@ import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { ALTINITY_SUPPORT_PRINCIPAL } from '../../lib/stack/console-form';
 import { stackNameFor, tokenParameterName } from '../../lib/shared/names';
 import {
+  consoleEmulatorOfThisFile,
   describeInstance,
   describeStack,
-  EmulatorClients,
   expectAnswered,
   expectHostAsDocumented,
   expectOutputsAsDocumented,
@@ -17,10 +17,7 @@ import {
   placesHolding,
   policyDocument,
   remainsOf,
-  startConsoleEmulator,
 } from './live-stack';
-import type { LambdaService } from '../support/lambda-service';
-import type { MotoServer } from '../support/moto-server';
 
 const ENV_NAME = 'acme-console';
 const STACK_NAME = stackNameFor(ENV_NAME);
@@ -47,108 +44,95 @@ function consoleUpdate(changed: Record<string, string>): Parameter[] {
  * parameters the user fills in, UpdateStack with the previous template and values, DeleteStack.
  */
 describe('the published template, created, updated and deleted on the emulator', () => {
-  let server: MotoServer;
-  let clients: EmulatorClients;
-  let lambda: LambdaService;
-  let templateBody: string;
-  let imageId: string;
-  let network: { vpcId: string; subnetIds: string[] };
-
-  beforeAll(async () => {
-    ({ server, clients, lambda, templateBody, imageId, network } = await startConsoleEmulator());
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const emulator = consoleEmulatorOfThisFile();
 
   /** Update stack > Use existing template, changing only `changed`; moto completes it at once. */
   async function updateAsConsole(changed: Record<string, string>): Promise<void> {
-    await clients.cloudFormation.send(
+    await emulator.clients.cloudFormation.send(
       new UpdateStackCommand({ StackName: STACK_NAME, UsePreviousTemplate: true, Capabilities: ['CAPABILITY_IAM'], Parameters: consoleUpdate(changed) }),
     );
-    expect((await describeStack(clients, STACK_NAME)).StackStatus).toBe('UPDATE_COMPLETE');
+    expect((await describeStack(emulator.clients, STACK_NAME)).StackStatus).toBe('UPDATE_COMPLETE');
   }
 
   test('CreateStack without the subnets is refused and leaves nothing behind', async () => {
     const envName = 'acme-no-subnets';
     const stackName = stackNameFor(envName);
     await expect(
-      clients.cloudFormation.send(
+      emulator.clients.cloudFormation.send(
         new CreateStackCommand({
           StackName: stackName,
-          TemplateBody: templateBody,
+          TemplateBody: emulator.templateBody,
           Capabilities: ['CAPABILITY_IAM'],
           Parameters: [
             { ParameterKey: 'EnvName', ParameterValue: envName },
             { ParameterKey: 'Token', ParameterValue: FIRST_TOKEN },
-            { ParameterKey: 'VpcId', ParameterValue: network.vpcId },
+            { ParameterKey: 'VpcId', ParameterValue: emulator.network.vpcId },
           ],
         }),
       ),
     ).rejects.toThrow(/SubnetIds/);
-    const stacks = (await clients.cloudFormation.send(new ListStacksCommand({}))).StackSummaries ?? [];
+    const stacks = (await emulator.clients.cloudFormation.send(new ListStacksCommand({}))).StackSummaries ?? [];
     expect(stacks.filter((stack) => stack.StackName === stackName)).toEqual([]);
-    expect(await remainsOf(clients, stackName, envName)).toEqual([]);
+    expect(await remainsOf(emulator.clients, stackName, envName)).toEqual([]);
   });
 
   test('CreateStack with the console parameters completes once the function has stored the token', async () => {
-    await clients.cloudFormation.send(
+    await emulator.clients.cloudFormation.send(
       new CreateStackCommand({
         StackName: STACK_NAME,
-        TemplateBody: templateBody,
+        TemplateBody: emulator.templateBody,
         Capabilities: ['CAPABILITY_IAM'],
         Parameters: [
           { ParameterKey: 'EnvName', ParameterValue: ENV_NAME },
           { ParameterKey: 'Token', ParameterValue: FIRST_TOKEN },
-          { ParameterKey: 'VpcId', ParameterValue: network.vpcId },
-          { ParameterKey: 'SubnetIds', ParameterValue: network.subnetIds.slice(0, 2).join(',') },
+          { ParameterKey: 'VpcId', ParameterValue: emulator.network.vpcId },
+          { ParameterKey: 'SubnetIds', ParameterValue: emulator.network.subnetIds.slice(0, 2).join(',') },
         ],
       }),
     );
-    expect((await describeStack(clients, STACK_NAME)).StackStatus).toBe('CREATE_IN_PROGRESS');
+    expect((await describeStack(emulator.clients, STACK_NAME)).StackStatus).toBe('CREATE_IN_PROGRESS');
 
-    const invocations = await lambda.serveCreate(STACK_NAME);
+    const invocations = await emulator.lambda.serveCreate(STACK_NAME);
     expectAnswered(invocations, ['Create']);
     expect(invocations[0].event).toMatchObject({
       LogicalResourceId: 'ConnectSecrets',
       ResourceType: 'Custom::ConnectSecrets',
       ResourceProperties: { EnvName: ENV_NAME, KeyId: expect.stringMatching(/^arn:aws:kms:us-east-1:123456789012:key\//), Token: FIRST_TOKEN },
     });
-    expect((await describeStack(clients, STACK_NAME)).StackStatus).toBe('CREATE_COMPLETE');
+    expect((await describeStack(emulator.clients, STACK_NAME)).StackStatus).toBe('CREATE_COMPLETE');
   });
 
   test('the live host, its role, its security group and the token are as the guide describes', async () => {
-    await expectHostAsDocumented(clients, { stackName: STACK_NAME, envName: ENV_NAME, imageId, token: FIRST_TOKEN });
-    await expectOutputsAsDocumented(clients, STACK_NAME, ENV_NAME);
-    expect(outputsOf(await describeStack(clients, STACK_NAME))).not.toHaveProperty('BreakGlassRoleArn');
+    await expectHostAsDocumented(emulator.clients, { stackName: STACK_NAME, envName: ENV_NAME, imageId: emulator.imageId, token: FIRST_TOKEN });
+    await expectOutputsAsDocumented(emulator.clients, STACK_NAME, ENV_NAME);
+    expect(outputsOf(await describeStack(emulator.clients, STACK_NAME))).not.toHaveProperty('BreakGlassRoleArn');
   });
 
   test('the token is readable only from its SecureString', async () => {
-    const printed = Object.fromEntries(lambda.invocations.map((invocation, index) => [`function log ${index + 1}`, invocation.logs]));
-    expect(await placesHolding(FIRST_TOKEN, clients, { stackName: STACK_NAME, envName: ENV_NAME }, printed)).toEqual([]);
+    const printed = Object.fromEntries(emulator.lambda.invocations.map((invocation, index) => [`function log ${index + 1}`, invocation.logs]));
+    expect(await placesHolding(FIRST_TOKEN, emulator.clients, { stackName: STACK_NAME, envName: ENV_NAME }, printed)).toEqual([]);
   });
 
   test('enabling break glass creates the support role, scoped to this stack\'s hosts, and leaves the token alone', async () => {
     await updateAsConsole({ BreakGlass: 'enabled' });
-    expect(await lambda.serveUpdate(STACK_NAME)).toEqual([]);
+    expect(await emulator.lambda.serveUpdate(STACK_NAME)).toEqual([]);
 
-    const outputs = outputsOf(await describeStack(clients, STACK_NAME));
-    const instance = await describeInstance(clients, outputs.InstanceId);
+    const outputs = outputsOf(await describeStack(emulator.clients, STACK_NAME));
+    const instance = await describeInstance(emulator.clients, outputs.InstanceId);
     expect(outputs.InstanceArn).toMatch(new RegExp(`:instance/${instance.InstanceId}$`));
     const roleName = outputs.BreakGlassRoleArn?.split('/').pop();
-    const role = (await clients.iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
+    const role = (await emulator.clients.iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
     expect(policyDocument(role?.AssumeRolePolicyDocument).Statement).toEqual([
       expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: ALTINITY_SUPPORT_PRINCIPAL } }),
     ]);
-    const sessions = (await inlinePolicyStatements(clients, roleName!)).filter(
+    const sessions = (await inlinePolicyStatements(emulator.clients, roleName!)).filter(
       (statement) => statement.Effect === 'Allow' && [statement.Action].flat().includes('ssm:StartSession'),
     );
     expect(sessions.flatMap((statement) => [statement.Resource].flat().map(String))).toEqual(
       expect.arrayContaining([expect.stringMatching(/^arn:aws:ssm:us-east-1:[^:]*:document\/AWS-StartSSHSession$/)]),
     );
     // Sessions on instances, only those that carry this stack's id: the host does, as CloudFormation tags it.
-    const stackId = (await describeStack(clients, STACK_NAME)).StackId!;
+    const stackId = (await describeStack(emulator.clients, STACK_NAME)).StackId!;
     expect(sessions.filter((statement) => String(statement.Resource).includes(':instance/'))).toEqual([
       expect.objectContaining({
         Resource: outputs.InstanceArn.replace(/[^/]+$/, '*'),
@@ -157,14 +141,14 @@ describe('the published template, created, updated and deleted on the emulator',
     ]);
     expect(instance.Tags).toContainEqual({ Key: 'aws:cloudformation:stack-id', Value: stackId });
 
-    const token = await clients.ssm.send(new GetParameterCommand({ Name: tokenParameterName(ENV_NAME), WithDecryption: true }));
+    const token = await emulator.clients.ssm.send(new GetParameterCommand({ Name: tokenParameterName(ENV_NAME), WithDecryption: true }));
     expect(token.Parameter).toMatchObject({ Value: FIRST_TOKEN, Version: 1 });
   });
 
   test('disabling break glass withdraws the support role from the stack', async () => {
     await updateAsConsole({ BreakGlass: 'disabled' });
-    expect(await lambda.serveUpdate(STACK_NAME)).toEqual([]);
-    expect(outputsOf(await describeStack(clients, STACK_NAME))).not.toHaveProperty('BreakGlassRoleArn');
+    expect(await emulator.lambda.serveUpdate(STACK_NAME)).toEqual([]);
+    expect(outputsOf(await describeStack(emulator.clients, STACK_NAME))).not.toHaveProperty('BreakGlassRoleArn');
     // CloudFormation deletes the role here. moto cannot show it: its update compares resource
     // definitions only, so a resource whose condition turns false stays until the stack is deleted
     // (where the last test does check that it is gone).
@@ -172,7 +156,7 @@ describe('the published template, created, updated and deleted on the emulator',
 
   test('a new token reaches the SecureString through the function\'s Update event', async () => {
     await updateAsConsole({ Token: SECOND_TOKEN });
-    const invocations = await lambda.serveUpdate(STACK_NAME);
+    const invocations = await emulator.lambda.serveUpdate(STACK_NAME);
     expectAnswered(invocations, ['Update']);
     expect(invocations[0].event).toMatchObject({
       PhysicalResourceId: tokenParameterName(ENV_NAME),
@@ -180,22 +164,22 @@ describe('the published template, created, updated and deleted on the emulator',
       OldResourceProperties: { Token: FIRST_TOKEN },
     });
 
-    const token = await clients.ssm.send(new GetParameterCommand({ Name: tokenParameterName(ENV_NAME), WithDecryption: true }));
+    const token = await emulator.clients.ssm.send(new GetParameterCommand({ Name: tokenParameterName(ENV_NAME), WithDecryption: true }));
     expect(token.Parameter).toMatchObject({ Type: 'SecureString', Value: SECOND_TOKEN, Version: 2 });
-    const printed = Object.fromEntries(lambda.invocations.map((invocation, index) => [`function log ${index + 1}`, invocation.logs]));
-    expect(await placesHolding(SECOND_TOKEN, clients, { stackName: STACK_NAME, envName: ENV_NAME }, printed)).toEqual([]);
+    const printed = Object.fromEntries(emulator.lambda.invocations.map((invocation, index) => [`function log ${index + 1}`, invocation.logs]));
+    expect(await placesHolding(SECOND_TOKEN, emulator.clients, { stackName: STACK_NAME, envName: ENV_NAME }, printed)).toEqual([]);
   });
 
   test('DeleteStack removes the host, its role and profile, its security group and both secrets', async () => {
-    const outputs = outputsOf(await describeStack(clients, STACK_NAME));
+    const outputs = outputsOf(await describeStack(emulator.clients, STACK_NAME));
     // The host stores the certificate its login produces; it cannot run here, so do as it would.
-    await hostStoresCertificate(clients, STACK_NAME, ENV_NAME, 'certificate from login');
+    await hostStoresCertificate(emulator.clients, STACK_NAME, ENV_NAME, 'certificate from login');
 
-    expectAnswered(await lambda.serveDelete(STACK_NAME), ['Delete']);
-    await clients.cloudFormation.send(new DeleteStackCommand({ StackName: STACK_NAME }));
+    expectAnswered(await emulator.lambda.serveDelete(STACK_NAME), ['Delete']);
+    await emulator.clients.cloudFormation.send(new DeleteStackCommand({ StackName: STACK_NAME }));
 
-    const stacks = (await clients.cloudFormation.send(new ListStacksCommand({}))).StackSummaries ?? [];
+    const stacks = (await emulator.clients.cloudFormation.send(new ListStacksCommand({}))).StackSummaries ?? [];
     expect(stacks.filter((stack) => stack.StackName === STACK_NAME).map((stack) => stack.StackStatus)).toEqual(['DELETE_COMPLETE']);
-    expect(await remainsOf(clients, STACK_NAME, ENV_NAME, [outputs.SecurityGroupId])).toEqual([]);
+    expect(await remainsOf(emulator.clients, STACK_NAME, ENV_NAME, [outputs.SecurityGroupId])).toEqual([]);
   });
 });

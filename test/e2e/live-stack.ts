@@ -106,11 +106,22 @@ export interface ConsoleEmulator {
   readonly network: { vpcId: string; subnetIds: string[] };
 }
 
-export async function startConsoleEmulator(): Promise<ConsoleEmulator> {
-  const server = await startMotoServer();
-  const clients = clientsFor(server);
-  const { templateBody, imageId } = await publishedTemplateForEmulator(clients);
-  return { server, clients, lambda: new LambdaService(server), templateBody, imageId, network: await defaultVpc(clients) };
+/**
+ * The console emulator of the calling test file: started before its tests, stopped after them. Its
+ * fields are there once the tests (and their hooks) run.
+ */
+export function consoleEmulatorOfThisFile(): ConsoleEmulator {
+  const emulator = {} as { -readonly [Field in keyof ConsoleEmulator]: ConsoleEmulator[Field] };
+  beforeAll(async () => {
+    const server = await startMotoServer();
+    const clients = clientsFor(server);
+    const { templateBody, imageId } = await publishedTemplateForEmulator(clients);
+    Object.assign(emulator, { server, clients, lambda: new LambdaService(server), templateBody, imageId, network: await defaultVpc(clients) });
+  });
+  afterAll(async () => {
+    await emulator.server?.stop();
+  });
+  return emulator;
 }
 
 export async function defaultVpc(clients: EmulatorClients): Promise<{ vpcId: string; subnetIds: string[] }> {

@@ -5,58 +5,41 @@ import { DescribeInstancesCommand, DescribeLaunchTemplatesCommand, Instance } fr
 import { GetParameterCommand, GetParametersByPathCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { ENV_TAG_KEY, secretParameterPrefix, stackNameFor, tokenParameterName } from '../../lib/shared/names';
 import {
+  consoleEmulatorOfThisFile,
   describeStack,
-  EmulatorClients,
   expectAnswered,
   hostUserData,
   inlinePolicyStatements,
   liveStack,
   placesHolding,
   remainsOf,
-  startConsoleEmulator,
 } from './live-stack';
-import type { LambdaService } from '../support/lambda-service';
-import type { MotoServer } from '../support/moto-server';
-
 
 /**
  * The published template deployed as the CloudFormation console would, in the layouts that issue 6
  * added: several hosts in an Auto Scaling group, and a certificate the customer already holds.
  */
 describe('the published template\'s host group and existing-certificate variants on the emulator', () => {
-  let server: MotoServer;
-  let clients: EmulatorClients;
-  let lambda: LambdaService;
-  let templateBody: string;
-  let imageId: string;
-  let network: { vpcId: string; subnetIds: string[] };
-
-  beforeAll(async () => {
-    ({ server, clients, lambda, templateBody, imageId, network } = await startConsoleEmulator());
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const emulator = consoleEmulatorOfThisFile();
 
   /** CreateStack with the values the user filled in, answered by the function as Lambda would. */
   async function createAsConsole(stackName: string, values: Record<string, string>) {
-    await clients.cloudFormation.send(
+    await emulator.clients.cloudFormation.send(
       new CreateStackCommand({
         StackName: stackName,
-        TemplateBody: templateBody,
+        TemplateBody: emulator.templateBody,
         Capabilities: ['CAPABILITY_IAM'],
         Parameters: Object.entries(values).map(([key, value]) => ({ ParameterKey: key, ParameterValue: value })),
       }),
     );
-    const invocations = await lambda.serveCreate(stackName);
+    const invocations = await emulator.lambda.serveCreate(stackName);
     expectAnswered(invocations, ['Create']);
-    expect((await describeStack(clients, stackName)).StackStatus).toBe('CREATE_COMPLETE');
+    expect((await describeStack(emulator.clients, stackName)).StackStatus).toBe('CREATE_COMPLETE');
     return invocations;
   }
 
   async function autoScalingGroups(selection: { names?: string[]; envName?: string }): Promise<AutoScalingGroup[]> {
-    const answer = await clients.autoScaling.send(
+    const answer = await emulator.clients.autoScaling.send(
       new DescribeAutoScalingGroupsCommand({
         AutoScalingGroupNames: selection.names,
         Filters: selection.envName === undefined ? undefined : [{ Name: `tag:${ENV_TAG_KEY}`, Values: [selection.envName] }],
@@ -74,7 +57,7 @@ describe('the published template\'s host group and existing-certificate variants
   }
 
   async function instances(filter: { instanceIds?: string[]; envName?: string }): Promise<Instance[]> {
-    const reservations = await clients.ec2.send(
+    const reservations = await emulator.clients.ec2.send(
       new DescribeInstancesCommand({
         InstanceIds: filter.instanceIds,
         Filters: filter.envName ? [{ Name: `tag:${ENV_TAG_KEY}`, Values: [filter.envName] }] : undefined,
@@ -88,16 +71,16 @@ describe('the published template\'s host group and existing-certificate variants
    * returns what of the stack remains, its Auto Scaling groups and launch template included.
    */
   async function deleteAndListRemains(stackName: string, envName: string): Promise<string[]> {
-    const { physicalIds } = await liveStack(clients, stackName);
-    expectAnswered(await lambda.serveDelete(stackName), ['Delete']);
-    await clients.cloudFormation.send(new DeleteStackCommand({ StackName: stackName }));
+    const { physicalIds } = await liveStack(emulator.clients, stackName);
+    expectAnswered(await emulator.lambda.serveDelete(stackName), ['Delete']);
+    await emulator.clients.cloudFormation.send(new DeleteStackCommand({ StackName: stackName }));
 
-    const stacks = (await clients.cloudFormation.send(new ListStacksCommand({}))).StackSummaries ?? [];
+    const stacks = (await emulator.clients.cloudFormation.send(new ListStacksCommand({}))).StackSummaries ?? [];
     expect(stacks.filter((stack) => stack.StackName === stackName).map((stack) => stack.StackStatus)).toEqual(['DELETE_COMPLETE']);
-    const remains = await remainsOf(clients, stackName, envName, [physicalIds.HostSecurityGroup]);
+    const remains = await remainsOf(emulator.clients, stackName, envName, [physicalIds.HostSecurityGroup]);
     remains.push(...(await groupsOfEnvironment(envName)).map((group) => `Auto Scaling group ${group.AutoScalingGroupName}`));
     try {
-      const templates = await clients.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [physicalIds.HostLaunchTemplate] }));
+      const templates = await emulator.clients.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [physicalIds.HostLaunchTemplate] }));
       remains.push(...(templates.LaunchTemplates ?? []).map((template) => `launch template ${template.LaunchTemplateId}`));
     } catch (error) {
       if ((error as Error).name !== 'InvalidLaunchTemplateId.NotFound') throw error;
@@ -107,14 +90,14 @@ describe('the published template\'s host group and existing-certificate variants
 
   /** The stack's group runs `replicas` hosts from its launch template over `subnetIds`; returns the group. */
   async function expectGroupOfHosts(stackName: string, envName: string, replicas: number, subnetIds: string[]): Promise<AutoScalingGroup> {
-    const { outputs, physicalIds } = await liveStack(clients, stackName);
+    const { outputs, physicalIds } = await liveStack(emulator.clients, stackName);
     expect(outputs.HostGroupName).toBe(physicalIds.HostGroup);
     const group = await theGroup(outputs.HostGroupName);
     expect(group).toMatchObject({ MinSize: replicas, DesiredCapacity: replicas });
     expect(group.VPCZoneIdentifier?.split(',').sort()).toEqual([...subnetIds].sort());
 
     const launchTemplate = (
-      await clients.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [physicalIds.HostLaunchTemplate] }))
+      await emulator.clients.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [physicalIds.HostLaunchTemplate] }))
     ).LaunchTemplates?.[0];
     expect(group.LaunchTemplate).toEqual({
       LaunchTemplateId: physicalIds.HostLaunchTemplate,
@@ -127,7 +110,7 @@ describe('the published template\'s host group and existing-certificate variants
     expect(hosts).toHaveLength(replicas);
     for (const host of hosts) {
       expect(host.State?.Name).toBe('running');
-      expect(host.ImageId).toBe(imageId);
+      expect(host.ImageId).toBe(emulator.imageId);
       expect(subnetIds).toContain(host.SubnetId);
       expect(host.Tags).toEqual(
         expect.arrayContaining([
@@ -148,11 +131,11 @@ describe('the published template\'s host group and existing-certificate variants
     let subnetIds: string[];
 
     beforeAll(() => {
-      subnetIds = network.subnetIds.slice(0, 2);
+      subnetIds = emulator.network.subnetIds.slice(0, 2);
       createdWith = {
         EnvName: envName,
         Token: `ha-token-${randomUUID()}`,
-        VpcId: network.vpcId,
+        VpcId: emulator.network.vpcId,
         SubnetIds: subnetIds.join(','),
         BreakGlass: 'enabled',
       };
@@ -161,7 +144,7 @@ describe('the published template\'s host group and existing-certificate variants
     test('created with the default Replicas 1, the stack runs a single host and no group', async () => {
       await createAsConsole(stackName, createdWith);
 
-      const { outputs, physicalIds } = await liveStack(clients, stackName);
+      const { outputs, physicalIds } = await liveStack(emulator.clients, stackName);
       expect(outputs).toMatchObject({ InstanceId: physicalIds.Host });
       expect(outputs).not.toHaveProperty('HostGroupName');
       expect((await instances({ envName })).map((instance) => [instance.InstanceId, instance.State?.Name])).toEqual([[physicalIds.Host, 'running']]);
@@ -169,7 +152,7 @@ describe('the published template\'s host group and existing-certificate variants
     });
 
     test('updated to Replicas 2, it runs two hosts in a group over the chosen subnets, and break glass targets the group', async () => {
-      await clients.cloudFormation.send(
+      await emulator.clients.cloudFormation.send(
         new UpdateStackCommand({
           StackName: stackName,
           UsePreviousTemplate: true,
@@ -180,19 +163,19 @@ describe('the published template\'s host group and existing-certificate variants
           ],
         }),
       );
-      expect((await describeStack(clients, stackName)).StackStatus).toBe('UPDATE_COMPLETE');
+      expect((await describeStack(emulator.clients, stackName)).StackStatus).toBe('UPDATE_COMPLETE');
       // The token did not change: the function has nothing to do.
-      expect(await lambda.serveUpdate(stackName)).toEqual([]);
+      expect(await emulator.lambda.serveUpdate(stackName)).toEqual([]);
 
       await expectGroupOfHosts(stackName, envName, 2, subnetIds);
-      const live = await liveStack(clients, stackName);
+      const live = await liveStack(emulator.clients, stackName);
       const { outputs, physicalIds } = live;
       expect(outputs).not.toHaveProperty('InstanceId');
       expect(outputs).not.toHaveProperty('InstanceArn');
       // CloudFormation deletes the single host here. moto cannot show it: a resource whose condition
       // turns false stays until the stack is deleted (the deletion test below checks that it is gone then).
 
-      const sessionStatements = (await inlinePolicyStatements(clients, physicalIds.BreakGlassRole)).filter(
+      const sessionStatements = (await inlinePolicyStatements(emulator.clients, physicalIds.BreakGlassRole)).filter(
         (statement) => statement.Effect === 'Allow' && [statement.Action].flat().includes('ssm:StartSession'),
       );
       const onGroup = sessionStatements.filter((statement) => [statement.Resource].flat().some((arn) => String(arn).includes(':instance/')));
@@ -205,17 +188,17 @@ describe('the published template\'s host group and existing-certificate variants
     });
 
     test('created directly with Replicas 3, the stack runs three hosts in its group and no single host', async () => {
-      const trioSubnets = network.subnetIds.slice(0, 3);
+      const trioSubnets = emulator.network.subnetIds.slice(0, 3);
       await createAsConsole(stackNameFor(trioEnvName), {
         EnvName: trioEnvName,
         Token: `trio-token-${randomUUID()}`,
-        VpcId: network.vpcId,
+        VpcId: emulator.network.vpcId,
         SubnetIds: trioSubnets.join(','),
         Replicas: '3',
       });
 
       const group = await expectGroupOfHosts(stackNameFor(trioEnvName), trioEnvName, 3, trioSubnets);
-      const { outputs, physicalIds } = await liveStack(clients, stackNameFor(trioEnvName));
+      const { outputs, physicalIds } = await liveStack(emulator.clients, stackNameFor(trioEnvName));
       expect(physicalIds).not.toHaveProperty('Host');
       expect(outputs).not.toHaveProperty('InstanceId');
       expect(outputs).not.toHaveProperty('InstanceArn');
@@ -239,7 +222,7 @@ describe('the published template\'s host group and existing-certificate variants
     const pem = `-----BEGIN CERTIFICATE-----\n${randomBytes(48).toString('base64')}\n-----END CERTIFICATE-----\n`;
 
     beforeAll(async () => {
-      await clients.ssm.send(new PutParameterCommand({ Name: customerCertificate, Type: 'SecureString', Value: pem }));
+      await emulator.clients.ssm.send(new PutParameterCommand({ Name: customerCertificate, Type: 'SecureString', Value: pem }));
     });
 
     test('created with an empty Token and the certificate parameter, the stack completes and writes no token', async () => {
@@ -247,37 +230,37 @@ describe('the published template\'s host group and existing-certificate variants
         EnvName: envName,
         Token: '',
         ExistingCertificateParameter: customerCertificate,
-        VpcId: network.vpcId,
-        SubnetIds: network.subnetIds.slice(0, 2).join(','),
+        VpcId: emulator.network.vpcId,
+        SubnetIds: emulator.network.subnetIds.slice(0, 2).join(','),
       });
       expect(create.event.ResourceProperties).toMatchObject({ Token: '' });
 
-      await expect(clients.ssm.send(new GetParameterCommand({ Name: tokenParameterName(envName) }))).rejects.toThrow(/not found/i);
-      const stored = await clients.ssm.send(new GetParametersByPathCommand({ Path: secretParameterPrefix(envName), Recursive: true }));
+      await expect(emulator.clients.ssm.send(new GetParameterCommand({ Name: tokenParameterName(envName) }))).rejects.toThrow(/not found/i);
+      const stored = await emulator.clients.ssm.send(new GetParametersByPathCommand({ Path: secretParameterPrefix(envName), Recursive: true }));
       expect(stored.Parameters).toEqual([]);
     });
 
     test('the hosts may read exactly that certificate, and their user data names it', async () => {
-      const live = await liveStack(clients, stackName);
+      const live = await liveStack(emulator.clients, stackName);
       const [, partition, , region, account] = live.stack.StackId!.split(':');
       const parameterArn = (name: string) => `arn:${partition}:ssm:${region}:${account}:parameter${name}`;
-      const readable = (await inlinePolicyStatements(clients, live.physicalIds.HostRole))
+      const readable = (await inlinePolicyStatements(emulator.clients, live.physicalIds.HostRole))
         .filter((statement) => statement.Effect === 'Allow' && [statement.Action].flat().includes('ssm:GetParameter'))
         .flatMap((statement) => [statement.Resource].flat().map(String));
       expect(readable.filter((arn) => arn !== parameterArn(tokenParameterName(envName)))).toEqual([parameterArn(customerCertificate)]);
 
-      const userData = await hostUserData(clients, live);
+      const userData = await hostUserData(emulator.clients, live);
       expect(userData).toContain(`EXISTING_CERTIFICATE_PARAMETER='${customerCertificate}'`);
-      expect(await placesHolding(pem, clients, { stackName, envName }, {})).toEqual([]);
+      expect(await placesHolding(pem, emulator.clients, { stackName, envName }, {})).toEqual([]);
     });
 
     test('deleting the stack leaves the customer\'s certificate as it was, and nothing of the stack', async () => {
       expect(await deleteAndListRemains(stackName, envName)).toEqual([]);
-      const certificate = await clients.ssm.send(new GetParameterCommand({ Name: customerCertificate, WithDecryption: true }));
+      const certificate = await emulator.clients.ssm.send(new GetParameterCommand({ Name: customerCertificate, WithDecryption: true }));
       expect(certificate.Parameter).toMatchObject({ Type: 'SecureString', Value: pem, Version: 1 });
     });
   });
-  describe('an enterprise network and the restricted profile: every parameter that issue 12 added, set', () => {
+  describe('an enterprise emulator.network and the restricted profile: every parameter that issue 12 added, set', () => {
     const envName = 'acme-corp';
     const stackName = stackNameFor(envName);
     // A certificate as the console's one-line field leaves it; random, so that it can be traced.
@@ -292,8 +275,8 @@ describe('the published template\'s host group and existing-certificate variants
     };
 
     test('the stack completes, and the hosts\' user data carries each value as given', async () => {
-      await createAsConsole(stackName, { EnvName: envName, Token: `corp-token-${randomUUID()}`, VpcId: network.vpcId, SubnetIds: network.subnetIds[0], ...values });
-      const userData = await hostUserData(clients, await liveStack(clients, stackName));
+      await createAsConsole(stackName, { EnvName: envName, Token: `corp-token-${randomUUID()}`, VpcId: emulator.network.vpcId, SubnetIds: emulator.network.subnetIds[0], ...values });
+      const userData = await hostUserData(emulator.clients, await liveStack(emulator.clients, stackName));
       expect(userData).toContain(`HTTPS_PROXY_URL='${values.HttpsProxy}'`);
       expect(userData).toContain(`NO_PROXY_LIST='${values.NoProxy}'`);
       expect(userData).toContain(`CA_CERTIFICATES='${caCertificates}'`);
@@ -303,8 +286,8 @@ describe('the published template\'s host group and existing-certificate variants
     // Not checked here: moto gives every instance a public address, whatever AssociatePublicIpAddress says
     // (test/constructs/host-launch.test.ts and host.test.ts check the template).
     test('the hosts\' role has the scoped IAM statements', async () => {
-      const { physicalIds } = await liveStack(clients, stackName);
-      const statements = await inlinePolicyStatements(clients, physicalIds.HostRole);
+      const { physicalIds } = await liveStack(emulator.clients, stackName);
+      const statements = await inlinePolicyStatements(emulator.clients, physicalIds.HostRole);
       expect(statements).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['iam:CreateRole', 'iam:PassRole']), Resource: '*' }));
       expect(statements).toContainEqual(expect.objectContaining({ Resource: expect.stringMatching(/:user\/\*-clickhouse-backup$/) }));
     });
