@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { startNetworkTripwire } from '../support/network-tripwire';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** What a fresh clone does not have: a lookup cache, build output, the published file. */
@@ -42,31 +43,87 @@ export function copiedCheckout(): { dir: string; remove(): void } {
   return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * The environment of a user's shell for a command run in `cwd`: the developer's own AWS profile and
+ * variables, CDK variables and ALTINITY_CONNECT_TOKEN are left out, and so are the test processes'
+ * own AWS settings; the AWS config files point nowhere and no instance metadata is asked, so that
+ * nothing reaches a real account and a command sees only the AWS settings a test gives it.
+ */
+function usersShell(cwd: string): NodeJS.ProcessEnv {
+  return {
+    ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(AWS_|CDK_|ALTINITY_CONNECT_TOKEN$)/.test(key))),
+    AWS_CONFIG_FILE: path.join(cwd, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(cwd, 'no-aws-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+}
+
 export interface CliRun {
   readonly exitCode: number | null;
   /** stdout and stderr, interleaved as printed. */
   readonly output: string;
 }
 
+export interface CdkRun extends CliRun {
+  /** What the CLI or the app tried to reach outside this machine (only a run with notices on may). */
+  readonly networkAttempts: readonly string[];
+}
+
 /**
- * Runs `npx cdk <args>` in `cwd` as a user's shell would, with `env` as the only AWS settings and
- * token: the developer's own profile, variables and ALTINITY_CONNECT_TOKEN are left out (and the
- * AWS config files point nowhere unless `env` names some), so that nothing reaches a real account
- * and the runs see only what the test gives them.
+ * The CDK CLI's own settings that keep it off the network: no notices (`--no-notices`), no telemetry
+ * and no version check. The CLI keeps its home (account cache, notices, telemetry state) in
+ * CDK_HOME, else in `.cdk` of the user database's home directory, whatever HOME says.
  */
-export function runCdk(cwd: string, args: string[], env: Record<string, string>): Promise<CliRun> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(AWS_|CDK_|ALTINITY_CONNECT_TOKEN$)/.test(key)));
-  return runCommand('npx', ['cdk', ...args], {
+const CDK_OFFLINE = { args: ['--no-notices'], env: { CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_DISABLE_VERSION_CHECK: 'true' } };
+
+/**
+ * Runs `npx cdk <args>` in `cwd` as a user's shell would (`usersShell`), with `env` as the only AWS
+ * settings and token. Every run is the CLI's first on a new machine: a CDK home of its own, empty,
+ * removed afterwards. Outbound HTTP goes to a tripwire: a run that tries to reach the network fails,
+ * but with `notices: true`, which leaves the CLI's notices on to show what the tripwire would see.
+ */
+export async function runCdk(cwd: string, args: string[], env: Record<string, string> = {}, options: { notices?: boolean } = {}): Promise<CdkRun> {
+  const cdkHome = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-home-'));
+  const tripwire = await startNetworkTripwire();
+  try {
+    const run = await runCommand('npx', ['cdk', ...args, ...(options.notices ? [] : CDK_OFFLINE.args)], {
+      cwd,
+      env: {
+        ...usersShell(cwd),
+        ...tripwire.env,
+        ...env,
+        ...CDK_OFFLINE.env,
+        CDK_HOME: cdkHome,
+      },
+    });
+    if (!options.notices && tripwire.attempts.length > 0) {
+      throw new Error(`cdk ${args.join(' ')} tried to reach the network, which no test allows: ${tripwire.attempts.join(', ')}\n${run.output}`);
+    }
+    return { ...run, networkAttempts: [...tripwire.attempts] };
+  } finally {
+    await tripwire.stop();
+    fs.rmSync(cdkHome, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs the app alone, as the CDK CLI runs it: the `app` command of cdk.json in `cwd`, with the
+ * context in the variable the CLI sets, in a user's shell (`usersShell`) with `env`. What it prints is
+ * the app's own.
+ */
+export function runAppAsTheCliDoes(cwd: string, context: Record<string, string>, env: Record<string, string>): Promise<CliRun> {
+  const { app } = JSON.parse(fs.readFileSync(path.join(cwd, 'cdk.json'), 'utf8')) as { app: string };
+  const [command, ...args] = app.split(' ');
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'app-out-'));
+  return runCommand(command, args, {
     cwd,
     env: {
-      ...inherited,
-      AWS_CONFIG_FILE: path.join(cwd, 'no-aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: path.join(cwd, 'no-aws-credentials'),
+      ...usersShell(cwd),
       ...env,
-      // No network here: the CLI would otherwise ask the npm registry for a newer version.
-      CDK_DISABLE_VERSION_CHECK: 'true',
+      CDK_OUTDIR: outDir,
+      CDK_CONTEXT_JSON: JSON.stringify(context),
     },
-  });
+  }).finally(() => fs.rmSync(outDir, { recursive: true, force: true }));
 }
 
 /** Runs `command` to its end, with stdout and stderr together as it printed them. */

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { GetParametersByPathCommand, type Parameter, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { publishTemplate } from '../../lib/release/publish';
-import { filesUnder, linkedCheckout, runCdk } from '../e2e/cdk-cli';
+import { filesUnder, linkedCheckout, runAppAsTheCliDoes, runCdk } from '../e2e/cdk-cli';
 import { MotoServer, startMotoServer, TEST_REGION } from '../support/moto-server';
 import { asTheCdkCliSendsIt, TEMPLATE_BUDGET, TEST_TEMPLATE_VERSION } from '../support/templates';
 
@@ -32,7 +32,7 @@ describe('cdk synth', () => {
    * The real CDK CLI as a user runs it from a clone, with only the settings given: in a checkout of
    * links, so that nothing the CLI reads or writes there (cdk.context.json) is the repository's.
    */
-  const cdk = (args: string[], env: Record<string, string> = {}) => runCdk(checkout.dir, args, env);
+  const cdk = (args: string[], env: Record<string, string> = {}, options?: { notices?: boolean }) => runCdk(checkout.dir, args, env, options);
 
   beforeAll(async () => {
     moto = await startMotoServer();
@@ -69,10 +69,33 @@ describe('cdk synth', () => {
     expect(Buffer.byteLength(sent)).toBeLessThanOrEqual(TEMPLATE_BUDGET);
     for (const file of written) expect({ file, leaks: fs.readFileSync(file, 'utf8').includes(SENTINEL) }).toEqual({ file, leaks: false });
     expect(run.output).not.toContain(SENTINEL);
-    // The app's SSM client runs on Node.js 20 here too: the SDK's notice about Node.js 22 is not for the user.
-    expect(run.output).not.toContain('NodeVersionSupportWarning');
+    // On Node.js 20, the CLI's own SDK client (which finds the account when the CLI has no account
+    // cache, as on its first run) prints the SDK's notice about Node.js 22 once; the app prints none
+    // of its own (next test).
+    expect(run.output.split('NodeVersionSupportWarning').length - 1).toBeLessThanOrEqual(1);
     // With -c vpc and -c subnets the app looks nothing up, so the CLI has nothing to cache.
     expect(fs.existsSync(path.join(checkout.dir, 'cdk.context.json'))).toBe(false);
+  });
+
+  test('the app, run as the CLI runs it, stages the token without printing an SDK notice about Node.js', async () => {
+    const run = await runAppAsTheCliDoes(
+      checkout.dir,
+      { env: 'acme-app', token: SENTINEL, vpc: 'vpc-0123456789abcdef0', subnets: 'subnet-0123456789abcdef0' },
+      { ...moto.env, CDK_DEFAULT_ACCOUNT: '123456789012', CDK_DEFAULT_REGION: TEST_REGION },
+    );
+    expect(run).toEqual({ exitCode: 0, output: expect.stringContaining('Staging the connection token in account 123456789012, us-east-1') });
+    // The app's SSM and STS clients run on this Node.js: on 20 the SDK would tell of Node.js 22, which is not for the user.
+    expect(run.output).not.toContain('NodeVersionSupportWarning');
+    expect(run.output).not.toContain(SENTINEL);
+  });
+
+  test('without the settings that keep it offline, the CLI would fetch its notices: the tripwire sees it', async () => {
+    const run = await cdk(['synth', '--quiet', '-o', path.join(outDir, 'notices'), '-c', 'env=acme-notices', '-c', 'vpc=vpc-0123456789abcdef0', '-c', 'subnets=subnet-0123456789abcdef0'], {
+      ...moto.env,
+      CDK_DEFAULT_REGION: TEST_REGION,
+    }, { notices: true });
+    expect(run.exitCode).toBe(0);
+    expect(run.networkAttempts.join('\n')).toMatch(/cli\.cdk\.dev-tools\.aws\.dev/);
   });
 
   test('takes the token from ALTINITY_CONNECT_TOKEN too, with the same care', async () => {
