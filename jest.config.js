@@ -1,3 +1,6 @@
+// Before any test file is transformed: the tools' caches stay out of the user's home.
+require('./test/harness/tool-caches');
+
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],

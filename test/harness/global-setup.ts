@@ -1,15 +1,18 @@
 import { fingerprint, type Fingerprint } from './checkout-state';
+import { type SuiteHome, useSuiteHome } from './suite-home';
 import { provideTools, TOOLS_PROVIDED_ENV } from './tools';
 
 declare global {
   // Read by global-teardown.ts, which jest runs in this same process.
   var checkoutStateBeforeTests: { root: string; fingerprint: Fingerprint } | undefined;
+  var suiteHome: SuiteHome | undefined;
 }
 
 /**
  * Before any test: notes the state of the checkout's cdk.out, dist and cdk.context.json (which no
- * test may change: global-teardown.ts compares), provides the tools the tests run (tools.ts), and
- * sets what every test process shares. jest's workers start after this and inherit the environment.
+ * test may change: global-teardown.ts compares), provides the tools the tests run (tools.ts), gives
+ * the tests a home of their own (suite-home.ts) and sets what every test process shares. jest's
+ * workers start after this and inherit the environment.
  */
 export default async function globalSetup(globalConfig: { rootDir: string }): Promise<void> {
   const root = globalConfig.rootDir;
@@ -22,5 +25,7 @@ export default async function globalSetup(globalConfig: { rootDir: string }): Pr
   delete process.env.CDK_OUTDIR;
   delete process.env.CDK_CONTEXT_JSON;
 
+  // With the user's home: installing the tools may need the user's pip settings (a package index).
   if (!process.env[TOOLS_PROVIDED_ENV]) await provideTools(root);
+  globalThis.suiteHome = useSuiteHome();
 }

@@ -3,6 +3,7 @@
  * first); `npm test` leaves this folder out. One worker: the hosts boot one after another.
  */
 const path = require('node:path');
+require('../../harness/tool-caches');
 
 module.exports = {
   rootDir: path.resolve(__dirname, '..', '..', '..'),
