@@ -10,21 +10,27 @@ import { contextWithTokenFromEnvironment, InputError, parseAppInput } from '../l
  */
 async function stageToken(envName: string, token: string, account: string | undefined, region: string | undefined): Promise<string> {
   if (!region) throw new InputError('-c token= needs an AWS region to store the token in: set AWS_REGION or a profile with a region');
-  const [{ SSMClient }, { STSClient }, { checkTargetAccount, stageConnectionToken, StagingRefused }] = await Promise.all([
-    import('@aws-sdk/client-ssm'),
+  const [{ CloudFormationClient }, { SecretsManagerClient }, { STSClient }, { checkTargetAccount, stageConnectionToken, StagingRefused }] = await Promise.all([
+    import('@aws-sdk/client-cloudformation'),
+    import('@aws-sdk/client-secrets-manager'),
     import('@aws-sdk/client-sts'),
     import('../lib/deploy/staged-token.js'),
   ]);
+  let target: Awaited<ReturnType<typeof checkTargetAccount>>;
   try {
-    await checkTargetAccount(new STSClient({ region }), account);
+    target = await checkTargetAccount(new STSClient({ region }), account);
   } catch (error) {
     if (error instanceof StagingRefused) throw new InputError(error.message);
     throw error;
   }
-  process.stderr.write(`Staging the connection token in account ${account}, ${region} (it never enters the template)... `);
-  const name = await stageConnectionToken(new SSMClient({ region }), envName, token);
-  process.stderr.write(`${name}; the stack moves it under its own key\n`);
-  return name;
+  process.stderr.write(`Staging the connection token in account ${target.account}, ${region} (it never enters the template)... `);
+  const staged = await stageConnectionToken({ secrets: new SecretsManagerClient({ region }), cloudFormation: new CloudFormationClient({ region }) }, target, envName, token);
+  process.stderr.write(
+    staged.written
+      ? `${staged.name}, readable only by the stack's function, which moves it under the stack's own key\n`
+      : `none needed: the stack already holds this token\n`,
+  );
+  return staged.name;
 }
 
 async function main(): Promise<void> {
@@ -33,8 +39,8 @@ async function main(): Promise<void> {
   const input = parseAppInput(contextWithTokenFromEnvironment((key) => app.node.tryGetContext(key), process.env));
   const account = process.env.CDK_DEFAULT_ACCOUNT;
   const region = process.env.CDK_DEFAULT_REGION;
-  const stagedTokenParameter = input.mode === 'deploy' && input.token !== undefined ? await stageToken(input.envName, input.token, account, region) : undefined;
-  buildConnectStack(app, input, { templateVersion: version, stagedTokenParameter, account, region });
+  const stagedToken = input.mode === 'deploy' && input.token !== undefined ? await stageToken(input.envName, input.token, account, region) : undefined;
+  buildConnectStack(app, input, { templateVersion: version, stagedToken, account, region });
   app.synth();
 }
 

@@ -1,147 +1,295 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { AddTagsToResourceCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { certificateParameterName, ENV_TAG_KEY, OWNER_TAG_KEY, stackNameFor, stagedTokenPath, tokenParameterName } from '../../lib/shared/names';
-import { deleteParameter, namesBelow, putSecureString, readParameter, tagsOf } from '../../lib/shared/secure-parameters';
+import { CloudFormationClient, DescribeStackResourceCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DeleteSecretCommand, GetSecretValueCommand, paginateListSecrets, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import { CodedFailure, FUNCTION_FAILURES as FAILURE } from '../../lib/shared/failures';
+import { ENV_TAG_KEY, OWNER_TAG_KEY, stackNameFor } from '../../lib/shared/names';
+import {
+  digestInStagedName,
+  type SecretStoreData,
+  type SecretStoreProperties,
+  type SecretStoreSettings,
+  settingsFromEnvironment,
+  stagedTokenDigest,
+} from '../../lib/shared/secret-store-contract';
+import { createSecureString, deleteParameter, factsOf, overwriteSecureString, readParameter, tag, tagsOf } from './parameters';
 
 /**
- * Custom resource that owns the environment's secret parameters: the connection token (written from
- * the NoEcho `Token` property, or moved from where `cdk deploy -c token=...` staged it) and the
- * certificate the host stores after login. Both are encrypted with the stack's own KMS key and tagged
- * with the id of the stack that owns them; the handler touches no parameter another live stack owns.
- * Every event, a malformed one included, gets an answer.
+ * Custom resource that owns the environment's secret parameters: the connection token (from the
+ * NoEcho `Token` property, or from where `cdk deploy` staged it) and the certificate the hosts store
+ * after login. It acts only on requests CloudFormation really sent for its own stack and resource,
+ * and takes everything else (names, key, stack) from the settings its stack gave it. Both parameters
+ * are encrypted with the stack's own key and tagged with the id of the stack that owns them; it
+ * touches no parameter another live stack owns. Every event, a refused one included, gets an answer.
  */
 
-export interface SecretStoreProperties {
-  EnvName: string;
-  /** The stack's KMS key, which encrypts both parameters. */
-  KeyId: string;
-  /** The token itself; absent when it was staged, empty when a certificate is given instead. */
-  Token?: string;
-  /** Where `cdk deploy -c token=...` staged the token; a new name each deployment. */
-  StagedTokenParameter?: string;
+/** What CloudFormation sends; anyone who may invoke the function can send the same, hence the checks. */
+export type SecretStoreEvent = CloudFormationCustomResourceEvent<Partial<SecretStoreProperties>>;
+type Event = SecretStoreEvent;
+
+/** The AWS clients the function uses. */
+export interface Clients {
+  readonly ssm: SSMClient;
+  readonly secrets: SecretsManagerClient;
+  readonly cloudFormation: CloudFormationClient;
 }
 
-export interface SecretStoreEvent {
-  RequestType: 'Create' | 'Update' | 'Delete';
-  ResponseURL: string;
-  StackId: string;
-  RequestId: string;
-  LogicalResourceId: string;
-  PhysicalResourceId?: string;
-  ResourceProperties: SecretStoreProperties & { ServiceToken: string };
-  OldResourceProperties?: SecretStoreProperties;
-}
-
-export interface LambdaContext {
-  logStreamName: string;
-  getRemainingTimeInMillis(): number;
-}
+/**
+ * `false` in the build the console's template inlines, whose token always comes as a parameter: the
+ * code for tokens `cdk deploy` staged is left out of it (bundleHandler's `defines`). Run from source,
+ * as the tests run it, the function handles both.
+ */
+declare const STAGED_TOKENS: boolean;
 
 /** Reported time left before Lambda would kill the function, so that a slow call still gets an answer. */
 const RESPONSE_MARGIN_MS = 5_000;
 const RESPONSE_ATTEMPTS = 3;
 
-const ssm = new SSMClient({ maxAttempts: 5 });
-const cloudFormation = new CloudFormationClient({ maxAttempts: 5 });
-/** Token values this invocation handled, masked in every reason it reports. */
-const secrets = new Set<string>();
+const clients: Clients = {
+  ssm: new SSMClient({ maxAttempts: 5 }),
+  secrets: new SecretsManagerClient({ maxAttempts: 5 }),
+  cloudFormation: new CloudFormationClient({ maxAttempts: 5 }),
+};
 
-export async function handler(event: SecretStoreEvent, context: LambdaContext): Promise<void> {
-  const props: Partial<SecretStoreProperties> = event?.ResourceProperties ?? {};
-  console.log(JSON.stringify({ type: event?.RequestType, physicalId: event?.PhysicalResourceId, env: props.EnvName, staged: props.StagedTokenParameter }));
-  if (typeof event?.ResponseURL !== 'string') return console.error('FAILED: the event has no ResponseURL, so CloudFormation cannot be answered');
-  secrets.clear();
-  if (props.Token) secrets.add(props.Token);
-  const envName = props.EnvName ?? '';
-  const names = [tokenParameterName(envName), certificateParameterName(envName)];
+export async function handler(event: Event, context: Pick<Context, 'logStreamName' | 'getRemainingTimeInMillis'>): Promise<void> {
+  const properties: Partial<SecretStoreProperties> = event?.ResourceProperties ?? {};
+  console.log(
+    JSON.stringify({ type: event?.RequestType, requestId: event?.RequestId, stack: event?.StackId, resource: event?.LogicalResourceId, physicalId: physicalIdOf(event), staged: properties.StagedToken }),
+  );
+  if (typeof event?.ResponseURL !== 'string') return console.error('FAILED: no ResponseURL to answer');
+  const secrets = new Masker();
+  secrets.add(properties.Token);
+  let settings: SecretStoreSettings | undefined;
   let reason: string | undefined;
   try {
-    const missing = ['RequestType', 'StackId', 'RequestId', 'LogicalResourceId'].filter((key) => !event[key as keyof SecretStoreEvent]);
-    if (!props.EnvName || !props.KeyId) missing.push('ResourceProperties.EnvName and KeyId');
-    if (missing.length > 0) {
-      // A Delete that fails keeps the stack from being deleted: one this function cannot read deletes nothing.
-      if (event.RequestType !== 'Delete') throw new Error(`malformed event: no ${missing.join(', ')}`);
-    } else {
-      await withDeadline(apply(event, names), context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS);
-    }
+    settings = settingsFromEnvironment(process.env);
+    const work = act(event, settings, clients, secrets);
+    await withDeadline(work, context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS);
   } catch (error) {
-    reason = [...secrets].reduce((text, secret) => text.replaceAll(secret, '****'), `${describe(error)} (log stream ${context.logStreamName})`);
+    reason = secrets.mask(`${describe(error)} (log stream ${context.logStreamName})`);
     console.error(`FAILED: ${reason}`);
   }
   // Create names the resource by its token parameter; Update and Delete keep the id CloudFormation sent.
-  const physicalId = (event.RequestType === 'Create' ? props.EnvName && names[0] : event.PhysicalResourceId) || `${event.LogicalResourceId}-invalid`;
-  await respond(event, physicalId, reason);
+  const physicalId = (event.RequestType === 'Create' ? settings?.tokenParameter : physicalIdOf(event)) || `${event.LogicalResourceId}-invalid`;
+  const data: SecretStoreData | undefined = settings && { TokenParameterName: settings.tokenParameter, CertificateParameterName: settings.certificateParameter };
+  await respond(event, physicalId, reason, data);
 }
 
-async function apply(event: SecretStoreEvent, names: string[]): Promise<void> {
-  const props = event.ResourceProperties;
-  if (event.RequestType === 'Delete') {
-    if (event.PhysicalResourceId !== names[0]) return console.log(`nothing deleted: ${event.PhysicalResourceId} is not what this function created`);
-    for (const name of names) if ((await tagsOf(ssm, name))?.[OWNER_TAG_KEY] === event.StackId) await deleteParameter(ssm, name);
-    return sweepStagedTokens(props.EnvName);
+/** Verifies the request, then carries it out. */
+export async function act(event: Event, settings: SecretStoreSettings, aws: Clients, secrets: Masker): Promise<void> {
+  await verifyRequest(event, settings, aws.cloudFormation);
+  const properties = event.ResourceProperties;
+  switch (event.RequestType) {
+    case 'Create':
+      return create(properties, settings, aws, secrets);
+    case 'Update':
+      return update(event.PhysicalResourceId, properties, event.OldResourceProperties, settings, aws, secrets);
+    case 'Delete':
+      return remove(event.PhysicalResourceId, settings, aws);
   }
-  const old = event.OldResourceProperties;
-  if (event.RequestType === 'Update' && old?.EnvName !== props.EnvName) {
-    throw new Error(
-      `EnvName cannot change on an existing stack (${old?.EnvName} to ${props.EnvName}): its token and certificate belong to ${old?.EnvName}. ` +
-        `Create a stack for ${props.EnvName} (${stackNameFor(props.EnvName)}) and delete this one.`,
+}
+
+/**
+ * Acts only on what CloudFormation sent: an event for this function's own stack and resource, while
+ * CloudFormation reports that resource in the matching `*_IN_PROGRESS` state (and, after its
+ * creation, with the physical id the event names). Anyone may send the function an event; nobody
+ * but CloudFormation puts the resource in that state.
+ */
+async function verifyRequest(event: Event, settings: SecretStoreSettings, cloudFormation: CloudFormationClient): Promise<void> {
+  const refuse = (why: string) => {
+    console.error(`refused ${event.RequestType} request ${event.RequestId}: ${why}; nothing was changed`);
+    throw new CodedFailure(FAILURE.requestRefused, `not sent by CloudFormation for this resource: ${why}`);
+  };
+  if (event.StackId !== settings.stackId) refuse(`it names stack ${event.StackId}, not ${settings.stackId}`);
+  if (event.LogicalResourceId !== settings.resourceId) refuse(`it names resource ${event.LogicalResourceId}, not ${settings.resourceId}`);
+  if (!['Create', 'Update', 'Delete'].includes(event.RequestType)) refuse(`its request type is ${event.RequestType}`);
+  const { StackResourceDetail: resource } = await cloudFormation.send(
+    new DescribeStackResourceCommand({ StackName: settings.stackId, LogicalResourceId: settings.resourceId }),
+  );
+  const expected = `${event.RequestType.toUpperCase()}_IN_PROGRESS`;
+  if (resource?.ResourceStatus !== expected) refuse(`CloudFormation reports ${settings.resourceId} ${resource?.ResourceStatus ?? 'absent'}, not ${expected}`);
+  const physicalId = physicalIdOf(event);
+  if (event.RequestType !== 'Create' && resource?.PhysicalResourceId !== physicalId) {
+    refuse(`CloudFormation knows ${settings.resourceId} as ${resource?.PhysicalResourceId}, not ${physicalId}`);
+  }
+}
+
+async function create(properties: Partial<SecretStoreProperties>, settings: SecretStoreSettings, aws: Clients, secrets: Masker): Promise<void> {
+  const existing = settings.existingCertificateParameter;
+  if (existing && (existing === settings.tokenParameter || existing === settings.certificateParameter || existing.startsWith(`${parentOf(settings.tokenParameter)}/`))) {
+    throw new CodedFailure(
+      FAILURE.existingCertificateInStackPath,
+      `ExistingCertificateParameter ${existing} is below ${parentOf(settings.tokenParameter)}/, where the stack keeps its own: copy it elsewhere and name the copy.`,
     );
   }
-  for (const name of names) await takeOwnership(name, event, name === names[1]);
-  const keyChanged = event.RequestType === 'Update' && old?.KeyId !== props.KeyId;
-  let token = props.Token || undefined;
-  const staged = props.StagedTokenParameter;
-  if (staged) {
-    token = (await readParameter(ssm, staged))?.value;
-    if (token) secrets.add(token);
-    else if (!(event.RequestType === 'Update' && (await readParameter(ssm, names[0])))) {
-      throw new Error(`the staged token ${staged} does not exist: it expires an hour after cdk deploy stages it. Run cdk deploy again with the token.`);
+  const token = await tokenOf(properties, undefined, settings, aws, secrets);
+  if (token) await claim(settings.tokenParameter, token, settings, aws);
+  await settleCertificateAtCreate(settings, aws);
+  await sweepStagedTokens(settings, aws);
+}
+
+async function update(
+  physicalId: string,
+  properties: Partial<SecretStoreProperties>,
+  old: Partial<SecretStoreProperties> | undefined,
+  settings: SecretStoreSettings,
+  aws: Clients,
+  secrets: Masker,
+): Promise<void> {
+  if (physicalId !== settings.tokenParameter) {
+    // The function's settings name another environment than the resource's parameters do: the stack's
+    // EnvName is changing. CloudFormation updates the function before the resource and, rolling back,
+    // the resource before the function.
+    if (properties.EnvName === settings.envName) {
+      throw new CodedFailure(
+        FAILURE.environmentRenamed,
+        `EnvName cannot change on an existing stack (${old?.EnvName} to ${properties.EnvName}): create a stack for ${properties.EnvName} (${stackNameFor(properties.EnvName ?? '')}) and delete this one.`,
+      );
     }
+    return console.log(`rolling back the refused change of EnvName to ${settings.envName}: nothing to undo`);
   }
-  // Each parameter is written only when its value or its key changes.
-  for (const [name, value] of [[names[0], token], [names[1], undefined]] as const) {
-    const current = await readParameter(ssm, name);
-    const next = value ?? (keyChanged ? current?.value : undefined);
-    if (next !== undefined && (keyChanged || current?.value !== next)) {
-      await putSecureString(ssm, {
-        name,
-        value: next,
-        description: `altinity-connect secret of stack ${event.StackId}`,
-        keyId: props.KeyId,
-        tags: { [ENV_TAG_KEY]: props.EnvName, [OWNER_TAG_KEY]: event.StackId },
-        // As the host writes the certificate: a long value needs the Advanced tier.
-        tier: 'Intelligent-Tiering',
-      });
-    }
+  for (const name of [settings.tokenParameter, settings.certificateParameter]) await ensureOwned(name, settings, aws);
+  const token = await tokenOf(properties, settings.tokenParameter, settings, aws, secrets);
+  if (token) await store(settings.tokenParameter, token, settings, aws);
+  const certificate = await readParameter(aws.ssm, settings.certificateParameter);
+  if (certificate !== undefined) await store(settings.certificateParameter, certificate, settings, aws);
+  await sweepStagedTokens(settings, aws);
+}
+
+async function remove(physicalId: string, settings: SecretStoreSettings, aws: Clients): Promise<void> {
+  if (physicalId !== settings.tokenParameter) return console.log(`nothing deleted: this function did not create ${physicalId}`);
+  for (const name of [settings.tokenParameter, settings.certificateParameter]) {
+    if ((await tagsOf(aws.ssm, name))?.[OWNER_TAG_KEY] === settings.stackId) await deleteParameter(aws.ssm, name);
   }
-  await sweepStagedTokens(props.EnvName);
+  // A stack refused as the environment's second must not sweep the first one's staged tokens.
+  const owner = (await tagsOf(aws.ssm, settings.tokenParameter))?.[OWNER_TAG_KEY];
+  if (owner && owner !== settings.stackId && (await stackExists(aws.cloudFormation, owner))) return;
+  await sweepStagedTokens(settings, aws);
 }
 
 /**
- * Deletes every token staged for the environment: the one just moved, and any a deployment left
- * (cdk deploy runs the app twice when it looks the default VPC up; a declined deployment stages one
- * that no stack takes). Expiration policies delete the rest within the hour.
+ * The token the event asks for: given as `Token`, or staged by `cdk deploy` under `StagedToken`.
+ * A staged token that `current` (the stored token's parameter) already holds is not read again: its
+ * copy was taken and deleted before, by this very request's first try or an earlier one.
  */
-async function sweepStagedTokens(envName: string): Promise<void> {
-  for (const name of await namesBelow(ssm, stagedTokenPath(envName))) await deleteParameter(ssm, name);
+async function tokenOf(
+  properties: Partial<SecretStoreProperties>,
+  current: string | undefined,
+  settings: SecretStoreSettings,
+  aws: Clients,
+  secrets: Masker,
+): Promise<string | undefined> {
+  if ((typeof STAGED_TOKENS !== 'undefined' && !STAGED_TOKENS) || !properties.StagedToken) return properties.Token || undefined;
+  const name = properties.StagedToken;
+  const digest = digestInStagedName(name, settings.stagedTokenPrefix);
+  if (!digest) throw new Error(`StagedToken ${name} is not a name below ${settings.stagedTokenPrefix}`);
+  if (current !== undefined) {
+    const stored = await readParameter(aws.ssm, current);
+    secrets.add(stored);
+    if (stored && stagedTokenDigest(stored) === digest) return stored;
+  }
+  let value: string | undefined;
+  try {
+    value = (await aws.secrets.send(new GetSecretValueCommand({ SecretId: name }))).SecretString;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  secrets.add(value);
+  if (value === undefined) {
+    throw new CodedFailure(
+      FAILURE.stagedTokenMissing,
+      `the staged token ${name} does not exist, so the token was not changed. Run cdk deploy again with the token (ALTINITY_CONNECT_TOKEN=... npx cdk deploy -c env=...).`,
+    );
+  }
+  if (stagedTokenDigest(value) !== digest) {
+    throw new CodedFailure(
+      FAILURE.stagedTokenMismatch,
+      `the staged copy ${name} does not hold the token it is named after: delete it, and run cdk deploy again with the token.`,
+    );
+  }
+  return value;
 }
 
 /**
- * Makes `name` this stack's: refuses a parameter that another stack which still exists owns; takes
- * over one left by a deleted stack or written before owners were recorded. On Create, a certificate
- * left behind is deleted: the new stack's hosts log in with its own token.
+ * Creates `name` with `value` as this stack's, atomically: of two stacks created together, one gets
+ * it and the other is refused. A parameter left by a deleted stack, or by a version that recorded no
+ * owner, is taken over by deleting it and creating it again, atomically too.
  */
-async function takeOwnership(name: string, event: SecretStoreEvent, isCertificate: boolean): Promise<void> {
-  const owner = await tagsOf(ssm, name).then((tags) => (tags ? (tags[OWNER_TAG_KEY] ?? '') : undefined));
-  if (owner === undefined || owner === event.StackId) return;
-  if (owner && (await stackExists(owner))) {
-    throw new Error(`${name} belongs to stack ${owner.split('/')[1]} (${owner}), which still exists: one environment has one stack per region. Update or delete that stack instead.`);
+async function claim(name: string, value: string, settings: SecretStoreSettings, aws: Clients): Promise<void> {
+  const write = { name, value, keyId: settings.keyArn, description: descriptionFor(settings), tags: { [ENV_TAG_KEY]: settings.envName, [OWNER_TAG_KEY]: settings.stackId } };
+  for (let attempt = 1; ; attempt++) {
+    if (await createSecureString(aws.ssm, write)) return;
+    const owner = await ownerOf(name, aws);
+    if (owner === settings.stackId) return store(name, value, settings, aws);
+    if (owner && (await stackExists(aws.cloudFormation, owner))) throw ownedByAnother(name, owner);
+    if (attempt === 2) throw new Error(`${name} was taken over by another stack at the same moment`);
+    console.log(`taking over ${name}, left by ${owner || 'no stack on record'}`);
+    await deleteParameter(aws.ssm, name);
   }
-  if (event.RequestType === 'Create' && isCertificate) return deleteParameter(ssm, name);
-  await ssm.send(new AddTagsToResourceCommand({ ResourceType: 'Parameter', ResourceId: name, Tags: [{ Key: OWNER_TAG_KEY, Value: event.StackId }] }));
 }
 
-async function stackExists(stackId: string): Promise<boolean> {
+/**
+ * The certificate at Create: this stack's own (an earlier try of this Create) stays; one left by a
+ * deleted stack of this environment is deleted, since the new stack's hosts log in with its own token;
+ * one that no stack owns may be the customer's, so it is never deleted: the Create is refused.
+ */
+async function settleCertificateAtCreate(settings: SecretStoreSettings, aws: Clients): Promise<void> {
+  const name = settings.certificateParameter;
+  const tags = await tagsOf(aws.ssm, name);
+  if (tags === undefined || tags[OWNER_TAG_KEY] === settings.stackId) return;
+  const owner = tags[OWNER_TAG_KEY];
+  if (!owner) {
+    throw new CodedFailure(
+      FAILURE.certificateNotOwned,
+      `${name} exists and no stack owns it, so it was left alone: move it out of ${parentOf(name)}/ (and name it in ExistingCertificateParameter) or delete it.`,
+    );
+  }
+  if (await stackExists(aws.cloudFormation, owner)) throw ownedByAnother(name, owner);
+  await deleteParameter(aws.ssm, name);
+}
+
+/** On Update: refuses a parameter another live stack owns; takes over one a deleted stack or an older version left. */
+async function ensureOwned(name: string, settings: SecretStoreSettings, aws: Clients): Promise<void> {
+  const tags = await tagsOf(aws.ssm, name);
+  if (tags === undefined || tags[OWNER_TAG_KEY] === settings.stackId) return;
+  const owner = tags[OWNER_TAG_KEY];
+  if (owner && (await stackExists(aws.cloudFormation, owner))) throw ownedByAnother(name, owner);
+  await tag(aws.ssm, name, { [ENV_TAG_KEY]: settings.envName, [OWNER_TAG_KEY]: settings.stackId });
+}
+
+/** Writes `value` to the stack's parameter `name` unless it already holds it, encrypted with the stack's key. */
+async function store(name: string, value: string, settings: SecretStoreSettings, aws: Clients): Promise<void> {
+  const facts = await factsOf(aws.ssm, name);
+  if (facts?.type === 'SecureString' && facts.keyId === settings.keyArn && (await readParameter(aws.ssm, name)) === value) return;
+  await overwriteSecureString(aws.ssm, { name, value, keyId: settings.keyArn, description: descriptionFor(settings) });
+}
+
+/**
+ * Deletes every token staged for the environment: the one just taken, and any that a `cdk synth`,
+ * `cdk diff` or declined deployment left.
+ */
+async function sweepStagedTokens(settings: SecretStoreSettings, aws: Clients): Promise<void> {
+  if (typeof STAGED_TOKENS !== 'undefined' && !STAGED_TOKENS) return;
+  const prefix = settings.stagedTokenPrefix;
+  for await (const page of paginateListSecrets({ client: aws.secrets }, { Filters: [{ Key: 'name', Values: [prefix] }] })) {
+    for (const { Name } of page.SecretList ?? []) {
+      if (Name?.startsWith(prefix)) await aws.secrets.send(new DeleteSecretCommand({ SecretId: Name, ForceDeleteWithoutRecovery: true }));
+    }
+  }
+}
+
+async function ownerOf(name: string, aws: Clients): Promise<string | undefined> {
+  return (await tagsOf(aws.ssm, name))?.[OWNER_TAG_KEY] || undefined;
+}
+
+function ownedByAnother(name: string, owner: string): CodedFailure {
+  return new CodedFailure(
+    FAILURE.ownedByAnotherStack,
+    `${name} belongs to stack ${owner.split('/')[1]} (${owner}), which still exists: update or delete that stack instead.`,
+  );
+}
+
+async function stackExists(cloudFormation: CloudFormationClient, stackId: string): Promise<boolean> {
   try {
     const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackId }));
     return Stacks?.some((stack) => stack.StackStatus !== 'DELETE_COMPLETE') ?? false;
@@ -151,9 +299,33 @@ async function stackExists(stackId: string): Promise<boolean> {
   }
 }
 
+function descriptionFor(settings: SecretStoreSettings): string {
+  return `altinity-connect secret of stack ${settings.stackId}`;
+}
+
+function parentOf(name: string): string {
+  return name.slice(0, name.lastIndexOf('/'));
+}
+
+function physicalIdOf(event: Event): string | undefined {
+  return event && 'PhysicalResourceId' in event ? event.PhysicalResourceId : undefined;
+}
+
+/** Secret values this invocation handled, masked in every reason it reports. */
+export class Masker {
+  private readonly values = new Set<string>();
+
+  add(value: unknown): void {
+    if (typeof value === 'string' && value !== '') this.values.add(value);
+  }
+
+  mask(text: string): string {
+    return [...this.values].reduce((masked, value) => masked.replaceAll(value, '****'), text);
+  }
+}
+
 /** Answers CloudFormation; a few tries, and never throws, so that Lambda does not run the event again. */
-async function respond(event: SecretStoreEvent, physicalId: string, reason: string | undefined): Promise<void> {
-  const envName = event.ResourceProperties?.EnvName ?? '';
+async function respond(event: Event, physicalId: string, reason: string | undefined, data: SecretStoreData | undefined): Promise<void> {
   const body = JSON.stringify({
     Status: reason === undefined ? 'SUCCESS' : 'FAILED',
     // CloudFormation rejects a response body over 4 KiB.
@@ -162,20 +334,20 @@ async function respond(event: SecretStoreEvent, physicalId: string, reason: stri
     StackId: event.StackId,
     RequestId: event.RequestId,
     LogicalResourceId: event.LogicalResourceId,
-    Data: { TokenParameterName: tokenParameterName(envName), CertificateParameterName: certificateParameterName(envName) },
+    Data: data,
   });
   for (let attempt = 1; attempt <= RESPONSE_ATTEMPTS; attempt++) {
     try {
       // The response URL is presigned without a content type: sending one would break the signature.
       const response = await fetch(event.ResponseURL, { method: 'PUT', body, headers: { 'content-type': '' } });
       if (response.ok) return;
-      console.error(`CloudFormation rejected the response (attempt ${attempt}): HTTP ${response.status} ${await response.text()}`);
+      console.error(`response refused (attempt ${attempt}): HTTP ${response.status} ${await response.text()}`);
     } catch (error) {
-      console.error(`cannot reach CloudFormation's response URL (attempt ${attempt}): ${describe(error)}`);
+      console.error(`cannot reach the response URL (attempt ${attempt}): ${describe(error)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
   }
-  console.error('gave up answering CloudFormation: the resource fails when its service timeout passes');
+  console.error('gave up answering: the resource fails at its service timeout');
 }
 
 function withDeadline<T>(work: Promise<T>, milliseconds: number): Promise<T> {
@@ -186,6 +358,9 @@ function withDeadline<T>(work: Promise<T>, milliseconds: number): Promise<T> {
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
+/** The reason for an error: a coded failure as `[code] message`, anything else as AWS's error under `aws-error`. */
 function describe(error: unknown): string {
-  return error instanceof Error && error.name !== 'Error' ? `${error.name}: ${error.message}` : error instanceof Error ? error.message : String(error);
+  if (error instanceof CodedFailure) return error.reason;
+  const text = error instanceof Error && error.name !== 'Error' ? `${error.name}: ${error.message}` : error instanceof Error ? error.message : String(error);
+  return `[${FAILURE.awsError}] ${text}`;
 }

@@ -1,4 +1,4 @@
-import { Aws, CfnCondition, Fn, Validations } from 'aws-cdk-lib';
+import { Aws, CfnCondition, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { arnOf } from './arns';
@@ -7,18 +7,18 @@ export interface BreakGlassAccessProps {
   /** The principal Altinity support acts as. */
   readonly trustedPrincipalArn: string;
   /**
-   * An external id the principal must present (`sts:ExternalId`), required while `condition` holds.
-   * @default - none required
+   * The external id the principal must present (`sts:ExternalId`): Altinity support's principal serves
+   * every customer, and the id is what tells this customer's role from another's.
    */
-  readonly externalId?: { readonly value: string; readonly condition: CfnCondition };
+  readonly externalId: string;
   /** Break glass is on while this holds; the role exists only then. */
   readonly condition: CfnCondition;
 }
 
 /**
- * The break-glass role of the provisioning guide: Altinity support assumes it and opens an SSM
- * session (plain shell, or SSH over SSM with `AWS-StartSSHSession`) on the stack's hosts, and on
- * nothing else. Guarantees: sessions only on instances that carry the tag CloudFormation puts on
+ * The break-glass role of the provisioning guide: Altinity support assumes it, presenting the
+ * external id, and opens an SSM session (plain shell, or SSH over SSM with `AWS-StartSSHSession`) on
+ * the stack's hosts, and on nothing else. Guarantees: sessions only on instances that carry the tag CloudFormation puts on
  * every instance of this stack, the single host's and the group's alike (`aws:` tags cannot be set
  * by anyone else); no other permission; removing the role (disabling break glass) revokes access.
  */
@@ -30,7 +30,10 @@ export class BreakGlassAccess extends Construct {
     super(scope, id);
     this.role = new iam.CfnRole(this, 'Role', {
       description: 'Altinity support break-glass access to the altinitycloud-connect hosts over SSM',
-      assumeRolePolicyDocument: { Version: '2012-10-17', Statement: [trustStatement(props)] },
+      assumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { AWS: props.trustedPrincipalArn }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': props.externalId } } }],
+      },
       policies: [
         {
           policyName: 'StartSessionOnHosts',
@@ -78,13 +81,4 @@ export class BreakGlassAccess extends Construct {
       reason: "Session ids are generated per session; ${aws:userid} limits terminate and resume to the caller's own sessions.",
     });
   }
-}
-
-/** Who may assume the role: the principal, with the external id when one is required. */
-function trustStatement(props: BreakGlassAccessProps): object {
-  const trust = { Effect: 'Allow', Principal: { AWS: props.trustedPrincipalArn }, Action: 'sts:AssumeRole' };
-  if (!props.externalId) return trust;
-  // The whole statement is chosen, not a condition inside it: a hole in a policy survives in some engines.
-  const withExternalId = { ...trust, Condition: { StringEquals: { 'sts:ExternalId': props.externalId.value } } };
-  return Fn.conditionIf(props.externalId.condition.logicalId, withExternalId, trust);
 }

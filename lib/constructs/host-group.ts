@@ -49,7 +49,8 @@ export class ConnectHostGroup extends Construct {
         minInstancesInService: Token.asNumber(props.replicas),
         pauseTime: HOST_SIGNAL_TIMEOUT,
         waitOnResourceSignals: true,
-        suspendProcesses: ['HealthCheck', 'ReplaceUnhealthy', 'AZRebalance', 'AlarmNotification', 'ScheduledActions'],
+        // The stack uses no alarm or schedule to suspend.
+        suspendProcesses: ['HealthCheck', 'ReplaceUnhealthy', 'AZRebalance'],
       },
     };
     if (props.condition) onlyWhen(this, props.condition);

@@ -50,32 +50,18 @@ export const SCOPED_IAM_STATEMENTS = {
     'iam:CreateAccessKey',
     'iam:DeleteAccessKey',
   ],
+  // Wildcards that match exactly the role, role-policy and instance-profile actions of iam.tf and
+  // their reads (checked against cfn-lint's catalog of IAM actions); the rest by name.
   rolesAndPolicies: [
-    'iam:CreateRole',
-    'iam:DeleteRole',
-    'iam:UpdateRole',
-    'iam:UpdateAssumeRolePolicy',
-    'iam:TagRole',
-    'iam:UntagRole',
-    'iam:AttachRolePolicy',
-    'iam:DetachRolePolicy',
-    'iam:PutRolePolicy',
-    'iam:DeleteRolePolicy',
+    'iam:*Role',
+    'iam:*RolePolicy',
+    'iam:*InstanceProfile',
     'iam:CreatePolicy',
     'iam:DeletePolicy',
     'iam:CreatePolicyVersion',
     'iam:DeletePolicyVersion',
     'iam:TagPolicy',
     'iam:UntagPolicy',
-    'iam:CreateServiceLinkedRole',
-    'iam:DeleteServiceLinkedRole',
-    'iam:CreateInstanceProfile',
-    'iam:DeleteInstanceProfile',
-    'iam:AddRoleToInstanceProfile',
-    'iam:RemoveRoleFromInstanceProfile',
-    'iam:TagInstanceProfile',
-    'iam:UntagInstanceProfile',
-    'iam:PassRole',
     'iam:CreateOpenIDConnectProvider',
     'iam:DeleteOpenIDConnectProvider',
     'iam:TagOpenIDConnectProvider',
@@ -83,6 +69,25 @@ export const SCOPED_IAM_STATEMENTS = {
   ],
   read: ['iam:Get*', 'iam:List*', 'iam:SimulatePrincipalPolicy'],
 } as const;
+
+/** What the hosts may still do to their own role, instance profile and boundary policy: read them, and pass the role. */
+export const SELF_READ_ACTIONS = ['iam:Get*', 'iam:List*', 'iam:PassRole'] as const;
+
+/**
+ * What the scoped statements allow only for roles and users that carry the stack's permissions
+ * boundary, when one is set: creating them, giving them policies, changing their boundary. Every
+ * identity the hosts make or change is then held by the same boundary as the hosts.
+ */
+export const BOUNDARY_REQUIRED_ACTIONS = [
+  'iam:CreateRole',
+  'iam:CreateUser',
+  // The role, user and group policies and permissions boundaries (groups have none: refused).
+  'iam:Put*',
+  'iam:Attach*',
+  'iam:Detach*',
+  'iam:DeleteRolePolicy',
+  'iam:DeleteUserPolicy',
+] as const;
 
 /** The IAM users Altinity creates for ClickHouse backups, the only ones the scoped statements let it manage. */
 export const BACKUP_USER_NAME_PATTERN = '*-clickhouse-backup';
@@ -103,8 +108,11 @@ export interface HostIdentityProps {
  *
  * Guarantees: the documented managed policies (partition-aware ARNs) plus the EKS inline policy of
  * the guide, written as valid JSON (`eks:*`, and `iam:PassRole` only to EKS); the current-features
- * additions and the permissions boundary only while their conditions hold. Anything else the host
- * needs is granted by the construct that owns the resource (`grant*` methods).
+ * additions and the permissions boundary only while their conditions hold. In every profile, an
+ * explicit deny keeps the role from changing its own policies, trust, boundary or instance profile,
+ * and the boundary policy it runs under. With the scoped statements and a boundary, every role or
+ * user it creates or gives policies to must carry that same boundary. Anything else the host needs is
+ * granted by the construct that owns the resource (`grant*` methods).
  */
 export class HostIdentity extends Construct {
   /** The hosts' role, to which other constructs grant what the hosts need of their resources. */
@@ -166,6 +174,19 @@ export class HostIdentity extends Construct {
       });
     }
     this.instanceProfile = new iam.InstanceProfile(this, 'InstanceProfile', { role: this.role });
+    // In every profile: the hosts may read their own role, profile and boundary, and change none of them.
+    const boundary = props.permissionsBoundary;
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        notActions: [...SELF_READ_ACTIONS],
+        resources: [
+          this.role.roleArn,
+          this.instanceProfile.instanceProfileArn,
+          ...(boundary ? [Fn.conditionIf(boundary.condition.logicalId, boundary.policyArn, Aws.NO_VALUE).toString()] : []),
+        ],
+      }),
+    );
 
     const findings = Validations.of(this.role);
     const stack = Stack.of(this);
@@ -203,14 +224,28 @@ export class HostIdentity extends Construct {
           new iam.PolicyStatement({ actions: [...backupUsers], resources: [arnOf(`iam::\${AWS::AccountId}:user/${BACKUP_USER_NAME_PATTERN}`)] }),
           new iam.PolicyStatement({ actions: [...rolesAndPolicies], resources: ['*'] }),
           new iam.PolicyStatement({ actions: [...read], resources: ['*'] }),
+          // No identity loses its boundary: Altinity's provisioning removes none.
+          new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['iam:Delete*PermissionsBoundary'], resources: ['*'] }),
         ],
       });
+      if (boundary) {
+        // A fifth statement while the boundary is set; none without it.
+        const statement = boundaryOnEveryIdentity(boundary.policyArn).toStatementJson();
+        (this.scopedIamPolicy.node.defaultChild as iam.CfnPolicy).addPropertyOverride(
+          'PolicyDocument.Statement.4',
+          Fn.conditionIf(boundary.condition.logicalId, statement, Aws.NO_VALUE),
+        );
+      }
       onlyWhen(this.scopedIamPolicy, scoped);
       const scopedFindings = Validations.of(this.scopedIamPolicy);
       for (const [id, reason] of [
         ['Resource::*', 'The roles, policies, instance profiles and OIDC providers Altinity creates for the environment get names it chooses later; this is the scoped alternative to IAMFullAccess that Altinity\'s module offers.'],
         [`Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/${BACKUP_USER_NAME_PATTERN}`, 'Only the backup users Altinity creates, by the suffix its module uses.'],
         ['Action::iam:Get*', 'Reading IAM, as Altinity\'s module grants it under restricted_iam_permissions.'],
+        ...['iam:*Role', 'iam:*RolePolicy', 'iam:*InstanceProfile'].map((pattern) => [
+          `Action::${pattern}`,
+          "Exactly the role, role-policy and instance-profile actions of Altinity's module under restricted_iam_permissions, and their reads.",
+        ]),
         ['Action::iam:List*', 'Reading IAM, as Altinity\'s module grants it under restricted_iam_permissions.'],
       ]) {
         scopedFindings.acknowledge({ id: `AwsSolutions-IAM5[${id}]`, reason });
@@ -228,4 +263,14 @@ export class HostIdentity extends Construct {
       });
     }
   }
+}
+
+/** Denies the boundary-required actions on any role or user that does not carry `boundaryArn`. */
+function boundaryOnEveryIdentity(boundaryArn: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    effect: iam.Effect.DENY,
+    actions: [...BOUNDARY_REQUIRED_ACTIONS],
+    resources: ['*'],
+    conditions: { StringNotEquals: { 'iam:PermissionsBoundary': boundaryArn } },
+  });
 }

@@ -1,4 +1,4 @@
-import { Fn, type IResolvable, Stack, Token } from 'aws-cdk-lib';
+import { type CfnTag, Fn, type IResolvable, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -19,8 +19,8 @@ export interface HostLaunchTemplateProps {
   /** The hosts' instance profile. */
   readonly instanceProfile: iam.InstanceProfile;
   /**
-   * The settings the bootstrap script reads, each as `Fn::Sub` writes it: plain text, or references
-   * such as `${ConnectVersion}`, `${AWS::Region}` or `${SecretsKey.Arn}`, which CloudFormation fills in.
+   * The settings the bootstrap script reads: plain text, or tokens (parameters, pseudo parameters,
+   * attributes, `Fn::Sub` patterns, conditional values) that CloudFormation fills in.
    */
   readonly settings: HostSettings;
   /** Version of the template, stated in the user data's header. */
@@ -31,9 +31,6 @@ export interface HostLaunchTemplateProps {
 
 /** How long CloudFormation waits for a host's signal: bootstrap takes about a minute, retries included. */
 export const HOST_SIGNAL_TIMEOUT = 'PT15M';
-
-/** The properties an instance launched from the template repeats, for engines that ignore LaunchTemplate. */
-export type RepeatedInstanceProperties = Required<Pick<ec2.CfnInstanceProps, 'instanceType' | 'imageId' | 'iamInstanceProfile' | 'blockDeviceMappings' | 'tags'>>;
 
 /**
  * The launch template every host starts from, single or in a group.
@@ -47,8 +44,11 @@ export type RepeatedInstanceProperties = Required<Pick<ec2.CfnInstanceProps, 'in
 export class HostLaunchTemplate extends Construct {
   /** The launch template resource. */
   readonly launchTemplate: ec2.CfnLaunchTemplate;
-  /** What an instance launched from this template repeats of it. */
-  readonly instanceProperties: RepeatedInstanceProperties;
+  /**
+   * The tags an instance launched from the template must repeat when it has tags of its own (the
+   * stack's), which replace the template's.
+   */
+  readonly instanceTags: CfnTag[];
   /** Whether a host gets a public IPv4 address, for an instance's own network interface. */
   readonly associatePublicIp: boolean | IResolvable;
   /** The hosts' security group, for an instance's own network interface. */
@@ -63,17 +63,8 @@ export class HostLaunchTemplate extends Construct {
       ebs: { volumeType: 'gp3', volumeSize: props.rootVolumeGiB ?? 20, encrypted: true, deleteOnTermination: true },
     };
     const tags = [{ key: 'Name', value: props.name }];
-    this.instanceProperties = {
-      instanceType: props.instanceType,
-      imageId: props.imageId,
-      iamInstanceProfile: props.instanceProfile.instanceProfileName,
-      blockDeviceMappings: [rootVolume],
-      tags,
-    };
-    for (const [name, value] of Object.entries(props.settings)) {
-      // A token would turn the Fn::Sub text into a Fn::Join, which Fn::Sub does not take.
-      if (Token.isUnresolved(value)) throw new Error(`the host setting ${name} is a token: give it as Fn::Sub writes it, such as \${Parameter}`);
-    }
+    this.instanceTags = tags;
+    const { references, variables } = subReferences(Stack.of(this), props.settings);
     const script = shippedScript(bootstrapScript());
     this.launchTemplate = new ec2.CfnLaunchTemplate(this, 'LaunchTemplate', {
       launchTemplateData: {
@@ -84,7 +75,7 @@ export class HostLaunchTemplate extends Construct {
         metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 },
         blockDeviceMappings: [rootVolume],
         tagSpecifications: [{ resourceType: 'instance', tags }],
-        userData: Fn.base64(Fn.sub(userDataText(props.settings, script, props.templateVersion))),
+        userData: Fn.base64(Fn.sub(userDataText(references, script, props.templateVersion), variables)),
       },
     });
   }
@@ -102,3 +93,24 @@ export class HostLaunchTemplate extends Construct {
   }
 }
 
+/**
+ * Each setting as the user data's `Fn::Sub` text refers to it: a parameter, pseudo parameter or
+ * attribute, and an `Fn::Sub` pattern, within the text (`${Name}`, `${Resource.Attribute}`), which
+ * is shortest; any other token (a conditional value, say) through the variable map, under the
+ * setting's own name. Plain text as it is.
+ */
+function subReferences(stack: Stack, settings: HostSettings): { references: Record<keyof HostSettings, string>; variables: Record<string, string> } {
+  const variables: Record<string, string> = {};
+  const references = Object.fromEntries(
+    Object.entries(settings).map(([name, value]: [string, string]) => {
+      if (!Token.isUnresolved(value)) return [name, value];
+      const resolved = stack.resolve(value) as { Ref?: string; 'Fn::GetAtt'?: [string, string]; 'Fn::Sub'?: unknown };
+      if (typeof resolved.Ref === 'string') return [name, `\${${resolved.Ref}}`];
+      if (resolved['Fn::GetAtt']) return [name, `\${${resolved['Fn::GetAtt'].join('.')}}`];
+      if (typeof resolved['Fn::Sub'] === 'string') return [name, resolved['Fn::Sub']];
+      variables[name] = value;
+      return [name, `\${${name}}`];
+    }),
+  ) as Record<keyof HostSettings, string>;
+  return { references, variables };
+}

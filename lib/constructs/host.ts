@@ -17,8 +17,8 @@ export interface ConnectHostProps {
 /**
  * The single EC2 instance that runs `altinitycloud-connect --capability aws`.
  *
- * Guarantees: launched from the host launch template (its user data, IMDSv2 only, detailed
- * monitoring off), repeating the image, profile and encrypted root volume; a CreationPolicy,
+ * Guarantees: launched from the host launch template (its image, profile, encrypted root volume,
+ * user data, IMDSv2 only, detailed monitoring off), in its own subnet; a CreationPolicy,
  * so the resource is complete only when the host signals that Altinity.Cloud sees it connected, or
  * fails with the reason the host reports. EC2's simplified automatic recovery, on by default for
  * such an instance, moves it off failed hardware keeping its instance id (the ARN given to Altinity).
@@ -34,7 +34,7 @@ export class ConnectHost extends Construct {
     const launch = props.launchTemplate;
     this.instance = new ec2.CfnInstance(this, 'Instance', {
       launchTemplate: launch.specification,
-      ...launch.instanceProperties,
+      tags: launch.instanceTags,
       networkInterfaces: [
         {
           deviceIndex: '0',

@@ -1,9 +1,12 @@
-import { CfnCondition, CustomResource, Duration, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, CfnCondition, CfnResource, CustomResource, Duration, Fn, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { SECRET_STORE_LOGICAL_IDS } from '../shared/logical-ids';
+import { SECRET_STORE_RESOURCE_TYPE } from '../shared/names';
+import { SECRET_STORE_VARIABLES, type SecretStoreProperties, type SecretStoreSettings } from '../shared/secret-store-contract';
 import { arnOf } from './arns';
 import { bundleHandler, inlineHandlerCode } from './inline-handler';
 
@@ -13,29 +16,32 @@ export const HANDLER_RUNTIME = lambda.Runtime.NODEJS_24_X;
 /** How long KMS keeps the deleted stack's key before destroying it: the shortest wait KMS allows. */
 export const KEY_DELETION_WINDOW_DAYS = 7;
 
+/** What the key's users may do with it, through SSM only. */
+const KEY_USE = ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'];
+
 /** Where the connection token comes from. */
 export type TokenSource =
   /** The token is passed to the custom resource (a NoEcho template parameter) and written by it. */
   | { readonly kind: 'template-parameter'; readonly token: string }
-  /** `cdk deploy -c token=...` staged it under this name; the custom resource moves it. */
-  | { readonly kind: 'staged'; readonly parameterName: string };
+  /** `cdk deploy -c token=...` staged it in Secrets Manager under this name; the custom resource moves it. */
+  | { readonly kind: 'staged'; readonly secretName: string };
 
 export interface SecretStoreProps {
   /** Environment name, used to tag the parameters. */
   readonly envName: string;
   /**
-   * SSM names, as `Fn::Sub` patterns over the template's parameters (for example
-   * `/altinity-connect/${EnvName}/token`): the token's SecureString, the one in which the host keeps
-   * the certificate that login produces, and the environment's prefix, below which both are and
-   * below which `cdk deploy` stages the token.
+   * Names, as `Fn::Sub` patterns over the template's parameters (for example
+   * `/altinity-connect/${EnvName}/token`): the token's SecureString; the one in which the hosts keep
+   * the certificate that login produces; the Secrets Manager prefix of the tokens `cdk deploy`
+   * stages; and the IAM path of the function's role, the only one that may read a staged token.
    */
-  readonly parameterNames: { readonly token: string; readonly certificate: string; readonly prefix: string };
+  readonly names: { readonly token: string; readonly certificate: string; readonly stagedTokens: string; readonly rolePath: string };
   /** Where the token comes from. */
   readonly tokenSource: TokenSource;
   /**
    * A SecureString the customer already holds with a `cloud-connect.pem`, used while `condition`
-   * holds: the host then reads it instead of logging in, and the stack never writes or deletes it.
-   * @default - the host logs in and keeps the certificate in `parameterNames.certificate`
+   * holds: the hosts then read it instead of logging in, and the stack never writes or deletes it.
+   * @default - the hosts log in and keep the certificate in `names.certificate`
    */
   readonly existingCertificate?: { readonly parameterName: string; readonly condition: CfnCondition };
 }
@@ -43,40 +49,38 @@ export interface SecretStoreProps {
 /**
  * The environment's secrets as SSM SecureStrings, owned by the stack.
  *
- * Guarantees: both are encrypted with a KMS key of the stack's own, which only the principals
- * granted here (the hosts' role and the handler's role) may use, through SSM, to encrypt and
- * decrypt; account administrators keep the key's administration, not its use. The token is written
- * by a Lambda-backed custom resource (CloudFormation cannot create SecureStrings itself), inlined in
- * the template so that no asset bucket is needed; the token is never a resource property other than
- * the custom resource's NoEcho-fed `Token`. Every parameter it writes is tagged with the owning stack's
- * id, and it touches none that another live stack owns. Deleting the stack deletes both parameters
- * and schedules the key's deletion. CloudFormation waits at most `ServiceTimeout` for an answer.
+ * Guarantees: both are encrypted with a KMS key of the stack's own, whose policy lets only the roles
+ * granted here (the hosts' and the function's), by ARN, use it, through SSM, to encrypt and decrypt;
+ * account administrators keep the key's administration, not its use nor grants of it. The token is written by a Lambda-backed
+ * custom resource (CloudFormation cannot create SecureStrings itself), inlined in the template so
+ * that no asset bucket is needed. The function takes its stack, resource, names and key from its own
+ * environment and acts only on requests CloudFormation sent for that resource; the token is never a
+ * resource property other than the NoEcho-fed `Token`. Every parameter it writes is tagged with the
+ * owning stack's id, and it touches none that another live stack owns. Deleting the stack deletes
+ * both parameters and schedules the key's deletion. CloudFormation waits at most `ServiceTimeout`.
  */
 export class SecretStore extends Construct {
   /** The name of the token's SecureString. */
   readonly tokenParameterName: string;
-  private readonly tokenParameterArn: string;
-  private readonly certificateParameterArn: string;
-  /** The certificate parameter the host reads: the existing one while its condition holds, else the stack's own. */
-  private readonly hostCertificateParameterArn: string;
   /** The key that encrypts both parameters. */
   readonly key: kms.Key;
   /** The custom resource that writes the token: hosts must not start before it. */
   readonly resource: CustomResource;
-  private readonly handlerRole: iam.Role;
-  /** The key policy's one statement for its users: principals are added as they are granted. */
-  private readonly keyUse = new iam.PolicyStatement({
-    actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
-    resources: ['*'],
-    conditions: { StringEquals: { 'kms:ViaService': Fn.sub('ssm.${AWS::Region}.amazonaws.com') } },
-  });
+  private readonly tokenParameterArn: string;
+  private readonly certificateParameterArn: string;
+  /** The certificate parameter the hosts read: the existing one while its condition holds, else the stack's own. */
+  private readonly hostCertificateParameterArn: string;
+  private readonly existingCertificate?: SecretStoreProps['existingCertificate'];
+  /** The roles the key policy lets use the key. */
+  private readonly keyUsers: string[] = [];
 
   constructor(scope: Construct, id: string, props: SecretStoreProps) {
     super(scope, id);
-    const names = props.parameterNames;
+    const names = props.names;
     this.tokenParameterName = Fn.sub(names.token);
     this.tokenParameterArn = parameterArnOf(names.token);
     this.certificateParameterArn = parameterArnOf(names.certificate);
+    this.existingCertificate = props.existingCertificate;
     const existing = props.existingCertificate;
     this.hostCertificateParameterArn = existing
       ? Fn.conditionIf(existing.condition.logicalId, parameterArnOf('${Name}', { Name: existing.parameterName }), this.certificateParameterArn).toString()
@@ -86,99 +90,185 @@ export class SecretStore extends Construct {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.handlerRole = new iam.Role(this, 'HandlerRole', {
+    const handlerRole = new iam.Role(this, 'HandlerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Writes and deletes the altinity-connect token and certificate parameters',
+      path: Fn.sub(names.rolePath),
     });
-    logGroup.grantWrite(this.handlerRole);
-    // The environment's own names only: the token, the certificate, the staged tokens and their path.
-    this.handlerRole.addToPolicy(
+    logGroup.grantWrite(handlerRole);
+    handlerRole.addToPolicy(
       new iam.PolicyStatement({
-        actions: ['ssm:GetParameter', 'ssm:GetParametersByPath', 'ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:AddTagsToResource', 'ssm:ListTagsForResource'],
-        resources: [parameterArnOf(`${names.prefix}/*`)],
+        actions: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:AddTagsToResource', 'ssm:ListTagsForResource'],
+        resources: [parameterArnOf(`${parentOf(names.token)}/*`)],
       }),
     );
-    // Whether a parameter's owner still exists.
-    this.handlerRole.addToPolicy(
-      new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [arnOf('cloudformation:${AWS::Region}:${AWS::AccountId}:stack/*')] }),
+    const staged = props.tokenSource.kind === 'staged';
+    // Which key encrypts a parameter, and which staged tokens are left: these calls name no resource.
+    handlerRole.addToPolicy(new iam.PolicyStatement({ actions: ['ssm:DescribeParameters', ...(staged ? ['secretsmanager:ListSecrets'] : [])], resources: ['*'] }));
+    if (staged) {
+      handlerRole.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'],
+          resources: [arnOf(`secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${names.stagedTokens}*`)],
+        }),
+      );
+    }
+    // Whether CloudFormation awaits the request (of its own stack), and whether a parameter's owner (any stack) still exists.
+    handlerRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'],
+        resources: [arnOf('cloudformation:${AWS::Region}:${AWS::AccountId}:stack/*')],
+      }),
     );
-    Validations.of(this.handlerRole).acknowledge({
+    const findings = Validations.of(handlerRole);
+    findings.acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/*]',
-      reason: 'A parameter may be owned by any stack of this account and region: the handler reads whether that stack still exists, nothing more.',
+      reason: "A parameter may be owned by any stack of this account and region: the handler reads whether that stack still exists, and its own stack's resource.",
     });
-    Validations.of(this.handlerRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter${names.prefix.replace(/\$\{(\w+)\}/g, '<$1>')}/*]`,
-      reason: "The environment's own parameters: cdk deploy stages the token under a new name each deployment, below this prefix.",
+    findings.acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'DescribeParameters and ListSecrets name no resource: they tell which key encrypts a parameter and which staged tokens are left, no value.',
     });
+    findings.acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter${parentOf(names.token).replace(/\$\{(\w+)\}/g, '<$1>')}/*]`,
+      reason: "The environment's own parameters: the token and the certificate, whose names the function's settings give.",
+    });
+    if (staged) {
+      findings.acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${names.stagedTokens.replace(/\$\{(\w+)\}/g, '<$1>')}*]`,
+        reason: 'The tokens cdk deploy stages for this environment, each named by a digest of its token, which Secrets Manager suffixes.',
+      });
+    }
 
     this.key = new kms.Key(this, 'Key', {
-      description: 'Encrypts the altinity-connect token and certificate parameters of one stack',
+      description: 'altinity-connect secrets of one stack',
       enableKeyRotation: true,
       pendingWindow: Duration.days(KEY_DELETION_WINDOW_DAYS),
       removalPolicy: RemovalPolicy.DESTROY,
       policy: new iam.PolicyDocument({
         statements: [
+          // Administration, delegated to IAM: everything but using the key, or granting its use.
           new iam.PolicyStatement({
-            principals: [new iam.ArnPrincipal(arnOf('iam::${AWS::AccountId}:root'))],
-            notActions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+            principals: [accountPrincipal()],
+            notActions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:CreateGrant'],
             resources: ['*'],
           }),
-          this.keyUse,
+          // Use, through SSM, by the roles named here: named in a condition, which KMS does not check
+          // at CreateKey as it checks principals, so that a role IAM has not propagated yet cannot
+          // fail the key's creation.
+          new iam.PolicyStatement({
+            principals: [new iam.AnyPrincipal()],
+            actions: KEY_USE,
+            resources: ['*'],
+            conditions: {
+              StringEquals: { 'kms:ViaService': ssmService() },
+              ArnEquals: { 'aws:PrincipalArn': Lazy.list({ produce: () => this.keyUsers }) },
+            },
+          }),
         ],
       }),
     });
-    this.grantKeyUse(this.handlerRole);
+    (this.key.node.defaultChild as CfnResource).overrideLogicalId(SECRET_STORE_LOGICAL_IDS.key);
+    this.grantKeyUse(handlerRole);
 
+    const settings: Record<keyof SecretStoreSettings, string> = {
+      stackId: Aws.STACK_ID,
+      resourceId: SECRET_STORE_LOGICAL_IDS.resource,
+      envName: props.envName,
+      keyArn: this.key.keyArn,
+      tokenParameter: Fn.sub(names.token),
+      certificateParameter: Fn.sub(names.certificate),
+      stagedTokenPrefix: staged ? Fn.sub(names.stagedTokens) : '',
+      existingCertificateParameter: existing ? existing.parameterName : '',
+    };
     const handler = new lambda.Function(this, 'Handler', {
-      description: 'Stores the Altinity.Cloud connection token as an SSM SecureString',
+      description: 'Keeps the altinity-connect secrets',
       runtime: HANDLER_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
-      code: lambda.Code.fromInline(inlineHandlerCode('secret-store', bundleHandler('secret-store', HANDLER_RUNTIME))),
+      // The console's build leaves out the code for staged tokens, which its stacks never have.
+      code: lambda.Code.fromInline(inlineHandlerCode('secret-store', bundleHandler('secret-store', HANDLER_RUNTIME, { STAGED_TOKENS: staged }))),
       timeout: Duration.minutes(1),
       memorySize: 256,
-      role: this.handlerRole,
+      role: handlerRole,
       logGroup,
+      environment: Object.fromEntries(
+        Object.entries(settings)
+          .filter(([, value]) => value !== '')
+          .map(([setting, value]) => [SECRET_STORE_VARIABLES[setting as keyof SecretStoreSettings], value]),
+      ),
     });
 
-    const tokenProperties =
-      props.tokenSource.kind === 'template-parameter' ? { Token: props.tokenSource.token } : { StagedTokenParameter: props.tokenSource.parameterName };
+    const properties: SecretStoreProperties =
+      props.tokenSource.kind === 'template-parameter'
+        ? { EnvName: props.envName, KeyArn: this.key.keyArn, Token: props.tokenSource.token }
+        : { EnvName: props.envName, KeyArn: this.key.keyArn, StagedToken: props.tokenSource.secretName };
     this.resource = new CustomResource(this, 'Parameters', {
       serviceToken: handler.functionArn,
-      resourceType: 'Custom::ConnectSecrets',
+      resourceType: SECRET_STORE_RESOURCE_TYPE,
       serviceTimeout: Duration.minutes(5),
-      // The handler derives the parameter names from the environment name, as parameterNames do.
-      properties: { EnvName: props.envName, KeyId: this.key.keyArn, ...tokenProperties },
+      properties: { ...properties },
     });
+    (this.resource.node.defaultChild as CfnResource).overrideLogicalId(SECRET_STORE_LOGICAL_IDS.resource);
     // The function must be able to write its logs and parameters for every event, Delete included.
-    this.resource.node.addDependency(this.handlerRole);
+    this.resource.node.addDependency(handlerRole);
   }
 
   /**
-   * Lets the host read the token and its certificate, and claim, store or (after a failed login)
-   * withdraw the stack's own certificate parameter, encrypted with the stack's key. It may write no
-   * customer's parameter.
+   * Lets the hosts read the token and their certificate, check who wrote them, and claim, store or
+   * (after a failed login) withdraw the stack's own certificate parameter, encrypted with the stack's
+   * key. They may write no customer's parameter; a customer's certificate under a key of the
+   * customer's they may decrypt, through SSM, for that one parameter.
    */
-  grantHostAccess(grantee: iam.IGrantable & { readonly roleArn: string }): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:GetParameter'],
-        resources: [this.tokenParameterArn, this.hostCertificateParameterArn],
-      }),
+  grantHostAccess(role: iam.IRole): void {
+    const principal = role.grantPrincipal;
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['ssm:GetParameter', 'ssm:ListTagsForResource'], resources: [this.tokenParameterArn, this.hostCertificateParameterArn] }),
     );
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:AddTagsToResource'],
-        resources: [this.certificateParameterArn],
-      }),
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:AddTagsToResource'], resources: [this.certificateParameterArn] }),
     );
-    this.grantKeyUse(grantee);
+    // Before trusting a parameter: its type and key (DescribeParameters names no resource), and its owner's tag.
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ssm:DescribeParameters'], resources: ['*'] }));
+    this.grantKeyUse(role);
+    if (this.existingCertificate) {
+      // A key of the customer's that this stack does not know: only through SSM, only for that one
+      // parameter (without one, the context names no parameter, and the statement allows nothing).
+      principal.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: ['*'],
+          conditions: {
+            StringEquals: {
+              'kms:ViaService': ssmService(),
+              'kms:EncryptionContext:PARAMETER_ARN': parameterArnOf('${Name}', { Name: this.existingCertificate.parameterName }),
+            },
+          },
+        }),
+      );
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: "The customer's key is not known here: decryption is limited to SSM and to the one parameter named in ExistingCertificateParameter.",
+      });
+    }
   }
 
-  /** The key policy lets `grantee` encrypt and decrypt with the key, through SSM only. */
-  private grantKeyUse(grantee: iam.IGrantable & { readonly roleArn: string }): void {
-    this.keyUse.addPrincipals(new iam.ArnPrincipal(grantee.roleArn));
+  /** Lets `role` encrypt and decrypt with the key, through SSM only. */
+  private grantKeyUse(role: iam.IRole): void {
+    this.keyUsers.push(role.roleArn);
   }
+}
+
+function parentOf(name: string): string {
+  return name.slice(0, name.lastIndexOf('/'));
+}
+
+function accountPrincipal(): iam.IPrincipal {
+  return new iam.ArnPrincipal(arnOf('iam::${AWS::AccountId}:root'));
+}
+
+/** SSM's endpoint in this region, as `kms:ViaService` names it: the partition's own domain (amazonaws.com.cn in China). */
+function ssmService(): string {
+  return Fn.sub('ssm.${AWS::Region}.${AWS::URLSuffix}');
 }
 
 /** The ARN of the parameter an `Fn::Sub` name pattern names, as one `Fn::Sub` (names start with the slash the ARN omits). */

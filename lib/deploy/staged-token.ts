@@ -1,14 +1,25 @@
-import type { SSMClient } from '@aws-sdk/client-ssm';
+import { type CloudFormationClient, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CreateSecretCommand,
+  PutResourcePolicyCommand,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import { ENV_TAG_KEY, PARAMETER_KEYS, stackNameFor, stagedTokenParameterName } from '../shared/names';
-import { putSecureString } from '../shared/secure-parameters';
-
-/** How long a staged token may wait for its stack, for a deployment that is declined or fails first. */
-export const STAGED_TOKEN_LIFETIME_MINUTES = 60;
+import { parse } from 'yaml';
+import { ENV_TAG_KEY, PARAMETER_KEYS, SECRET_STORE_RESOURCE_TYPE, secretStoreRolePath, stackNameFor } from '../shared/names';
+import { stagedTokenName } from '../shared/secret-store-contract';
 
 /** Why the app stores nothing; the message says what to do instead. */
 export class StagingRefused extends Error {
   override readonly name = 'StagingRefused';
+}
+
+/** The account and partition the app's credentials act in. */
+export interface TargetAccount {
+  readonly account: string;
+  readonly partition: string;
 }
 
 /**
@@ -16,52 +27,110 @@ export class StagingRefused extends Error {
  * (`CDK_DEFAULT_ACCOUNT`): the CDK CLI resolves `--profile` for its own calls only, and starts the
  * app with the default credential chain, which may be another account's.
  */
-export async function checkTargetAccount(sts: STSClient, cliAccount: string | undefined): Promise<void> {
+export async function checkTargetAccount(sts: STSClient, cliAccount: string | undefined): Promise<TargetAccount> {
   const instead =
     'The CDK CLI does not hand --profile to the app: choose the profile with AWS_PROFILE instead (AWS_PROFILE=<profile> npx cdk deploy -c env=...), ' +
     `or give the token as a stack parameter (npx cdk deploy -c env=... --parameters ${PARAMETER_KEYS.token}=...). Nothing was stored.`;
   if (!cliAccount) {
     throw new StagingRefused(`cannot tell which AWS account cdk deploy targets, so the token was not stored: the CDK CLI found no credentials. ${instead}`);
   }
-  let appAccount: string | undefined;
+  let identity: { Account?: string; Arn?: string };
   try {
-    appAccount = (await sts.send(new GetCallerIdentityCommand({}))).Account;
+    identity = await sts.send(new GetCallerIdentityCommand({}));
   } catch (error) {
     const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     throw new StagingRefused(`cdk deploy targets account ${cliAccount}, but the app has no AWS credentials of its own to store the token with (${detail}). ${instead}`);
   }
-  if (appAccount !== cliAccount) {
+  if (identity.Account !== cliAccount) {
     throw new StagingRefused(
-      `cdk deploy targets account ${cliAccount}, but the app's AWS credentials are for account ${appAccount}, where the token would be stored. ${instead}`,
+      `cdk deploy targets account ${cliAccount}, but the app's AWS credentials are for account ${identity.Account}, where the token would be stored. ${instead}`,
     );
+  }
+  return { account: cliAccount, partition: identity.Arn?.split(':')[1] ?? 'aws' };
+}
+
+/** What staging did: the name the template carries, and whether a copy was written for it. */
+export interface StagedToken {
+  readonly name: string;
+  readonly written: boolean;
+}
+
+/** Secrets Manager refuses a name for a few seconds after the secret of that name was deleted. */
+const NAME_REUSE_ATTEMPTS = 10;
+const NAME_REUSE_PAUSE_MS = 3_000;
+
+/**
+ * Stages the token given to `cdk deploy -c token=...` before synthesis, so that it never enters the
+ * template (the CDK CLI passes no parameter values from the app, and a parameter default would be
+ * readable with GetTemplate). The copy is a Secrets Manager secret whose resource policy lets nobody
+ * read it but the roles on the stack's own IAM path (its function's), since the stack and its key may
+ * not exist yet; the function moves it under the stack's key and deletes it. Its name is a digest of
+ * the token: one copy per token, and none at all when the deployed stack already holds this token.
+ */
+export async function stageConnectionToken(
+  clients: { readonly secrets: SecretsManagerClient; readonly cloudFormation: CloudFormationClient },
+  target: TargetAccount,
+  envName: string,
+  token: string,
+): Promise<StagedToken> {
+  const name = stagedTokenName(envName, token);
+  if ((await deployedStagedToken(clients.cloudFormation, stackNameFor(envName))) === name) return { name, written: false };
+  await createSecret(clients.secrets, envName, name);
+  await clients.secrets.send(new PutResourcePolicyCommand({ SecretId: name, ResourcePolicy: JSON.stringify(stagedTokenPolicy(target, envName)) }));
+  await clients.secrets.send(new PutSecretValueCommand({ SecretId: name, SecretString: token }));
+  return { name, written: true };
+}
+
+/** Denies reading the staged token to every principal but the roles on the stack's IAM path. */
+export function stagedTokenPolicy(target: TargetAccount, envName: string): object {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'OnlyTheStacksFunctionReads',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: '*',
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': `arn:${target.partition}:iam::${target.account}:role${secretStoreRolePath(envName)}*` } },
+      },
+    ],
+  };
+}
+
+/** Creates the secret without a value, so that it holds the token only once its policy is in place. */
+async function createSecret(secrets: SecretsManagerClient, envName: string, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await secrets.send(
+        new CreateSecretCommand({
+          Name: name,
+          Description: `Connection token staged by cdk deploy for stack ${stackNameFor(envName)}, whose function moves it and deletes this copy`,
+          Tags: [{ Key: ENV_TAG_KEY, Value: envName }],
+        }),
+      );
+      return;
+    } catch (error) {
+      // Left by an earlier synthesis with the same token: its value is written again below.
+      if (error instanceof ResourceExistsException) return;
+      const deletionPending = error instanceof Error && /scheduled for deletion/i.test(error.message);
+      if (!deletionPending || attempt === NAME_REUSE_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, NAME_REUSE_PAUSE_MS));
+    }
   }
 }
 
-/** A name for this deployment's staged token: the time, and a random suffix against collisions. */
-export function deploymentId(now: Date, random = Math.random): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${Math.floor(random() * 0xffffff).toString(16).padStart(6, '0')}`;
-}
-
-/**
- * Stages the token given to `cdk deploy -c token=...` as an SSM SecureString before synthesis, so that
- * it never enters the template (the CDK CLI passes no parameter values from the app, and a parameter
- * default would be readable with GetTemplate). The stack does not exist yet, nor its key: the copy is
- * encrypted with the account's `aws/ssm` key, and the stack's custom resource moves it under the
- * stack's own key and deletes it. An expiration policy deletes a copy that no stack ever takes (the
- * deployment was declined or failed). Returns its name, which the template carries.
- */
-export async function stageConnectionToken(ssm: SSMClient, envName: string, token: string, now = new Date()): Promise<string> {
-  const name = stagedTokenParameterName(envName, deploymentId(now));
-  const expires = new Date(now.getTime() + STAGED_TOKEN_LIFETIME_MINUTES * 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
-  await putSecureString(ssm, {
-    name,
-    value: token,
-    description: `Connection token staged by cdk deploy for stack ${stackNameFor(envName)}, which moves it and deletes this copy`,
-    tags: { [ENV_TAG_KEY]: envName },
-    // Parameter policies need the Advanced tier (USD 0.05 a month, prorated: a fraction of a cent here).
-    tier: 'Advanced',
-    policies: JSON.stringify([{ Type: 'Expiration', Version: '1.0', Attributes: { Timestamp: expires } }]),
-  });
-  return name;
+/** The staged token's name that the deployed stack's template holds, if the stack exists and has one. */
+async function deployedStagedToken(cloudFormation: CloudFormationClient, stackName: string): Promise<string | undefined> {
+  let body: string | undefined;
+  try {
+    body = (await cloudFormation.send(new GetTemplateCommand({ StackName: stackName }))).TemplateBody;
+  } catch (error) {
+    if (error instanceof Error && /does not exist/.test(error.message)) return undefined;
+    throw error;
+  }
+  const template = (parse(body ?? '{}') ?? {}) as { Resources?: Record<string, { Type?: string; Properties?: { StagedToken?: unknown } }> };
+  const resource = Object.values(template.Resources ?? {}).find((candidate) => candidate.Type === SECRET_STORE_RESOURCE_TYPE);
+  const staged = resource?.Properties?.StagedToken;
+  return typeof staged === 'string' ? staged : undefined;
 }

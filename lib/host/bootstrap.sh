@@ -22,7 +22,7 @@ CA_BUNDLE="${BOOTSTRAP_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 # The stack's settings, as the user data wrote them; every one is required (the checksum may be empty).
 # shellcheck source=/dev/null
 source "$CONFIG_DIR/settings"
-: "${STACK_NAME:?}" "${STACK_ID:?}" "${REGION:?}" "${TOKEN_PARAMETER:?}" "${CERTIFICATE_PARAMETER:?}" \
+: "${STACK_NAME:?}" "${STACK_ID:?}" "${SIGNAL_RESOURCE:?}" "${REGION:?}" "${TOKEN_PARAMETER:?}" "${CERTIFICATE_PARAMETER:?}" \
   "${EXISTING_CERTIFICATE_PARAMETER?}" "${SECRETS_KEY:?}" "${CONNECT_VERSION:?}" "${DOWNLOAD_URL:?}" "${CONNECT_SHA256?}" \
   "${ALTINITY_URL:?}" "${CONNECTION_TIMEOUT:?}" "${HTTPS_PROXY_URL?}" "${NO_PROXY_LIST?}" "${CA_CERTIFICATES?}" "${HOST_ALIASES?}"
 
@@ -64,11 +64,8 @@ OWNER_TAG_KEY='altinity:connect/stack-id'
 export AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=3
 
 STEP=start
-# The stack's resource that waits for this host's signal: the single host, or the group that holds it.
-SIGNAL_RESOURCE=Host
 INSTANCE_ID=''
 IMDS_TOKEN=''
-IN_AUTO_SCALING_GROUP=no
 HOLDS_LOGIN_CLAIM=no
 CLOUDFORMATION_REACHABLE=unknown
 WORK_DIR=''
@@ -139,7 +136,7 @@ fail() {
 
 # A group's host that cannot serve asks to be replaced; a single host stays for diagnosis.
 leave_auto_scaling_group() {
-  [[ $IN_AUTO_SCALING_GROUP == yes ]] && command -v aws >/dev/null || return 0
+  [[ $SIGNAL_RESOURCE == HostGroup ]] && command -v aws >/dev/null || return 0
   if capture aws_call autoscaling set-instance-health --instance-id "$INSTANCE_ID" --health-status Unhealthy \
     --no-should-respect-grace-period; then
     log "marked $INSTANCE_ID unhealthy: its Auto Scaling group replaces it"
@@ -210,14 +207,7 @@ read_instance_identity() {
     ! INSTANCE_ID=$(imds_get instance-id) || ! region=$(imds_get placement/region); then
     fail "cannot read instance metadata (IMDSv2)" "$IMDS_URL: $(last_output_line)"
   fi
-  # Only instances of an Auto Scaling group have a target lifecycle state.
-  if imds_get autoscaling/target-lifecycle-state >/dev/null; then
-    IN_AUTO_SCALING_GROUP=yes
-    SIGNAL_RESOURCE=HostGroup
-    log "instance $INSTANCE_ID in $region, in an Auto Scaling group"
-  else
-    log "instance $INSTANCE_ID in $region"
-  fi
+  log "instance $INSTANCE_ID in $region, signalling $SIGNAL_RESOURCE"
 }
 
 # Every outbound call goes through the HTTPS proxy when the stack names one, but the instance
@@ -394,23 +384,37 @@ install_connect() {
   log "installed altinitycloud-connect $CONNECT_VERSION ($arch, SHA-256 $sha256) as $CONNECT_BIN"
 }
 
-# Prints a SecureString's value; status 3 when the parameter does not exist.
+# Prints a SecureString's value; status 3 when the parameter does not exist. With a second argument,
+# only one that the stack wrote: a SecureString under the stack's key (which only the stack's roles
+# may use), in the version read, tagged as the stack's; anyone who may merely write parameters can
+# make none such. Status 4 otherwise, with what is wrong in $WORK_DIR/untrusted.
 read_secure_parameter() {
-  local status=0
-  aws_call ssm get-parameter --name "$1" --with-decryption --query Parameter.Value --output text \
-    2>"$WORK_DIR/output" || status=$?
+  local status=0 read facts owner
+  read=$(aws_call ssm get-parameter --name "$1" --with-decryption --query 'Parameter.[Version,Value]' --output text \
+    2>"$WORK_DIR/output") || status=$?
   log_output "$WORK_DIR/output"
-  ((status == 0)) && return 0
-  grep -q ParameterNotFound "$WORK_DIR/output" && return 3
-  return 1
+  ((status == 0)) || { grep -q ParameterNotFound "$WORK_DIR/output" && return 3; return 1; }
+  if [[ -n ${2:-} ]]; then
+    facts=$(aws_call ssm describe-parameters --parameter-filters "Key=Name,Values=$1" \
+      --query 'Parameters[0].[Type,KeyId,Version]' --output text 2>"$WORK_DIR/output") &&
+      owner=$(aws_call ssm list-tags-for-resource --resource-type Parameter --resource-id "$1" \
+        --query "TagList[?Key=='$OWNER_TAG_KEY'].Value" --output text 2>"$WORK_DIR/output") || return 1
+    if [[ $facts != "SecureString"$'\t'"$SECRETS_KEY"$'\t'"${read%%$'\t'*}" || $owner != "$STACK_ID" ]]; then
+      printf '%s is %s, owned by %s; the stack writes SecureStrings under its key %s' "$1" "${facts//$'\t'/ }" "${owner:-nobody}" "$SECRETS_KEY" \
+        >"$WORK_DIR/untrusted"
+      return 4
+    fi
+  fi
+  printf '%s' "${read#*$'\t'}"
 }
 
 log_in() {
   local status=0
-  TOKEN=$(read_secure_parameter "$TOKEN_PARAMETER") || status=$?
+  TOKEN=$(read_secure_parameter "$TOKEN_PARAMETER" token) || status=$?
   case $status in
     0) ;;
     3) fail "token parameter not found" "$TOKEN_PARAMETER does not exist; the stack stores it before the host starts" ;;
+    4) fail "token parameter not written by this stack" "$(<"$WORK_DIR/untrusted")" ;;
     *) fail "cannot read token parameter: $(aws_error)" "$TOKEN_PARAMETER: $(last_output_line)" ;;
   esac
   # The tool takes the token only as an argument; it writes cloud-connect.pem in the current directory.
@@ -521,7 +525,7 @@ obtain_certificate() {
   local certificate status waited=0 why holder
   while :; do
     status=0
-    certificate=$(read_secure_parameter "$CERTIFICATE_PARAMETER") || status=$?
+    certificate=$(read_secure_parameter "$CERTIFICATE_PARAMETER" certificate) || status=$?
     case $status in
       0) ;;
       3)
@@ -531,6 +535,7 @@ obtain_certificate() {
         fi
         continue
         ;;
+      4) fail "certificate parameter not written by this stack" "$(<"$WORK_DIR/untrusted")" ;;
       *) fail "cannot read certificate parameter: $(aws_error)" "$CERTIFICATE_PARAMETER: $(last_output_line)" ;;
     esac
     case $certificate in
@@ -743,7 +748,7 @@ watch() {
     printf 'disconnected %s reported\n' "$since" >"$CONNECTION_STATE_FILE"
     read_instance_identity >/dev/null
     log "watch: disconnected for $((now - since)) s"
-    [[ $IN_AUTO_SCALING_GROUP == no ]] || leave_auto_scaling_group
+    leave_auto_scaling_group
   fi
 }
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pack, sha256Of, unpackCommand } from '../shared/packed-text';
+import { BASE85_DECODING, packScript, sha256Of, unpackCommand } from '../shared/packed-text';
 
 /** The host's bootstrap script, a real file tested by running it under bash; shipped without its comments. */
 export const BOOTSTRAP_SCRIPT_PATH = path.join(__dirname, 'bootstrap.sh');
@@ -18,6 +18,8 @@ export interface HostSettings {
   readonly STACK_NAME: string;
   /** The stack's id: the owner tag of the certificate parameter the host creates. */
   readonly STACK_ID: string;
+  /** The resource that waits for the host's signal: the single host (`Host`) or the group that holds it (`HostGroup`). */
+  readonly SIGNAL_RESOURCE: string;
   readonly REGION: string;
   readonly TOKEN_PARAMETER: string;
   /** The stack's own certificate parameter: the first host stores its login's certificate there. */
@@ -79,33 +81,25 @@ export function shippedScript(source: Buffer): Buffer {
   return Buffer.from(`${kept.join('\n')}\n`);
 }
 
-/** The script packed for the user data: its gzip header names it `bootstrap.sh`. */
-export function packScript(script: Buffer): string {
-  return pack(script, 'bootstrap.sh');
-}
-
 /**
  * The user data's text, for `Fn::Sub`: a short plain header that a reviewer reads as it stands,
  * writing each setting to the settings file and then running `script` (the shipped script), which it
- * carries gzip+base64 because plain it would cost a third of the template that `cdk deploy` can send
- * inline. Values sit between single quotes: the template's parameter constraints keep quotes and
+ * carries gzip+base85 (packed-text.ts) because plain it would cost half of the template that
+ * `cdk deploy` can send inline. Values sit between single quotes: the template's parameter constraints keep quotes and
  * line breaks out of them.
  */
 export function userDataText(references: Readonly<Record<keyof HostSettings, string>>, script: Buffer, templateVersion: string): string {
   return [
     '#!/bin/bash',
-    `# altinitycloud-connect host, template v${templateVersion}: EC2 user data, run once by cloud-init as root.`,
-    `# It writes the stack's settings to ${HOST_SETTINGS_FILE} and runs lib/host/bootstrap.sh of this`,
-    `# release without its comment lines, carried below gzip+base64 (SHA-256 ${sha256Of(script)}). To read`,
-    '# it, from this user data or from the template that holds it:',
-    `#   ${decodeCommand('<file>')}`,
+    `# altinitycloud-connect host v${templateVersion}: writes the settings, runs lib/host/bootstrap.sh without comments,`,
+    `# gzip+base85 below (SHA-256 ${sha256Of(script)}). Read it: ${decodeCommand('<file>')}`,
     'set -euo pipefail',
     'umask 077',
     `mkdir -p ${path.dirname(HOST_SETTINGS_FILE)} ${path.dirname(HOST_SCRIPT_FILE)}`,
     `cat >${HOST_SETTINGS_FILE} <<'SETTINGS_END'`,
     // `references` holds each setting's value as Fn::Sub writes it: `${Parameter}`, `${Resource.Attribute}`...
     `${settingsFileText(references)}SETTINGS_END`,
-    `base64 -d <<'SCRIPT_END' | gunzip >${HOST_SCRIPT_FILE}`,
+    `${BASE85_DECODING.translate} <<'SCRIPT_END' | ${BASE85_DECODING.decode} | gunzip >${HOST_SCRIPT_FILE}`,
     packScript(script),
     'SCRIPT_END',
     `exec bash ${HOST_SCRIPT_FILE}`,

@@ -31,17 +31,15 @@ export function certificateParameterName(envName: string): string {
   return `${secretParameterPrefix(envName)}/certificate`;
 }
 
-/**
- * Where `cdk deploy -c token=...` stages the token before the stack exists: the stack's custom
- * resource moves it under the stack's own key and deletes the staged copy. One name per deployment.
- */
-export function stagedTokenParameterName(envName: string, deploymentId: string): string {
-  return `${stagedTokenPath(envName)}/${deploymentId}`;
-}
+/** The type of the custom resource that keeps the environment's secrets. */
+export const SECRET_STORE_RESOURCE_TYPE = 'Custom::ConnectSecrets';
 
-/** The path that holds an environment's staged tokens. */
-export function stagedTokenPath(envName: string): string {
-  return `${secretParameterPrefix(envName)}/staged`;
+/**
+ * The IAM path of the secret-store function's role: the policy of a token that `cdk deploy` staged
+ * before the stack existed lets only roles on this path read it.
+ */
+export function secretStoreRolePath(envName: string): string {
+  return `${secretParameterPrefix(envName)}/`;
 }
 
 /** Tag on every SecureString the stack writes: the id of the stack that owns it. */

@@ -19,8 +19,8 @@ export function connectApp(props: Omit<AppProps, 'builtinCloudFormationValidatio
 
 export interface BuildOptions {
   readonly templateVersion: string;
-  /** Where the app staged the token before synthesis, when `-c token=` was given. */
-  readonly stagedTokenParameter?: string;
+  /** The Secrets Manager name under which the app staged the token before synthesis, when `-c token=` was given. */
+  readonly stagedToken?: string;
   /** Account and region to look the default VPC up in. */
   readonly account?: string;
   readonly region?: string;
@@ -40,7 +40,7 @@ export function buildConnectStack(app: App, input: AppInput, options: BuildOptio
     ...common,
     env: needsLookup ? { account: options.account, region: options.region } : undefined,
     envName: input.envName,
-    stagedTokenParameter: options.stagedTokenParameter,
+    stagedToken: options.stagedToken,
     networkDefaults: input.network,
     amiParameterName: input.amiParameterName,
   });

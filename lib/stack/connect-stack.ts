@@ -1,4 +1,4 @@
-import { CfnCondition, CfnElement, CfnOutput, Fn, ICfnConditionExpression, Stack, StackProps, Tags, Token } from 'aws-cdk-lib';
+import { Aws, CfnCondition, CfnElement, CfnOutput, Fn, ICfnConditionExpression, Stack, StackProps, Tags, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { BreakGlassAccess } from '../constructs/break-glass';
@@ -8,8 +8,9 @@ import { HostLaunchTemplate } from '../constructs/host-launch';
 import { HostIdentity } from '../constructs/host-identity';
 import { HostNetworkAccess } from '../constructs/network-access';
 import { SecretStore } from '../constructs/secret-store';
-import { HOST_ROLE_LOGICAL_ID, SECRETS_KEY_LOGICAL_ID } from '../shared/logical-ids';
-import { certificateParameterName, ENV_TAG_KEY, HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, OUTPUT_KEYS, secretParameterPrefix, tokenParameterName } from '../shared/names';
+import { HOST_INSTANCE_PROFILE_LOGICAL_ID, HOST_ROLE_LOGICAL_ID } from '../shared/logical-ids';
+import { certificateParameterName, ENV_TAG_KEY, HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, OUTPUT_KEYS, secretStoreRolePath, tokenParameterName } from '../shared/names';
+import { stagedTokenPrefix } from '../shared/secret-store-contract';
 import { ConsoleForm, MAX_REPLICAS, type NetworkDefaults } from './console-form';
 
 export interface ConnectStackProps extends StackProps {
@@ -21,10 +22,11 @@ export interface ConnectStackProps extends StackProps {
    */
   readonly envName?: string;
   /**
-   * Where `cdk deploy -c token=...` staged the token before deployment; the stack moves it under
-   * its own key. Then the template has no token parameter at all. @default - a NoEcho `Token` parameter
+   * The Secrets Manager name under which `cdk deploy -c token=...` staged the token before deployment;
+   * the stack moves it under its own key. Then the template has no token parameter at all.
+   * @default - a NoEcho `Token` parameter
    */
-  readonly stagedTokenParameter?: string;
+  readonly stagedToken?: string;
   /** Where the VPC and subnet defaults come from. @default - the console user picks the VPC and subnets */
   readonly networkDefaults?: NetworkDefaults;
   /** SSM parameter holding the AMI id. @default UBUNTU_2004_AMI_PARAMETER */
@@ -46,33 +48,28 @@ export class ConnectStack extends Stack {
       envName: props.envName,
       network: this.resolveNetworkDefaults(props.networkDefaults),
       amiParameterName: props.amiParameterName,
-      askForToken: props.stagedTokenParameter === undefined,
+      askForToken: props.stagedToken === undefined,
     });
 
     const env = form.value('envName');
     // The environment as Fn::Sub patterns name it: `${EnvName}`.
     const envInSub = form.reference('envName');
-    // Not the key: moto_server's CloudFormation cannot create a tagged key, and CloudFormation's own
-    // aws:cloudformation:stack-id tag names the key's stack anyway.
-    Tags.of(this).add(ENV_TAG_KEY, env, { excludeResourceTypes: ['AWS::KMS::Key'] });
+    // What users look for by environment: the hosts, their roles, network, launch template, break
+    // glass. The secret store's function, logs and key carry CloudFormation's stack tags only; their
+    // own tags would cost the template's byte budget and nothing looks for them by environment.
+    Tags.of(this).add(ENV_TAG_KEY, env, { excludeResourceTypes: ['AWS::Lambda::Function', 'AWS::Logs::LogGroup', 'AWS::KMS::Key'] });
     const condition = (id: string, expression: ICfnConditionExpression) => new CfnCondition(this, id, { expression });
     const singleHost = condition('SingleHost', Fn.conditionEquals(form.value('replicas'), '1'));
     const multipleHosts = condition('MultipleHosts', Fn.conditionNot(singleHost));
     const hasExistingCertificate = condition('HasExistingCertificate', Fn.conditionNot(Fn.conditionEquals(form.value('existingCertificate'), '')));
     const breakGlassEnabled = condition('BreakGlassEnabled', Fn.conditionEquals(form.value('breakGlass'), 'enabled'));
 
-    const parameterNames = {
-      token: tokenParameterName(envInSub),
-      certificate: certificateParameterName(envInSub),
-      prefix: secretParameterPrefix(envInSub),
-    };
+    const parameterNames = { token: tokenParameterName(envInSub), certificate: certificateParameterName(envInSub) };
     const secrets = new SecretStore(this, 'Secrets', {
       envName: env,
-      parameterNames,
+      names: { ...parameterNames, stagedTokens: stagedTokenPrefix(envInSub), rolePath: secretStoreRolePath(envInSub) },
       tokenSource:
-        props.stagedTokenParameter === undefined
-          ? { kind: 'template-parameter', token: form.value('token') }
-          : { kind: 'staged', parameterName: props.stagedTokenParameter },
+        props.stagedToken === undefined ? { kind: 'template-parameter', token: form.value('token') } : { kind: 'staged', secretName: props.stagedToken },
       existingCertificate: { parameterName: form.value('existingCertificate'), condition: hasExistingCertificate },
     });
     const identity = new HostIdentity(this, 'HostIdentity', {
@@ -98,25 +95,24 @@ export class ConnectStack extends Stack {
       associatePublicIp: Token.asAny(form.value('assignPublicIp')),
       instanceProfile: identity.instanceProfile,
       templateVersion: props.templateVersion,
-      // As Fn::Sub references: what the user data writes into the hosts' settings file, where
-      // CloudFormation fills them in. The key by the readable logical id it is given below.
       settings: {
-        STACK_NAME: '${AWS::StackName}',
-        STACK_ID: '${AWS::StackId}',
-        REGION: '${AWS::Region}',
-        TOKEN_PARAMETER: parameterNames.token,
-        CERTIFICATE_PARAMETER: parameterNames.certificate,
-        EXISTING_CERTIFICATE_PARAMETER: form.reference('existingCertificate'),
-        SECRETS_KEY: `\${${SECRETS_KEY_LOGICAL_ID}.Arn}`,
-        CONNECT_VERSION: form.reference('connectVersion'),
-        DOWNLOAD_URL: form.reference('downloadUrl'),
-        CONNECT_SHA256: form.reference('connectSha256'),
-        ALTINITY_URL: form.reference('altinityUrl'),
-        CONNECTION_TIMEOUT: form.reference('connectionTimeout'),
-        HTTPS_PROXY_URL: form.reference('httpsProxy'),
-        NO_PROXY_LIST: form.reference('noProxy'),
-        CA_CERTIFICATES: form.reference('caCertificates'),
-        HOST_ALIASES: form.reference('hostAliases'),
+        STACK_NAME: Aws.STACK_NAME,
+        STACK_ID: Aws.STACK_ID,
+        SIGNAL_RESOURCE: Fn.conditionIf(singleHost.logicalId, HOST_LOGICAL_ID, HOST_GROUP_LOGICAL_ID).toString(),
+        REGION: Aws.REGION,
+        TOKEN_PARAMETER: secrets.tokenParameterName,
+        CERTIFICATE_PARAMETER: Fn.sub(parameterNames.certificate),
+        EXISTING_CERTIFICATE_PARAMETER: form.value('existingCertificate'),
+        SECRETS_KEY: secrets.key.keyArn,
+        CONNECT_VERSION: form.value('connectVersion'),
+        DOWNLOAD_URL: form.value('downloadUrl'),
+        CONNECT_SHA256: form.value('connectSha256'),
+        ALTINITY_URL: form.value('altinityUrl'),
+        CONNECTION_TIMEOUT: form.value('connectionTimeout'),
+        HTTPS_PROXY_URL: form.value('httpsProxy'),
+        NO_PROXY_LIST: form.value('noProxy'),
+        CA_CERTIFICATES: form.value('caCertificates'),
+        HOST_ALIASES: form.value('hostAliases'),
       },
     });
     const host = new ConnectHost(this, 'Host', { launchTemplate, subnetId: Fn.select(0, form.list('subnetIds')), condition: singleHost });
@@ -135,21 +131,16 @@ export class ConnectStack extends Stack {
 
     const breakGlassAccess = new BreakGlassAccess(this, 'BreakGlassAccess', {
       trustedPrincipalArn: form.value('breakGlassPrincipal'),
-      externalId: {
-        value: form.value('breakGlassExternalId'),
-        condition: condition('HasBreakGlassExternalId', Fn.conditionNot(Fn.conditionEquals(form.value('breakGlassExternalId'), ''))),
-      },
+      externalId: form.value('breakGlassExternalId'),
       condition: breakGlassEnabled,
     });
 
     this.readableLogicalIds({
       [HOST_LOGICAL_ID]: host.instance,
       [HOST_ROLE_LOGICAL_ID]: identity.role.node.defaultChild as CfnElement,
-      HostInstanceProfile: identity.instanceProfile.node.defaultChild as CfnElement,
+      [HOST_INSTANCE_PROFILE_LOGICAL_ID]: identity.instanceProfile.node.defaultChild as CfnElement,
       ...(identity.scopedIamPolicy ? { HostScopedIam: identity.scopedIamPolicy.node.defaultChild as CfnElement } : {}),
       HostSecurityGroup: network.securityGroup,
-      ConnectSecrets: secrets.resource.node.defaultChild as CfnElement,
-      [SECRETS_KEY_LOGICAL_ID]: secrets.key.node.defaultChild as CfnElement,
       [HOST_GROUP_LOGICAL_ID]: group.group,
       HostLaunchTemplate: launchTemplate.launchTemplate,
       BreakGlassRole: breakGlassAccess.role,
@@ -158,17 +149,17 @@ export class ConnectStack extends Stack {
     new CfnOutput(this, OUTPUT_KEYS.instanceId, { value: host.instance.ref, description: 'The host', condition: singleHost });
     new CfnOutput(this, OUTPUT_KEYS.instanceArn, {
       value: host.instanceArn,
-      description: 'For Altinity support, with break glass',
+      description: 'Give Altinity support, for break glass',
       condition: singleHost,
     });
     new CfnOutput(this, OUTPUT_KEYS.hostGroupName, {
       value: group.group.ref,
-      description: 'Auto Scaling group of the hosts (their ARNs: npm run status)',
+      description: 'Hosts: npm run status names them',
       condition: multipleHosts,
     });
     new CfnOutput(this, OUTPUT_KEYS.breakGlassRoleArn, {
       value: breakGlassAccess.role.attrArn,
-      description: 'Role Altinity support assumes for break glass',
+      description: 'For Altinity support',
       condition: breakGlassEnabled,
     });
     new CfnOutput(this, 'HostRoleArn', { value: identity.role.roleArn, description: 'Role of the hosts' });

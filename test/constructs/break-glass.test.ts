@@ -1,18 +1,12 @@
+import { ALTINITY_SUPPORT_PRINCIPAL } from '../../lib/stack/console-form';
 import { matches, template, withParameters } from '../support/console-template';
 
 describe('break glass', () => {
-  test('exists only when enabled, trusted by the chosen principal', () => {
+  test('exists only when enabled, trusted by the chosen principal presenting the external id', () => {
     const role = template.Resources.BreakGlassRole;
     expect(role.Condition).toBe('BreakGlassEnabled');
     expect(template.Conditions?.BreakGlassEnabled).toEqual({ 'Fn::Equals': [{ Ref: 'BreakGlass' }, 'enabled'] });
-    expect(withParameters({ BreakGlass: 'enabled' }).Resources.BreakGlassRole.Properties.AssumeRolePolicyDocument.Statement).toEqual([
-      { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: { Ref: 'BreakGlassPrincipal' } } },
-    ]);
-  });
-
-  test('with an external id, the principal must present it to assume the role', () => {
-    const withExternalId = withParameters({ BreakGlass: 'enabled', BreakGlassExternalId: 'agreed-with-altinity' });
-    expect(withExternalId.Resources.BreakGlassRole.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+    expect(withParameters({ BreakGlass: 'enabled', BreakGlassExternalId: 'agreed-with-altinity' }).Resources.BreakGlassRole.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       {
         Effect: 'Allow',
         Action: 'sts:AssumeRole',
@@ -22,6 +16,21 @@ describe('break glass', () => {
     ]);
     expect(template.Parameters.BreakGlassExternalId).toMatchObject({ Default: '', MaxLength: 1224 });
     expect(matches(template.Parameters.BreakGlassExternalId.AllowedPattern, "it's")).toBe(false);
+  });
+
+  test('is refused without an external id, and outside the aws partition with the default principal, before anything is created', () => {
+    expect(template.Rules?.BreakGlassSettings).toEqual({
+      RuleCondition: { 'Fn::Equals': [{ Ref: 'BreakGlass' }, 'enabled'] },
+      Assertions: [
+        { Assert: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'BreakGlassExternalId' }, ''] }] }, AssertDescription: expect.stringMatching(/BreakGlassExternalId/) },
+        {
+          Assert: {
+            'Fn::Or': [{ 'Fn::Equals': [{ Ref: 'AWS::Partition' }, 'aws'] }, { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'BreakGlassPrincipal' }, ALTINITY_SUPPORT_PRINCIPAL] }] }],
+          },
+          AssertDescription: expect.stringMatching(/BreakGlassPrincipal/),
+        },
+      ],
+    });
   });
 
   test('may start sessions on this stack\'s hosts, with SSH over SSM or a plain shell, and nothing else', () => {

@@ -39,10 +39,17 @@ describe('host identity', () => {
     ]);
   });
 
-  test('may read its own secret parameters, write only the certificate, and signal only its own stack', () => {
+  test('may read its own secret parameters, write only the certificate, signal only its own stack, and change nothing of itself', () => {
     expect(hostPolicyStatements(singleHost)).toEqual([
-      { Effect: 'Allow', Action: 'ssm:GetParameter', Resource: [parameterArn(TOKEN_PARAMETER), parameterArn(CERTIFICATE_PARAMETER)] },
+      {
+        Effect: 'Deny',
+        NotAction: ['iam:Get*', 'iam:List*', 'iam:PassRole'],
+        Resource: [{ 'Fn::GetAtt': ['HostRole', 'Arn'] }, { 'Fn::GetAtt': ['HostInstanceProfile', 'Arn'] }],
+      },
+      { Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:ListTagsForResource'], Resource: [parameterArn(TOKEN_PARAMETER), parameterArn(CERTIFICATE_PARAMETER)] },
       { Effect: 'Allow', Action: ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:AddTagsToResource'], Resource: parameterArn(CERTIFICATE_PARAMETER) },
+      { Effect: 'Allow', Action: 'ssm:DescribeParameters', Resource: '*' },
+      expect.objectContaining({ Effect: 'Allow', Action: 'kms:Decrypt', Condition: expect.objectContaining({ StringEquals: expect.objectContaining({ 'kms:EncryptionContext:PARAMETER_ARN': expect.anything() }) }) }),
       { Effect: 'Allow', Action: 'cloudformation:SignalResource', Resource: { Ref: 'AWS::StackId' } },
     ]);
   });
@@ -78,6 +85,7 @@ describe('host identity', () => {
       },
       { Effect: 'Allow', Action: [...SCOPED_IAM_STATEMENTS.rolesAndPolicies], Resource: '*' },
       { Effect: 'Allow', Action: ['iam:Get*', 'iam:List*', 'iam:SimulatePrincipalPolicy'], Resource: '*' },
+      { Effect: 'Deny', Action: 'iam:Delete*PermissionsBoundary', Resource: '*' },
     ]);
     // No write on users other than the backup users, and nothing of IAMFullAccess's account-wide writes.
     const granted = scoped.PolicyDocument.Statement.flatMap((statement: { Action: string[] }) => statement.Action);
@@ -89,7 +97,11 @@ describe('host identity', () => {
     const boundary = 'arn:aws:iam::123456789012:policy/altinity-boundary';
     const bounded = withParameters({ PermissionsBoundaryArn: boundary });
     expect(bounded.Resources.HostRole.Properties.PermissionsBoundary).toEqual({ Ref: 'PermissionsBoundaryArn' });
-    expect(pathsWhere(bounded.Resources, isRefTo('PermissionsBoundaryArn'))).toEqual(['HostRole.Properties.PermissionsBoundary']);
+    // On the role, and in the deny that keeps the role from rewriting the policy.
+    expect(pathsWhere(bounded.Resources, isRefTo('PermissionsBoundaryArn'))).toEqual([
+      'HostRole.Properties.PermissionsBoundary',
+      expect.stringMatching(/^HostIdentityRoleDefaultPolicy\w+\.Properties\.PolicyDocument\.Statement\.0\.Resource\.2$/),
+    ]);
     expect(matches(template.Parameters.PermissionsBoundaryArn.AllowedPattern, boundary)).toBe(true);
     expect(matches(template.Parameters.PermissionsBoundaryArn.AllowedPattern, 'altinity-boundary')).toBe(false);
   });

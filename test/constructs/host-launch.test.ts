@@ -14,9 +14,11 @@ describe('launch template: every host starts from it', () => {
     expect(data.ImageId).toEqual({ Ref: 'AmiParameter' });
   });
 
-  test('carries the user data, one text for a single host and a group alike, and never the token', () => {
+  test('carries the user data, one text for a single host and a group alike but for the resource to signal, and never the token', () => {
     expect(Object.keys(data.UserData)).toEqual(['Fn::Base64']);
-    expect(JSON.stringify(data.UserData)).not.toContain('Fn::If');
+    const [text, variables] = data.UserData['Fn::Base64']['Fn::Sub'];
+    expect(text).not.toContain('Fn::If');
+    expect(variables).toEqual({ SIGNAL_RESOURCE: { 'Fn::If': ['SingleHost', 'Host', 'HostGroup'] } });
     expect(pathsWhere(data, isRefTo('Token'))).toEqual([]);
   });
 });

@@ -25,15 +25,12 @@ describe('single host (the default)', () => {
     expect(Object.values(singleHost.Resources).filter((resource) => resource.Type === 'AWS::CloudWatch::Alarm')).toEqual([]);
   });
 
-  test('requires IMDSv2, from its launch template, which nothing on the instance overrides, and has an encrypted gp3 root volume', () => {
-    expect(host.Properties).not.toHaveProperty('MetadataOptions');
+  test('takes IMDSv2, its image, type, profile and encrypted gp3 root volume from its launch template, and overrides none of them', () => {
     expect(template.Resources.HostLaunchTemplate.Properties.LaunchTemplateData.MetadataOptions).toMatchObject({ HttpTokens: 'required' });
-    expect(host.Properties.BlockDeviceMappings).toEqual([
-      { DeviceName: '/dev/sda1', Ebs: expect.objectContaining({ VolumeType: 'gp3', Encrypted: true }) },
-    ]);
+    for (const property of ['MetadataOptions', 'ImageId', 'InstanceType', 'IamInstanceProfile', 'BlockDeviceMappings']) expect(host.Properties).not.toHaveProperty(property);
   });
 
-  test('is named and tagged with its environment, as every resource is', () => {
+  test("is named and tagged with its environment, as every resource users manage is", () => {
     expect(host.Properties.Tags).toEqual(
       expect.arrayContaining([
         { Key: 'altinity:cloud/env', Value: { Ref: 'EnvName' } },
@@ -56,8 +53,6 @@ describe('single host (the default)', () => {
         GroupSet: [{ 'Fn::GetAtt': ['HostSecurityGroup', 'GroupId'] }],
       }),
     ]);
-    expect(host.Properties.ImageId).toEqual({ Ref: 'AmiParameter' });
-    expect(host.Properties.InstanceType).toEqual({ Ref: 'InstanceType' });
   });
 
   test('completes only when the host signals, and starts only after the token is stored', () => {

@@ -1,68 +1,121 @@
 import { randomUUID } from 'node:crypto';
-import { DescribeParametersCommand, GetParameterCommand, ListTagsForResourceCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { DescribeSecretCommand, GetResourcePolicyCommand, GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { checkTargetAccount, deploymentId, STAGED_TOKEN_LIFETIME_MINUTES, stageConnectionToken } from '../../lib/deploy/staged-token';
-import { ENV_TAG_KEY, secretParameterPrefix } from '../../lib/shared/names';
+import { checkTargetAccount, stageConnectionToken, stagedTokenPolicy } from '../../lib/deploy/staged-token';
+import { ENV_TAG_KEY, SECRET_STORE_RESOURCE_TYPE, secretStoreRolePath } from '../../lib/shared/names';
+import { stagedTokenDigest, stagedTokenName, stagedTokenPrefix } from '../../lib/shared/secret-store-contract';
 import { MotoServer, startMotoServer } from '../support/moto-server';
 
 /**
  * `cdk deploy -c token=...` stages the token before synthesis, in the account `cdk deploy` targets and
- * nowhere else. moto stands in for SSM and STS, with two accounts: its default credentials land in
- * 123456789012, credentials from assuming a role in 111111111111 land there.
+ * nowhere else, where only the stack's function may read it. moto stands in for Secrets Manager,
+ * CloudFormation and STS, with two accounts: its default credentials land in 123456789012,
+ * credentials from assuming a role in 111111111111 land there. moto keeps a secret's resource policy
+ * but enforces none: who may read the copy is evaluated here from the policy as AWS would evaluate
+ * its one statement (an explicit deny unless the caller's role is on the function's IAM path).
  */
 
 let moto: MotoServer;
-let ssm: SSMClient;
+let secrets: SecretsManagerClient;
+let cloudFormation: CloudFormationClient;
+const TARGET = { account: '123456789012', partition: 'aws' };
 
 beforeAll(async () => {
   moto = await startMotoServer();
-  ssm = new SSMClient(moto.clientConfig);
+  secrets = new SecretsManagerClient(moto.clientConfig);
+  cloudFormation = new CloudFormationClient(moto.clientConfig);
 });
 
 afterAll(async () => {
-  ssm?.destroy();
+  secrets?.destroy();
+  cloudFormation?.destroy();
   await moto?.stop();
 });
 
 const newEnvName = () => `env-${randomUUID().slice(0, 8)}`;
 
-describe('stageConnectionToken', () => {
-  test('writes the token as a SecureString under a name of its own below the environment\'s prefix, tagged, with an expiry', async () => {
-    const envName = newEnvName();
-    const now = new Date('2026-11-26T02:15:30.123Z');
+/** Whether the policy's explicit deny spares `principalArn` (an `ArnNotLike` with `*` wildcards): AWS's verdict on its one statement. */
+function mayRead(policy: { Statement: { Effect: string; Action: string; Condition: { ArnNotLike: Record<string, string> } }[] }, principalArn: string): boolean {
+  return policy.Statement.every((statement) => {
+    if (statement.Effect !== 'Deny' || statement.Action !== 'secretsmanager:GetSecretValue') return true;
+    const pattern = statement.Condition.ArnNotLike['aws:PrincipalArn'];
+    const spared = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.?+^$()[\]{}|\\/]/g, '\\$&')).join('.*')}$`).test(principalArn);
+    return spared;
+  });
+}
 
-    const sent: Record<string, unknown>[] = [];
-    const recording = new SSMClient(moto.clientConfig);
-    recording.middlewareStack.add((next) => async (args) => {
-      sent.push(args.input as Record<string, unknown>);
+/** A live stack whose template says it holds the token staged as `stagedToken`. */
+async function deployedStackHolding(envName: string, stagedToken: string): Promise<void> {
+  const iam = new IAMClient(moto.clientConfig);
+  // moto creates a stack's custom resource only when its function exists; it cannot run it (no Docker), so it stays pending.
+  const role = await iam.send(new CreateRoleCommand({ RoleName: `fn-${envName}`, AssumeRolePolicyDocument: '{}' }));
+  const template = {
+    Resources: {
+      Fn: { Type: 'AWS::Lambda::Function', Properties: { Runtime: 'nodejs24.x', Handler: 'index.handler', Role: role.Role!.Arn, Code: { ZipFile: 'exports.handler=()=>{}' } } },
+      ConnectSecrets: { Type: SECRET_STORE_RESOURCE_TYPE, Properties: { ServiceToken: { 'Fn::GetAtt': ['Fn', 'Arn'] }, EnvName: envName, StagedToken: stagedToken } },
+    },
+  };
+  await cloudFormation.send(new CreateStackCommand({ StackName: `altinity-connect-${envName}`, TemplateBody: JSON.stringify(template) }));
+}
+
+describe('stageConnectionToken', () => {
+  test('writes the token as a secret named by its digest, tagged, readable only by roles on the stack function\'s IAM path, its value last', async () => {
+    const envName = newEnvName();
+    const sent: string[] = [];
+    const recording = new SecretsManagerClient(moto.clientConfig);
+    recording.middlewareStack.add((next, context) => async (args) => {
+      sent.push(`${context.commandName} ${JSON.stringify(args.input).includes('the-token') ? 'with the token' : 'without it'}`);
       return next(args);
     });
 
-    const name = await stageConnectionToken(recording, envName, 'the-token', now);
+    const staged = await stageConnectionToken({ secrets: recording, cloudFormation }, TARGET, envName, 'the-token');
 
-    expect(name).toMatch(new RegExp(`^${secretParameterPrefix(envName)}/staged/20261126T021530Z-[0-9a-f]{6}$`));
-    const { Parameter } = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
-    expect(Parameter).toMatchObject({ Type: 'SecureString', Value: 'the-token' });
-    const { Parameters } = await ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Values: [name] }] }));
-    // The account's aws/ssm key: the stack's own key does not exist yet.
-    expect(Parameters?.[0]).toMatchObject({ Tier: 'Advanced', KeyId: 'alias/aws/ssm' });
-    // moto keeps the policy but returns its text mangled: read it as sent.
-    const put = sent.find((input) => input.Name === name && 'Policies' in input);
-    expect(JSON.parse(String(put?.Policies))).toEqual([{ Type: 'Expiration', Version: '1.0', Attributes: { Timestamp: '2026-11-26T03:15:30Z' } }]);
-    expect(STAGED_TOKEN_LIFETIME_MINUTES).toBe(60);
-    const { TagList } = await ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: name }));
-    expect(TagList).toEqual([{ Key: ENV_TAG_KEY, Value: envName }]);
+    expect(staged).toEqual({ name: `${stagedTokenPrefix(envName)}${stagedTokenDigest('the-token')}`, written: true });
+    expect(sent).toEqual(['CreateSecretCommand without it', 'PutResourcePolicyCommand without it', 'PutSecretValueCommand with the token']);
+    expect((await secrets.send(new GetSecretValueCommand({ SecretId: staged.name }))).SecretString).toBe('the-token');
+    expect((await secrets.send(new DescribeSecretCommand({ SecretId: staged.name }))).Tags).toEqual([{ Key: ENV_TAG_KEY, Value: envName }]);
+    const policy = JSON.parse((await secrets.send(new GetResourcePolicyCommand({ SecretId: staged.name }))).ResourcePolicy!);
+    expect(policy).toEqual(stagedTokenPolicy(TARGET, envName));
+    expect(mayRead(policy, `arn:aws:iam::123456789012:role${secretStoreRolePath(envName)}altinity-connect-acme-SecretsHandlerRole-1A2B3C`)).toBe(true);
+    for (const other of [
+      'arn:aws:iam::123456789012:role/Administrator',
+      'arn:aws:iam::123456789012:role/altinity-connect-acme-HostRole-1A2B3C',
+      `arn:aws:iam::123456789012:role${secretStoreRolePath(`${envName}-other`)}x`,
+      'arn:aws:iam::123456789012:user/deployer',
+    ]) {
+      expect({ other, mayRead: mayRead(policy, other) }).toEqual({ other, mayRead: false });
+    }
   });
 
-  test('gives every deployment a name of its own, so that the stack sees a change and moves the token', async () => {
+  test('the same token, staged again (a second cdk synth or diff), is the same copy: one per token', async () => {
     const envName = newEnvName();
-    const first = await stageConnectionToken(ssm, envName, 'same-token');
-    const second = await stageConnectionToken(ssm, envName, 'same-token');
-    expect(first).not.toBe(second);
+    const first = await stageConnectionToken({ secrets, cloudFormation }, TARGET, envName, 'same-token');
+    const second = await stageConnectionToken({ secrets, cloudFormation }, TARGET, envName, 'same-token');
+    expect(second).toEqual(first);
+    const { SecretList } = await secrets.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [stagedTokenPrefix(envName)] }] }));
+    expect(SecretList?.map((secret) => secret.Name)).toEqual([first.name]);
   });
 
-  test('deploymentId is the time and a random suffix', () => {
-    expect(deploymentId(new Date('2026-01-02T03:04:05.678Z'), () => 0.5)).toBe('20260102T030405Z-7fffff');
+  test('nothing is written when the deployed stack already holds this token', async () => {
+    const envName = newEnvName();
+    await deployedStackHolding(envName, stagedTokenName(envName, 'kept-token'));
+
+    const staged = await stageConnectionToken({ secrets, cloudFormation }, TARGET, envName, 'kept-token');
+
+    expect(staged).toEqual({ name: stagedTokenName(envName, 'kept-token'), written: false });
+    const { SecretList } = await secrets.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [stagedTokenPrefix(envName)] }] }));
+    expect(SecretList).toEqual([]);
+  });
+
+  test('a new token for a deployed stack is staged', async () => {
+    const envName = newEnvName();
+    await deployedStackHolding(envName, stagedTokenName(envName, 'old-token'));
+
+    const staged = await stageConnectionToken({ secrets, cloudFormation }, TARGET, envName, 'new-token');
+
+    expect(staged).toEqual({ name: stagedTokenName(envName, 'new-token'), written: true });
   });
 });
 
@@ -70,8 +123,8 @@ describe('checkTargetAccount', () => {
   const stsFor = (credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) =>
     new STSClient({ ...moto.clientConfig, ...(credentials ? { credentials } : {}) });
 
-  test('passes when the app\'s credentials are for the account cdk deploy targets', async () => {
-    await expect(checkTargetAccount(stsFor(), '123456789012')).resolves.toBeUndefined();
+  test("passes, naming the account and its partition, when the app's credentials are for the account cdk deploy targets", async () => {
+    await expect(checkTargetAccount(stsFor(), '123456789012')).resolves.toEqual({ account: '123456789012', partition: 'aws' });
   });
 
   test('stops, naming both accounts and what to do, when they belong to another account (cdk deploy --profile)', async () => {

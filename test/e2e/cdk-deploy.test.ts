@@ -3,9 +3,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DeleteStackCommand, GetTemplateCommand, ListStacksCommand } from '@aws-sdk/client-cloudformation';
+import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, GetParametersByPathCommand, ListTagsForResourceCommand } from '@aws-sdk/client-ssm';
 import { parse } from 'yaml';
 import { OWNER_TAG_KEY, stackNameFor, tokenParameterName } from '../../lib/shared/names';
+import { stagedTokenName } from '../../lib/shared/secret-store-contract';
 import { CliRun, filesUnder, linkedCheckout, runCdk } from './cdk-cli';
 import {
   clientsFor,
@@ -19,6 +21,7 @@ import {
   registerUbuntuAmi,
   remainsOf,
 } from './live-stack';
+import { forTheEmulator } from '../support/emulator-template';
 import { Invocation, LambdaService } from '../support/lambda-service';
 import { MotoServer, startMotoServer } from '../support/moto-server';
 
@@ -31,7 +34,10 @@ const CLI_TIMEOUT_MS = 180_000;
 
 /**
  * `cdk deploy` from a checkout, typed as the README tells a user to, against the emulator: the app
- * stores the token, looks the default VPC up and deploys; the test acts as Lambda meanwhile.
+ * stores the token, looks the default VPC up and deploys; the test acts as Lambda meanwhile. The
+ * deploy runs in the CLI's two halves, so that the template can be prepared for the emulator between
+ * them as every emulator test prepares it (emulator-template.ts): `cdk synth` (the app, with the
+ * user's options), then `cdk deploy --app <that cloud assembly>`, which is what `cdk deploy` does.
  */
 describe('cdk deploy -c token -c env, end to end on the emulator', () => {
   let server: MotoServer;
@@ -55,6 +61,7 @@ describe('cdk deploy -c token -c env, end to end on the emulator', () => {
   });
 
   afterAll(async () => {
+    await lambda?.stop();
     await server?.stop();
     checkout?.remove();
     if (cdkOut) fs.rmSync(cdkOut, { recursive: true, force: true });
@@ -73,14 +80,15 @@ describe('cdk deploy -c token -c env, end to end on the emulator', () => {
     expect(stacks).toEqual([]);
     const stored = await clients.ssm.send(new GetParametersByPathCommand({ Path: '/altinity-connect', Recursive: true }));
     expect(stored.Parameters).toEqual([]);
+    expect((await clients.secrets.send(new ListSecretsCommand({}))).SecretList).toEqual([]);
   }, CLI_TIMEOUT_MS);
 
   test(`reaches CREATE_COMPLETE as ${STACK_NAME} in the default VPC, the function answering its Create event`, async () => {
-    const deploying = runCdk(
-      checkout.dir,
-      ['deploy', '-c', `token=${TOKEN}`, '-c', `env=${ENV_NAME}`, '-c', `amiParameter=${amiParameterName}`, '--require-approval', 'never', '--output', cdkOut],
-      server.env,
-    );
+    const synth = await runCdk(checkout.dir, ['synth', '--quiet', '-c', `token=${TOKEN}`, '-c', `env=${ENV_NAME}`, '-c', `amiParameter=${amiParameterName}`, '--output', cdkOut], server.env);
+    if (synth.exitCode !== 0) throw new Error(`cdk synth failed (exit ${synth.exitCode}):\n${synth.output}`);
+    const templateFile = path.join(cdkOut, `${STACK_NAME}.template.json`);
+    fs.writeFileSync(templateFile, JSON.stringify(forTheEmulator(JSON.parse(fs.readFileSync(templateFile, 'utf8')), amiParameterName)));
+    const deploying = runCdk(checkout.dir, ['deploy', '--app', cdkOut, '--require-approval', 'never'], server.env).then((run) => ({ ...run, output: `${synth.output}${run.output}` }));
     const giveUp = new AbortController();
     const serving = lambda.serveCreate(STACK_NAME, { timeoutMs: 2 * CLI_TIMEOUT_MS - 30_000, signal: giveUp.signal });
     serving.catch(() => undefined);
@@ -103,11 +111,10 @@ describe('cdk deploy -c token -c env, end to end on the emulator', () => {
     expect(parameters).not.toHaveProperty('Token');
 
     expectAnswered(createInvocations, ['Create']);
-    const staged = String(createInvocations[0].event.ResourceProperties.StagedTokenParameter);
-    expect(staged).toMatch(new RegExp(`^/altinity-connect/${ENV_NAME}/staged/\\d{8}T\\d{6}Z-[0-9a-f]{6}$`));
+    expect(createInvocations[0].event.ResourceProperties).toMatchObject({ StagedToken: stagedTokenName(ENV_NAME, TOKEN) });
     expect(createInvocations[0].event.ResourceProperties).not.toHaveProperty('Token');
     // Moved under the stack's key, owned by the stack; the staged copy is gone.
-    await expect(clients.ssm.send(new GetParameterCommand({ Name: staged }))).rejects.toThrow(/not found/);
+    expect((await clients.secrets.send(new ListSecretsCommand({}))).SecretList).toEqual([]);
     const tags = await clients.ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: tokenParameterName(ENV_NAME) }));
     expect(tags.TagList).toContainEqual({ Key: OWNER_TAG_KEY, Value: stack.StackId });
   }, 2 * CLI_TIMEOUT_MS);

@@ -97,7 +97,7 @@ describe('the published template, created, updated and deleted on the emulator',
     expect(invocations[0].event).toMatchObject({
       LogicalResourceId: 'ConnectSecrets',
       ResourceType: 'Custom::ConnectSecrets',
-      ResourceProperties: { EnvName: ENV_NAME, KeyId: expect.stringMatching(/^arn:aws:kms:us-east-1:123456789012:key\//), Token: FIRST_TOKEN },
+      ResourceProperties: { EnvName: ENV_NAME, KeyArn: expect.stringMatching(/^arn:aws:kms:us-east-1:123456789012:key\//), Token: FIRST_TOKEN },
     });
     expect((await describeStack(emulator.clients, STACK_NAME)).StackStatus).toBe('CREATE_COMPLETE');
   });
@@ -114,7 +114,7 @@ describe('the published template, created, updated and deleted on the emulator',
   });
 
   test('enabling break glass creates the support role, scoped to this stack\'s hosts, and leaves the token alone', async () => {
-    await updateAsConsole({ BreakGlass: 'enabled' });
+    await updateAsConsole({ BreakGlass: 'enabled', BreakGlassExternalId: 'acme-support-7Kq2' });
     expect(await emulator.lambda.serveUpdate(STACK_NAME)).toEqual([]);
 
     const outputs = outputsOf(await describeStack(emulator.clients, STACK_NAME));
@@ -123,7 +123,12 @@ describe('the published template, created, updated and deleted on the emulator',
     const roleName = outputs.BreakGlassRoleArn?.split('/').pop();
     const role = (await emulator.clients.iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
     expect(policyDocument(role?.AssumeRolePolicyDocument).Statement).toEqual([
-      expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: ALTINITY_SUPPORT_PRINCIPAL } }),
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Principal: { AWS: ALTINITY_SUPPORT_PRINCIPAL },
+        Condition: { StringEquals: { 'sts:ExternalId': 'acme-support-7Kq2' } },
+      }),
     ]);
     const sessions = (await inlinePolicyStatements(emulator.clients, roleName!)).filter(
       (statement) => statement.Effect === 'Allow' && [statement.Action].flat().includes('ssm:StartSession'),

@@ -5,7 +5,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand, GetTemplateCommand, Stack } from '@aws-sdk/client-cloudformation';
 import {
@@ -29,12 +28,15 @@ import {
   ListRolePoliciesCommand,
   ListRolesCommand,
 } from '@aws-sdk/client-iam';
+import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, GetParametersByPathCommand, ListTagsForResourceCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { packedPattern } from '../../lib/shared/packed-text';
-import { UBUNTU_2004_AMI_PARAMETER } from '../../lib/stack/console-form';
+import { parse } from 'yaml';
+import { packedPattern, unpackScript } from '../../lib/shared/packed-text';
 import { certificateParameterName, ENV_TAG_KEY, OWNER_TAG_KEY, secretParameterPrefix, tokenParameterName } from '../../lib/shared/names';
-import { publishTemplate } from '../../lib/release/publish';
+import { publishTemplate, toYaml } from '../../lib/release/publish';
+import { stagedTokenPrefix } from '../../lib/shared/secret-store-contract';
 import { version } from '../../package.json';
+import { forTheEmulator } from '../support/emulator-template';
 import { type Invocation, LambdaService } from '../support/lambda-service';
 import { type MotoServer, startMotoServer } from '../support/moto-server';
 
@@ -44,6 +46,7 @@ export interface EmulatorClients {
   readonly cloudFormation: CloudFormationClient;
   readonly ec2: EC2Client;
   readonly iam: IAMClient;
+  readonly secrets: SecretsManagerClient;
   readonly ssm: SSMClient;
 }
 
@@ -62,6 +65,7 @@ export function clientsFor(
     cloudFormation: new CloudFormationClient(config),
     ec2: new EC2Client(config),
     iam: new IAMClient(config),
+    secrets: new SecretsManagerClient(config),
     ssm: new SSMClient(config),
   };
 }
@@ -80,17 +84,15 @@ export async function registerUbuntuAmi(clients: EmulatorClients): Promise<{ par
 }
 
 /**
- * The published console template as a user downloads it, with the one change the emulator needs:
- * moto lacks Canonical's public AMI parameter and resolves a parameter's Default even when a value
- * is given, so the AmiParameter Default names the stand-in that registerUbuntuAmi creates.
+ * The published console template as a user downloads it, with the changes the emulator needs
+ * (emulator-template.ts); its AMI parameter is one registerUbuntuAmi creates.
  */
 export async function publishedTemplateForEmulator(clients: EmulatorClients): Promise<{ templateBody: string; imageId: string }> {
   const ami = await registerUbuntuAmi(clients);
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'published-'));
   try {
-    const published = fs.readFileSync(publishTemplate(version, outDir), 'utf8');
-    expect(published.split(UBUNTU_2004_AMI_PARAMETER)).toHaveLength(2);
-    return { templateBody: published.replace(UBUNTU_2004_AMI_PARAMETER, ami.parameterName), imageId: ami.imageId };
+    const published = parse(fs.readFileSync(publishTemplate(version, outDir), 'utf8')) as Record<string, unknown>;
+    return { templateBody: toYaml(forTheEmulator(published, ami.parameterName)), imageId: ami.imageId };
   } finally {
     fs.rmSync(outDir, { recursive: true, force: true });
   }
@@ -119,6 +121,7 @@ export function consoleEmulatorOfThisFile(): ConsoleEmulator {
     Object.assign(emulator, { server, clients, lambda: new LambdaService(server), templateBody, imageId, network: await defaultVpc(clients) });
   });
   afterAll(async () => {
+    await emulator.lambda?.stop();
     await emulator.server?.stop();
   });
   return emulator;
@@ -163,7 +166,7 @@ export async function hostUserData(clients: EmulatorClients, live: LiveStack): P
     encoded.push(...(versions.LaunchTemplateVersions ?? []).map((version) => version.LaunchTemplateData?.UserData));
   }
   const plain = encoded.map((text) => Buffer.from(text ?? '', 'base64').toString('utf8'));
-  const carried = plain.flatMap((text) => [...text.matchAll(new RegExp(packedPattern('host-script'), 'g'))].map(([packed]) => gunzipSync(Buffer.from(packed, 'base64')).toString('utf8')));
+  const carried = plain.flatMap((text) => [...text.matchAll(new RegExp(packedPattern('host-script'), 'g'))].map(([packed]) => unpackScript(packed).toString('utf8')));
   return [...plain, ...carried].join('\n');
 }
 
@@ -316,7 +319,7 @@ export async function placesHolding(
     .map(([place]) => place);
 }
 
-/** What of an environment's stack is still there: live instances, roles, instance profiles, group, parameters. */
+/** What of an environment's stack is still there: live instances, roles, instance profiles, group, parameters, staged tokens. */
 export async function remainsOf(
   clients: EmulatorClients,
   stackName: string,
@@ -346,6 +349,8 @@ export async function remainsOf(
   }
   const parameters = await clients.ssm.send(new GetParametersByPathCommand({ Path: secretParameterPrefix(envName), Recursive: true }));
   remains.push(...(parameters.Parameters ?? []).map((parameter) => `parameter ${parameter.Name}`));
+  const staged = await clients.secrets.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [stagedTokenPrefix(envName)] }] }));
+  remains.push(...(staged.SecretList ?? []).map((secret) => `staged token ${secret.Name}`));
   return remains;
 }
 

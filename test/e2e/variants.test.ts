@@ -14,6 +14,7 @@ import {
   placesHolding,
   remainsOf,
 } from './live-stack';
+import { evaluate, type PolicyStatement } from '../support/iam-policy';
 
 /**
  * The published template deployed as the CloudFormation console would, in the layouts that issue 6
@@ -285,11 +286,25 @@ describe('the published template\'s host group and existing-certificate variants
 
     // Not checked here: moto gives every instance a public address, whatever AssociatePublicIpAddress says
     // (test/constructs/host-launch.test.ts and host.test.ts check the template).
-    test('the hosts\' role has the scoped IAM statements', async () => {
+    test('the hosts\' role may build EKS roles and backup users, and cannot change itself', async () => {
       const { physicalIds } = await liveStack(emulator.clients, stackName);
       const statements = await inlinePolicyStatements(emulator.clients, physicalIds.HostRole);
-      expect(statements).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['iam:CreateRole', 'iam:PassRole']), Resource: '*' }));
-      expect(statements).toContainEqual(expect.objectContaining({ Resource: expect.stringMatching(/:user\/\*-clickhouse-backup$/) }));
+      const decide = (action: string, resource: string) => evaluate(statements as unknown as PolicyStatement[], { action, resource });
+      const role = (name: string) => `arn:aws:iam::123456789012:role/${name}`;
+      // What the live role decides, as AWS would evaluate the statements moto stored.
+      expect({
+        createRole: decide('iam:CreateRole', role('eks-cluster-acme-corp')),
+        passRole: decide('iam:PassRole', role('eks-cluster-acme-corp')),
+        backupUserKey: decide('iam:CreateAccessKey', 'arn:aws:iam::123456789012:user/acme-corp-clickhouse-backup'),
+        otherUserKey: decide('iam:CreateAccessKey', 'arn:aws:iam::123456789012:user/alice'),
+        attachToItself: decide('iam:AttachRolePolicy', role(physicalIds.HostRole)),
+      }).toEqual({
+        createRole: 'allowed',
+        passRole: 'allowed',
+        backupUserKey: 'allowed',
+        otherUserKey: 'implicitly denied',
+        attachToItself: 'explicitly denied',
+      });
     });
 
     test('deleting the stack leaves nothing of it', async () => {

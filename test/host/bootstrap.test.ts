@@ -13,7 +13,7 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { BOOTSTRAP_SCRIPT_PATH, type HostSettings } from '../../lib/host/user-data';
-import { certificateParameterName, OWNER_TAG_KEY, stackNameFor, tokenParameterName } from '../../lib/shared/names';
+import { certificateParameterName, HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, OWNER_TAG_KEY, stackNameFor, tokenParameterName } from '../../lib/shared/names';
 import { ConnectProxy } from './sandbox/connect-proxy';
 import { ALTINITY_NAME, AWS_NAME, type DeniedCall, HostWorld } from './sandbox/host-world';
 import { type BootOptions, type BootRun, HostSandbox, type StandInBehaviour } from './sandbox/host-sandbox';
@@ -47,6 +47,12 @@ interface Situation {
   readonly values?: Partial<HostSettings>;
   /** A certificate that an earlier host stored in SSM, or a claim it left there. */
   readonly storedCertificate?: string | (() => Promise<string>);
+  /**
+   * How a parameter got there when not as the stack writes it (a SecureString under its key, owned by
+   * it): planted by someone who may only write parameters, who can use the account's aws/ssm key or
+   * write a plain String.
+   */
+  readonly planted?: { readonly token?: 'aws/ssm' | 'String'; readonly certificate?: 'aws/ssm' | 'String' };
   readonly releaseLocation?: 'redirects-to-http' | 'hangs';
   /** What Altinity.Cloud answers to statuscheck?connected. @default OK */
   readonly altinityAnswer?: string;
@@ -113,15 +119,16 @@ async function boot(env: string, situation: Situation = {}): Promise<Boot> {
   if (proxy) proxies.push(proxy);
   const altinityUrl = proxy ? `https://${ALTINITY_NAME}` : world.altinityUrl;
   const token = `eyJhbGciOiJFUzI1NiJ9.${randomBytes(24).toString('base64url')}`;
-  await ssm.send(new PutParameterCommand({ Name: tokenParameterName(env), Value: token, Type: 'SecureString' }));
+  await write(env, tokenParameterName(env), token, situation.planted?.token);
   if (situation.storedCertificate) {
     const value = typeof situation.storedCertificate === 'string' ? situation.storedCertificate : await situation.storedCertificate();
-    await ssm.send(new PutParameterCommand({ Name: certificateParameterName(env), Value: value, Type: 'SecureString' }));
+    await write(env, certificateParameterName(env), value, situation.planted?.certificate);
   }
   const sandbox = new HostSandbox(
     {
       STACK_NAME: stackNameFor(env),
       STACK_ID: stackIdFor(env),
+      SIGNAL_RESOURCE: situation.inAutoScalingGroup ? HOST_GROUP_LOGICAL_ID : HOST_LOGICAL_ID,
       REGION: TEST_REGION,
       TOKEN_PARAMETER: tokenParameterName(env),
       CERTIFICATE_PARAMETER: certificateParameterName(env),
@@ -162,13 +169,20 @@ async function boot(env: string, situation: Situation = {}): Promise<Boot> {
   return { env, inGroup: situation.inAutoScalingGroup === true, token, instanceId, world, sandbox, proxy, run, again };
 }
 
+/** Writes a parameter as the stack (or a host of it) does, or as someone planting it would. */
+async function write(env: string, name: string, value: string, planted?: 'aws/ssm' | 'String'): Promise<void> {
+  if (planted === 'String') return void (await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String' })));
+  if (planted === 'aws/ssm') return void (await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString' })));
+  await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString', KeyId: SECRETS_KEY, Tags: [{ Key: OWNER_TAG_KEY, Value: stackIdFor(env) }] }));
+}
+
 /** Plays the other host of a group: stores its certificate once this host's log says `trigger`. */
 async function storeWhenLogged(logFile: string, trigger: string, env: string, certificate: string): Promise<void> {
   for (let waited = 0; !(fs.existsSync(logFile) && fs.readFileSync(logFile, 'utf8').includes(trigger)); waited += 200) {
     if (waited > 300_000) throw new Error(`the host never logged "${trigger}"`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  await ssm.send(new PutParameterCommand({ Name: certificateParameterName(env), Value: certificate, Type: 'SecureString', Overwrite: true }));
+  await ssm.send(new PutParameterCommand({ Name: certificateParameterName(env), Value: certificate, Type: 'SecureString', KeyId: SECRETS_KEY, Overwrite: true }));
 }
 
 async function storedCertificate(env: string): Promise<string | undefined> {
@@ -242,6 +256,9 @@ beforeAll(async () => {
     loginRejected: boot('login-rejected', { standIns: { STANDIN_LOGIN: 'reject' } }),
     unpublishedVersion: boot('unpublished', { values: { CONNECT_VERSION: '0.99.0' }, awsPreinstalled: true }),
     checksumMismatch: boot('checksum', { values: { CONNECT_SHA256: 'a'.repeat(64) }, awsPreinstalled: true }),
+    // Parameters written by someone who may write parameters, but not use the stack's key.
+    tokenPlanted: boot('token-planted', { planted: { token: 'String' }, awsPreinstalled: true }),
+    certificatePlanted: boot('certificate-planted', { storedCertificate: STORED_CERTIFICATE, planted: { certificate: 'aws/ssm' }, awsPreinstalled: true }),
     tokenDenied: boot('token-denied', {
       deniedCalls: [{ action: 'GetParameter', name: tokenParameterName('token-denied') }],
       awsPreinstalled: true,
@@ -386,7 +403,10 @@ describe('first boot', () => {
     expect(ssmActions(host.world)).toEqual([
       `GetParameter ${certificateParameterName('first-boot')}`,
       `PutParameter ${certificateParameterName('first-boot')}`,
+      // The token, and that the stack wrote it: its type, key and version, and its owner.
       `GetParameter ${tokenParameterName('first-boot')}`,
+      `DescribeParameters ${tokenParameterName('first-boot')}`,
+      `ListTagsForResource ${tokenParameterName('first-boot')}`,
       `PutParameter ${certificateParameterName('first-boot')}`,
     ]);
     const [claim, store] = callsOf(host.run, 'aws').filter((call) => call.includes('put-parameter'));
@@ -480,7 +500,8 @@ describe('first boot', () => {
       expect(callsOf(rerun, 'apt-get')).toEqual([]);
       expect(host.world.downloads).toHaveLength(1);
       expect(callsOf(rerun, 'altinitycloud-connect')).toEqual([]);
-      expect(ssmActions(host.world).slice(ssmCallsBefore)).toEqual([`GetParameter ${certificateParameterName('first-boot')}`]);
+      const certificate = certificateParameterName('first-boot');
+      expect(ssmActions(host.world).slice(ssmCallsBefore)).toEqual([`GetParameter ${certificate}`, `DescribeParameters ${certificate}`, `ListTagsForResource ${certificate}`]);
     });
 
     test('accepts that CloudFormation no longer waits for a signal', () => {
@@ -501,7 +522,8 @@ describe('replacement host (arm64 AMI that has the AWS CLI) finding a stored cer
 
   test('uses the stored certificate: no token read, no login', () => {
     expect(host.run.exitCode).toBe(0);
-    expect(ssmActions(host.world)).toEqual([`GetParameter ${certificateParameterName('replacement')}`]);
+    const certificate = certificateParameterName('replacement');
+    expect(ssmActions(host.world)).toEqual([`GetParameter ${certificate}`, `DescribeParameters ${certificate}`, `ListTagsForResource ${certificate}`]);
     expect(callsOf(host.run, 'altinitycloud-connect')).toEqual([]);
     expect(fs.readFileSync(path.join(host.sandbox.configDir, 'cloud-connect.pem'), 'utf8')).toBe(`${STORED_CERTIFICATE}\n`);
     expect(host.world.signals.map((signal) => [signal.UniqueId, signal.Status])).toEqual([[host.instanceId, 'SUCCESS']]);
@@ -625,6 +647,21 @@ describe('failures are signalled with a one-line reason, fast', () => {
     expect(host.run.console).toContain(`has SHA-256 ${RELEASE_SHA256}, expected ${'a'.repeat(64)}`);
     expect(fs.existsSync(path.join(host.sandbox.binDir, 'altinitycloud-connect'))).toBe(false);
     expect(ssmActions(host.world)).toEqual([]);
+  });
+
+  test('a token planted by someone who may only write parameters (a plain String) is refused before login', async () => {
+    const host = await pending.tokenPlanted;
+    expect(failureSignal(host)).toBe('token parameter not written by this stack');
+    expect(host.run.console).toContain(`${tokenParameterName('token-planted')} is String None 1, owned by nobody; the stack writes SecureStrings under its key ${SECRETS_KEY}`);
+    expect(callsOf(host.run, 'altinitycloud-connect')).toEqual([]);
+  });
+
+  test("a certificate planted under the account's aws/ssm key is refused: the host does not connect with it", async () => {
+    const host = await pending.certificatePlanted;
+    expect(failureSignal(host)).toBe('certificate parameter not written by this stack');
+    expect(host.run.console).toContain(`${certificateParameterName('certificate-planted')} is SecureString alias/aws/ssm 1, owned by nobody`);
+    expect(fs.existsSync(path.join(host.sandbox.configDir, 'cloud-connect.pem'))).toBe(false);
+    expect(callsOf(host.run, 'systemctl')).toEqual([]);
   });
 
   test('token read denied: the reason gives the AWS error code, the console the parameter', async () => {

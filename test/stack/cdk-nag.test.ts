@@ -2,7 +2,7 @@ import { type App, CfnResource, CloudFormationValidatePlugin, Validations } from
 import { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildConnectStack, connectApp } from '../../lib/stack/app';
-import { stagedTokenParameterName } from '../../lib/shared/names';
+import { stagedTokenName } from '../../lib/shared/secret-store-contract';
 import { TEST_TEMPLATE_VERSION } from '../support/templates';
 
 /**
@@ -34,7 +34,7 @@ function checkedApp(checks: keyof typeof CHECKS): App {
 describe.each(Object.keys(CHECKS) as (keyof typeof CHECKS)[])('the %s checks', (checks) => {
   test.each(VARIANTS)('the %s passes them', (_, input) => {
     const app = checkedApp(checks);
-    buildConnectStack(app, input, { templateVersion: TEST_TEMPLATE_VERSION, stagedTokenParameter: input.mode === 'deploy' ? stagedTokenParameterName(input.envName, '20261126T000000Z-abcdef') : undefined });
+    buildConnectStack(app, input, { templateVersion: TEST_TEMPLATE_VERSION, stagedToken: input.mode === 'deploy' ? stagedTokenName(input.envName, 'a-token') : undefined });
     expect(() => app.synth()).not.toThrow();
   });
 });

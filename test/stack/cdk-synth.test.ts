@@ -1,9 +1,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GetParametersByPathCommand, type Parameter, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { publishTemplate } from '../../lib/release/publish';
+import { stagedTokenName, stagedTokenPrefix } from '../../lib/shared/secret-store-contract';
 import { filesUnder, linkedCheckout, runAppAsTheCliDoes, runCdk } from '../e2e/cdk-cli';
 import { MotoServer, startMotoServer, TEST_REGION } from '../support/moto-server';
 import { asTheCdkCliSendsIt, TEMPLATE_BUDGET, TEST_TEMPLATE_VERSION } from '../support/templates';
@@ -14,10 +16,12 @@ const SENTINEL = 'sentinel-token-7f3c9a1e';
 // a loaded two-core one: the limit checks nothing.
 jest.setTimeout(180_000);
 
-/** The tokens staged for an environment in the account `ssm` reaches. */
-async function stagedTokens(ssm: SSMClient, envName: string): Promise<Parameter[]> {
-  const answer = await ssm.send(new GetParametersByPathCommand({ Path: `/altinity-connect/${envName}/staged`, WithDecryption: true }));
-  return answer.Parameters ?? [];
+/** The tokens staged for an environment in the account `secrets` reaches: their names and values. */
+async function stagedTokens(secrets: SecretsManagerClient, envName: string): Promise<{ Name: string; Value: string }[]> {
+  const { SecretList } = await secrets.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [stagedTokenPrefix(envName)] }] }));
+  return Promise.all(
+    (SecretList ?? []).map(async ({ Name }) => ({ Name: Name!, Value: (await secrets.send(new GetSecretValueCommand({ SecretId: Name }))).SecretString ?? '' })),
+  );
 }
 
 /** Every file written under `dir`. */
@@ -45,8 +49,9 @@ describe('cdk synth', () => {
     checkout?.remove();
   });
 
-  test('with -c token stages the token in SSM and leaves it nowhere in cdk.out, the output or the published file', async () => {
+  test('with -c token stages the token in Secrets Manager and leaves it nowhere in cdk.out, the output or the published file', async () => {
     const ssm = new SSMClient(moto.clientConfig);
+    const secrets = new SecretsManagerClient(moto.clientConfig);
     await ssm.send(new PutParameterCommand({ Name: '/test/ubuntu-ami', Type: 'String', Value: 'ami-0123456789abcdef0' }));
     const cdkOut = path.join(outDir, 'cdk.out');
     const run = await cdk(
@@ -56,8 +61,8 @@ describe('cdk synth', () => {
     expect(run).toMatchObject({ exitCode: 0 });
     expect(run.output).toContain('Staging the connection token in account 123456789012, us-east-1');
 
-    const [staged] = await stagedTokens(ssm, 'acme-prod');
-    expect(staged).toMatchObject({ Type: 'SecureString', Value: SENTINEL });
+    const [staged] = await stagedTokens(secrets, 'acme-prod');
+    expect(staged).toEqual({ Name: stagedTokenName('acme-prod', SENTINEL), Value: SENTINEL });
 
     const published = publishTemplate(TEST_TEMPLATE_VERSION, outDir);
     const written = [...filesIn(cdkOut), published];
@@ -99,20 +104,20 @@ describe('cdk synth', () => {
   });
 
   test('takes the token from ALTINITY_CONNECT_TOKEN too, with the same care', async () => {
-    const ssm = new SSMClient(moto.clientConfig);
+    const secrets = new SecretsManagerClient(moto.clientConfig);
     const cdkOut = path.join(outDir, 'from-environment');
     const run = await cdk(
       ['synth', '--quiet', '-o', cdkOut, '-c', 'env=acme-env', '-c', 'vpc=vpc-0123456789abcdef0', '-c', 'subnets=subnet-0123456789abcdef0'],
       { ...moto.env, CDK_DEFAULT_REGION: TEST_REGION, ALTINITY_CONNECT_TOKEN: SENTINEL },
     );
     expect(run).toMatchObject({ exitCode: 0 });
-    expect((await stagedTokens(ssm, 'acme-env')).map((parameter) => parameter.Value)).toEqual([SENTINEL]);
+    expect((await stagedTokens(secrets, 'acme-env')).map((staged) => staged.Value)).toEqual([SENTINEL]);
     for (const file of filesIn(cdkOut)) expect(fs.readFileSync(file, 'utf8')).not.toContain(SENTINEL);
     expect(run.output).not.toContain(SENTINEL);
   });
 
   describe('with two AWS accounts: the default profile in 123456789012, the profile "other" in 111111111111', () => {
-    let config: { dir: string; env: Record<string, string>; other: SSMClient; own: SSMClient };
+    let config: { dir: string; env: Record<string, string>; other: SecretsManagerClient; own: SecretsManagerClient };
 
     beforeAll(async () => {
       // Credentials from assuming a role in another account land every later request in that account.
@@ -132,11 +137,11 @@ describe('cdk synth', () => {
         AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'credentials'),
         AWS_EC2_METADATA_DISABLED: 'true',
       };
-      const other = new SSMClient({
+      const other = new SecretsManagerClient({
         ...moto.clientConfig,
         credentials: { accessKeyId: credentials.AccessKeyId!, secretAccessKey: credentials.SecretAccessKey!, sessionToken: credentials.SessionToken },
       });
-      config = { dir, env, other, own: new SSMClient(moto.clientConfig) };
+      config = { dir, env, other, own: new SecretsManagerClient(moto.clientConfig) };
     });
     afterAll(() => fs.rmSync(config.dir, { recursive: true, force: true }));
 
@@ -154,7 +159,7 @@ describe('cdk synth', () => {
       const run = await cdk(['synth', '--quiet', '-o', path.join(outDir, 'other-account'), '-c', 'env=acme-two', '-c', `token=${SENTINEL}`, '-c', 'vpc=vpc-0123456789abcdef0', '-c', 'subnets=subnet-0123456789abcdef0'], { ...config.env, AWS_PROFILE: 'other' });
       expect(run).toMatchObject({ exitCode: 0 });
       expect(run.output).toContain('Staging the connection token in account 111111111111, us-east-1');
-      expect((await stagedTokens(config.other, 'acme-two')).map((parameter) => parameter.Value)).toEqual([SENTINEL]);
+      expect((await stagedTokens(config.other, 'acme-two')).map((staged) => staged.Value)).toEqual([SENTINEL]);
       expect(await stagedTokens(config.own, 'acme-two')).toEqual([]);
     });
   });

@@ -1,11 +1,30 @@
 import { bundleHandler, inlineHandlerCode } from '../../lib/constructs/inline-handler';
 import { HANDLER_RUNTIME } from '../../lib/constructs/secret-store';
 import { toYaml } from '../../lib/release/publish';
+import { packedPattern, sha256Of, unpackHandler, unpackScript } from '../../lib/shared/packed-text';
+import { stagedTokenName } from '../../lib/shared/secret-store-contract';
 import { assertions, isRefTo, singleHost, template, withParameters } from '../support/console-template';
-import { deployModeTemplate, pathsWhere, TEST_TEMPLATE_VERSION } from '../support/templates';
+import { type CfnTemplate, deployModeTemplate, pathsWhere, TEST_TEMPLATE_VERSION } from '../support/templates';
+
+/**
+ * The template with the code it carries packed replaced by the SHA-256 of what it unpacks to: the
+ * handler's bundle and the hosts' script are tested as code elsewhere, and a change of them shows
+ * here as a changed digest rather than as pages of base64.
+ */
+function withCodeAsDigests(published: CfnTemplate): CfnTemplate {
+  const copy = structuredClone(published);
+  for (const resource of Object.values(copy.Resources)) {
+    if (resource.Type === 'AWS::Lambda::Function') {
+      resource.Properties.Code.ZipFile = `<bundle SHA-256 ${sha256Of(unpackHandler(resource.Properties.Code.ZipFile))}>`;
+    }
+  }
+  const userData = copy.Resources.HostLaunchTemplate.Properties.LaunchTemplateData.UserData['Fn::Base64']['Fn::Sub'];
+  userData[0] = userData[0].replace(new RegExp(packedPattern('host-script')), (packed: string) => `<script SHA-256 ${sha256Of(unpackScript(packed))}>`);
+  return copy;
+}
 
 test('the published template matches its snapshot', () => {
-  expect(toYaml(template)).toMatchSnapshot();
+  expect(toYaml(withCodeAsDigests(template))).toMatchSnapshot();
 });
 
 describe('console template: self-contained', () => {
@@ -19,7 +38,8 @@ describe('console template: self-contained', () => {
     const functions = assertions.findResources('AWS::Lambda::Function');
     expect(Object.keys(functions)).toHaveLength(1);
     const [fn] = Object.values(functions);
-    expect(fn.Properties.Code).toEqual({ ZipFile: inlineHandlerCode('secret-store', bundleHandler('secret-store', HANDLER_RUNTIME)) });
+    // The console's build: its stacks' tokens are never staged.
+    expect(fn.Properties.Code).toEqual({ ZipFile: inlineHandlerCode('secret-store', bundleHandler('secret-store', HANDLER_RUNTIME, { STAGED_TOKENS: false })) });
     expect(fn.Properties.Runtime).toBe('nodejs24.x');
     // The runtime's own SDK: the bundle leaves it out.
     expect(bundleHandler('secret-store', HANDLER_RUNTIME)).not.toMatch(/PutParameterCommand=class|smithy-client/);
@@ -48,12 +68,12 @@ describe('outputs', () => {
 describe('deploy-mode template (cdk deploy -c env=... -c token=...)', () => {
   const deployed = deployModeTemplate(
     { mode: 'deploy', envName: 'acme-prod', token: 'not-used-here', network: { kind: 'given', vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'] } },
-    '/altinity-connect/acme-prod/staged/20261126T021530Z-0a1b2c',
+    stagedTokenName('acme-prod', 'not-used-here'),
   );
 
   test('has no token parameter: the token was staged before deployment, and the stack moves it from where it names', () => {
     expect(deployed.Parameters).not.toHaveProperty('Token');
-    expect(deployed.Resources.ConnectSecrets.Properties).toMatchObject({ StagedTokenParameter: '/altinity-connect/acme-prod/staged/20261126T021530Z-0a1b2c' });
+    expect(deployed.Resources.ConnectSecrets.Properties).toMatchObject({ StagedToken: stagedTokenName('acme-prod', 'not-used-here') });
     expect(deployed.Resources.ConnectSecrets.Properties).not.toHaveProperty('Token');
     expect(JSON.stringify(deployed)).not.toContain('not-used-here');
     const ui = deployed.Metadata?.['AWS::CloudFormation::Interface'];

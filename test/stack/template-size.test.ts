@@ -1,4 +1,4 @@
-import { stagedTokenParameterName } from '../../lib/shared/names';
+import { stagedTokenName } from '../../lib/shared/secret-store-contract';
 import { asTheCdkCliSendsIt, consoleModeTemplate, deployModeTemplate, INLINE_TEMPLATE_LIMIT, TEMPLATE_BUDGET, TEMPLATE_MARGIN } from '../support/templates';
 
 /**
@@ -21,7 +21,7 @@ const deployInput = {
 
 const variants = {
   'the published console template': () => consoleModeTemplate(),
-  'cdk deploy with a token staged before synthesis': () => deployModeTemplate(deployInput, stagedTokenParameterName(deployInput.envName, '20261126T021530Z-0a1b2c')),
+  'cdk deploy with a token staged before synthesis': () => deployModeTemplate(deployInput, stagedTokenName(deployInput.envName, 'a-token')),
   'cdk deploy --parameters Token=...': () => deployModeTemplate(deployInput),
 };
 

@@ -8,6 +8,7 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { runStatus, type StatusIo } from '../../lib/status/cli';
 import type { StatusReport } from '../../lib/status/report';
 import { startMotoServer, TEST_REGION, type MotoServer } from '../support/moto-server';
+import { forTheEmulator } from '../support/emulator-template';
 import { consoleModeTemplate } from '../support/templates';
 
 /**
@@ -40,9 +41,7 @@ afterAll(async () => {
 
 /** Creates altinity-connect-<envName> from the console template; it waits on its custom resource. */
 async function createConnectStack(envName: string, parameters: Record<string, string> = {}): Promise<string> {
-  const template = structuredClone(consoleModeTemplate());
-  // moto resolves the default before the given value and has no Canonical parameters (ENVIRONMENT.md).
-  template.Parameters.AmiParameter.Default = AMI_PARAMETER;
+  const template = forTheEmulator(consoleModeTemplate(), AMI_PARAMETER);
   const values = { EnvName: envName, Token: 'test-token', VpcId: vpcId, SubnetIds: subnetId, ...parameters };
   const created = await cloudFormation.send(
     new CreateStackCommand({

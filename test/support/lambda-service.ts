@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { parse } from 'yaml';
 import { TemplateEvaluator } from '../../lib/shared/template-evaluator';
+import { CloudFormationStandIn } from './cloudformation-standin';
 import type { MotoServer } from './moto-server';
 
 /** The request CloudFormation sends to a Lambda-backed custom resource. */
@@ -117,7 +118,10 @@ process.once('message', async ({ event, codeDir, handler, functionName, timeoutM
  * without Docker, and sends no Update or Delete event at all. Each event is the one CloudFormation
  * would send, with properties resolved from the stack's stored template (GetTemplate) and parameter
  * values; the function's inlined `Code.ZipFile` runs in a Node child process with the repository's
- * AWS SDK, pointed at the emulator, and delivers its own response to the emulator.
+ * AWS SDK, pointed at the emulator, and delivers its own response to the emulator. While it handles
+ * an event, CloudFormation's own account of the resource (cloudformation-standin.ts) reports it in
+ * that event's `*_IN_PROGRESS` state, as CloudFormation does; `sendAsAnyone` delivers an event
+ * CloudFormation did not send.
  */
 export class LambdaService {
   /** Every invocation so far, in order; their logs are part of what the suite printed. */
@@ -125,6 +129,7 @@ export class LambdaService {
   private readonly cloudFormation: CloudFormationClient;
   /** By `<stack id> <logical id>`. */
   private readonly served = new Map<string, ServedResource>();
+  private standIn?: CloudFormationStandIn;
 
   constructor(private readonly server: MotoServer) {
     this.cloudFormation = new CloudFormationClient({
@@ -280,16 +285,55 @@ export class LambdaService {
   }
 
   private async invoke(event: CustomResourceEvent, view: StackView): Promise<Invocation> {
-    const fn = this.functionFor(event.ServiceToken, view);
-    const invocation = await runFunction(event, fn, this.server.env);
+    const standIn = await this.cloudFormationStandIn();
+    const type = event.RequestType.toUpperCase();
+    standIn.declare(event.StackId, event.LogicalResourceId, { status: `${type}_IN_PROGRESS`, physicalId: event.PhysicalResourceId });
+    const invocation = await runFunction(event, this.functionFor(event.ServiceToken, view), { ...this.server.env, AWS_ENDPOINT_URL_CLOUDFORMATION: standIn.endpoint });
     this.invocations.push(invocation);
+    const succeeded = invocation.response?.Status === 'SUCCESS';
+    standIn.declare(event.StackId, event.LogicalResourceId, {
+      status: `${type}_${succeeded ? 'COMPLETE' : 'FAILED'}`,
+      physicalId: invocation.response?.PhysicalResourceId ?? event.PhysicalResourceId,
+    });
     const key = this.key(view, event.LogicalResourceId);
     if (event.RequestType === 'Delete') {
-      if (invocation.response?.Status === 'SUCCESS') this.served.delete(key);
-    } else if (invocation.response?.Status === 'SUCCESS') {
-      this.served.set(key, { properties: event.ResourceProperties, physicalResourceId: invocation.response.PhysicalResourceId });
+      if (succeeded) this.served.delete(key);
+    } else if (succeeded) {
+      this.served.set(key, { properties: event.ResourceProperties, physicalResourceId: invocation.response!.PhysicalResourceId });
     }
     return invocation;
+  }
+
+  /**
+   * Delivers to the stack's custom resource `logicalId` an event that CloudFormation did not send:
+   * `change` alters the event CloudFormation would send for `requestType`. CloudFormation's account of
+   * the resource stays as it is. For tests of what anyone allowed to invoke the function can do.
+   */
+  async sendAsAnyone(
+    stackName: string,
+    logicalId: string,
+    requestType: CustomResourceEvent['RequestType'],
+    change: (event: CustomResourceEvent) => CustomResourceEvent = (event) => event,
+  ): Promise<Invocation> {
+    const view = await this.viewOnceCreated(stackName);
+    if (!view) throw new Error(`stack ${stackName} does not exist`);
+    const served = this.served.get(this.key(view, logicalId));
+    const properties = served?.properties ?? this.resolveProperties(view, logicalId);
+    const event = change({ ...this.baseEvent(view, logicalId, requestType, properties), ...(served ? { PhysicalResourceId: served.physicalResourceId } : {}) });
+    const standIn = await this.cloudFormationStandIn();
+    const invocation = await runFunction(event, this.functionFor(event.ServiceToken, view), { ...this.server.env, AWS_ENDPOINT_URL_CLOUDFORMATION: standIn.endpoint });
+    this.invocations.push(invocation);
+    return invocation;
+  }
+
+  /** Stops what the service started. */
+  async stop(): Promise<void> {
+    await this.standIn?.stop();
+  }
+
+  private async cloudFormationStandIn(): Promise<CloudFormationStandIn> {
+    this.standIn ??= await CloudFormationStandIn.start(this.server.endpoint);
+    return this.standIn;
   }
 
   /** The `AWS::Lambda::Function` of the stack whose ARN is the service token. */

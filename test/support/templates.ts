@@ -28,10 +28,10 @@ export function consoleModeTemplate(): CfnTemplate {
   return consoleTemplate;
 }
 
-/** The template `cdk deploy -c env=...` deploys: with `-c token=...`, the token staged at `stagedTokenParameter`. */
-export function deployModeTemplate(input: Extract<AppInput, { mode: 'deploy' }>, stagedTokenParameter?: string): CfnTemplate {
+/** The template `cdk deploy -c env=...` deploys: with `-c token=...`, the token staged as the secret `stagedToken`. */
+export function deployModeTemplate(input: Extract<AppInput, { mode: 'deploy' }>, stagedToken?: string): CfnTemplate {
   const app = connectApp();
-  const stack = buildConnectStack(app, input, { templateVersion: TEST_TEMPLATE_VERSION, stagedTokenParameter });
+  const stack = buildConnectStack(app, input, { templateVersion: TEST_TEMPLATE_VERSION, stagedToken });
   return app.synth().getStackByName(stack.stackName).template as CfnTemplate;
 }
 

@@ -258,7 +258,7 @@ export class BootWorld {
   async stop(): Promise<void> {
     await this.powerOffHosts();
     for (const client of Object.values(this.clients)) client.destroy();
-    await Promise.all([this.imds.close(), this.aws.close(), this.releases.close(), this.altinity.close()]);
+    await Promise.all([this.imds.close(), this.aws.close(), this.releases.close(), this.altinity.close(), this.lambda.stop()]);
     await this.network.stop();
     debug('stand-ins, moto_server and network stopped');
     // Under the runner the directory is the runner's: it sweeps and removes it, timings read first.

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import { DescribeParametersCommand, GetParameterCommand, ListTagsForResourceCommand, ParameterNotFound } from '@aws-sdk/client-ssm';
-import { certificateParameterName, OWNER_TAG_KEY, PARAMETER_KEYS } from '../../../lib/shared/names';
+import { certificateParameterName, HOST_GROUP_LOGICAL_ID, OWNER_TAG_KEY, PARAMETER_KEYS } from '../../../lib/shared/names';
 import { liveStack } from '../../e2e/live-stack';
 import { BootWorld, environmentOf, type LaunchedHost, type LaunchRequest, sleep, until } from './boot-world';
 import { ADDRESSES } from './network';
@@ -261,7 +261,7 @@ describe('a host that completes its bootstrap (one boot, four scenarios in order
         expect(tagged[0].at).toBeLessThan(signal.at);
 
         const log = launched.machine.file(BOOTSTRAP_LOG);
-        expect(log).toContain(`instance ${launched.stack.instanceId} in ${launched.stack.region}, in an Auto Scaling group`);
+        expect(log).toContain(`instance ${launched.stack.instanceId} in ${launched.stack.region}, signalling ${HOST_GROUP_LOGICAL_ID}`);
         expect(log).toContain('logged in to Altinity.Cloud');
         expect(log).toContain(`${UNIT} is active`);
         expect(log).toContain('step: await connection');

@@ -186,7 +186,6 @@ export class HostWorld {
     const values: Record<string, string> = {
       '/latest/meta-data/instance-id': this.options.instanceId,
       '/latest/meta-data/placement/region': this.options.region,
-      ...(this.options.inAutoScalingGroup ? { '/latest/meta-data/autoscaling/target-lifecycle-state': 'InService' } : {}),
     };
     const value = values[path];
     if (value === undefined) return void response.writeHead(404).end();
@@ -195,8 +194,9 @@ export class HostWorld {
 
   private async answerSsm(request: http.IncomingMessage, target: string, body: Buffer, response: http.ServerResponse): Promise<void> {
     const action = target.slice('AmazonSSM.'.length);
-    const parsed = JSON.parse(body.toString() || '{}') as { Name?: unknown; Overwrite?: unknown };
-    const name = String(parsed.Name ?? '');
+    const parsed = JSON.parse(body.toString() || '{}') as { Name?: unknown; Overwrite?: unknown; ResourceId?: unknown; ParameterFilters?: { Values?: unknown[] }[] };
+    // The parameter a call is about: named, a tagged resource's id, or the one a description is filtered to.
+    const name = String(parsed.Name ?? parsed.ResourceId ?? parsed.ParameterFilters?.[0]?.Values?.[0] ?? '');
     this.ssmCalls.push({ action, name });
     const overwrite = parsed.Overwrite === true;
     if (this.deniedCalls.some((denied) => denied.action === action && denied.name === name && (denied.overwrite ?? overwrite) === overwrite)) {

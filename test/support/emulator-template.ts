@@ -1,0 +1,82 @@
+/**
+ * The one place where a template is changed for moto_server, which stands in for CloudFormation and
+ * EC2 but lacks what real AWS has. Each change makes the emulator do what AWS does with the template
+ * as published; none is in the published template:
+ * - moto has no Canonical public AMI parameters and resolves a parameter's Default before the value
+ *   given, so the AMI parameter's Default names a parameter the test created;
+ * - moto's AWS::EC2::Instance ignores LaunchTemplate, so the single host repeats what EC2 takes from
+ *   its launch template (type, image, instance profile, root volume);
+ * - moto's CloudFormation cannot create a tagged KMS key, so the key's tags are left out;
+ * - moto's `Fn::Sub` with a variable map runs Python's `string.Template` over the whole text, which
+ *   turns `$$` into `$` and `$name` into a variable (the user data's base85 holds both), so each
+ *   such `Fn::Sub` becomes the `Fn::Join` of its pieces: the same string, as CloudFormation makes it;
+ * - moto leaves an `Fn::If` that yields `AWS::NoValue` in a policy's statement or resource list as
+ *   a null element, where AWS drops the element; so such a list becomes an `Fn::If` between the
+ *   list with and without it.
+ */
+import { HOST_LOGICAL_ID } from '../../lib/shared/names';
+import { HOST_INSTANCE_PROFILE_LOGICAL_ID, SECRET_STORE_LOGICAL_IDS } from '../../lib/shared/logical-ids';
+
+type Template = { Parameters?: Record<string, { Default?: unknown }>; Resources: Record<string, { Type: string; Properties?: Record<string, any> }> };
+
+export function forTheEmulator<T extends object>(template: T, amiParameterName: string): T {
+  const changed = structuredClone(template) as unknown as Template;
+  const ami = changed.Parameters?.AmiParameter;
+  if (ami) ami.Default = amiParameterName;
+  const host = changed.Resources[HOST_LOGICAL_ID];
+  if (host) {
+    const launchTemplateId = host.Properties!.LaunchTemplate.LaunchTemplateId.Ref as string;
+    const data = changed.Resources[launchTemplateId].Properties!.LaunchTemplateData;
+    Object.assign(host.Properties!, {
+      InstanceType: data.InstanceType,
+      ImageId: data.ImageId,
+      IamInstanceProfile: { Ref: HOST_INSTANCE_PROFILE_LOGICAL_ID },
+      BlockDeviceMappings: data.BlockDeviceMappings,
+    });
+  }
+  delete changed.Resources[SECRET_STORE_LOGICAL_IDS.key]?.Properties?.Tags;
+  return withNoValueElementsLifted(withSubsJoined(changed)) as unknown as T;
+}
+
+const isNoValue = (node: unknown) => (node as { Ref?: unknown })?.Ref === 'AWS::NoValue';
+
+/** Lists in policies: moto's IAM stores a null statement or resource, while elsewhere it skips nulls. */
+const POLICY_LISTS = new Set(['Statement', 'Resource']);
+
+function withNoValueElementsLifted(node: unknown, key?: string): unknown {
+  if (Array.isArray(node)) {
+    if (!POLICY_LISTS.has(key ?? '')) return node.map((element) => withNoValueElementsLifted(element));
+    const index = node.findIndex((element) => {
+      const branches = (element as { 'Fn::If'?: unknown[] })?.['Fn::If'];
+      return Array.isArray(branches) && isNoValue(branches[2]);
+    });
+    if (index < 0) return node.map((element) => withNoValueElementsLifted(element));
+    const [condition, element] = (node[index] as { 'Fn::If': [string, unknown, unknown] })['Fn::If'];
+    const withIt = [...node.slice(0, index), element, ...node.slice(index + 1)];
+    const withoutIt = [...node.slice(0, index), ...node.slice(index + 1)];
+    return { 'Fn::If': [condition, withNoValueElementsLifted(withIt, key), withNoValueElementsLifted(withoutIt, key)] };
+  }
+  if (typeof node !== 'object' || node === null) return node;
+  return Object.fromEntries(Object.entries(node).map(([name, value]) => [name, withNoValueElementsLifted(value, name)]));
+}
+
+function withSubsJoined(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withSubsJoined);
+  if (typeof node !== 'object' || node === null) return node;
+  const sub = (node as { 'Fn::Sub'?: unknown })['Fn::Sub'];
+  if (Array.isArray(sub)) {
+    const [text, variables] = sub as [string, Record<string, unknown>];
+    const pieces = text.split(/(\$\{[^}!]+\})/).filter((piece) => piece !== '');
+    return {
+      'Fn::Join': [
+        '',
+        pieces.map((piece) => {
+          const name = /^\$\{([^}]+)\}$/.exec(piece)?.[1];
+          if (name !== undefined && name in variables) return withSubsJoined(variables[name]);
+          return piece.includes('${') ? { 'Fn::Sub': piece } : piece;
+        }),
+      ],
+    };
+  }
+  return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, withSubsJoined(value)]));
+}
