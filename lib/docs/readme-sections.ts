@@ -1,4 +1,4 @@
-import { HOST_ROLE_LOGICAL_ID } from '../shared/logical-ids';
+import { HOST_INSTANCE_PROFILE_LOGICAL_ID, HOST_ROLE_LOGICAL_ID, SECRET_STORE_LOGICAL_IDS } from '../shared/logical-ids';
 import { PARAMETER_KEYS } from '../shared/names';
 import { effectiveTemplate, parameterValues, type References, TemplateEvaluator } from '../shared/template-evaluator';
 import { EXIT_CODES } from '../status/exit-codes';
@@ -8,7 +8,6 @@ export interface DocumentedTemplate {
   readonly Metadata?: {
     readonly 'AWS::CloudFormation::Interface'?: {
       readonly ParameterGroups?: ReadonlyArray<{ readonly Label: { readonly default: string }; readonly Parameters: readonly string[] }>;
-      readonly ParameterLabels?: Readonly<Record<string, { readonly default: string }>>;
     };
   };
   readonly Parameters?: Readonly<Record<string, TemplateParameter>>;
@@ -61,7 +60,7 @@ export function regenerateReadme(readme: string, sections: Readonly<Record<strin
   return updated;
 }
 
-/** One table per console parameter group, in the console's order, with the console's labels. */
+/** One table per console parameter group, in the console's order. */
 export function parametersTables(template: DocumentedTemplate): string {
   const parameters = template.Parameters ?? {};
   const groups = template.Metadata?.['AWS::CloudFormation::Interface']?.ParameterGroups ?? [];
@@ -73,11 +72,11 @@ export function parametersTables(template: DocumentedTemplate): string {
       [
         `**${label}**`,
         '',
-        '| Console label | Parameter | Default | Description |',
-        '| --- | --- | --- | --- |',
+        '| Parameter | Default | Description |',
+        '| --- | --- | --- |',
         ...keys.map((key) => {
           const parameter = parameters[key];
-          return row(labelOf(template, key), `\`${key}\``, defaultOf(parameter), describe(parameter));
+          return row(`\`${key}\``, defaultOf(parameter), describe(parameter));
         }),
         '',
       ].join('\n'),
@@ -99,10 +98,6 @@ export function outputsTable(template: DocumentedTemplate): string {
 
 export function exitCodesTable(): string {
   return ['| Exit code | Meaning |', '| --- | --- |', ...Object.values(EXIT_CODES).map(({ code, meaning }) => row(String(code), meaning)), ''].join('\n');
-}
-
-function labelOf(template: DocumentedTemplate, key: string): string {
-  return template.Metadata?.['AWS::CloudFormation::Interface']?.ParameterLabels?.[key]?.default ?? key;
 }
 
 function defaultOf(parameter: TemplateParameter): string {
@@ -131,7 +126,7 @@ function conditionText(template: DocumentedTemplate, expression: unknown, negate
     const [left, right] = equals as [unknown, unknown];
     const reference = (left as { Ref?: unknown })?.Ref;
     if (typeof reference !== 'string' || typeof right !== 'string') return undefined;
-    return `${labelOf(template, reference)} is ${negated ? 'not ' : ''}${right}`;
+    return `\`${reference}\` is ${negated ? 'not ' : ''}${right}`;
   }
   return undefined;
 }
@@ -189,20 +184,32 @@ function grantsOfHostRole(template: DocumentedTemplate, values: Readonly<Record<
 }
 
 interface PolicyDocument {
-  readonly Statement: ReadonlyArray<{ Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> }>;
+  readonly Statement: ReadonlyArray<{
+    Effect: string;
+    Action?: string | string[];
+    NotAction?: string | string[];
+    Resource: unknown;
+    Condition?: Record<string, Record<string, unknown>>;
+  }>;
 }
 
+/** The condition operators the host role's statements use, in words. */
+const CONDITION_WORDS: Readonly<Record<string, string>> = { StringEquals: 'is', StringNotEquals: 'is not', ArnEquals: 'is' };
+
 function describeStatement(world: ParameterWorld, statement: PolicyDocument['Statement'][number]): string {
-  if (statement.Effect !== 'Allow') throw new Error(`the host role has a statement that is not Allow: ${JSON.stringify(statement)}`);
-  const actions = [statement.Action].flat().map((action) => `\`${action}\``).join(', ');
+  const listed = (actions: string | string[] | undefined) => [actions ?? []].flat().map((action) => `\`${action}\``).join(', ');
+  const actions = statement.NotAction !== undefined ? `everything but ${listed(statement.NotAction)}` : listed(statement.Action);
   const resources = [statement.Resource].flat().map((resource) => world.resourceText(resource)).join(', ');
   const conditions = Object.entries(statement.Condition ?? {}).flatMap(([operator, tests]) =>
     Object.entries(tests).map(([key, value]) => {
-      if (operator !== 'StringEquals') throw new Error(`cannot put the condition ${operator} in words`);
-      return `when \`${key}\` is \`${world.text(value)}\``;
+      const words = CONDITION_WORDS[operator];
+      if (!words) throw new Error(`cannot put the condition ${operator} in words`);
+      return `\`${key}\` ${words} ${world.resourceText(value)}`;
     }),
   );
-  return [`${actions} on ${resources}`, ...conditions].join(' ');
+  const effect = { Allow: '', Deny: 'Denied: ' }[statement.Effect];
+  if (effect === undefined) throw new Error(`the host role has a statement of effect ${statement.Effect}`);
+  return `${effect}${actions} on ${resources}${conditions.length ? ` when ${conditions.join(' and ')}` : ''}`;
 }
 
 /** The template's expressions in words, for given parameter values (defaults for the rest). */
@@ -214,7 +221,14 @@ class ParameterWorld {
   constructor(template: DocumentedTemplate, values: Readonly<Record<string, string>>) {
     const parameters = parameterValues(template, values);
     this.evaluator = new TemplateEvaluator(template, parameters);
-    this.forReaders = { ref: (name) => PLACEHOLDERS[name] ?? parameters.ref(name) };
+    this.forReaders = {
+      ref: (name) => PLACEHOLDERS[name] ?? parameters.ref(name),
+      attribute: (logicalId, attribute) => {
+        const placeholder = ATTRIBUTE_PLACEHOLDERS[`${logicalId}.${attribute}`];
+        if (placeholder === undefined) throw new Error(`cannot put Fn::GetAtt ${logicalId}.${attribute} in words`);
+        return placeholder;
+      },
+    };
   }
 
   /** A string-valued expression as a reader should see it: placeholders for what the stack fills in. */
@@ -228,16 +242,27 @@ class ParameterWorld {
   resourceText(resource: unknown): string {
     if ((resource as { Ref?: string })?.Ref === 'AWS::StackId') return 'this stack';
     const arn = this.text(resource);
+    if (/^[a-z].* /.test(arn)) return arn;
     const parameter = /^arn:[^:]+:ssm:[^:]*:[^:]*:parameter(\/.+)$/.exec(arn)?.[1];
     return parameter ? `\`${parameter}\`` : `\`${arn}\``;
   }
 }
 
+/** What a reader reads in place of the attributes of the stack's own resources. */
+const ATTRIBUTE_PLACEHOLDERS: Readonly<Record<string, string>> = {
+  [`${SECRET_STORE_LOGICAL_IDS.key}.Arn`]: "the stack's key",
+  [`${HOST_ROLE}.Arn`]: 'this role',
+  [`${HOST_INSTANCE_PROFILE_LOGICAL_ID}.Arn`]: 'its instance profile',
+};
+
 /** What a reader puts in place of the references a stack resolves. */
 const PLACEHOLDERS: Readonly<Record<string, string>> = {
   'AWS::Partition': 'aws',
+  'AWS::URLSuffix': 'amazonaws.com',
   'AWS::Region': '<region>',
   'AWS::AccountId': '<account>',
   'AWS::StackName': '<stack>',
   [PARAMETER_KEYS.envName]: '<env>',
+  // Only its text is a placeholder: the conditions still see it empty, as by default.
+  [PARAMETER_KEYS.existingCertificate]: '/<existing-certificate>',
 };

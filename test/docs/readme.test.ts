@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONTEXT_KEYS } from '../../lib/stack/app-input';
 import { readmeSections, regenerateReadme } from '../../lib/docs/readme-sections';
-import { certificateParameterName, tokenParameterName, stagedTokenPath } from '../../lib/shared/names';
+import { certificateParameterName, tokenParameterName } from '../../lib/shared/names';
+import { stagedTokenPrefix } from '../../lib/shared/secret-store-contract';
+import { unpackCommand } from '../../lib/shared/packed-text';
 import { consoleModeTemplate } from '../support/templates';
 import { REQUIREMENTS_FILE, VENV_DIR } from '../harness/tools';
 
@@ -69,13 +71,12 @@ function section(heading: string): string {
 test('the console walkthrough takes the form group by group, in its order, naming each field under its own group', () => {
   const form = template.Metadata!['AWS::CloudFormation::Interface'] as {
     ParameterGroups: Array<{ Label: { default: string }; Parameters: string[] }>;
-    ParameterLabels: Record<string, { default: string }>;
   };
   const bullets = [...section('Create the stack in the console').matchAll(/^ {3}- \*\*([^*]+)\*\*:([\s\S]*?)(?=^ {3}- |^\s*$)/gm)];
   expect(bullets.map((bullet) => bullet[1])).toEqual(form.ParameterGroups.map((group) => group.Label.default));
   for (const [, label, text] of bullets) {
     const group = form.ParameterGroups.find((candidate) => candidate.Label.default === label)!;
-    const fields = new Set(group.Parameters.map((key) => form.ParameterLabels[key]?.default ?? key));
+    const fields = new Set(group.Parameters);
     const named = [...text.matchAll(/\*\*([^*]+)\*\*/g)].map((match) => match[1]);
     expect({ group: label, outside: named.filter((field) => !fields.has(field)) }).toEqual({ group: label, outside: [] });
   }
@@ -95,10 +96,13 @@ test('the outputs it names as outputs exist', () => {
   for (const key of named) expect(Object.keys(template.Outputs)).toContain(key);
 });
 
-test('the SSM parameters it names are the ones the stack writes and the hosts read', () => {
+test('the SSM parameters and staged secrets it names are the ones the stack writes and the hosts read', () => {
   const paths = [...handWritten.matchAll(/\/altinity-connect\/(<[a-z ]+>)\/[a-z]+/g)];
   expect(paths.length).toBeGreaterThan(0);
-  for (const [name, env] of paths) expect([tokenParameterName(env), certificateParameterName(env), stagedTokenPath(env)]).toContain(name);
+  for (const [name, env] of paths) expect([tokenParameterName(env), certificateParameterName(env)]).toContain(name);
+  const staged = [...handWritten.matchAll(/(?<![/\w])altinity-connect\/(<[a-z ]+>)\/[a-z]+\//g)];
+  expect(staged.length).toBeGreaterThan(0);
+  for (const [name, env] of staged) expect(name).toBe(stagedTokenPrefix(env));
 });
 
 test('every link to a section of the README leads to a heading', () => {
@@ -110,15 +114,22 @@ test('every link to a section of the README leads to a heading', () => {
   expect(links.filter((link) => !anchors.has(link))).toEqual([]);
 });
 
-test('every bold phrase outside the tables is a label of the console form, as the console shows it', () => {
+test('every bold phrase outside the tables is a group or a field of the console form, as the console shows it', () => {
+  // The form has no ParameterLabels (their bytes went to the template's budget): the console shows each key.
   const form = template.Metadata!['AWS::CloudFormation::Interface'];
   const labels = new Set<string>([
-    ...Object.values(form.ParameterLabels as Record<string, { default: string }>).map((label) => label.default),
+    ...Object.keys(template.Parameters!),
     ...(form.ParameterGroups as Array<{ Label: { default: string } }>).map((group) => group.Label.default),
   ]);
   const bold = [...handWritten.matchAll(/\*\*([^*]+)\*\*/g)].map((match) => match[1]);
   expect(bold.length).toBeGreaterThan(5);
   expect(bold.filter((phrase) => !labels.has(phrase))).toEqual([]);
+});
+
+test('the commands it gives to read the shipped script and handler are the ones that unpack them', () => {
+  // Run against every variant in test/host/user-data.test.ts and test/constructs/inline-handler.test.ts.
+  expect(handWritten).toContain(`${unpackCommand('host-script', '"$f"')} > shipped.sh`);
+  expect(handWritten).toContain(`${unpackCommand('handler', '"$f"')} > handler.js`);
 });
 
 test('the host paths it sends people to are the ones the bootstrap script uses', () => {
