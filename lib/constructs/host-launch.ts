@@ -10,8 +10,11 @@ export interface HostLaunchTemplateProps {
   readonly name: string;
   /** EC2 instance type. */
   readonly instanceType: string;
-  /** AMI id: an image with apt and systemd, which the bootstrap script expects (the form offers Ubuntu 20.04). */
-  readonly imageId: string;
+  /**
+   * SSM parameter that holds the AMI id of an image with apt and systemd, which the bootstrap script
+   * expects (the form offers Canonical's Ubuntu 20.04). EC2 reads it when it launches a host.
+   */
+  readonly imageParameterName: string;
   /** The hosts' security group. */
   readonly securityGroupId: string;
   /** Whether a host gets a public IPv4 address whatever its subnet says (may be a parameter's value). */
@@ -38,8 +41,11 @@ export const HOST_SIGNAL_TIMEOUT = 'PT15M';
  * Guarantees: IMDSv2 only (and out of reach of containers a hop further); an encrypted gp3 root
  * volume; the host security group and instance profile; user data that a reviewer can read from the
  * template: a plain header with the non-secret settings, and `lib/host/bootstrap.sh` byte for byte,
- * gzip+base64, whose SHA-256 and decoding command the header states (the token is read from SSM at
- * boot, never passed here). The script is carried once, here.
+ * gzip+base85, whose SHA-256 and decoding command the header states (the token is read from SSM at
+ * boot, never passed here). The script is carried once, here. The image is the AMI parameter's value
+ * when EC2 launches a host (`resolve:ssm:`, which EC2 and Auto Scaling document for launch
+ * templates): the template itself holds only the parameter's name, so a newer image in the parameter
+ * changes nothing in the template and replaces no host; a host launched later starts from it.
  */
 export class HostLaunchTemplate extends Construct {
   /** The launch template resource. */
@@ -69,7 +75,7 @@ export class HostLaunchTemplate extends Construct {
     this.launchTemplate = new ec2.CfnLaunchTemplate(this, 'LaunchTemplate', {
       launchTemplateData: {
         instanceType: props.instanceType,
-        imageId: props.imageId,
+        imageId: `resolve:ssm:${props.imageParameterName}`,
         iamInstanceProfile: { arn: props.instanceProfile.instanceProfileArn },
         networkInterfaces: [{ deviceIndex: 0, groups: [props.securityGroupId], associatePublicIpAddress: props.associatePublicIp, deleteOnTermination: true }],
         metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 },

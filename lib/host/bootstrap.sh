@@ -134,7 +134,8 @@ fail() {
   exit 1
 }
 
-# A group's host that cannot serve asks to be replaced; a single host stays for diagnosis.
+# A group's host that cannot serve asks to be replaced. A single host is left as it is: CloudFormation
+# terminates it when it rolls the stack back, unless rollback is disabled (kept for diagnosis).
 leave_auto_scaling_group() {
   [[ $SIGNAL_RESOURCE == HostGroup ]] && command -v aws >/dev/null || return 0
   if capture aws_call autoscaling set-instance-health --instance-id "$INSTANCE_ID" --health-status Unhealthy \

@@ -1,7 +1,7 @@
 /**
  * CloudFormation's evaluation of a template, as far as this project reads its own: conditions,
  * `Fn::If` and `AWS::NoValue`, and the intrinsic functions its templates use (`Ref`, `Fn::Sub`,
- * `Fn::Join`, `Fn::Select`, `Fn::Split`, `Fn::GetAtt`). Any other function is an error, not a
+ * `Fn::Join`, `Fn::Select`, `Fn::Split`, `Fn::GetAtt`, `Fn::Base64`). Any other function is an error, not a
  * guess. One evaluator for the README generator (lib/docs), the tests' view of a template with given
  * parameter values, and the tests' Lambda service, which resolves a live stack's custom resources.
  *
@@ -66,7 +66,7 @@ export class TemplateEvaluator {
     if (holds === undefined) {
       const expression = this.template.Conditions?.[name];
       if (expression === undefined) throw new Error(`no condition ${name} in the template`);
-      holds = this.test(expression);
+      holds = this.truth(expression);
       this.conditions.set(name, holds);
     }
     return holds;
@@ -140,13 +140,18 @@ export class TemplateEvaluator {
           return String(value);
         });
       }
+      case 'Fn::Base64':
+        return Buffer.from(String(resolve(argument)), 'utf8').toString('base64');
       default:
         throw new Error(`cannot evaluate ${name}: not a function this project's templates use`);
     }
   }
 
-  /** A condition's truth: `Fn::Equals` compares text, as CloudFormation compares parameter values. */
-  private test(expression: unknown): boolean {
+  /**
+   * A condition expression's truth (a condition's definition, or a rule's assertion): `Fn::Equals`
+   * compares text, as CloudFormation compares parameter values.
+   */
+  truth(expression: unknown): boolean {
     const entries = expression && typeof expression === 'object' ? Object.entries(expression) : [];
     if (entries.length === 1) {
       const [[name, argument]] = entries;
@@ -157,11 +162,11 @@ export class TemplateEvaluator {
         case 'Fn::Equals':
           return String(this.resolve(operands[0])) === String(this.resolve(operands[1]));
         case 'Fn::Not':
-          return !this.test(operands[0]);
+          return !this.truth(operands[0]);
         case 'Fn::And':
-          return operands.every((operand) => this.test(operand));
+          return operands.every((operand) => this.truth(operand));
         case 'Fn::Or':
-          return operands.some((operand) => this.test(operand));
+          return operands.some((operand) => this.truth(operand));
       }
     }
     throw new Error(`cannot evaluate the condition ${JSON.stringify(expression)}`);

@@ -90,7 +90,7 @@ export class ConnectStack extends Stack {
     const launchTemplate = new HostLaunchTemplate(this, 'HostLaunch', {
       name: Fn.sub(`altinity-connect-${envInSub}`),
       instanceType: form.value('instanceType'),
-      imageId: form.value('amiParameter'),
+      imageParameterName: form.value('amiParameter'),
       securityGroupId: network.securityGroup.attrGroupId,
       associatePublicIp: Token.asAny(form.value('assignPublicIp')),
       instanceProfile: identity.instanceProfile,

@@ -198,9 +198,14 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
       name: 'amiParameter',
       group: 'host',
       properties: {
-        type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>',
+        // A name, not CloudFormation's AMI-parameter type: CloudFormation resolves that type again on
+        // every update, so a new Canonical image would replace the hosts in an unrelated update. EC2
+        // resolves the name when it launches a host (host-launch.ts).
+        type: 'String',
         default: defaults.amiParameterName ?? UBUNTU_2004_AMI_PARAMETER,
+        allowedPattern: '/[a-zA-Z0-9_.\\-/]+',
         description: "SSM parameter of the AMI id: Canonical's Ubuntu 20.04 amd64, or another. arm64 needs an arm64 type.",
+        constraintDescription: 'must be an SSM parameter name starting with /',
       },
     },
     {

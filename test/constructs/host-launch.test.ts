@@ -1,4 +1,4 @@
-import { isRefTo, template } from '../support/console-template';
+import { isRefTo, template, withParameters } from '../support/console-template';
 import { pathsWhere } from '../support/templates';
 
 describe('launch template: every host starts from it', () => {
@@ -11,7 +11,17 @@ describe('launch template: every host starts from it', () => {
     expect(data.NetworkInterfaces).toEqual([
       expect.objectContaining({ DeviceIndex: 0, Groups: [{ 'Fn::GetAtt': ['HostSecurityGroup', 'GroupId'] }], AssociatePublicIpAddress: { Ref: 'AssignPublicIp' } }),
     ]);
-    expect(data.ImageId).toEqual({ Ref: 'AmiParameter' });
+  });
+
+  // Stands in for CloudFormation's update: it resolves a parameter of an AWS::SSM::Parameter::Value
+  // type again on every update (so a newer Canonical image would reach the launch template, make a new
+  // version and replace the hosts in any update), while EC2 resolves `resolve:ssm:` at each launch.
+  test('holds the AMI parameter by name, which EC2 resolves at launch: an update that changes no host setting replaces no host', () => {
+    expect(data.ImageId).toEqual({ 'Fn::Join': ['', ['resolve:ssm:', { Ref: 'AmiParameter' }]] });
+    const resolvedOnEveryUpdate = Object.entries(template.Parameters).filter(([, parameter]) => String(parameter.Type).startsWith('AWS::SSM::Parameter::Value'));
+    expect(resolvedOnEveryUpdate).toEqual([]);
+    const withBreakGlass = (breakGlass: string) => withParameters({ BreakGlass: breakGlass, BreakGlassExternalId: 'x-support' }).Resources.HostLaunchTemplate;
+    expect(withBreakGlass('enabled')).toEqual(withBreakGlass('disabled'));
   });
 
   test('carries the user data, one text for a single host and a group alike but for the resource to signal, and never the token', () => {

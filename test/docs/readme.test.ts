@@ -132,6 +132,18 @@ test('the commands it gives to read the shipped script and handler are the ones 
   expect(handWritten).toContain(`${unpackCommand('handler', '"$f"')} > handler.js`);
 });
 
+test("the least a permissions boundary must allow is every AWS call the hosts' script makes, and what those calls imply", () => {
+  const bootstrap = fs.readFileSync(path.join(REPO_ROOT, 'lib', 'host', 'bootstrap.sh'), 'utf8');
+  const pascal = (command: string) => command.replace(/(^|-)([a-z])/g, (_, __, letter: string) => letter.toUpperCase());
+  const called = new Set([...bootstrap.matchAll(/\baws_call ([a-z0-9-]+) ([a-z0-9-]+)/g)].map(([, service, command]) => `${service}:${pascal(command)}`));
+  expect(called.size).toBeGreaterThan(5);
+  // put-parameter --tags needs AddTagsToResource too; SSM decrypts with the key on the caller's behalf.
+  const implied = ['ssm:AddTagsToResource', 'kms:Decrypt'];
+  const table = section('Permissions boundary').split('\n').filter((line) => /^\s+\| `/.test(line));
+  const listed = new Set(table.flatMap((line) => [...line.split('|')[1].matchAll(/`([a-z0-9-]+:[A-Za-z*]+)`/g)].map((match) => match[1])));
+  expect([...listed].sort()).toEqual([...new Set([...called, ...implied])].sort());
+});
+
 test('the host paths it sends people to are the ones the bootstrap script uses', () => {
   const bootstrap = fs.readFileSync(path.join(REPO_ROOT, 'lib', 'host', 'bootstrap.sh'), 'utf8');
   const paths = [...new Set([...handWritten.matchAll(/\/var\/log\/altinitycloud-connect[\w.-]*/g)].map((match) => match[0]))];

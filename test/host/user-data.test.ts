@@ -19,6 +19,9 @@ import { certificateParameterName, HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, token
 import { effectiveTemplate } from '../support/effective-template';
 import { type CfnTemplate, consoleModeTemplate, deployModeTemplate } from '../support/templates';
 
+/** What the worst case of the user data must leave of EC2's 16,384 bytes. */
+const USER_DATA_MARGIN = 256;
+
 type Expression = string | Record<string, unknown>;
 
 const SETTING_NAMES: readonly (keyof HostSettings)[] = [
@@ -232,7 +235,7 @@ describe('the host user data', () => {
     expect(execFileSync('shellcheck', ['--severity=style', file], { encoding: 'utf8' })).toBe('');
   });
 
-  test('stays within the 16 KB EC2 allows, with every parameter at its longest', () => {
+  test('stays within the 16 KB EC2 allows with every parameter at its longest, and 256 bytes to spare', () => {
     const longest = (name: string) => {
       const parameter = template.Parameters[name];
       if (parameter.AllowedValues) return Math.max(...parameter.AllowedValues.map((value: string) => value.length));
@@ -244,7 +247,9 @@ describe('the host user data', () => {
     const worst = texts.map((text) =>
       text.replace(/\[\[([^\]]+)\]\]/g, (_, name: string) => 'x'.repeat(longestReference[name] ?? longest(name))),
     );
-    expect(Math.max(...worst.map((text) => Buffer.byteLength(text)))).toBeLessThanOrEqual(16 * 1024);
+    // 15,827 bytes today. The margin keeps room for what this count cannot see (a longer key ARN in a
+    // partition to come), and makes a change that eats into it say so here, not at a customer's launch.
+    expect(Math.max(...worst.map((text) => Buffer.byteLength(text)))).toBeLessThanOrEqual(16 * 1024 - USER_DATA_MARGIN);
   });
 });
 

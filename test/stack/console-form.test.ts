@@ -66,11 +66,14 @@ describe('parameters', () => {
     expect(type.ConstraintDescription).toMatch(/t2\.micro/);
   });
 
-  test("the AMI comes from an SSM parameter defaulting to Canonical's Ubuntu 20.04", () => {
-    expect(parameters.AmiParameter).toMatchObject({
-      Type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>',
-      Default: UBUNTU_2004_AMI_PARAMETER,
-    });
+  test("the AMI comes from an SSM parameter, named, defaulting to Canonical's Ubuntu 20.04", () => {
+    expect(parameters.AmiParameter).toMatchObject({ Type: 'String', Default: UBUNTU_2004_AMI_PARAMETER });
+    // CloudFormation matches AllowedPattern against the whole value.
+    const accepted = (value: string) => new RegExp(`^(?:${parameters.AmiParameter.AllowedPattern})$`).test(value);
+    expect([UBUNTU_2004_AMI_PARAMETER, '/golden/ubuntu-22.04', 'ami-0123456789abcdef0', 'resolve:ssm:/x', '/a b', ''].filter(accepted)).toEqual([
+      UBUNTU_2004_AMI_PARAMETER,
+      '/golden/ubuntu-22.04',
+    ]);
     expect(UBUNTU_2004_AMI_PARAMETER).toBe('/aws/service/canonical/ubuntu/server/20.04/stable/current/amd64/hvm/ebs-gp2/ami-id');
   });
 

@@ -4,6 +4,9 @@
  * as published; none is in the published template:
  * - moto has no Canonical public AMI parameters and resolves a parameter's Default before the value
  *   given, so the AMI parameter's Default names a parameter the test created;
+ * - EC2 resolves a launch template's `resolve:ssm:` image when it launches an instance, moto's EC2
+ *   does not, so the emulator's CloudFormation resolves it instead: the AMI parameter gets
+ *   CloudFormation's AMI-parameter type and the launch template refers to it;
  * - moto's AWS::EC2::Instance ignores LaunchTemplate, so the single host repeats what EC2 takes from
  *   its launch template (type, image, instance profile, root volume);
  * - moto's CloudFormation cannot create a tagged KMS key, so the key's tags are left out;
@@ -17,12 +20,19 @@
 import { HOST_LOGICAL_ID } from '../../lib/shared/names';
 import { HOST_INSTANCE_PROFILE_LOGICAL_ID, SECRET_STORE_LOGICAL_IDS } from '../../lib/shared/logical-ids';
 
-type Template = { Parameters?: Record<string, { Default?: unknown }>; Resources: Record<string, { Type: string; Properties?: Record<string, any> }> };
+type Template = { Parameters?: Record<string, { Default?: unknown; Type?: string; AllowedPattern?: string }>; Resources: Record<string, { Type: string; Properties?: Record<string, any> }> };
 
 export function forTheEmulator<T extends object>(template: T, amiParameterName: string): T {
   const changed = structuredClone(template) as unknown as Template;
   const ami = changed.Parameters?.AmiParameter;
-  if (ami) ami.Default = amiParameterName;
+  if (ami) {
+    ami.Default = amiParameterName;
+    ami.Type = 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>';
+    delete ami.AllowedPattern;
+  }
+  for (const resource of Object.values(changed.Resources)) {
+    if (resource.Type === 'AWS::EC2::LaunchTemplate') resource.Properties!.LaunchTemplateData.ImageId = { Ref: 'AmiParameter' };
+  }
   const host = changed.Resources[HOST_LOGICAL_ID];
   if (host) {
     const launchTemplateId = host.Properties!.LaunchTemplate.LaunchTemplateId.Ref as string;
