@@ -80,13 +80,14 @@ const CDK_OFFLINE = { args: ['--no-notices'], env: { CDK_DISABLE_CLI_TELEMETRY: 
  * Runs `npx cdk <args>` in `cwd` as a user's shell would (`usersShell`), with `env` as the only AWS
  * settings and token. Every run is the CLI's first on a new machine: a CDK home of its own, empty,
  * removed afterwards. Outbound HTTP goes to a tripwire: a run that tries to reach the network fails,
- * but with `notices: true`, which leaves the CLI's notices on to show what the tripwire would see.
+ * but with `notices: true`, which turns the CLI's notices on to show what the tripwire would see.
  */
 export async function runCdk(cwd: string, args: string[], env: Record<string, string> = {}, options: { notices?: boolean } = {}): Promise<CdkRun> {
   const cdkHome = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-home-'));
   const tripwire = await startNetworkTripwire();
   try {
-    const run = await runCommand('npx', ['cdk', ...args, ...(options.notices ? [] : CDK_OFFLINE.args)], {
+    // `--notices` rather than the CLI's default, which leaves notices off wherever CI is set.
+    const run = await runCommand('npx', ['cdk', ...args, ...(options.notices ? ['--notices'] : CDK_OFFLINE.args)], {
       cwd,
       env: {
         ...usersShell(cwd),
