@@ -90,10 +90,11 @@ export async function act(event: Event, settings: SecretStoreSettings, aws: Clie
 }
 
 /**
- * Acts only on what CloudFormation sent: an event for this function's own stack and resource, while
- * CloudFormation reports that resource in the matching `*_IN_PROGRESS` state (and, after its
- * creation, with the physical id the event names). Anyone may send the function an event; nobody
- * but CloudFormation puts the resource in that state.
+ * Acts only on an event for this function's own stack and resource, while CloudFormation reports that
+ * resource in the matching `*_IN_PROGRESS` state (and, after its creation, with the physical id the
+ * event names). Anyone may send the function an event; nobody but CloudFormation puts the resource
+ * in that state. Inside that window an event of the same type passes: what it can do is bounded by
+ * the settings, which name the only key and parameters the function ever writes.
  */
 async function verifyRequest(event: Event, settings: SecretStoreSettings, cloudFormation: CloudFormationClient): Promise<void> {
   const refuse = (why: string) => {
@@ -148,11 +149,10 @@ async function update(
     }
     return console.log(`rolling back the refused change of EnvName to ${settings.envName}: nothing to undo`);
   }
-  for (const name of [settings.tokenParameter, settings.certificateParameter]) await ensureOwned(name, settings, aws);
+  await ensureOwned(settings.tokenParameter, settings, aws);
   const token = await tokenOf(properties, settings.tokenParameter, settings, aws, secrets);
   if (token) await store(settings.tokenParameter, token, settings, aws);
-  const certificate = await readParameter(aws.ssm, settings.certificateParameter);
-  if (certificate !== undefined) await store(settings.certificateParameter, certificate, settings, aws);
+  await settleCertificateAtUpdate(settings, aws);
   await sweepStagedTokens(settings, aws);
 }
 
@@ -246,6 +246,26 @@ async function settleCertificateAtCreate(settings: SecretStoreSettings, aws: Cli
   }
   if (await stackExists(aws.cloudFormation, owner)) throw ownedByAnother(name, owner);
   await deleteParameter(aws.ssm, name);
+}
+
+/**
+ * The certificate on Update: kept only when this stack wrote it, a SecureString under the stack's key
+ * tagged as the stack's (the hosts check the same). Anyone who may merely write parameters can put
+ * any other value there, under the owner tag even, since tags outlive an overwrite; so anything else
+ * is deleted, never re-encrypted under the stack's key: the running hosts keep the certificate they
+ * have, and the next new host logs in with the stored token. That includes a certificate that
+ * version 0.1.0 left under aws/ssm, which nothing tells from a planted one.
+ */
+async function settleCertificateAtUpdate(settings: SecretStoreSettings, aws: Clients): Promise<void> {
+  const name = settings.certificateParameter;
+  const tags = await tagsOf(aws.ssm, name);
+  if (tags === undefined) return;
+  const owner = tags[OWNER_TAG_KEY];
+  if (owner && owner !== settings.stackId && (await stackExists(aws.cloudFormation, owner))) throw ownedByAnother(name, owner);
+  const facts = await factsOf(aws.ssm, name);
+  if (owner === settings.stackId && facts?.type === 'SecureString' && facts.keyId === settings.keyArn) return;
+  await deleteParameter(aws.ssm, name);
+  console.log(`deleted ${name}: not written by this stack (${facts?.type ?? 'no type'} under ${facts?.keyId ?? 'no key'}, owned by ${owner || 'no stack'}); the next new host logs in with the token`);
 }
 
 /** On Update: refuses a parameter another live stack owns; takes over one a deleted stack or an older version left. */

@@ -72,9 +72,15 @@ export async function readParameter(ssm: SSMClient, name: string): Promise<strin
 
 /** A parameter's type and key, or undefined when it does not exist. */
 export async function factsOf(ssm: SSMClient, name: string): Promise<ParameterFacts | undefined> {
-  const { Parameters } = await ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Values: [name] }] }));
-  const found = Parameters?.find((parameter) => parameter.Name === name);
-  return found && { type: found.Type ?? '', keyId: found.KeyId };
+  // SSM filters after it pages: a page may come back empty with a NextToken before the one that matches.
+  let NextToken: string | undefined;
+  do {
+    const page = await ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Values: [name] }], NextToken }));
+    const found = page.Parameters?.find((parameter) => parameter.Name === name);
+    if (found) return { type: found.Type ?? '', keyId: found.KeyId };
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return undefined;
 }
 
 /** A parameter's tags, or undefined when it does not exist. */

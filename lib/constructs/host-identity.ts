@@ -50,8 +50,10 @@ export const SCOPED_IAM_STATEMENTS = {
     'iam:CreateAccessKey',
     'iam:DeleteAccessKey',
   ],
-  // Wildcards that match exactly the role, role-policy and instance-profile actions of iam.tf and
-  // their reads (checked against cfn-lint's catalog of IAM actions); the rest by name.
+  // Wildcards that match exactly the role, role-policy and instance-profile actions of iam.tf, with
+  // iam:GetRole and iam:PassRole among them (checked against cfn-lint's catalog of IAM actions); the
+  // rest by name. IAM has no condition that limits them to the roles Altinity creates: the README
+  // says what they allow on the account's other roles and policies.
   rolesAndPolicies: [
     'iam:*Role',
     'iam:*RolePolicy',
@@ -165,8 +167,8 @@ export class HostIdentity extends Construct {
         }),
       },
     });
-    if (props.permissionsBoundary) {
-      const boundary = props.permissionsBoundary;
+    const boundary = props.permissionsBoundary;
+    if (boundary) {
       (this.role.node.defaultChild as iam.CfnRole).permissionsBoundary = Fn.conditionIf(boundary.condition.logicalId, boundary.policyArn, Aws.NO_VALUE).toString();
       Validations.of(this.role).acknowledge({
         id: 'CloudFormation-Validate::W1030',
@@ -175,7 +177,6 @@ export class HostIdentity extends Construct {
     }
     this.instanceProfile = new iam.InstanceProfile(this, 'InstanceProfile', { role: this.role });
     // In every profile: the hosts may read their own role, profile and boundary, and change none of them.
-    const boundary = props.permissionsBoundary;
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         effect: iam.Effect.DENY,

@@ -54,7 +54,9 @@ export interface SecretStoreProps {
  * account administrators keep the key's administration, not its use nor grants of it. The token is written by a Lambda-backed
  * custom resource (CloudFormation cannot create SecureStrings itself), inlined in the template so
  * that no asset bucket is needed. The function takes its stack, resource, names and key from its own
- * environment and acts only on requests CloudFormation sent for that resource; the token is never a
+ * environment and acts only on requests for that resource while CloudFormation works on it (an event
+ * sent in that window by someone who may invoke the function cannot be told from CloudFormation's: it
+ * can store a token of its choosing, at the stack's names, under its key); the token is never a
  * resource property other than the NoEcho-fed `Token`. Every parameter it writes is tagged with the
  * owning stack's id, and it touches none that another live stack owns. Deleting the stack deletes
  * both parameters and schedules the key's deletion. CloudFormation waits at most `ServiceTimeout`.

@@ -1,6 +1,7 @@
 import { type CloudFormationClient, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import {
   CreateSecretCommand,
+  DescribeSecretCommand,
   PutResourcePolicyCommand,
   PutSecretValueCommand,
   ResourceExistsException,
@@ -111,12 +112,34 @@ async function createSecret(secrets: SecretsManagerClient, envName: string, name
       );
       return;
     } catch (error) {
-      // Left by an earlier synthesis with the same token: its value is written again below.
-      if (error instanceof ResourceExistsException) return;
+      // Left by an earlier synthesis with the same token: its value is written again below, if the
+      // secret is still as this app creates it.
+      if (error instanceof ResourceExistsException) return refuseChangedSecret(secrets, name);
       const deletionPending = error instanceof Error && /scheduled for deletion/i.test(error.message);
       if (!deletionPending || attempt === NAME_REUSE_ATTEMPTS) throw error;
       await new Promise((resolve) => setTimeout(resolve, NAME_REUSE_PAUSE_MS));
     }
+  }
+}
+
+/**
+ * Refuses a secret of the staged token's name that someone set up to keep a copy elsewhere: under a
+ * key of their own, replicated to another region, or rotated by a function of theirs. The resource
+ * policy written next would not stop any of those.
+ */
+async function refuseChangedSecret(secrets: SecretsManagerClient, name: string): Promise<void> {
+  const secret = await secrets.send(new DescribeSecretCommand({ SecretId: name }));
+  const changes = [
+    ...(secret.KmsKeyId && secret.KmsKeyId !== 'alias/aws/secretsmanager' ? [`it is encrypted with ${secret.KmsKeyId}`] : []),
+    ...((secret.ReplicationStatus ?? []).length > 0 ? [`it is replicated to ${secret.ReplicationStatus!.map((replica) => replica.Region).join(', ')}`] : []),
+    ...(secret.RotationEnabled ? [`it is rotated by ${secret.RotationLambdaARN ?? 'a function'}`] : []),
+  ];
+  if (changes.length > 0) {
+    throw new StagingRefused(
+      `the secret ${name}, where the token is staged, exists and is not as this app creates it: ${changes.join('; ')}. ` +
+        'Delete it (aws secretsmanager delete-secret --force-delete-without-recovery --secret-id ' +
+        `${name}) and run again. Nothing was stored.`,
+    );
   }
 }
 

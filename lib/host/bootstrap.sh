@@ -387,26 +387,28 @@ install_connect() {
 
 # Prints a SecureString's value; status 3 when the parameter does not exist. With a second argument,
 # only one that the stack wrote: a SecureString under the stack's key (which only the stack's roles
-# may use), in the version read, tagged as the stack's; anyone who may merely write parameters can
-# make none such. Status 4 otherwise, with what is wrong in $WORK_DIR/untrusted.
+# may use), tagged as the stack's; anyone who may merely write parameters can make none such. Status 4
+# otherwise, with what is wrong in $WORK_DIR/untrusted. The value read is that of the version checked
+# (name:version), so a write in between (a host storing its certificate over a claim) cannot mix them.
 read_secure_parameter() {
-  local status=0 read facts owner
-  read=$(aws_call ssm get-parameter --name "$1" --with-decryption --query 'Parameter.[Version,Value]' --output text \
-    2>"$WORK_DIR/output") || status=$?
-  log_output "$WORK_DIR/output"
-  ((status == 0)) || { grep -q ParameterNotFound "$WORK_DIR/output" && return 3; return 1; }
+  local status=0 name=$1 facts owner version
   if [[ -n ${2:-} ]]; then
     facts=$(aws_call ssm describe-parameters --parameter-filters "Key=Name,Values=$1" \
-      --query 'Parameters[0].[Type,KeyId,Version]' --output text 2>"$WORK_DIR/output") &&
-      owner=$(aws_call ssm list-tags-for-resource --resource-type Parameter --resource-id "$1" \
-        --query "TagList[?Key=='$OWNER_TAG_KEY'].Value" --output text 2>"$WORK_DIR/output") || return 1
-    if [[ $facts != "SecureString"$'\t'"$SECRETS_KEY"$'\t'"${read%%$'\t'*}" || $owner != "$STACK_ID" ]]; then
+      --query 'Parameters[0].[Type,KeyId,Version]' --output text 2>"$WORK_DIR/output") || { log_output "$WORK_DIR/output"; return 1; }
+    [[ -n $facts && $facts != None ]] || return 3
+    owner=$(aws_call ssm list-tags-for-resource --resource-type Parameter --resource-id "$1" \
+      --query "TagList[?Key=='$OWNER_TAG_KEY'].Value" --output text 2>"$WORK_DIR/output") || { log_output "$WORK_DIR/output"; return 1; }
+    version=${facts##*$'\t'}
+    if [[ $facts != "SecureString"$'\t'"$SECRETS_KEY"$'\t'* || $owner != "$STACK_ID" ]]; then
       printf '%s is %s, owned by %s; the stack writes SecureStrings under its key %s' "$1" "${facts//$'\t'/ }" "${owner:-nobody}" "$SECRETS_KEY" \
         >"$WORK_DIR/untrusted"
       return 4
     fi
+    name="$1:$version"
   fi
-  printf '%s' "${read#*$'\t'}"
+  aws_call ssm get-parameter --name "$name" --with-decryption --query 'Parameter.Value' --output text 2>"$WORK_DIR/output" || status=$?
+  log_output "$WORK_DIR/output"
+  ((status == 0)) || { grep -q ParameterNotFound "$WORK_DIR/output" && return 3; return 1; }
 }
 
 log_in() {

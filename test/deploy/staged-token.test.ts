@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { DescribeSecretCommand, GetResourcePolicyCommand, GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DescribeSecretCommand, GetResourcePolicyCommand, GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { checkTargetAccount, stageConnectionToken, stagedTokenPolicy } from '../../lib/deploy/staged-token';
 import { ENV_TAG_KEY, SECRET_STORE_RESOURCE_TYPE, secretStoreRolePath } from '../../lib/shared/names';
@@ -96,6 +96,23 @@ describe('stageConnectionToken', () => {
     expect(second).toEqual(first);
     const { SecretList } = await secrets.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [stagedTokenPrefix(envName)] }] }));
     expect(SecretList?.map((secret) => secret.Name)).toEqual([first.name]);
+  });
+
+  describe('a secret of the staged name that someone set up to keep a copy elsewhere is refused, and holds no token', () => {
+    const setUps = {
+      'under a key of their own': { KmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/0b7c3c2e-7a51-4c2f-9d7e-3f1f6a0c9d11' },
+      'replicated to another region': { AddReplicaRegions: [{ Region: 'eu-west-1' }] },
+    };
+    test.each(Object.keys(setUps) as (keyof typeof setUps)[])('%s', async (setUp) => {
+      const envName = newEnvName();
+      const name = stagedTokenName(envName, 'watched-token');
+      await secrets.send(new CreateSecretCommand({ Name: name, ...setUps[setUp] }));
+
+      const staging = stageConnectionToken({ secrets, cloudFormation }, TARGET, envName, 'watched-token');
+
+      await expect(staging).rejects.toThrow(new RegExp(`^the secret ${name}, where the token is staged, exists and is not as this app creates it: it is (encrypted with arn:aws:kms:|replicated to eu-west-1).*Nothing was stored\\.$`));
+      await expect(secrets.send(new GetSecretValueCommand({ SecretId: name }))).rejects.toThrow(/can't find the specified secret value|ResourceNotFound/i);
+    });
   });
 
   test('nothing is written when the deployed stack already holds this token', async () => {

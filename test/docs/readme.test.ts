@@ -137,8 +137,8 @@ test("the least a permissions boundary must allow is every AWS call the hosts' s
   const pascal = (command: string) => command.replace(/(^|-)([a-z])/g, (_, __, letter: string) => letter.toUpperCase());
   const called = new Set([...bootstrap.matchAll(/\baws_call ([a-z0-9-]+) ([a-z0-9-]+)/g)].map(([, service, command]) => `${service}:${pascal(command)}`));
   expect(called.size).toBeGreaterThan(5);
-  // put-parameter --tags needs AddTagsToResource too; SSM decrypts with the key on the caller's behalf.
-  const implied = ['ssm:AddTagsToResource', 'kms:Decrypt'];
+  // put-parameter --tags needs AddTagsToResource too; SSM encrypts and decrypts with the key on the caller's behalf.
+  const implied = ['ssm:AddTagsToResource', 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'];
   const table = section('Permissions boundary').split('\n').filter((line) => /^\s+\| `/.test(line));
   const listed = new Set(table.flatMap((line) => [...line.split('|')[1].matchAll(/`([a-z0-9-]+:[A-Za-z*]+)`/g)].map((match) => match[1])));
   expect([...listed].sort()).toEqual([...new Set([...called, ...implied])].sort());

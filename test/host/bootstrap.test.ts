@@ -401,12 +401,13 @@ describe('first boot', () => {
 
   test('claims the login in the certificate parameter, reads the token, then stores the certificate from a file over the claim', async () => {
     expect(ssmActions(host.world)).toEqual([
-      `GetParameter ${certificateParameterName('first-boot')}`,
+      // No certificate yet: the host claims the login.
+      `DescribeParameters ${certificateParameterName('first-boot')}`,
       `PutParameter ${certificateParameterName('first-boot')}`,
-      // The token, and that the stack wrote it: its type, key and version, and its owner.
-      `GetParameter ${tokenParameterName('first-boot')}`,
+      // That the stack wrote the token (its type, key and version, and its owner), then that version's value.
       `DescribeParameters ${tokenParameterName('first-boot')}`,
       `ListTagsForResource ${tokenParameterName('first-boot')}`,
+      `GetParameter ${tokenParameterName('first-boot')}:1`,
       `PutParameter ${certificateParameterName('first-boot')}`,
     ]);
     const [claim, store] = callsOf(host.run, 'aws').filter((call) => call.includes('put-parameter'));
@@ -501,7 +502,7 @@ describe('first boot', () => {
       expect(host.world.downloads).toHaveLength(1);
       expect(callsOf(rerun, 'altinitycloud-connect')).toEqual([]);
       const certificate = certificateParameterName('first-boot');
-      expect(ssmActions(host.world).slice(ssmCallsBefore)).toEqual([`GetParameter ${certificate}`, `DescribeParameters ${certificate}`, `ListTagsForResource ${certificate}`]);
+      expect(ssmActions(host.world).slice(ssmCallsBefore)).toEqual([`DescribeParameters ${certificate}`, `ListTagsForResource ${certificate}`, `GetParameter ${certificate}:2`]);
     });
 
     test('accepts that CloudFormation no longer waits for a signal', () => {
@@ -523,7 +524,7 @@ describe('replacement host (arm64 AMI that has the AWS CLI) finding a stored cer
   test('uses the stored certificate: no token read, no login', () => {
     expect(host.run.exitCode).toBe(0);
     const certificate = certificateParameterName('replacement');
-    expect(ssmActions(host.world)).toEqual([`GetParameter ${certificate}`, `DescribeParameters ${certificate}`, `ListTagsForResource ${certificate}`]);
+    expect(ssmActions(host.world)).toEqual([`DescribeParameters ${certificate}`, `ListTagsForResource ${certificate}`, `GetParameter ${certificate}:1`]);
     expect(callsOf(host.run, 'altinitycloud-connect')).toEqual([]);
     expect(fs.readFileSync(path.join(host.sandbox.configDir, 'cloud-connect.pem'), 'utf8')).toBe(`${STORED_CERTIFICATE}\n`);
     expect(host.world.signals.map((signal) => [signal.UniqueId, signal.Status])).toEqual([[host.instanceId, 'SUCCESS']]);
@@ -695,7 +696,7 @@ describe('failures are signalled with a one-line reason, fast', () => {
       expect(rerun.exitCode).toBe(0);
       expect(callsOf(rerun, 'altinitycloud-connect')).toEqual([]);
       expect(ssmActions(host.world).slice(ssmCallsBefore)).toEqual([
-        `GetParameter ${certificateParameterName('store-denied')}`,
+        `DescribeParameters ${certificateParameterName('store-denied')}`,
         `PutParameter ${certificateParameterName('store-denied')}`,
         `PutParameter ${certificateParameterName('store-denied')}`,
       ]);

@@ -299,6 +299,11 @@ async function storedParameter(name: string) {
   return Parameter!;
 }
 
+async function exists(name: string): Promise<boolean> {
+  const { Parameters } = await ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Values: [name] }] }));
+  return (Parameters ?? []).length > 0;
+}
+
 async function keyOf(name: string): Promise<string | undefined> {
   const { Parameters } = await ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Values: [name] }] }));
   return Parameters?.[0]?.KeyId;
@@ -585,7 +590,7 @@ describe('with the token staged by cdk deploy -c token=...', () => {
 });
 
 describe('a stack created by 0.1.0 (parameters under aws/ssm, no owner tag), updated to this version', () => {
-  test("Update takes ownership of both parameters and re-encrypts them under the stack's new key", async () => {
+  test("Update takes ownership of the token under the stack's new key, and deletes the certificate it cannot tell from a planted one", async () => {
     const stack = newStack();
     const token = newToken();
     await ssm.send(new PutParameterCommand({ Name: tokenParameterName(stack.envName), Value: token, Type: 'SecureString' }));
@@ -598,10 +603,106 @@ describe('a stack created by 0.1.0 (parameters under aws/ssm, no owner tag), upd
     });
 
     expect(response.body.Status).toBe('SUCCESS');
-    for (const name of [tokenParameterName(stack.envName), certificateParameterName(stack.envName)]) {
-      expect({ name, key: await keyOf(name), owner: (await tagsOf(name))[OWNER_TAG_KEY] }).toEqual({ name, key: stack.settings.keyArn, owner: stack.stackId });
+    const name = tokenParameterName(stack.envName);
+    expect({ key: await keyOf(name), owner: (await tagsOf(name))[OWNER_TAG_KEY] }).toEqual({ key: stack.settings.keyArn, owner: stack.stackId });
+    expect(await storedParameter(name)).toMatchObject({ Value: token });
+    // The running hosts keep theirs; the next new host logs in again with the token.
+    expect(await exists(certificateParameterName(stack.envName))).toBe(false);
+    expect(logged.join('\n')).toContain(`deleted ${certificateParameterName(stack.envName)}: not written by this stack`);
+  });
+});
+
+describe('a certificate planted by someone who may only write parameters', () => {
+  // Tags outlive an overwrite, so a planted value may sit under this stack's owner tag.
+  test.each([
+    ['a String, over the owned parameter', { Type: 'String' as const, Overwrite: true }],
+    ['a SecureString under aws/ssm, over the owned parameter', { Type: 'SecureString' as const, KeyId: 'alias/aws/ssm', Overwrite: true }],
+  ])('%s: an Update deletes it instead of taking it under the stack\'s key', async (_, planted) => {
+    const stack = newStack();
+    const token = newToken();
+    const created = await invoke('Create', stack, propertiesFor(stack, { Token: token }));
+    await hostStoresCertificate(stack);
+    await ssm.send(new PutParameterCommand({ Name: certificateParameterName(stack.envName), Value: 'PLANTED CERTIFICATE', ...planted }));
+
+    const rotated = newToken();
+    const response = await invoke('Update', stack, propertiesFor(stack, { Token: rotated }), {
+      physicalResourceId: created.body.PhysicalResourceId,
+      oldProperties: propertiesFor(stack, { Token: token }),
+    });
+
+    expect(response.body.Status).toBe('SUCCESS');
+    expect(await exists(certificateParameterName(stack.envName))).toBe(false);
+    expect(await storedParameter(tokenParameterName(stack.envName))).toMatchObject({ Value: rotated });
+  });
+
+  test('the certificate this stack\'s host stored stays as it is through an Update', async () => {
+    const stack = newStack();
+    const token = newToken();
+    const created = await invoke('Create', stack, propertiesFor(stack, { Token: token }));
+    await hostStoresCertificate(stack);
+
+    const response = await invoke('Update', stack, propertiesFor(stack, { Token: newToken() }), {
+      physicalResourceId: created.body.PhysicalResourceId,
+      oldProperties: propertiesFor(stack, { Token: token }),
+    });
+
+    expect(response.body.Status).toBe('SUCCESS');
+    expect(await storedParameter(certificateParameterName(stack.envName))).toMatchObject({ Value: '-----BEGIN CERTIFICATE-----', Version: 2 });
+  });
+});
+
+describe('SSM that pages its answers', () => {
+  /** moto's SSM behind a proxy that answers a first DescribeParameters as AWS may: an empty page and a NextToken. */
+  async function startPagingSsm(): Promise<{ endpoint: string; stop(): Promise<void> }> {
+    const server = http.createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const parsed = JSON.parse(body.toString() || '{}') as { NextToken?: string };
+        if (request.headers['x-amz-target'] === 'AmazonSSM.DescribeParameters' && parsed.NextToken === undefined) {
+          response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+          return void response.end(JSON.stringify({ Parameters: [], NextToken: 'page-2' }));
+        }
+        const forwarded = parsed.NextToken === 'page-2' ? Buffer.from(JSON.stringify({ ...parsed, NextToken: undefined })) : body;
+        const upstream = http.request(`${moto.endpoint}${request.url}`, { method: request.method, headers: { ...request.headers, 'content-length': forwarded.length } }, (answer) => {
+          response.writeHead(answer.statusCode ?? 500, answer.headers);
+          answer.pipe(response);
+        });
+        upstream.end(forwarded);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    return {
+      endpoint: `http://127.0.0.1:${port}`,
+      stop: async () => {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      },
+    };
+  }
+
+  test("the certificate this stack's host stored is found on a later page, and stays through an Update", async () => {
+    const paging = await startPagingSsm();
+    try {
+      const run = isolatedHandler({ AWS_ENDPOINT_URL_SSM: paging.endpoint });
+      const stack = newStack();
+      const token = newToken();
+      const created = await invoke('Create', stack, propertiesFor(stack, { Token: token }), { run });
+      await hostStoresCertificate(stack);
+
+      const response = await invoke('Update', stack, propertiesFor(stack, { Token: newToken() }), {
+        run,
+        physicalResourceId: created.body.PhysicalResourceId,
+        oldProperties: propertiesFor(stack, { Token: token }),
+      });
+
+      expect(response.body.Status).toBe('SUCCESS');
+      expect(await storedParameter(certificateParameterName(stack.envName))).toMatchObject({ Value: '-----BEGIN CERTIFICATE-----', Version: 2 });
+    } finally {
+      await paging.stop();
     }
-    expect(await storedParameter(certificateParameterName(stack.envName))).toMatchObject({ Value: '-----BEGIN CERTIFICATE-----' });
   });
 });
 

@@ -199,10 +199,12 @@ export class HostWorld {
     const name = String(parsed.Name ?? parsed.ResourceId ?? parsed.ParameterFilters?.[0]?.Values?.[0] ?? '');
     this.ssmCalls.push({ action, name });
     const overwrite = parsed.Overwrite === true;
-    if (this.deniedCalls.some((denied) => denied.action === action && denied.name === name && (denied.overwrite ?? overwrite) === overwrite)) {
+    // IAM authorizes the parameter, whichever version a `name:version` selector asks for.
+    const parameter = name.replace(/:\d+$/, '');
+    if (this.deniedCalls.some((denied) => denied.action === action && denied.name === parameter && (denied.overwrite ?? overwrite) === overwrite)) {
       const message =
         `User: arn:aws:sts::123456789012:assumed-role/HostRole/${this.options.instanceId} is not authorized to perform: ` +
-        `ssm:${action} on resource: arn:aws:ssm:${this.options.region}:123456789012:parameter${name} ` +
+        `ssm:${action} on resource: arn:aws:ssm:${this.options.region}:123456789012:parameter${parameter} ` +
         `because no identity-based policy allows the ssm:${action} action`;
       return void response
         .writeHead(400, { 'content-type': 'application/x-amz-json-1.1' })
