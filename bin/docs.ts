@@ -14,5 +14,5 @@ if (updated === current) {
   process.stdout.write('README.md is up to date\n');
 } else {
   fs.writeFileSync(readmePath, updated);
-  process.stdout.write('README.md: regenerated the parameter, output, permission and exit-code tables from the console template\n');
+  process.stdout.write('README.md: regenerated the parameter, output, permission, exit-code and failure-code tables\n');
 }

@@ -3,7 +3,7 @@ import { DeleteSecretCommand, GetSecretValueCommand, paginateListSecrets, Resour
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { CodedFailure, FUNCTION_FAILURES as FAILURE } from '../../lib/shared/failures';
-import { ENV_TAG_KEY, OWNER_TAG_KEY, stackNameFor } from '../../lib/shared/names';
+import { ENV_TAG_KEY, OWNER_TAG_KEY, stackNameFor } from '../../lib/shared/conventions';
 import {
   digestInStagedName,
   type SecretStoreData,

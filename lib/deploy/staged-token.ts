@@ -9,7 +9,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { parse } from 'yaml';
-import { ENV_TAG_KEY, PARAMETER_KEYS, SECRET_STORE_RESOURCE_TYPE, secretStoreRolePath, stackNameFor } from '../shared/names';
+import { ENV_TAG_KEY, stackNameFor } from '../shared/conventions';
+import { PARAMETER_KEYS, SECRET_STORE_RESOURCE_TYPE, secretStoreRolePath } from '../shared/names';
 import { stagedTokenName } from '../shared/secret-store-contract';
 
 /** Why the app stores nothing; the message says what to do instead. */

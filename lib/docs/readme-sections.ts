@@ -1,7 +1,8 @@
-import { HOST_INSTANCE_PROFILE_LOGICAL_ID, HOST_ROLE_LOGICAL_ID, SECRET_STORE_LOGICAL_IDS } from '../shared/logical-ids';
-import { PARAMETER_KEYS } from '../shared/names';
+import { HOST_INSTANCE_PROFILE_LOGICAL_ID, HOST_ROLE_LOGICAL_ID, PARAMETER_KEYS, SECRET_STORE_LOGICAL_IDS } from '../shared/names';
 import { effectiveTemplate, parameterValues, type References, TemplateEvaluator } from '../shared/template-evaluator';
+import { FUNCTION_FAILURES, HOST_FAILURES } from '../shared/failures';
 import { EXIT_CODES } from '../status/exit-codes';
+import { ADVICE_BY_CODE } from '../status/hints';
 
 /** The parts of a synthesized template that the README documents. */
 export interface DocumentedTemplate {
@@ -37,6 +38,7 @@ export function readmeSections(template: DocumentedTemplate): Record<string, str
     outputs: outputsTable(template),
     permissions: permissionsTable(template),
     'status-exit-codes': exitCodesTable(),
+    'failure-codes': failureCodesTable(),
   };
 }
 
@@ -98,6 +100,18 @@ export function outputsTable(template: DocumentedTemplate): string {
 
 export function exitCodesTable(): string {
   return ['| Exit code | Meaning |', '| --- | --- |', ...Object.values(EXIT_CODES).map(({ code, meaning }) => row(String(code), meaning)), ''].join('\n');
+}
+
+/** Every failure code a host or the secret-store function reports, with the status command's advice. */
+export function failureCodesTable(): string {
+  const rows = [
+    ...Object.values(HOST_FAILURES).map((code) => ({ code, by: 'a host' })),
+    ...Object.values(FUNCTION_FAILURES).map((code) => ({ code, by: 'the secret-store function' })),
+  ].map(({ code, by }) => {
+    const advice = ADVICE_BY_CODE[code];
+    return row(`\`[${code}]\``, by, typeof advice === 'string' ? advice : advice.none);
+  });
+  return ['| Code | Reported by | What to do |', '| --- | --- | --- |', ...rows, ''].join('\n');
 }
 
 function defaultOf(parameter: TemplateParameter): string {

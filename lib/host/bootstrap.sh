@@ -120,8 +120,10 @@ host_of() {
   printf '%s' "${rest%%/*}"
 }
 
+# fail <code> <summary> [<detail>]: the code is one of HOST_FAILURES (lib/shared/failures.ts), which
+# the status command's hints are keyed on; the reason reads "[code] summary".
 fail() {
-  local summary=$1 detail=${2:-}
+  local summary="[$1] $2" detail=${3:-}
   trap - ERR
   trap '' USR1
   set +e
@@ -149,13 +151,13 @@ leave_auto_scaling_group() {
 on_error() {
   # A failure inside a command substitution is reported by the command that used it.
   ((BASH_SUBSHELL == 0)) || return 0
-  fail "$STEP: unexpected error at line $1" "see $LOG_FILE"
+  fail unexpected "$STEP: line $1" "see $LOG_FILE"
 }
 
 # The stack's events show the UniqueId: on failure it carries the reason (at most 64 characters).
 signal_cloudformation() {
   local status=$1 unique_id
-  unique_id=$(printf '%s' "$2" | tr -c 'A-Za-z0-9 ._:/()=+,@-' '-' | cut -c 1-64)
+  unique_id=$(printf '%s' "$2" | tr -c 'A-Za-z0-9 ._:/()=+,@[]-' '-' | cut -c 1-64)
   if ! command -v aws >/dev/null; then
     log "cannot signal $status to CloudFormation: the AWS CLI is not installed; the stack fails when its wait times out"
     return 1
@@ -206,7 +208,7 @@ read_instance_identity() {
   local region
   if ! IMDS_TOKEN=$(imds -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 3600' "$IMDS_URL/latest/api/token") ||
     ! INSTANCE_ID=$(imds_get instance-id) || ! region=$(imds_get placement/region); then
-    fail "cannot read instance metadata (IMDSv2)" "$IMDS_URL: $(last_output_line)"
+    fail no-metadata "IMDSv2 did not answer" "$IMDS_URL: $(last_output_line)"
   fi
   log "instance $INSTANCE_ID in $region, signalling $SIGNAL_RESOURCE"
 }
@@ -251,9 +253,9 @@ trust_ca_certificates() {
     sed -e 's/-----BEGINCERTIFICATE-----/\n-----BEGIN CERTIFICATE-----\n/g' -e 's/-----ENDCERTIFICATE-----/\n-----END CERTIFICATE-----\n/g' |
     awk '/^-----/ { print; next } NF { while (length($0) > 64) { print substr($0, 1, 64); $0 = substr($0, 65) } print }' >"$WORK_DIR/ca.crt"
   capture openssl crl2pkcs7 -nocrl -certfile "$WORK_DIR/ca.crt" -out /dev/null ||
-    fail "CaCertificates holds no valid PEM certificate" "$(last_output_line)"
+    fail ca-invalid "CaCertificates holds no valid PEM certificate" "$(last_output_line)"
   install -m 0644 "$WORK_DIR/ca.crt" "$CA_FILE"
-  capture update-ca-certificates || fail "update-ca-certificates failed: $(last_output_line)"
+  capture update-ca-certificates || fail ca-invalid "update-ca-certificates failed: $(last_output_line)"
   export AWS_CA_BUNDLE="$CA_BUNDLE" CURL_CA_BUNDLE="$CA_BUNDLE"
   log "trusting the CA certificates of CaCertificates ($(grep -c 'BEGIN CERTIFICATE' "$CA_FILE"))"
 }
@@ -272,16 +274,16 @@ configure_network() {
 untrusted_certificate() {
   local problem
   problem=$(grep -m 1 -o 'SSL certificate problem.*' "$WORK_DIR/output") || return 0
-  fail "untrusted certificate: $(host_of "$1")" "$1: $problem; if a proxy inspects TLS, give its CA in CaCertificates"
+  fail untrusted-tls "$(host_of "$1")" "$1: $problem; if a proxy inspects TLS, give its CA in CaCertificates"
 }
 
 no_network() {
   untrusted_certificate "$1"
   if [[ -n $HTTPS_PROXY_URL ]]; then
-    fail "no network: cannot reach $(host_of "$1")$(through_proxy)" \
+    fail no-network "cannot reach $(host_of "$1")$(through_proxy)" \
       "$1: $(last_output_line); the proxy must allow HTTPS (CONNECT) to it, or NoProxy must list it with a VPC endpoint"
   fi
-  fail "no network: cannot reach $(host_of "$1")" \
+  fail no-network "cannot reach $(host_of "$1")" \
     "$1: $(last_output_line); the subnet needs a route to the internet: an internet gateway and a public IP, a NAT gateway, or an HTTPS proxy"
 }
 
@@ -323,20 +325,20 @@ install_aws_cli() {
     log "AWS CLI already installed"
     return
   fi
-  apt_update || fail "cannot install the AWS CLI: apt-get update failed$(through_proxy)" "$(last_output_line)"
+  apt_update || fail no-aws-cli "apt-get update failed$(through_proxy)" "$(last_output_line)"
   if apt-cache policy awscli 2>/dev/null | grep -q 'Candidate: [0-9]'; then
     capture apt_get install --no-install-recommends awscli ||
-      fail "cannot install the AWS CLI: apt-get install failed" "$(last_output_line)"
+      fail no-aws-cli "apt-get install failed" "$(last_output_line)"
     log "installed the AWS CLI (Ubuntu package awscli)"
     return
   fi
   if [[ -n $HTTPS_PROXY_URL ]]; then
     capture snap set system "proxy.http=$HTTPS_PROXY_URL" "proxy.https=$HTTPS_PROXY_URL" ||
-      fail "cannot give snap the proxy: $(last_output_line)"
+      fail no-aws-cli "snap set proxy failed: $(last_output_line)"
   fi
-  capture snap install aws-cli --classic || fail "cannot install the AWS CLI: snap install failed$(through_proxy)" "$(last_output_line)"
+  capture snap install aws-cli --classic || fail no-aws-cli "snap install failed$(through_proxy)" "$(last_output_line)"
   PATH="$PATH:/snap/bin"
-  command -v aws >/dev/null || fail "cannot install the AWS CLI: no aws after snap install aws-cli"
+  command -v aws >/dev/null || fail no-aws-cli "no aws after snap install aws-cli"
   log "installed the AWS CLI (snap aws-cli: this release packages none)"
 }
 
@@ -362,20 +364,20 @@ install_connect() {
     return
   fi
   local arch url download sha256
-  arch=$(connect_arch) || fail "unsupported architecture $(uname -m)" "releases exist for x86_64 and aarch64"
+  arch=$(connect_arch) || fail unsupported-arch "$(uname -m)" "releases exist for x86_64 and aarch64"
   url="$DOWNLOAD_URL/v$CONNECT_VERSION/altinitycloud-connect-$CONNECT_VERSION-linux-$arch"
   if ! reachable "$DOWNLOAD_URL"; then
     untrusted_certificate "$DOWNLOAD_URL"
-    fail "cannot reach the download location $(host_of "$DOWNLOAD_URL")$(through_proxy)" "$DOWNLOAD_URL: $(last_output_line)"
+    fail download-failed "cannot reach $(host_of "$DOWNLOAD_URL")$(through_proxy)" "$DOWNLOAD_URL: $(last_output_line)"
   fi
   download="$WORK_DIR/altinitycloud-connect"
   # HTTPS only, redirects included: a mirror cannot downgrade the download to plain HTTP.
   capture curl --fail --silent --show-error --location --proto =https --proto-redir =https --connect-timeout 10 \
     --max-time 300 --retry 5 --retry-delay 2 --retry-connrefused --output "$download" "$url" ||
-    fail "download failed: $(last_output_line)" "$url"
+    fail download-failed "$(last_output_line)" "$url"
   sha256=$(sha256sum "$download" | cut -d ' ' -f 1)
   if [[ -n $CONNECT_SHA256 && $sha256 != "$CONNECT_SHA256" ]]; then
-    fail "checksum mismatch: altinitycloud-connect $CONNECT_VERSION" "$url has SHA-256 $sha256, expected $CONNECT_SHA256"
+    fail checksum-mismatch "altinitycloud-connect $CONNECT_VERSION" "$url has SHA-256 $sha256, expected $CONNECT_SHA256"
   fi
   mkdir -p "$BIN_DIR"
   # A rename replaces the binary even while an older one runs.
@@ -416,17 +418,17 @@ log_in() {
   TOKEN=$(read_secure_parameter "$TOKEN_PARAMETER" token) || status=$?
   case $status in
     0) ;;
-    3) fail "token parameter not found" "$TOKEN_PARAMETER does not exist; the stack stores it before the host starts" ;;
-    4) fail "token parameter not written by this stack" "$(<"$WORK_DIR/untrusted")" ;;
-    *) fail "cannot read token parameter: $(aws_error)" "$TOKEN_PARAMETER: $(last_output_line)" ;;
+    3) fail token-missing "token parameter not found" "$TOKEN_PARAMETER does not exist; the stack stores it before the host starts" ;;
+    4) fail not-stack-owned "token parameter" "$(<"$WORK_DIR/untrusted")" ;;
+    *) fail ssm-denied "read token: $(aws_error)" "$TOKEN_PARAMETER: $(last_output_line)" ;;
   esac
   # The tool takes the token only as an argument; it writes cloud-connect.pem in the current directory.
   status=0
   (cd "$CONFIG_DIR" && "$CONNECT_BIN" login --token="$TOKEN") >"$WORK_DIR/output" 2>&1 || status=$?
   log_output "$WORK_DIR/output"
-  ((status == 0)) || fail "login failed: $(last_output_line)" "altinitycloud-connect login exited with status $status"
+  ((status == 0)) || fail login-failed "$(last_output_line)" "altinitycloud-connect login exited with status $status"
   TOKEN=''
-  [[ -s $CERTIFICATE_FILE ]] || fail "login wrote no certificate" "expected $CERTIFICATE_FILE"
+  [[ -s $CERTIFICATE_FILE ]] || fail login-failed "login wrote no certificate" "expected $CERTIFICATE_FILE"
   chmod 0600 "$CERTIFICATE_FILE"
   log "logged in to Altinity.Cloud"
 }
@@ -436,7 +438,7 @@ store_certificate() {
   capture aws_call ssm put-parameter --name "$CERTIFICATE_PARAMETER" --type SecureString --tier Intelligent-Tiering \
     --key-id "$SECRETS_KEY" --overwrite --description "altinitycloud-connect certificate of stack $STACK_NAME" \
     --value "file://$CERTIFICATE_FILE" ||
-    fail "cannot store certificate parameter: $(aws_error)" "$CERTIFICATE_PARAMETER: $(last_output_line)"
+    fail ssm-denied "store certificate: $(aws_error)" "$CERTIFICATE_PARAMETER: $(last_output_line)"
   HOLDS_LOGIN_CLAIM=no
   log "stored the certificate in $CERTIFICATE_PARAMETER for replacement hosts"
 }
@@ -451,7 +453,7 @@ claim_login() {
     return 0
   fi
   grep -q ParameterAlreadyExists "$WORK_DIR/output" && return 1
-  fail "cannot store certificate parameter: $(aws_error)" "$CERTIFICATE_PARAMETER: $(last_output_line)"
+  fail ssm-denied "store certificate: $(aws_error)" "$CERTIFICATE_PARAMETER: $(last_output_line)"
 }
 
 # A host that fails after claiming the login lets the next host try, instead of making it wait.
@@ -489,7 +491,7 @@ take_over_claim() {
   [[ $current == "$claim" ]] || return 0
   log "the login claim of ${claim#"$CLAIM_PREFIX"} was abandoned ($why): taking it over"
   capture aws_call ssm delete-parameter --name "$CERTIFICATE_PARAMETER" ||
-    fail "cannot take over an abandoned login claim: $(aws_error)" "$CERTIFICATE_PARAMETER: $(last_output_line)"
+    fail ssm-denied "take over login claim: $(aws_error)" "$CERTIFICATE_PARAMETER: $(last_output_line)"
 }
 
 use_certificate() {
@@ -513,9 +515,9 @@ use_existing_certificate() {
   certificate=$(read_secure_parameter "$EXISTING_CERTIFICATE_PARAMETER") || status=$?
   case $status in
     0) use_certificate "$certificate" "$EXISTING_CERTIFICATE_PARAMETER" ;;
-    3) fail "certificate parameter not found: $EXISTING_CERTIFICATE_PARAMETER" \
+    3) fail cert-not-found "$EXISTING_CERTIFICATE_PARAMETER" \
       "ExistingCertificateParameter names no SSM parameter in $REGION" ;;
-    *) fail "cannot read certificate parameter: $(aws_error)" \
+    *) fail ssm-denied "read certificate: $(aws_error)" \
       "$EXISTING_CERTIFICATE_PARAMETER: $(last_output_line); a customer-managed KMS key must let the host role decrypt" ;;
   esac
 }
@@ -538,8 +540,8 @@ obtain_certificate() {
         fi
         continue
         ;;
-      4) fail "certificate parameter not written by this stack" "$(<"$WORK_DIR/untrusted")" ;;
-      *) fail "cannot read certificate parameter: $(aws_error)" "$CERTIFICATE_PARAMETER: $(last_output_line)" ;;
+      4) fail not-stack-owned "certificate parameter" "$(<"$WORK_DIR/untrusted")" ;;
+      *) fail ssm-denied "read certificate: $(aws_error)" "$CERTIFICATE_PARAMETER: $(last_output_line)" ;;
     esac
     case $certificate in
       "$CLAIM_PREFIX$INSTANCE_ID" | "$CLAIM_PREFIX$INSTANCE_ID "*)
@@ -556,7 +558,7 @@ obtain_certificate() {
         holder=${certificate#"$CLAIM_PREFIX"}
         holder=${holder%% *}
         ((waited < CERTIFICATE_WAIT_SECONDS)) ||
-          fail "no certificate from $holder within ${CERTIFICATE_WAIT_SECONDS} s" \
+          fail claim-stuck "no certificate from $holder within ${CERTIFICATE_WAIT_SECONDS} s" \
             "it claimed the login in $CERTIFICATE_PARAMETER and stored no certificate"
         ((waited == 0)) && log "$holder is logging in; waiting for its certificate"
         sleep "$CERTIFICATE_POLL_SECONDS"
@@ -615,8 +617,8 @@ EOF
 
 start_service() {
   write_unit
-  capture systemctl daemon-reload || fail "systemctl daemon-reload failed: $(last_output_line)"
-  capture systemctl enable --now "$SERVICE.service" || fail "cannot start $SERVICE: $(last_output_line)"
+  capture systemctl daemon-reload || fail service-failed "systemctl daemon-reload failed: $(last_output_line)"
+  capture systemctl enable --now "$SERVICE.service" || fail service-failed "cannot start $SERVICE: $(last_output_line)"
   sleep "$SETTLE_SECONDS"
   check_service "in ${SETTLE_SECONDS} s"
   log "$SERVICE.service is active"
@@ -630,7 +632,7 @@ check_service() {
   [[ $state == active && $restarts == 0 ]] && return 0
   # The service's own output, not systemd's lines about it.
   capture journalctl "_SYSTEMD_UNIT=$SERVICE.service" --lines 20 --no-pager --output cat || true
-  fail "service did not stay up: $(last_output_line)" "it restarted $restarts times $1 and is $state now"
+  fail service-failed "did not stay up: $(last_output_line)" "it restarted $restarts times $1 and is $state now"
 }
 
 # Altinity.Cloud's answer to whether it sees the environment connected, on one line without the
@@ -654,7 +656,7 @@ await_connection() {
     fi
     check_service "while waiting for Altinity.Cloud"
     (($(date +%s) - started < CONNECTION_TIMEOUT)) ||
-      fail "Altinity.Cloud: not connected after ${CONNECTION_TIMEOUT} s: ${answer:-no answer}" \
+      fail not-connected "after ${CONNECTION_TIMEOUT} s: ${answer:-no answer}" \
         "$ALTINITY_URL/statuscheck?connected answered '${answer:-nothing}'; check outbound HTTPS to $(host_of "$ALTINITY_URL") and that the token is this environment's"
     if [[ -z $waiting_logged ]]; then
       log "waiting up to ${CONNECTION_TIMEOUT} s for Altinity.Cloud to see the environment connected"
@@ -665,7 +667,7 @@ await_connection() {
 }
 
 start_watch() {
-  capture systemctl enable --now "$WATCH.timer" || fail "cannot start the $WATCH timer: $(last_output_line)"
+  capture systemctl enable --now "$WATCH.timer" || fail service-failed "cannot start the $WATCH timer: $(last_output_line)"
   printf 'connected\n' >"$CONNECTION_STATE_FILE"
   log "$WATCH.timer checks the connection every minute"
 }
@@ -675,7 +677,7 @@ start_watch() {
 # (and only those: the failure report's own commands start after). The watchdog waits with a
 # builtin and holds none of the script's output, so nothing of it outlives the script.
 start_deadline() {
-  trap 'fail "no success within the ${DEADLINE_SECONDS} s deadline" "stopped at step $STEP"' USR1
+  trap 'fail deadline "no success within ${DEADLINE_SECONDS} s" "stopped at step $STEP"' USR1
   (
     read -r -t "$DEADLINE_SECONDS" <> <(:) || true
     watchdog=$BASHPID

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { stackNameFor } from '../shared/names';
+import { stackNameFor } from '../shared/conventions';
 import { launchStackMarkdown, quickCreateUrl, regionProblem, templateObjectUrl } from './launch-link';
 import { UsageError } from '../shared/command-line';
 import { EXIT_CODES, type HostingOptions, parsePublishArgs, USAGE } from './publish-args';

@@ -1,4 +1,4 @@
-import { stackNameFor } from '../shared/names';
+import { stackNameFor } from '../shared/conventions';
 
 /**
  * The URLs that let someone create the stack from a hosted template in one click: the template's

@@ -1,5 +1,6 @@
 import { parseOptions, UsageError } from '../shared/command-line';
-import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN, stackNameFor } from '../shared/names';
+import { stackNameFor } from '../shared/conventions';
+import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN } from '../shared/names';
 import { regionProblem } from './launch-link';
 import { bucketNameProblem, prefixProblem } from './s3-names';
 

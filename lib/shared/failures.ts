@@ -1,9 +1,55 @@
 /**
  * Every failure the hosts and the secret-store function report carries a stable code, declared here
- * once: the reason reads `[code] what happened`, the status command's hints are keyed on the code,
- * and the bootstrap script receives the host's codes through its settings. Rewording a message
+ * once: the reason reads `[code] what happened`, and the status command's hints are keyed on the
+ * code. The bootstrap script writes its codes as `fail <code> ...` (test/status/failure-codes.test.ts
+ * holds every one of them, and every code the function throws, to these lists). Rewording a message
  * changes nothing that depends on it.
  */
+
+/**
+ * Failures of a host's bootstrap, signalled to CloudFormation in the signal's unique id (64
+ * characters, so the codes are short) and written to the console.
+ */
+export const HOST_FAILURES = {
+  /** A command failed where the script expected none: a defect, the console names the line. */
+  unexpected: 'unexpected',
+  /** The instance metadata service did not answer. */
+  noMetadata: 'no-metadata',
+  /** CaCertificates holds no certificate the host can install. */
+  caInvalid: 'ca-invalid',
+  /** A server's TLS certificate is signed by no CA the host trusts. */
+  untrustedTls: 'untrusted-tls',
+  /** An endpoint the host needs is unreachable. */
+  noNetwork: 'no-network',
+  /** The AWS CLI could not be installed. */
+  noAwsCli: 'no-aws-cli',
+  /** No release of altinitycloud-connect exists for the host's architecture. */
+  unsupportedArch: 'unsupported-arch',
+  /** The release could not be downloaded. */
+  downloadFailed: 'download-failed',
+  /** The release downloaded does not have ConnectSha256. */
+  checksumMismatch: 'checksum-mismatch',
+  /** The token parameter does not exist. */
+  tokenMissing: 'token-missing',
+  /** The token or certificate parameter is not a SecureString the stack wrote. */
+  notStackOwned: 'not-stack-owned',
+  /** SSM or its KMS key refused to read or write a parameter. */
+  ssmDenied: 'ssm-denied',
+  /** `altinitycloud-connect login` failed, or wrote no certificate. */
+  loginFailed: 'login-failed',
+  /** ExistingCertificateParameter names no parameter. */
+  certNotFound: 'cert-not-found',
+  /** Another host claimed the login and stored no certificate in time. */
+  claimStuck: 'claim-stuck',
+  /** The altinitycloud-connect service or the watch timer did not start or stay up. */
+  serviceFailed: 'service-failed',
+  /** Altinity.Cloud did not see the environment connected within ConnectionTimeout. */
+  notConnected: 'not-connected',
+  /** The whole bootstrap did not finish within its deadline. */
+  deadline: 'deadline',
+} as const;
+
+export type HostFailure = (typeof HOST_FAILURES)[keyof typeof HOST_FAILURES];
 
 /** Failures of the secret-store function, reported to CloudFormation as the custom resource's reason. */
 export const FUNCTION_FAILURES = {
@@ -45,7 +91,10 @@ export class CodedFailure extends Error {
   }
 }
 
-/** The code a reported reason starts with, if any. */
+/**
+ * The code of a reported reason: at its start (a host's signal, the function's own reason) or where
+ * CloudFormation quotes a custom resource's reason (`... Message returned: [code] ...`).
+ */
 export function codeOf(reason: string): string | undefined {
-  return /^\[([a-z0-9-]+)\] /.exec(reason)?.[1];
+  return /(?:^|Message returned: )\[([a-z0-9-]+)\] /.exec(reason)?.[1];
 }

@@ -1,10 +1,8 @@
 /**
- * Names shared by the app entry, the stack, the CLIs and the tests, so that each is spelled once.
- *
- * The secret-store handler's bundle includes this module. A declaration added here, even one the
- * handler does not use, changes the minified bundle (esbuild picks short names by the frequencies of
- * the characters of all its input), hence the inlined handler and the template: names the handler
- * does not need go elsewhere, such as logical-ids.ts.
+ * Names shared by the app entry, the stack, the CLIs and the tests, so that each is spelled once:
+ * parameter and output keys, the SSM names of an environment's secrets, and the logical ids that
+ * code outside the stack's wiring names. (What the secret-store handler also follows, the stack's
+ * name and the tags, is in conventions.ts, which its bundle includes.)
  */
 
 /** What Altinity accepts as an environment name: lowercase letters, digits and inner hyphens. */
@@ -12,11 +10,6 @@ export const ENV_NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
 
 export const ENV_NAME_DESCRIPTION =
   '1 to 63 lowercase letters, digits and hyphens, not starting or ending with a hyphen';
-
-/** The stack name the provisioning guide prescribes for an environment. */
-export function stackNameFor(envName: string): string {
-  return `altinity-connect-${envName}`;
-}
 
 /** SSM parameter paths holding an environment's secrets; the stack owns and deletes both. */
 export function secretParameterPrefix(envName: string): string {
@@ -41,15 +34,6 @@ export const SECRET_STORE_RESOURCE_TYPE = 'Custom::ConnectSecrets';
 export function secretStoreRolePath(envName: string): string {
   return `${secretParameterPrefix(envName)}/`;
 }
-
-/** Tag on every SecureString the stack writes: the id of the stack that owns it. */
-export const OWNER_TAG_KEY = 'altinity:connect/stack-id';
-
-/** Instance tag in which each host's watch records its connection: `connected` or `disconnected since <time>`. */
-export const CONNECTION_STATE_TAG_KEY = 'altinity:connect/state';
-
-/** Tag that marks every resource of an environment, as Altinity's own module does. */
-export const ENV_TAG_KEY = 'altinity:cloud/env';
 
 /** Logical ids of the single host instance and of the group that holds several hosts. */
 export const HOST_LOGICAL_ID = 'Host';
@@ -90,3 +74,12 @@ export const OUTPUT_KEYS = {
   hostGroupName: 'HostGroupName',
   breakGlassRoleArn: 'BreakGlassRoleArn',
 } as const;
+
+/** The hosts' role: the README documents its grants, and the status command's hints name it. */
+export const HOST_ROLE_LOGICAL_ID = 'HostRole';
+
+/** The hosts' instance profile, whose ARN the README's permission table names. */
+export const HOST_INSTANCE_PROFILE_LOGICAL_ID = 'HostInstanceProfile';
+
+/** The secret store's custom resource (its function acts for this resource only) and its key. */
+export const SECRET_STORE_LOGICAL_IDS = { resource: 'ConnectSecrets', key: 'SecretsKey' } as const;

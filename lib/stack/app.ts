@@ -1,7 +1,7 @@
 import { App, type AppProps, LegacyStackSynthesizer } from 'aws-cdk-lib';
 import { ConnectStack } from './connect-stack';
 import type { AppInput } from './app-input';
-import { stackNameFor } from '../shared/names';
+import { stackNameFor } from '../shared/conventions';
 
 /** Id of the console template's stack; the console user names the real stack when uploading it. */
 export const CONSOLE_STACK_ID = 'altinity-connect';

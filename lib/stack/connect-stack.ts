@@ -8,8 +8,8 @@ import { HostLaunchTemplate } from '../constructs/host-launch';
 import { HostIdentity } from '../constructs/host-identity';
 import { HostNetworkAccess } from '../constructs/network-access';
 import { SecretStore } from '../constructs/secret-store';
-import { HOST_INSTANCE_PROFILE_LOGICAL_ID, HOST_ROLE_LOGICAL_ID } from '../shared/logical-ids';
-import { certificateParameterName, ENV_TAG_KEY, HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, OUTPUT_KEYS, secretStoreRolePath, tokenParameterName } from '../shared/names';
+import { ENV_TAG_KEY } from '../shared/conventions';
+import { certificateParameterName, HOST_GROUP_LOGICAL_ID, HOST_INSTANCE_PROFILE_LOGICAL_ID, HOST_LOGICAL_ID, HOST_ROLE_LOGICAL_ID, OUTPUT_KEYS, secretStoreRolePath, tokenParameterName } from '../shared/names';
 import { stagedTokenPrefix } from '../shared/secret-store-contract';
 import { ConsoleForm, MAX_REPLICAS, type NetworkDefaults } from './console-form';
 

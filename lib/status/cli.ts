@@ -1,7 +1,8 @@
 import { parseOptions, UsageError } from '../shared/command-line';
 import { CloudFormationClient, type StackEvent } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN, stackNameFor } from '../shared/names';
+import { stackNameFor } from '../shared/conventions';
+import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN } from '../shared/names';
 import { explainAwsError } from './aws-errors';
 import { EXIT_CODES } from './exit-codes';
 import { latestOperation } from './events';

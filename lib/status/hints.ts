@@ -1,18 +1,16 @@
-import { HOST_ROLE_LOGICAL_ID } from '../shared/logical-ids';
-import { PARAMETER_KEYS as KEY, stackNameFor } from '../shared/names';
+import { codeOf, FUNCTION_FAILURES, type FunctionFailure, HOST_FAILURES, type HostFailure } from '../shared/failures';
+import { stackNameFor } from '../shared/conventions';
+import { HOST_ROLE_LOGICAL_ID, PARAMETER_KEYS as KEY } from '../shared/names';
 
 /**
- * The usual causes of a failed altinity-connect stack, recognised from a failure reason, each with
- * what to do about it. Rules are tried in order: specific ones first, generic ones last.
+ * What to do about a failed altinity-connect stack, recognised from a failure reason: by the code
+ * that every failure of the hosts and the secret-store function carries, and, for AWS's own messages
+ * (CloudFormation, EC2, IAM), which carry none, by their wording.
  */
 export interface Hint {
-  /** Stable name of the cause, for scripts reading `--json`. */
+  /** Stable name of the cause, for scripts reading `--json`: the failure code, or an AWS rule's name. */
   readonly cause: string;
   readonly advice: string;
-}
-
-interface HintRule extends Hint {
-  readonly matches: RegExp;
 }
 
 const NETWORK_ADVICE =
@@ -21,109 +19,100 @@ const NETWORK_ADVICE =
   `outbound HTTPS and the replies. With ${KEY.httpsProxy}, the proxy must allow HTTPS (CONNECT) to Altinity.Cloud, the download ` +
   `location and the AWS endpoints that no VPC endpoint in ${KEY.noProxy} serves (the README lists them).`;
 
-export const HINT_RULES: readonly HintRule[] = [
-  {
-    cause: 'secrets-owned-by-another-stack',
-    matches: /belongs to stack .* which still exists/i,
-    advice:
-      'Another stack of this environment, in this account and region, owns the token and certificate parameters. Update or ' +
-      'delete that stack (the message names it) instead of creating a second one; once it is deleted, this stack can be created.',
-  },
-  {
-    cause: 'environment-renamed',
-    matches: /EnvName cannot change/i,
-    advice: `A stack serves one environment: create a stack for the new environment (${stackNameFor('<new name>')}), then delete this one.`,
-  },
-  {
-    cause: 'staged-token-missing',
-    matches: /staged token .* does not exist/i,
-    advice: 'The token that cdk deploy staged expired or was removed before the stack took it: run cdk deploy again with the token.',
-  },
-  {
-    cause: 'existing-certificate-not-found',
-    matches: /certificate parameter not found/i,
-    advice:
-      `${KEY.existingCertificate} names no SSM parameter in the stack's region: check the name and the region, or leave it ` +
-      'empty and give the connection token instead.',
-  },
-  {
-    cause: 'not-connected',
-    matches: /Altinity\.Cloud: not connected after/i,
-    advice:
-      'The tunnel started, but Altinity.Cloud did not see the environment connected. Check that the hosts reach the ' +
-      'Altinity.Cloud URL over HTTPS (port 443; through the proxy, if you set one), and that the token is the one of this ' +
-      'environment, from its Connection Setup panel.',
-  },
-  {
-    cause: 'untrusted-certificate',
-    matches: /untrusted certificate/i,
-    advice:
-      'A server the host reached presented a certificate that no CA the host trusts signed: usually a proxy that inspects TLS. ' +
-      `Give that proxy's CA certificate (PEM) in ${KEY.caCertificates}.`,
-  },
-  {
-    cause: 'ca-certificates-invalid',
-    matches: /CaCertificates holds no valid PEM/i,
-    advice: `${KEY.caCertificates} must hold PEM certificates (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----); line breaks may be spaces.`,
-  },
-  {
-    cause: 'deadline',
-    matches: /no success within the \d+ s deadline/i,
-    advice:
-      'The host did not finish in time, usually because its network is slow or filtered (a proxy, a firewall). Its console ' +
-      `output shows the step it stopped at. ${NETWORK_ADVICE}`,
-  },
-  {
-    cause: 'token-not-stored',
-    matches: /connection token parameter .* does not exist|token parameter not found/i,
-    advice: `Give the ${KEY.token} parameter when you create the stack in the console, or deploy with cdk deploy -c env=<name> -c token=<token>, which stores the token first.`,
-  },
-  {
-    cause: 'parameter-access-denied',
-    matches: /cannot (read|store) (token |certificate )?parameter|ParameterNotFound|kms.*(AccessDenied|not authorized)/i,
-    advice:
-      'The host could not read its token or store its certificate in SSM Parameter Store. Look for a service control policy, ' +
-      `permissions boundary or KMS key policy that denies ssm:GetParameter, ssm:PutParameter or kms:Decrypt to the stack's ${HOST_ROLE_LOGICAL_ID}.`,
-  },
-  {
-    cause: 'download-failed',
-    matches: /download location|download failed|sha-?256|checksum/i,
-    advice:
-      `The host could not install altinitycloud-connect. Check ${KEY.connectVersion} (a published release), ${KEY.downloadUrl} (a mirror ` +
-      `must serve <url>/v<version>/altinitycloud-connect-<version>-linux-<arch>) and ${KEY.connectSha256} (empty, or the checksum of that ` +
-      `release). If those are right, the host has no way out: ${NETWORK_ADVICE}`,
-  },
-  {
-    cause: 'no-internet',
-    matches: /no network|cannot reach|could not resolve|no such host|no route to host|network is unreachable|timed? ?out|deadline exceeded|apt-get (update|install) failed/i,
-    advice: `The host could not reach the internet. ${NETWORK_ADVICE}`,
-  },
-  {
-    cause: 'token-rejected',
-    matches: /token rejected|login failed|invalid (connection )?token|token (is )?(expired|invalid)/i,
-    advice:
-      'Altinity.Cloud refused the connection token. Copy it again from the Connection Setup panel of the Altinity Cloud Manager ' +
-      '(use the copy icon: the token is too wide to select by hand), check that the environment name matches the one in the ' +
-      'Altinity Cloud Manager, and deploy again with the fresh token.',
-  },
+const SSM_ADVICE =
+  'The host could not read its token or certificate, or store its certificate, in SSM Parameter Store. Look for a service control policy, ' +
+  `permissions boundary or KMS key policy that denies ssm:GetParameter, ssm:PutParameter or kms:Decrypt to the stack's ${HOST_ROLE_LOGICAL_ID}.`;
+
+/** Why a code has no advice of its own. */
+interface NoAdvice {
+  readonly none: string;
+}
+
+/** Every failure code: what to do about it, or why the code alone cannot say. */
+export const ADVICE_BY_CODE: Readonly<Record<HostFailure | FunctionFailure, string | NoAdvice>> = {
+  [HOST_FAILURES.unexpected]:
+    'A command of the bootstrap failed where none was expected. The console output names the step and the line: send it to the ' +
+    'maintainers of this template.',
+  [HOST_FAILURES.noMetadata]:
+    'The host could not reach the instance metadata service (IMDSv2, 169.254.169.254). With your own AMI, check that nothing on it ' +
+    'blocks the metadata service.',
+  [HOST_FAILURES.caInvalid]: `${KEY.caCertificates} must hold PEM certificates (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----); line breaks may be spaces.`,
+  [HOST_FAILURES.untrustedTls]:
+    'A server the host reached presented a certificate that no CA the host trusts signed: usually a proxy that inspects TLS. ' +
+    `Give that proxy's CA certificate (PEM) in ${KEY.caCertificates}.`,
+  [HOST_FAILURES.noNetwork]: `The host could not reach the internet. ${NETWORK_ADVICE}`,
+  [HOST_FAILURES.noAwsCli]: `The host could not install the AWS CLI from Ubuntu's package mirror (the snap store on Ubuntu 24.04). ${NETWORK_ADVICE}`,
+  [HOST_FAILURES.unsupportedArch]: `altinitycloud-connect is released for x86_64 and arm64 only: choose an ${KEY.instanceType} and AMI of one of those.`,
+  [HOST_FAILURES.downloadFailed]:
+    `The host could not install altinitycloud-connect. Check ${KEY.connectVersion} (a published release) and ${KEY.downloadUrl} (a mirror ` +
+    `must serve <url>/v<version>/altinitycloud-connect-<version>-linux-<arch>). If those are right, the host has no way out: ${NETWORK_ADVICE}`,
+  [HOST_FAILURES.checksumMismatch]:
+    `The release downloaded does not have the SHA-256 in ${KEY.connectSha256}: check that value against the release's checksum, and ` +
+    `that ${KEY.downloadUrl} serves the release itself.`,
+  [HOST_FAILURES.tokenMissing]: `Give the ${KEY.token} parameter when you create the stack in the console, or deploy with cdk deploy -c env=<name> -c token=<token>, which stores the token first.`,
+  [HOST_FAILURES.notStackOwned]:
+    'The token or certificate parameter is not one this stack wrote (the console output says what the host found): someone who may ' +
+    'write parameters under /altinity-connect/<env>/ replaced it. Find who in CloudTrail (PutParameter), then update the stack with the ' +
+    'token: the update stores the token again and deletes a certificate the stack did not write.',
+  [HOST_FAILURES.ssmDenied]: SSM_ADVICE,
+  [HOST_FAILURES.loginFailed]:
+    'Altinity.Cloud refused the connection token, or the host could not reach it (the reason quotes the tool). For a refused token, ' +
+    'copy it again from the Connection Setup panel of the Altinity Cloud Manager (use the copy icon: the token is too wide to select ' +
+    'by hand), check that the environment name matches the one there, and deploy again with the fresh token. For a network error: ' +
+    NETWORK_ADVICE,
+  [HOST_FAILURES.certNotFound]:
+    `${KEY.existingCertificate} names no SSM parameter in the stack's region: check the name and the region, or leave it ` +
+    'empty and give the connection token instead.',
+  [HOST_FAILURES.claimStuck]:
+    'Another host claimed the login and stored no certificate in time: read that host\'s console output (the reason names it). ' +
+    'Once it is gone, or its claim is 15 minutes old, the next host takes the claim over.',
+  [HOST_FAILURES.serviceFailed]:
+    'altinitycloud-connect logged in but did not keep running. The bootstrap log on the host ends with its journal: read it ' +
+    'from the console output, and send it to Altinity support.',
+  [HOST_FAILURES.notConnected]:
+    'The tunnel started, but Altinity.Cloud did not see the environment connected. Check that the hosts reach the ' +
+    'Altinity.Cloud URL over HTTPS (port 443; through the proxy, if you set one), and that the token is the one of this ' +
+    'environment, from its Connection Setup panel.',
+  [HOST_FAILURES.deadline]:
+    'The host did not finish in time, usually because its network is slow or filtered (a proxy, a firewall). Its console ' +
+    `output shows the step it stopped at. ${NETWORK_ADVICE}`,
+
+  [FUNCTION_FAILURES.requestRefused]:
+    'The secret-store function refused an event that it cannot tell came from CloudFormation for this stack\'s resource, and ' +
+    'changed nothing; its log names the request. If nobody but CloudFormation invoked it, run the status command again once the ' +
+    'stack settles, and report the log to the maintainers; otherwise, restrict lambda:InvokeFunction on the function.',
+  [FUNCTION_FAILURES.functionMisconfigured]:
+    'The secret-store function lacks a setting that the template gives it: it was changed after deployment, or deployed from a ' +
+    'modified template. Deploy the published template as it is.',
+  [FUNCTION_FAILURES.ownedByAnotherStack]:
+    'Another stack of this environment, in this account and region, owns the token and certificate parameters. Update or ' +
+    'delete that stack (the message names it) instead of creating a second one; once it is deleted, this stack can be created.',
+  [FUNCTION_FAILURES.environmentRenamed]: `A stack serves one environment: create a stack for the new environment (${stackNameFor('<new name>')}), then delete this one.`,
+  [FUNCTION_FAILURES.stagedTokenMissing]: 'The token that cdk deploy staged expired or was removed before the stack took it: run cdk deploy again with the token.',
+  [FUNCTION_FAILURES.stagedTokenMismatch]:
+    'The staged copy of the token does not hold the token its name was made from: it was replaced after cdk deploy staged it. ' +
+    'Run cdk deploy again with the token, and find who may write secrets under altinity-connect/<env>/staged/.',
+  [FUNCTION_FAILURES.existingCertificateInStackPath]:
+    `${KEY.existingCertificate} must be outside /altinity-connect/, where the stack keeps its own parameters: move your certificate ` +
+    'to another name and give that name.',
+  [FUNCTION_FAILURES.certificateNotOwned]:
+    'A parameter that no stack owns sits where this stack keeps its certificate. If it is your certificate, move it to a name ' +
+    `outside /altinity-connect/ and give that name in ${KEY.existingCertificate}; otherwise delete it. Then create the stack again.`,
+  [FUNCTION_FAILURES.awsError]: { none: "AWS's own message follows the code: the rules for AWS's messages read it." },
+};
+
+interface AwsRule extends Hint {
+  readonly matches: RegExp;
+}
+
+/** AWS's own messages, tried in order: specific ones first, generic ones last. */
+export const AWS_MESSAGE_RULES: readonly AwsRule[] = [
   {
     cause: 'no-signal',
     matches: /Failed to receive \d+ resource signal/i,
     advice:
       'The host never reported back in time, so it could not even reach CloudFormation: usually it has no route to the internet. ' +
       `${NETWORK_ADVICE} Its console output shows how far the bootstrap got.`,
-  },
-  {
-    cause: 'service-failed',
-    matches: /service did not stay up|cannot start altinitycloud-connect/i,
-    advice:
-      'altinitycloud-connect logged in but did not keep running. The bootstrap log on the host ends with its journal: read it ' +
-      'from the console output, and send it to Altinity support.',
-  },
-  {
-    cause: 'unsupported-architecture',
-    matches: /unsupported architecture/i,
-    advice: `altinitycloud-connect is released for x86_64 and arm64 only: choose an ${KEY.instanceType} and AMI of one of those.`,
   },
   {
     cause: 'subnet-not-in-vpc',
@@ -143,6 +132,11 @@ export const HINT_RULES: readonly HintRule[] = [
     advice: `That instance type is not available where the host was placed: choose another ${KEY.instanceType}, or list a subnet in another Availability Zone first.`,
   },
   {
+    cause: 'key-access-denied',
+    matches: /(AccessDenied|not authorized).*\bkms:|\bkms:.*(AccessDenied|not authorized)/i,
+    advice: SSM_ADVICE,
+  },
+  {
     cause: 'permission-denied',
     matches: /not authorized to perform|AccessDenied|UnauthorizedOperation/i,
     advice:
@@ -158,9 +152,12 @@ export const HINT_RULES: readonly HintRule[] = [
   },
 ];
 
-/** The advice for a failure reason, or undefined when none of the usual causes matches. */
+/** The advice for a failure reason, or undefined when neither its code nor any AWS rule gives one. */
 export function hintFor(reason: string | undefined): Hint | undefined {
   if (!reason) return undefined;
-  const rule = HINT_RULES.find((candidate) => candidate.matches.test(reason));
+  const code = codeOf(reason);
+  const advice = code === undefined ? undefined : (ADVICE_BY_CODE as Record<string, string | NoAdvice | undefined>)[code];
+  if (typeof advice === 'string') return { cause: code!, advice };
+  const rule = AWS_MESSAGE_RULES.find((candidate) => candidate.matches.test(reason));
   return rule && { cause: rule.cause, advice: rule.advice };
 }

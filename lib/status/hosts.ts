@@ -1,6 +1,7 @@
 import type { Stack, StackEvent } from '@aws-sdk/client-cloudformation';
 import type { Instance } from '@aws-sdk/client-ec2';
-import { CONNECTION_STATE_TAG_KEY, HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, OUTPUT_KEYS } from '../shared/names';
+import { CONNECTION_STATE_TAG_KEY } from '../shared/conventions';
+import { HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, OUTPUT_KEYS } from '../shared/names';
 import type { HostInstance, HostStatus, StackSnapshot } from './types';
 
 /** What to ask EC2 about the hosts of a stack: the instance, or the members of the group. */

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { SecretStore, type SecretStoreProps } from '../../lib/constructs/secret-store';
 import { connectApp } from '../../lib/stack/app';
-import { SECRET_STORE_LOGICAL_IDS } from '../../lib/shared/logical-ids';
+import { SECRET_STORE_LOGICAL_IDS } from '../../lib/shared/names';
 
 /** The SecretStore construct in a stack of its own, as aws-cdk-lib tests its constructs. */
 

@@ -4,7 +4,8 @@ import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateSecretCommand, DescribeSecretCommand, GetResourcePolicyCommand, GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { checkTargetAccount, stageConnectionToken, stagedTokenPolicy } from '../../lib/deploy/staged-token';
-import { ENV_TAG_KEY, SECRET_STORE_RESOURCE_TYPE, secretStoreRolePath } from '../../lib/shared/names';
+import { ENV_TAG_KEY } from '../../lib/shared/conventions';
+import { SECRET_STORE_RESOURCE_TYPE, secretStoreRolePath } from '../../lib/shared/names';
 import { stagedTokenDigest, stagedTokenName, stagedTokenPrefix } from '../../lib/shared/secret-store-contract';
 import { MotoServer, startMotoServer } from '../support/moto-server';
 

@@ -6,7 +6,8 @@ import { DeleteStackCommand, GetTemplateCommand, ListStacksCommand } from '@aws-
 import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, GetParametersByPathCommand, ListTagsForResourceCommand } from '@aws-sdk/client-ssm';
 import { parse } from 'yaml';
-import { OWNER_TAG_KEY, stackNameFor, tokenParameterName } from '../../lib/shared/names';
+import { OWNER_TAG_KEY, stackNameFor } from '../../lib/shared/conventions';
+import { tokenParameterName } from '../../lib/shared/names';
 import { stagedTokenName } from '../../lib/shared/secret-store-contract';
 import { CliRun, filesUnder, linkedCheckout, runCdk } from './cdk-cli';
 import {

@@ -3,7 +3,8 @@ import { CreateStackCommand, DeleteStackCommand, ListStacksCommand, Parameter, U
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { ALTINITY_SUPPORT_PRINCIPAL } from '../../lib/stack/console-form';
-import { stackNameFor, tokenParameterName } from '../../lib/shared/names';
+import { stackNameFor } from '../../lib/shared/conventions';
+import { tokenParameterName } from '../../lib/shared/names';
 import {
   consoleEmulatorOfThisFile,
   describeInstance,

@@ -32,7 +32,8 @@ import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secret
 import { GetParameterCommand, GetParametersByPathCommand, ListTagsForResourceCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { parse } from 'yaml';
 import { packedPattern, unpackScript } from '../../lib/shared/packed-text';
-import { certificateParameterName, ENV_TAG_KEY, OWNER_TAG_KEY, secretParameterPrefix, tokenParameterName } from '../../lib/shared/names';
+import { ENV_TAG_KEY, OWNER_TAG_KEY } from '../../lib/shared/conventions';
+import { certificateParameterName, secretParameterPrefix, tokenParameterName } from '../../lib/shared/names';
 import { publishTemplate, toYaml } from '../../lib/release/publish';
 import { stagedTokenPrefix } from '../../lib/shared/secret-store-contract';
 import { version } from '../../package.json';

@@ -16,7 +16,8 @@ import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { parse } from 'yaml';
 import { toYaml } from '../../lib/release/publish';
-import { ENV_TAG_KEY, tokenParameterName } from '../../lib/shared/names';
+import { ENV_TAG_KEY } from '../../lib/shared/conventions';
+import { tokenParameterName } from '../../lib/shared/names';
 import { startMotoServer, type MotoServer, TEST_REGION } from '../support/moto-server';
 import { clientsFor, defaultVpc, describeInstance, type EmulatorClients, outputsOf, publishedTemplateForEmulator, registerUbuntuAmi } from './live-stack';
 

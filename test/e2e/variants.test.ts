@@ -3,7 +3,8 @@ import { type AutoScalingGroup, DescribeAutoScalingGroupsCommand } from '@aws-sd
 import { CreateStackCommand, DeleteStackCommand, ListStacksCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeInstancesCommand, DescribeLaunchTemplatesCommand, Instance } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, GetParametersByPathCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
-import { ENV_TAG_KEY, secretParameterPrefix, stackNameFor, tokenParameterName } from '../../lib/shared/names';
+import { ENV_TAG_KEY, stackNameFor } from '../../lib/shared/conventions';
+import { secretParameterPrefix, tokenParameterName } from '../../lib/shared/names';
 import {
   consoleEmulatorOfThisFile,
   describeStack,

@@ -13,7 +13,8 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { BOOTSTRAP_SCRIPT_PATH, type HostSettings } from '../../lib/host/user-data';
-import { certificateParameterName, HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, OWNER_TAG_KEY, stackNameFor, tokenParameterName } from '../../lib/shared/names';
+import { CONNECTION_STATE_TAG_KEY, OWNER_TAG_KEY, stackNameFor } from '../../lib/shared/conventions';
+import { certificateParameterName, HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, tokenParameterName } from '../../lib/shared/names';
 import { ConnectProxy } from './sandbox/connect-proxy';
 import { ALTINITY_NAME, AWS_NAME, type DeniedCall, HostWorld } from './sandbox/host-world';
 import { type BootOptions, type BootRun, HostSandbox, type StandInBehaviour } from './sandbox/host-sandbox';
@@ -360,6 +361,12 @@ test('shellcheck finds nothing in the script', () => {
   expect(execFileSync('shellcheck', ['--severity=style', BOOTSTRAP_SCRIPT_PATH], { encoding: 'utf8' })).toBe('');
 });
 
+test("the script's tag keys are the ones the stack, the function and the status command use", () => {
+  const script = fs.readFileSync(BOOTSTRAP_SCRIPT_PATH, 'utf8');
+  expect(script).toContain(`\nOWNER_TAG_KEY='${OWNER_TAG_KEY}'\n`);
+  expect(script).toContain(`\nSTATE_TAG_KEY='${CONNECTION_STATE_TAG_KEY}'\n`);
+});
+
 describe('first boot', () => {
   let host: Boot;
   beforeAll(async () => {
@@ -584,8 +591,8 @@ describe('failures are signalled with a one-line reason, fast', () => {
   test('login rejected: the reason quotes the tool, with the token it echoed masked, and the claim is withdrawn', async () => {
     const host = await pending.loginRejected;
     const reason = failureSignal(host);
-    expect(reason).toMatch(/^login failed: Error: token \(token hidden\) rejected by Altinity/);
-    expect(host.run.console).toContain(`FAILED at step 'obtain certificate': login failed: Error: token (token hidden) rejected`);
+    expect(reason).toMatch(/^\[login-failed\] Error: token \(token hidden\) rejected by Altinity/);
+    expect(host.run.console).toContain(`FAILED at step 'obtain certificate': [login-failed] Error: token (token hidden) rejected`);
     // The claim is withdrawn, so that the next host may log in instead of waiting for this one.
     expect(ssmActions(host.world).slice(-1)).toEqual([`DeleteParameter ${certificateParameterName('login-rejected')}`]);
     expect(await storedCertificate('login-rejected')).toBeUndefined();
@@ -606,7 +613,7 @@ describe('failures are signalled with a one-line reason, fast', () => {
   test('a claim that a running instance holds and never fulfils: the wait ends with a reason naming that instance', async () => {
     const host = await pending.claimNeverFulfilled;
     const holder = await liveClaimHolder;
-    expect(failureSignal(host)).toBe(`no certificate from ${holder} within 2 s`);
+    expect(failureSignal(host)).toBe(`[claim-stuck] no certificate from ${holder} within 2 s`);
     expect(host.run.console).toContain(`${holder} is logging in; waiting for its certificate`);
     expect(callsOf(host.run, 'altinitycloud-connect')).toEqual([]);
     expect(await storedCertificate('claim-live')).toMatch(new RegExp(`^login claimed by ${holder} at `));
@@ -614,29 +621,29 @@ describe('failures are signalled with a one-line reason, fast', () => {
 
   test('release redirected to plain HTTP: refused, the reason says so, and nothing is installed', async () => {
     const host = await pending.downgradedDownload;
-    expect(failureSignal(host)).toMatch(/^download failed: .*(Protocol "?http"? not supported|disabled)/i);
+    expect(failureSignal(host)).toMatch(/^\[download-failed\] .*(Protocol \W?http\W? not supported|disabled)/i);
     expect(host.world.downloads).toEqual([]);
     expect(fs.existsSync(path.join(host.sandbox.binDir, 'altinitycloud-connect'))).toBe(false);
   });
 
   test('a download that never ends: the whole bootstrap gives up at its deadline and signals why', async () => {
     const host = await pending.downloadHangs;
-    expect(failureSignal(host)).toBe('no success within the 20 s deadline');
-    expect(host.run.console).toContain("FAILED at step 'install altinitycloud-connect': no success within the 20 s deadline");
+    expect(failureSignal(host)).toBe('[deadline] no success within 20 s');
+    expect(host.run.console).toContain("FAILED at step 'install altinitycloud-connect': [deadline] no success within 20 s");
     // The download's own limits (5 tries of up to 300 s) would have lasted far longer.
     expect(secondsInLog(host.run.log, 'altinitycloud-connect 0.61.0 for stack', 'FAILED')).toBeLessThanOrEqual(25);
   });
 
   test('an existing certificate parameter that does not exist: the reason names it, and the host claims and writes nothing', async () => {
     const host = await pending.existingCertificateMissing;
-    expect(failureSignal(host)).toBe('certificate parameter not found: /customer/missing.pem');
+    expect(failureSignal(host)).toBe('[cert-not-found] /customer/missing.pem');
     expect(host.run.console).toContain('ExistingCertificateParameter names no SSM parameter in us-east-1');
     expect(ssmActions(host.world)).toEqual(['GetParameter /customer/missing.pem']);
   });
 
   test('release not published: the reason gives the HTTP error, and nothing is read from SSM', async () => {
     const host = await pending.unpublishedVersion;
-    expect(failureSignal(host)).toMatch(/^download failed: The requested URL returned error: 404/);
+    expect(failureSignal(host)).toMatch(/^\[download-failed\] The requested URL returned error: 404/);
     expect(host.run.console).toContain(`${host.world.releasesUrl}/v0.99.0/altinitycloud-connect-0.99.0-linux-amd64`);
     expect(ssmActions(host.world)).toEqual([]);
     expectTokenOnlyInLogin(host, host.run, 0);
@@ -644,7 +651,7 @@ describe('failures are signalled with a one-line reason, fast', () => {
 
   test('checksum mismatch: the binary is refused and not installed', async () => {
     const host = await pending.checksumMismatch;
-    expect(failureSignal(host)).toBe(`checksum mismatch: altinitycloud-connect ${CONNECT_VERSION}`);
+    expect(failureSignal(host)).toBe(`[checksum-mismatch] altinitycloud-connect ${CONNECT_VERSION}`);
     expect(host.run.console).toContain(`has SHA-256 ${RELEASE_SHA256}, expected ${'a'.repeat(64)}`);
     expect(fs.existsSync(path.join(host.sandbox.binDir, 'altinitycloud-connect'))).toBe(false);
     expect(ssmActions(host.world)).toEqual([]);
@@ -652,14 +659,14 @@ describe('failures are signalled with a one-line reason, fast', () => {
 
   test('a token planted by someone who may only write parameters (a plain String) is refused before login', async () => {
     const host = await pending.tokenPlanted;
-    expect(failureSignal(host)).toBe('token parameter not written by this stack');
+    expect(failureSignal(host)).toBe('[not-stack-owned] token parameter');
     expect(host.run.console).toContain(`${tokenParameterName('token-planted')} is String None 1, owned by nobody; the stack writes SecureStrings under its key ${SECRETS_KEY}`);
     expect(callsOf(host.run, 'altinitycloud-connect')).toEqual([]);
   });
 
   test("a certificate planted under the account's aws/ssm key is refused: the host does not connect with it", async () => {
     const host = await pending.certificatePlanted;
-    expect(failureSignal(host)).toBe('certificate parameter not written by this stack');
+    expect(failureSignal(host)).toBe('[not-stack-owned] certificate parameter');
     expect(host.run.console).toContain(`${certificateParameterName('certificate-planted')} is SecureString alias/aws/ssm 1, owned by nobody`);
     expect(fs.existsSync(path.join(host.sandbox.configDir, 'cloud-connect.pem'))).toBe(false);
     expect(callsOf(host.run, 'systemctl')).toEqual([]);
@@ -667,7 +674,7 @@ describe('failures are signalled with a one-line reason, fast', () => {
 
   test('token read denied: the reason gives the AWS error code, the console the parameter', async () => {
     const host = await pending.tokenDenied;
-    expect(failureSignal(host)).toBe('cannot read token parameter: AccessDeniedException');
+    expect(failureSignal(host)).toBe('[ssm-denied] read token: AccessDeniedException');
     expect(host.run.console).toContain(`${tokenParameterName('token-denied')}: An error occurred (AccessDeniedException)`);
     expect(callsOf(host.run, 'altinitycloud-connect')).toEqual([]);
     expectTokenOnlyInLogin(host, host.run, 0);
@@ -688,7 +695,7 @@ describe('failures are signalled with a one-line reason, fast', () => {
     });
 
     test('the first run names the refused write', () => {
-      expect(firstReason).toBe('cannot store certificate parameter: AccessDeniedException');
+      expect(firstReason).toBe('[ssm-denied] store certificate: AccessDeniedException');
       expect(callsOf(host.run, 'altinitycloud-connect')).toEqual([['login', `--token=${host.token}`]]);
     });
 
@@ -709,7 +716,9 @@ describe('failures are signalled with a one-line reason, fast', () => {
 
   test('service does not stay up, on a host of an Auto Scaling group: the reason quotes the journal, the group replaces the host', async () => {
     const host = await pending.serviceCrashes;
-    expect(failureSignal(host)).toMatch(/^service did not stay up: error: connection refused by anywhere/);
+    // The signal holds the first 64 characters; the console, the whole line.
+    expect(failureSignal(host)).toBe('[service-failed] did not stay up: error: connection refused by anywhere'.slice(0, 64));
+    expect(host.run.console).toContain("FAILED at step 'start service': [service-failed] did not stay up: error: connection refused by anywhere");
     expect(host.run.console).toContain('(it restarted 2 times in 0 s and is activating now)');
     // The service's own output, not systemd's lines about the unit.
     expect(callsOf(host.run, 'journalctl')).toEqual([['_SYSTEMD_UNIT=altinitycloud-connect.service', '--lines', '20', '--no-pager', '--output', 'cat']]);
@@ -718,8 +727,8 @@ describe('failures are signalled with a one-line reason, fast', () => {
 
   test('an unexpected error is signalled too, naming the step', async () => {
     const host = await pending.unexpectedError;
-    expect(failureSignal(host)).toMatch(/^start service: unexpected error at line \d+$/);
-    expect(host.run.console).toContain("FAILED at step 'start service': start service: unexpected error");
+    expect(failureSignal(host)).toMatch(/^\[unexpected\] start service: line \d+$/);
+    expect(host.run.console).toContain("FAILED at step 'start service': [unexpected] start service: line ");
   });
 
   test('a single host that fails stays, for diagnosis', async () => {
@@ -737,7 +746,7 @@ describe('failures are signalled with a one-line reason, fast', () => {
 
   test('download location unreachable: named at once, before any download attempt', async () => {
     const host = await pending.downloadUnreachable;
-    expect(failureSignal(host)).toBe('cannot reach the download location 127.0.0.1:1');
+    expect(failureSignal(host)).toBe('[download-failed] cannot reach 127.0.0.1:1');
     expect(host.run.console).toMatch(/Failed to connect to 127\.0\.0\.1 port 1/);
     // One probe, no retries: a refused connection is final. (Seconds on a loaded machine, not 300.)
     expect(host.run.log.match(/Failed to connect/g)).toHaveLength(1);
@@ -749,7 +758,7 @@ describe('complete means connected', () => {
   test('Altinity.Cloud never sees the environment connected: FAILURE, with its last answer, after the timeout', async () => {
     const host = await pending.neverConnected;
     expect(host.run.exitCode).toBe(1);
-    expect(host.world.signals.map((signal) => [signal.Status, signal.UniqueId])).toEqual([['FAILURE', 'Altinity.Cloud: not connected after 4 s: NOT CONNECTED']]);
+    expect(host.world.signals.map((signal) => [signal.Status, signal.UniqueId])).toEqual([['FAILURE', '[not-connected] after 4 s: NOT CONNECTED']]);
     expect(host.run.console).toContain(`${host.world.altinityUrl}/statuscheck?connected answered 'NOT CONNECTED'`);
     expect(host.run.console).toContain('check outbound HTTPS to 127.0.0.1');
     expect(host.world.statuschecks.length).toBeGreaterThanOrEqual(2);
@@ -823,7 +832,7 @@ describe('failures that cannot be signalled say so on the console', () => {
     // One probe, no retries: a refused connection is final. (Seconds on a loaded machine, not minutes.)
     expect(host.run.log.match(/Failed to connect/g)).toHaveLength(1);
     expect(secondsInLog(host.run.log, 'step: read instance identity', 'FAILED')).toBeLessThanOrEqual(10);
-    expect(host.run.console).toContain("FAILED at step 'check network': no network: cannot reach 127.0.0.1:1");
+    expect(host.run.console).toContain("FAILED at step 'check network': [no-network] cannot reach 127.0.0.1:1");
     expect(host.run.console).toContain('the subnet needs a route to the internet');
     expect(host.run.console).toContain('cannot signal FAILURE to CloudFormation: the AWS CLI is not installed');
     expect(callsOf(host.run, 'apt-get')).toEqual([]);
@@ -834,7 +843,7 @@ describe('failures that cannot be signalled say so on the console', () => {
   test('package mirror unreachable: no AWS CLI, so the console says the signal cannot be sent', async () => {
     const host = await pending.mirrorUnreachable;
     expect(host.run.exitCode).toBe(1);
-    expect(host.run.console).toContain("FAILED at step 'install AWS CLI': cannot install the AWS CLI: apt-get update failed");
+    expect(host.run.console).toContain("FAILED at step 'install AWS CLI': [no-aws-cli] apt-get update failed");
     expect(host.run.console).toContain('cannot signal FAILURE to CloudFormation: the AWS CLI is not installed');
     expect(host.world.downloads).toEqual([]);
     expect(host.world.signals).toEqual([]);
@@ -902,8 +911,8 @@ describe('an HTTPS proxy: every request of the host goes through it', () => {
     expect(refused.run.exitCode).toBe(1);
     const proxyHost = new URL(refused.proxy!.url).host;
     expect(refused.world.signals.map((signal) => signal.Status)).toEqual(['FAILURE']);
-    expect(refused.world.signals[0].UniqueId).toBe(`cannot reach the download location ${ALTINITY_NAME} through the proxy ${proxyHost}`.slice(0, 64));
-    expect(refused.run.console).toContain(`FAILED at step 'install altinitycloud-connect': cannot reach the download location ${ALTINITY_NAME} through the proxy ${proxyHost}`);
+    expect(refused.world.signals[0].UniqueId).toBe(`[download-failed] cannot reach ${ALTINITY_NAME} through the proxy ${proxyHost}`.slice(0, 64));
+    expect(refused.run.console).toContain(`FAILED at step 'install altinitycloud-connect': [download-failed] cannot reach ${ALTINITY_NAME} through the proxy ${proxyHost}`);
     expect(refused.run.console).toMatch(/CONNECT tunnel failed, response 403/);
     expect(refused.world.downloads).toEqual([]);
   });
@@ -923,7 +932,7 @@ describe('a CA of the customer\'s own, and host aliases', () => {
     // Without the CA, the same servers are refused before any download.
     const untrusting = await pending.caNotGiven;
     expect(untrusting.run.exitCode).toBe(1);
-    expect(untrusting.world.signals.map((signal) => signal.UniqueId)).toEqual([expect.stringMatching(/^untrusted certificate: 127\.0\.0\.1:\d+$/)]);
+    expect(untrusting.world.signals.map((signal) => signal.UniqueId)).toEqual([expect.stringMatching(/^\[untrusted-tls\] 127\.0\.0\.1:\d+$/)]);
     expect(untrusting.run.console).toMatch(/SSL certificate problem: .*; if a proxy inspects TLS, give its CA in CaCertificates/);
     expect(untrusting.world.downloads).toEqual([]);
   });
@@ -943,7 +952,7 @@ describe('a CA of the customer\'s own, and host aliases', () => {
   test('a value that holds no certificate fails the stack, naming the parameter', async () => {
     const invalid = await pending.caInvalid;
     expect(invalid.run.exitCode).toBe(1);
-    expect(invalid.world.signals.map((signal) => [signal.Status, signal.UniqueId])).toEqual([['FAILURE', 'CaCertificates holds no valid PEM certificate']]);
+    expect(invalid.world.signals.map((signal) => [signal.Status, signal.UniqueId])).toEqual([['FAILURE', '[ca-invalid] CaCertificates holds no valid PEM certificate']]);
     expect(invalid.world.downloads).toEqual([]);
   });
 

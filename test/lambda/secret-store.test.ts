@@ -13,9 +13,9 @@ import type { Context } from 'aws-lambda';
 import type { SecretStoreEvent } from '../../lambda/secret-store/index';
 import { bundleHandler, inlineHandlerCode } from '../../lib/constructs/inline-handler';
 import { HANDLER_RUNTIME } from '../../lib/constructs/secret-store';
-import { SECRET_STORE_LOGICAL_IDS } from '../../lib/shared/logical-ids';
+import { ENV_TAG_KEY, OWNER_TAG_KEY } from '../../lib/shared/conventions';
+import { certificateParameterName, SECRET_STORE_LOGICAL_IDS, tokenParameterName } from '../../lib/shared/names';
 import { FUNCTION_FAILURES } from '../../lib/shared/failures';
-import { certificateParameterName, ENV_TAG_KEY, OWNER_TAG_KEY, tokenParameterName } from '../../lib/shared/names';
 import {
   SECRET_STORE_VARIABLES,
   type SecretStoreProperties,

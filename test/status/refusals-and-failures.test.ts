@@ -116,7 +116,7 @@ describe('a stack whose creation failed', () => {
     expect(lines.slice(cause + 1, cause + 5)).toEqual([
       `  1. Host (AWS::EC2::Instance) CREATE_FAILED at 10:03:10 UTC`,
       `     ${TOKEN_REJECTED}`,
-      '     The host reported: login failed: token rejected',
+      '     The host reported: [login-failed] Error: token rejected',
       expect.stringMatching(/^ {5}Hint: Altinity.Cloud refused the connection token/),
     ]);
     expect(run.stdout).toContain(`Host:         ${INSTANCE_ID} (terminated)\n`);
@@ -127,7 +127,7 @@ describe('a stack whose creation failed', () => {
     const run = await status(['--env', 'acme', '--json'], failedCreate);
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout);
-    expect(report.failures[0]).toMatchObject({ logicalId: 'Host', hostReported: 'login failed: token rejected', hint: { cause: 'token-rejected' } });
+    expect(report.failures[0]).toMatchObject({ logicalId: 'Host', hostReported: '[login-failed] Error: token rejected', hint: { cause: 'login-failed' } });
     expect(report.cancelled).toEqual(['BreakGlassRole']);
   });
 });

@@ -17,8 +17,7 @@
  *   a null element, where AWS drops the element; so such a list becomes an `Fn::If` between the
  *   list with and without it.
  */
-import { HOST_LOGICAL_ID } from '../../lib/shared/names';
-import { HOST_INSTANCE_PROFILE_LOGICAL_ID, SECRET_STORE_LOGICAL_IDS } from '../../lib/shared/logical-ids';
+import { HOST_INSTANCE_PROFILE_LOGICAL_ID, HOST_LOGICAL_ID, SECRET_STORE_LOGICAL_IDS } from '../../lib/shared/names';
 
 type Template = { Parameters?: Record<string, { Default?: unknown; Type?: string; AllowedPattern?: string }>; Resources: Record<string, { Type: string; Properties?: Record<string, any> }> };
 

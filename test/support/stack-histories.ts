@@ -66,7 +66,7 @@ export function resources(...specs: Array<[logicalId: string, status: string, ph
 }
 
 /** The bootstrap sends its one-line reason as the signal's UniqueId (lib/host/bootstrap.sh). */
-export const TOKEN_REJECTED = 'Received FAILURE signal with UniqueId login failed: token rejected';
+export const TOKEN_REJECTED = 'Received FAILURE signal with UniqueId [login-failed] Error: token rejected';
 
 /** A console create whose host was refused by Altinity.Cloud, then rolled back. */
 export const rejectedTokenCreate = history(

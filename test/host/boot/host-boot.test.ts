@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import { DescribeParametersCommand, GetParameterCommand, ListTagsForResourceCommand, ParameterNotFound } from '@aws-sdk/client-ssm';
-import { certificateParameterName, HOST_GROUP_LOGICAL_ID, OWNER_TAG_KEY, PARAMETER_KEYS } from '../../../lib/shared/names';
+import { OWNER_TAG_KEY } from '../../../lib/shared/conventions';
+import { certificateParameterName, HOST_GROUP_LOGICAL_ID, PARAMETER_KEYS } from '../../../lib/shared/names';
 import { liveStack } from '../../e2e/live-stack';
 import { BootWorld, environmentOf, type LaunchedHost, type LaunchRequest, sleep, until } from './boot-world';
 import { ADDRESSES } from './network';
@@ -108,7 +109,7 @@ function hostLogs(host: LaunchedHost): string {
 
 /** CloudFormation shows the UniqueId; the script turns every other character into '-'. */
 function asUniqueId(text: string): string {
-  return text.replace(/[^A-Za-z0-9 ._:/()=+,@-]/g, '-').slice(0, 64);
+  return text.replace(/[^A-Za-z0-9 ._:/()=+,@[\]-]/g, '-').slice(0, 64);
 }
 
 async function certificateParameter(host: LaunchedHost): Promise<string | undefined> {
@@ -444,7 +445,7 @@ describe('hosts that fail their bootstrap', () => {
 
         expect(signal).toMatchObject({ logicalResourceId: 'Host', status: 'FAILURE', answer: 'accepted' });
         expect(await world.firstBootFinished(host, SETTLED_SIGNAL_BOUND_MS)).toBe('error');
-        const failed = /FAILED at step 'start service': service did not stay up: (.*) \(it restarted (\d+) times in 10 s and is (\S+) now\)$/m.exec(
+        const failed = /FAILED at step 'start service': \[service-failed\] did not stay up: (.*) \(it restarted (\d+) times in 10 s and is (\S+) now\)$/m.exec(
           host.machine.file(BOOTSTRAP_LOG),
         );
         expect(failed).not.toBeNull();
@@ -456,7 +457,7 @@ describe('hosts that fail their bootstrap', () => {
         // the unit, and the signal carries it.
         const crash = 'Error: tunnel to Altinity.Cloud failed: handshake refused (stand-in set to crash)';
         expect(reason).toBe(crash);
-        expect(signal.uniqueId).toBe(asUniqueId(`service did not stay up: ${crash}`));
+        expect(signal.uniqueId).toBe(asUniqueId(`[service-failed] did not stay up: ${crash}`));
         const journal = await host.machine.journal(UNIT);
         expect(journal.split('\n')).toContain(reason);
 
@@ -490,7 +491,7 @@ describe('hosts that fail their bootstrap', () => {
           'first statuscheck to signal': statuschecks.length > 0 ? (signal.at - statuschecks[0].at) / 1000 : NaN,
         });
 
-        const reason = `Altinity.Cloud: not connected after ${CONNECTION_TIMEOUT_S} s: ${NOT_CONNECTED}`;
+        const reason = `[not-connected] after ${CONNECTION_TIMEOUT_S} s: ${NOT_CONNECTED}`;
         expect(signal).toMatchObject({ logicalResourceId: 'Host', status: 'FAILURE', uniqueId: asUniqueId(reason), answer: 'accepted' });
         expect(await world.firstBootFinished(host, NEVER_SIGNAL_BOUND_MS)).toBe('error');
         expect(world.signalsOf(host).map((each) => each.status)).toEqual(['FAILURE']);
@@ -530,9 +531,9 @@ describe('hosts that fail their bootstrap', () => {
 
         expect(signal).toMatchObject({ logicalResourceId: 'Host', status: 'FAILURE', answer: 'accepted' });
         expect(await world.firstBootFinished(host, LOGIN_SIGNAL_BOUND_MS)).toBe('error');
-        expect(signal.uniqueId).toBe(asUniqueId('login failed: Error: login rejected by Altinity.Cloud: invalid or expired token (HTTP 401)'));
+        expect(signal.uniqueId).toBe(asUniqueId('[login-failed] Error: login rejected by Altinity.Cloud: invalid or expired token (HTTP 401)'));
         expect(host.machine.file(BOOTSTRAP_LOG)).toMatch(
-          /FAILED at step 'obtain certificate': login failed: Error: login rejected by Altinity\.Cloud: .* \(altinitycloud-connect login exited with status 1\)/,
+          /FAILED at step 'obtain certificate': \[login-failed\] Error: login rejected by Altinity\.Cloud: .* \(altinitycloud-connect login exited with status 1\)/,
         );
         expect(altinityRequests('/login', host.machine.firstBootAt).map((request) => request.status)).toEqual([401]);
         expect(host.machine.file(`/etc/systemd/system/${UNIT}`)).toBe('');

@@ -1,7 +1,8 @@
 import { CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, stackNameFor } from '../../../lib/shared/names';
+import { stackNameFor } from '../../../lib/shared/conventions';
+import { HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID } from '../../../lib/shared/names';
 import { describeStack, type EmulatorClients, expectAnswered, liveStack } from '../../e2e/live-stack';
 import type { LambdaService } from '../../support/lambda-service';
 
