@@ -70,18 +70,20 @@ export class HostLaunchTemplate extends Construct {
     };
     const tags = [{ key: 'Name', value: props.name }];
     this.instanceTags = tags;
-    const { references, variables } = subReferences(Stack.of(this), props.settings);
+    const stack = Stack.of(this);
+    const { references, variables } = subReferences(stack, props.settings);
+    const image = subReferences(stack, { name: props.imageParameterName });
     const script = shippedScript(bootstrapScript());
     this.launchTemplate = new ec2.CfnLaunchTemplate(this, 'LaunchTemplate', {
       launchTemplateData: {
         instanceType: props.instanceType,
-        imageId: `resolve:ssm:${props.imageParameterName}`,
+        imageId: subText(`resolve:ssm:${image.references.name}`, image.variables),
         iamInstanceProfile: { arn: props.instanceProfile.instanceProfileArn },
         networkInterfaces: [{ deviceIndex: 0, groups: [props.securityGroupId], associatePublicIpAddress: props.associatePublicIp, deleteOnTermination: true }],
         metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 },
         blockDeviceMappings: [rootVolume],
         tagSpecifications: [{ resourceType: 'instance', tags }],
-        userData: Fn.base64(Fn.sub(userDataText(references, script, props.templateVersion), variables)),
+        userData: Fn.base64(subText(userDataText(references, script, props.templateVersion), variables)),
       },
     });
   }
@@ -99,13 +101,18 @@ export class HostLaunchTemplate extends Construct {
   }
 }
 
+/** `Fn::Sub` of `text`, with a variable map only when there are variables: the shortest form. */
+function subText(text: string, variables: Record<string, string>): string {
+  return Fn.sub(text, Object.keys(variables).length > 0 ? variables : undefined);
+}
+
 /**
- * Each setting as the user data's `Fn::Sub` text refers to it: a parameter, pseudo parameter or
- * attribute, and an `Fn::Sub` pattern, within the text (`${Name}`, `${Resource.Attribute}`), which
- * is shortest; any other token (a conditional value, say) through the variable map, under the
- * setting's own name. Plain text as it is.
+ * Each value as an `Fn::Sub` text refers to it: a parameter, pseudo parameter or attribute, and an
+ * `Fn::Sub` pattern, within the text (`${Name}`, `${Resource.Attribute}`), which is shortest; any
+ * other token (a conditional value, say) through the variable map, under the value's own name. Plain
+ * text as it is.
  */
-function subReferences(stack: Stack, settings: HostSettings): { references: Record<keyof HostSettings, string>; variables: Record<string, string> } {
+function subReferences<T extends object>(stack: Stack, settings: T): { references: Record<keyof T, string>; variables: Record<string, string> } {
   const variables: Record<string, string> = {};
   const references = Object.fromEntries(
     Object.entries(settings).map(([name, value]: [string, string]) => {
@@ -117,6 +124,6 @@ function subReferences(stack: Stack, settings: HostSettings): { references: Reco
       variables[name] = value;
       return [name, `\${${name}}`];
     }),
-  ) as Record<keyof HostSettings, string>;
+  ) as Record<keyof T, string>;
   return { references, variables };
 }

@@ -91,8 +91,8 @@ export function shippedScript(source: Buffer): Buffer {
 export function userDataText(references: Readonly<Record<keyof HostSettings, string>>, script: Buffer, templateVersion: string): string {
   return [
     '#!/bin/bash',
-    `# altinitycloud-connect host v${templateVersion}: writes the settings, runs lib/host/bootstrap.sh without comments,`,
-    `# gzip+base85 below (SHA-256 ${sha256Of(script)}). Read it: ${decodeCommand('<file>')}`,
+    `# altinitycloud-connect host v${templateVersion}: settings, then lib/host/bootstrap.sh without comments, gzip+base85`,
+    `# (SHA-256 ${sha256Of(script)}). Read it: ${decodeCommand('<file>')}`,
     'set -euo pipefail',
     'umask 077',
     `mkdir -p ${path.dirname(HOST_SETTINGS_FILE)} ${path.dirname(HOST_SCRIPT_FILE)}`,

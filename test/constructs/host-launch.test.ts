@@ -17,7 +17,7 @@ describe('launch template: every host starts from it', () => {
   // type again on every update (so a newer Canonical image would reach the launch template, make a new
   // version and replace the hosts in any update), while EC2 resolves `resolve:ssm:` at each launch.
   test('holds the AMI parameter by name, which EC2 resolves at launch: an update that changes no host setting replaces no host', () => {
-    expect(data.ImageId).toEqual({ 'Fn::Join': ['', ['resolve:ssm:', { Ref: 'AmiParameter' }]] });
+    expect(data.ImageId).toEqual({ 'Fn::Sub': 'resolve:ssm:${AmiParameter}' });
     const resolvedOnEveryUpdate = Object.entries(template.Parameters).filter(([, parameter]) => String(parameter.Type).startsWith('AWS::SSM::Parameter::Value'));
     expect(resolvedOnEveryUpdate).toEqual([]);
     const withBreakGlass = (breakGlass: string) => withParameters({ BreakGlass: breakGlass, BreakGlassExternalId: 'x-support' }).Resources.HostLaunchTemplate;
