@@ -59,10 +59,10 @@ export class ConnectStack extends Stack {
     // own tags would cost the template's byte budget and nothing looks for them by environment.
     Tags.of(this).add(ENV_TAG_KEY, env, { excludeResourceTypes: ['AWS::Lambda::Function', 'AWS::Logs::LogGroup', 'AWS::KMS::Key'] });
     const condition = (id: string, expression: ICfnConditionExpression) => new CfnCondition(this, id, { expression });
-    const singleHost = condition('SingleHost', Fn.conditionEquals(form.value('replicas'), '1'));
+    const singleHost = condition('SingleHost', form.is('replicas', '1'));
     const multipleHosts = condition('MultipleHosts', Fn.conditionNot(singleHost));
-    const hasExistingCertificate = condition('HasExistingCertificate', Fn.conditionNot(Fn.conditionEquals(form.value('existingCertificate'), '')));
-    const breakGlassEnabled = condition('BreakGlassEnabled', Fn.conditionEquals(form.value('breakGlass'), 'enabled'));
+    const hasExistingCertificate = condition('HasExistingCertificate', form.isSet('existingCertificate'));
+    const breakGlassEnabled = condition('BreakGlassEnabled', form.is('breakGlass', 'enabled'));
 
     const parameterNames = { token: tokenParameterName(envInSub), certificate: certificateParameterName(envInSub) };
     const secrets = new SecretStore(this, 'Secrets', {
@@ -74,14 +74,11 @@ export class ConnectStack extends Stack {
     });
     const identity = new HostIdentity(this, 'HostIdentity', {
       description: Fn.sub(`altinitycloud-connect host of Altinity.Cloud environment ${envInSub}`),
-      currentFeatures: condition(
-        'CurrentPermissions',
-        Fn.conditionOr(Fn.conditionEquals(form.value('permissionProfile'), 'current'), Fn.conditionEquals(form.value('permissionProfile'), 'restricted')),
-      ),
-      scopedIam: condition('ScopedIamPermissions', Fn.conditionEquals(form.value('permissionProfile'), 'restricted')),
+      currentFeatures: condition('CurrentPermissions', form.oneOf('permissionProfile', ['current', 'restricted'])),
+      scopedIam: condition('ScopedIamPermissions', form.is('permissionProfile', 'restricted')),
       permissionsBoundary: {
         policyArn: form.value('permissionsBoundary'),
-        condition: condition('HasPermissionsBoundary', Fn.conditionNot(Fn.conditionEquals(form.value('permissionsBoundary'), ''))),
+        condition: condition('HasPermissionsBoundary', form.isSet('permissionsBoundary')),
       },
     });
     const network = new HostNetworkAccess(this, 'HostNetwork', {

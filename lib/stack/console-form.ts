@@ -1,4 +1,4 @@
-import { Aws, CfnParameter, type CfnParameterProps, CfnRule, Fn, type Stack } from 'aws-cdk-lib';
+import { Aws, CfnParameter, type CfnParameterProps, CfnRule, Fn, type ICfnRuleConditionExpression, type Stack } from 'aws-cdk-lib';
 import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN, PARAMETER_KEYS, type ParameterName } from '../shared/names';
 
 /** Canonical's public SSM parameter for the current Ubuntu 20.04 (amd64) AMI. */
@@ -320,11 +320,13 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
  */
 export class ConsoleForm {
   private readonly parameters = new Map<ParameterName, CfnParameter>();
+  private readonly expressions = new Map<string, ICfnRuleConditionExpression>();
 
   constructor(stack: Stack, defaults: FormDefaults) {
     const entries = formEntries(defaults);
     for (const entry of entries) this.parameters.set(entry.name, new CfnParameter(stack, PARAMETER_KEYS[entry.name], entry.properties));
     stack.templateOptions.metadata = {
+      ...stack.templateOptions.metadata,
       'AWS::CloudFormation::Interface': {
         ParameterGroups: Object.entries(GROUPS).map(([group, label]) => ({
           Label: { default: label },
@@ -333,6 +335,21 @@ export class ConsoleForm {
       },
     };
     this.declareRules(stack);
+  }
+
+  /** True when the parameter was given a value (it is not empty); usable in conditions and rules. */
+  isSet(name: ParameterName): ICfnRuleConditionExpression {
+    return this.expression(`set ${name}`, () => Fn.conditionNot(this.is(name, '')));
+  }
+
+  /** True when the parameter's value is `value`. */
+  is(name: ParameterName, value: string): ICfnRuleConditionExpression {
+    return this.expression(`${name} = ${value}`, () => Fn.conditionEquals(this.value(name), value));
+  }
+
+  /** True when the parameter's value is one of `values`. */
+  oneOf(name: ParameterName, values: readonly string[]): ICfnRuleConditionExpression {
+    return this.expression(`${name} in ${values.join(' ')}`, () => Fn.conditionOr(...values.map((value) => this.is(name, value))));
   }
 
   /** Whether the form has this parameter (the token is absent when it was stored before deployment). */
@@ -355,6 +372,16 @@ export class ConsoleForm {
     return this.parameter(name).valueAsList;
   }
 
+  /** One expression object per question asked of the form, however often it is asked. */
+  private expression(key: string, make: () => ICfnRuleConditionExpression): ICfnRuleConditionExpression {
+    let expression = this.expressions.get(key);
+    if (!expression) {
+      expression = make();
+      this.expressions.set(key, expression);
+    }
+    return expression;
+  }
+
   private parameter(name: ParameterName): CfnParameter {
     const parameter = this.parameters.get(name);
     if (!parameter) throw new Error(`the console form has no ${PARAMETER_KEYS[name]} parameter`);
@@ -363,31 +390,28 @@ export class ConsoleForm {
 
   private declareRules(stack: Stack): void {
     if (this.has('token')) {
-      const token = this.value('token');
-      const certificate = this.value('existingCertificate');
       new CfnRule(stack, 'TokenOrCertificate', {
         assertions: [
           {
             assert: Fn.conditionOr(
-              Fn.conditionAnd(Fn.conditionNot(Fn.conditionEquals(token, '')), Fn.conditionEquals(certificate, '')),
-              Fn.conditionAnd(Fn.conditionEquals(token, ''), Fn.conditionNot(Fn.conditionEquals(certificate, ''))),
+              Fn.conditionAnd(this.isSet('token'), this.is('existingCertificate', '')),
+              Fn.conditionAnd(this.is('token', ''), this.isSet('existingCertificate')),
             ),
             assertDescription: `Give exactly one of ${PARAMETER_KEYS.token} and ${PARAMETER_KEYS.existingCertificate}.`,
           },
         ],
       });
     }
-    const breakGlass = this.value('breakGlass');
     new CfnRule(stack, 'BreakGlassSettings', {
-      ruleCondition: Fn.conditionEquals(breakGlass, 'enabled'),
+      ruleCondition: this.is('breakGlass', 'enabled'),
       assertions: [
         {
-          assert: Fn.conditionNot(Fn.conditionEquals(this.value('breakGlassExternalId'), '')),
+          assert: this.isSet('breakGlassExternalId'),
           assertDescription: `${PARAMETER_KEYS.breakGlass} needs ${PARAMETER_KEYS.breakGlassExternalId}: ask Altinity support, or make one up and send it to them.`,
         },
         {
           // The default principal exists only in the aws partition: IAM refuses it elsewhere.
-          assert: Fn.conditionOr(Fn.conditionEquals(Aws.PARTITION, 'aws'), Fn.conditionNot(Fn.conditionEquals(this.value('breakGlassPrincipal'), ALTINITY_SUPPORT_PRINCIPAL))),
+          assert: Fn.conditionOr(Fn.conditionEquals(Aws.PARTITION, 'aws'), Fn.conditionNot(this.is('breakGlassPrincipal', ALTINITY_SUPPORT_PRINCIPAL))),
           assertDescription: `Outside AWS's commercial regions, give the ${PARAMETER_KEYS.breakGlassPrincipal} that Altinity support names.`,
         },
       ],
