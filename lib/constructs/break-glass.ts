@@ -21,6 +21,7 @@ export interface BreakGlassAccessProps {
  * the stack's hosts, and on nothing else. Guarantees: sessions only on instances that carry the tag CloudFormation puts on
  * every instance of this stack, the single host's and the group's alike (`aws:` tags cannot be set
  * by anyone else); no other permission; removing the role (disabling break glass) revokes access.
+ * The role's logical id is `BreakGlassRole`, readable in the stack's events: one per stack.
  */
 export class BreakGlassAccess extends Construct {
   /** The role Altinity support assumes. */
@@ -65,6 +66,7 @@ export class BreakGlassAccess extends Construct {
         },
       ],
     });
+    this.role.overrideLogicalId('BreakGlassRole');
     this.role.cfnOptions.condition = props.condition;
 
     const findings = Validations.of(this.role);

@@ -1,6 +1,7 @@
 import { CfnCondition, Token, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import { Construct } from 'constructs';
+import { HOST_GROUP_LOGICAL_ID } from '../shared/names';
 import { onlyWhen } from './conditional';
 import { HOST_SIGNAL_TIMEOUT, HostLaunchTemplate } from './host-launch';
 
@@ -23,7 +24,8 @@ export interface ConnectHostGroupProps {
  * Guarantees: the same launch template, hence the same hardening and bootstrap, as a single host;
  * creation waits for one success signal per host; a rolling update starts one new host at a time
  * and waits for its signal before retiring an old one; a host whose bootstrap fails marks itself
- * unhealthy and the group replaces it.
+ * unhealthy and the group replaces it. The group's logical id is `HostGroup`, which the stack's events
+ * and the hosts' signals name: one per stack.
  */
 export class ConnectHostGroup extends Construct {
   /** The Auto Scaling group resource. */
@@ -39,6 +41,7 @@ export class ConnectHostGroup extends Construct {
       launchTemplate: props.launchTemplate.specification,
       healthCheckType: 'EC2',
     });
+    this.group.overrideLogicalId(HOST_GROUP_LOGICAL_ID);
     this.group.cfnOptions.creationPolicy = {
       resourceSignal: { count: Token.asNumber(props.replicas), timeout: HOST_SIGNAL_TIMEOUT },
       autoScalingCreationPolicy: { minSuccessfulInstancesPercent: 100 },

@@ -2,8 +2,9 @@ import { Aws, CfnCondition, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { arnOf } from './arns';
-import { PARAMETER_KEYS } from '../shared/names';
+import { HOST_INSTANCE_PROFILE_LOGICAL_ID, HOST_ROLE_LOGICAL_ID, PARAMETER_KEYS } from '../shared/names';
 import { onlyWhen } from './conditional';
+import { readableLogicalId } from './readable-id';
 
 /**
  * The managed policies the provisioning guide (method 3) requires on the host's role. Altinity uses
@@ -114,7 +115,9 @@ export interface HostIdentityProps {
  * explicit deny keeps the role from changing its own policies, trust, boundary or instance profile,
  * and the boundary policy it runs under. With the scoped statements and a boundary, every role or
  * user it creates or gives policies to must carry that same boundary. Anything else the host needs is
- * granted by the construct that owns the resource (`grant*` methods).
+ * granted by the construct that owns the resource (`grant*` methods). The role, its instance profile
+ * and the scoped statements have the logical ids `HostRole`, `HostInstanceProfile` and `HostScopedIam`,
+ * which the README and the status command's hints name: one per stack.
  */
 export class HostIdentity extends Construct {
   /** The hosts' role, to which other constructs grant what the hosts need of their resources. */
@@ -176,6 +179,8 @@ export class HostIdentity extends Construct {
       });
     }
     this.instanceProfile = new iam.InstanceProfile(this, 'InstanceProfile', { role: this.role });
+    readableLogicalId(this.role, HOST_ROLE_LOGICAL_ID);
+    readableLogicalId(this.instanceProfile, HOST_INSTANCE_PROFILE_LOGICAL_ID);
     // In every profile: the hosts may read their own role, profile and boundary, and change none of them.
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -237,6 +242,7 @@ export class HostIdentity extends Construct {
           Fn.conditionIf(boundary.condition.logicalId, statement, Aws.NO_VALUE),
         );
       }
+      readableLogicalId(this.scopedIamPolicy, 'HostScopedIam');
       onlyWhen(this.scopedIamPolicy, scoped);
       const scopedFindings = Validations.of(this.scopedIamPolicy);
       for (const [id, reason] of [

@@ -45,7 +45,8 @@ export const HOST_SIGNAL_TIMEOUT = 'PT15M';
  * boot, never passed here). The script is carried once, here. The image is the AMI parameter's value
  * when EC2 launches a host (`resolve:ssm:`, which EC2 and Auto Scaling document for launch
  * templates): the template itself holds only the parameter's name, so a newer image in the parameter
- * changes nothing in the template and replaces no host; a host launched later starts from it.
+ * changes nothing in the template and replaces no host; a host launched later starts from it. Its
+ * logical id is `HostLaunchTemplate`, readable in the stack's events: one per stack.
  */
 export class HostLaunchTemplate extends Construct {
   /** The launch template resource. */
@@ -86,6 +87,7 @@ export class HostLaunchTemplate extends Construct {
         userData: Fn.base64(subText(userDataText(references, script, props.templateVersion), variables)),
       },
     });
+    this.launchTemplate.overrideLogicalId('HostLaunchTemplate');
   }
 
   /** What an instance or group names to launch from the current version. */

@@ -1,6 +1,7 @@
 import { CfnCondition, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
+import { HOST_LOGICAL_ID } from '../shared/names';
 import { arnOf } from './arns';
 import { onlyWhen } from './conditional';
 import { HOST_SIGNAL_TIMEOUT, HostLaunchTemplate } from './host-launch';
@@ -22,6 +23,7 @@ export interface ConnectHostProps {
  * so the resource is complete only when the host signals that Altinity.Cloud sees it connected, or
  * fails with the reason the host reports. EC2's simplified automatic recovery, on by default for
  * such an instance, moves it off failed hardware keeping its instance id (the ARN given to Altinity).
+ * The instance's logical id is `Host`, which the stack's events and the host's signal name: one per stack.
  */
 export class ConnectHost extends Construct {
   /** The instance resource. */
@@ -45,6 +47,7 @@ export class ConnectHost extends Construct {
         },
       ],
     });
+    this.instance.overrideLogicalId(HOST_LOGICAL_ID);
     this.instance.cfnOptions.creationPolicy = { resourceSignal: { count: 1, timeout: HOST_SIGNAL_TIMEOUT } };
     this.instanceArn = arnOf('ec2:${AWS::Region}:${AWS::AccountId}:instance/${Id}', { Id: this.instance.ref });
 

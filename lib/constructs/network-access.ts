@@ -9,7 +9,8 @@ export interface HostNetworkAccessProps {
 /**
  * The host's security group. Guarantees: no inbound rule of any kind (the host dials out to
  * Altinity.Cloud, and support reaches it through SSM, not through an open port); all outbound
- * traffic allowed, over IPv4 and IPv6, as the provisioning guide requires.
+ * traffic allowed, over IPv4 and IPv6, as the provisioning guide requires. Its logical id is
+ * `HostSecurityGroup`, readable in the stack's events: one per stack.
  */
 export class HostNetworkAccess extends Construct {
   /** The security group resource. */
@@ -26,5 +27,6 @@ export class HostNetworkAccess extends Construct {
         { ipProtocol: '-1', cidrIpv6: '::/0', description: 'Outbound to Altinity.Cloud and AWS APIs' },
       ],
     });
+    this.securityGroup.overrideLogicalId('HostSecurityGroup');
   }
 }

@@ -1,4 +1,4 @@
-import { Aws, CfnCondition, CfnResource, CustomResource, Duration, Fn, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, CfnCondition, CustomResource, Duration, Fn, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,6 +8,7 @@ import { SECRET_STORE_LOGICAL_IDS, SECRET_STORE_RESOURCE_TYPE } from '../shared/
 import { SECRET_STORE_VARIABLES, type SecretStoreProperties, type SecretStoreSettings } from '../shared/secret-store-contract';
 import { arnOf } from './arns';
 import { bundleHandler, inlineHandlerCode } from './inline-handler';
+import { readableLogicalId } from './readable-id';
 
 /** The handler's runtime: supported until 2028, with its own AWS SDK v3, which the bundle leaves out. */
 export const HANDLER_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -168,7 +169,7 @@ export class SecretStore extends Construct {
         ],
       }),
     });
-    (this.key.node.defaultChild as CfnResource).overrideLogicalId(SECRET_STORE_LOGICAL_IDS.key);
+    readableLogicalId(this.key, SECRET_STORE_LOGICAL_IDS.key);
     this.grantKeyUse(handlerRole);
 
     const settings: Record<keyof SecretStoreSettings, string> = {
@@ -209,7 +210,7 @@ export class SecretStore extends Construct {
       serviceTimeout: Duration.minutes(5),
       properties: { ...properties },
     });
-    (this.resource.node.defaultChild as CfnResource).overrideLogicalId(SECRET_STORE_LOGICAL_IDS.resource);
+    readableLogicalId(this.resource, SECRET_STORE_LOGICAL_IDS.resource);
     // The function must be able to write its logs and parameters for every event, Delete included.
     this.resource.node.addDependency(handlerRole);
   }

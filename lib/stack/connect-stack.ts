@@ -1,4 +1,4 @@
-import { Aws, CfnCondition, CfnElement, CfnOutput, Fn, ICfnConditionExpression, Stack, StackProps, Tags, Token } from 'aws-cdk-lib';
+import { Aws, CfnCondition, CfnOutput, Fn, ICfnConditionExpression, Stack, StackProps, Tags, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { BreakGlassAccess } from '../constructs/break-glass';
@@ -9,7 +9,7 @@ import { HostIdentity } from '../constructs/host-identity';
 import { HostNetworkAccess } from '../constructs/network-access';
 import { SecretStore } from '../constructs/secret-store';
 import { ENV_TAG_KEY } from '../shared/conventions';
-import { certificateParameterName, HOST_GROUP_LOGICAL_ID, HOST_INSTANCE_PROFILE_LOGICAL_ID, HOST_LOGICAL_ID, HOST_ROLE_LOGICAL_ID, OUTPUT_KEYS, secretStoreRolePath, tokenParameterName } from '../shared/names';
+import { certificateParameterName, HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, OUTPUT_KEYS, secretStoreRolePath, tokenParameterName } from '../shared/names';
 import { stagedTokenPrefix } from '../shared/secret-store-contract';
 import { ConsoleForm, MAX_REPLICAS, type NetworkDefaults } from './console-form';
 
@@ -132,17 +132,6 @@ export class ConnectStack extends Stack {
       condition: breakGlassEnabled,
     });
 
-    this.readableLogicalIds({
-      [HOST_LOGICAL_ID]: host.instance,
-      [HOST_ROLE_LOGICAL_ID]: identity.role.node.defaultChild as CfnElement,
-      [HOST_INSTANCE_PROFILE_LOGICAL_ID]: identity.instanceProfile.node.defaultChild as CfnElement,
-      ...(identity.scopedIamPolicy ? { HostScopedIam: identity.scopedIamPolicy.node.defaultChild as CfnElement } : {}),
-      HostSecurityGroup: network.securityGroup,
-      [HOST_GROUP_LOGICAL_ID]: group.group,
-      HostLaunchTemplate: launchTemplate.launchTemplate,
-      BreakGlassRole: breakGlassAccess.role,
-    });
-
     new CfnOutput(this, OUTPUT_KEYS.instanceId, { value: host.instance.ref, description: 'The host', condition: singleHost });
     new CfnOutput(this, OUTPUT_KEYS.instanceArn, {
       value: host.instanceArn,
@@ -175,12 +164,5 @@ export class ConnectStack extends Stack {
       return { vpcId: vpc.vpcId, subnetIds: vpc.publicSubnets.map((subnet) => subnet.subnetId) };
     }
     return undefined;
-  }
-
-  /** Console users read these ids in the stack's events; hashed CDK ids would tell them nothing. */
-  private readableLogicalIds(resources: Record<string, CfnElement>): void {
-    for (const [logicalId, resource] of Object.entries(resources)) {
-      resource.overrideLogicalId(logicalId);
-    }
   }
 }
