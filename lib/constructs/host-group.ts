@@ -14,7 +14,11 @@ export interface ConnectHostGroupProps {
   readonly replicas: string;
   /** Upper bound of `replicas`: the group may hold one more host while a rolling update replaces one. */
   readonly maxReplicas: number;
-  /** When given, the group exists only while the condition holds. @default - the group always exists */
+  /**
+   * When given, the group exists only while the condition holds.
+   *
+   * @default - the group always exists
+   */
   readonly condition?: CfnCondition;
 }
 

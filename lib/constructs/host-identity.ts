@@ -98,11 +98,23 @@ export const BACKUP_USER_NAME_PATTERN = '*-clickhouse-backup';
 export interface HostIdentityProps {
   /** Description shown on the role in the IAM console. */
   readonly description: string;
-  /** While this holds, the role also has what Altinity's newer features need. @default - never */
+  /**
+   * While this holds, the role also has what Altinity's newer features need.
+   *
+   * @default - never
+   */
   readonly currentFeatures?: CfnCondition;
-  /** While this holds, the scoped IAM statements replace IAMFullAccess. @default - never */
+  /**
+   * While this holds, the scoped IAM statements replace IAMFullAccess.
+   *
+   * @default - never
+   */
   readonly scopedIam?: CfnCondition;
-  /** Permissions boundary policy ARN, applied while `condition` holds. @default - none */
+  /**
+   * Permissions boundary policy ARN, applied while `condition` holds.
+   *
+   * @default - none
+   */
   readonly permissionsBoundary?: { readonly policyArn: string; readonly condition: CfnCondition };
 }
 

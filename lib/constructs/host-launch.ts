@@ -28,7 +28,11 @@ export interface HostLaunchTemplateProps {
   readonly settings: HostSettings;
   /** Version of the template, stated in the user data's header. */
   readonly templateVersion: string;
-  /** Size of the encrypted gp3 root volume, in GiB. @default 20 */
+  /**
+   * Size of the encrypted gp3 root volume, in GiB.
+   *
+   * @default 20
+   */
   readonly rootVolumeGiB?: number;
 }
 

@@ -11,7 +11,11 @@ export interface ConnectHostProps {
   readonly launchTemplate: HostLaunchTemplate;
   /** Subnet the host runs in. */
   readonly subnetId: string;
-  /** When given, the host exists only while the condition holds. @default - the host always exists */
+  /**
+   * When given, the host exists only while the condition holds.
+   *
+   * @default - the host always exists
+   */
   readonly condition?: CfnCondition;
 }
 

@@ -17,11 +17,23 @@ export interface PublishIo {
   readonly version: string;
   /** Where the template goes without --out-dir. */
   readonly defaultOutDir: string;
-  /** @default process.cwd(); relative paths are printed from here and --out-dir resolved against it */
+  /**
+   * The directory relative paths are printed from and --out-dir is resolved against.
+   *
+   * @default process.cwd(); relative paths are printed from here and --out-dir resolved against it
+   */
   readonly cwd?: string;
-  /** @default an SDK client on the default credential chain, in the given region or the SDK's own */
+  /**
+   * Makes the S3 client that uploads the template.
+   *
+   * @default an SDK client on the default credential chain, in the given region or the SDK's own
+   */
   readonly createS3Client?: (region: string | undefined) => S3Client;
-  /** @default publishTemplate: synthesizes the console template and writes it */
+  /**
+   * Writes the template into `outDir` and returns its path.
+   *
+   * @default publishTemplate: synthesizes the console template and writes it
+   */
   readonly writeTemplate?: (version: string, outDir: string) => string;
 }
 

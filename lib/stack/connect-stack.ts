@@ -18,7 +18,9 @@ export interface ConnectStackProps extends StackProps {
   readonly templateVersion: string;
   /**
    * The environment, when known at synthesis (`cdk deploy -c env=...`): it becomes the default of
-   * the environment parameter. @default - the console user types it in
+   * the environment parameter.
+   *
+   * @default - the console user types it in
    */
   readonly envName?: string;
   /**
@@ -27,9 +29,17 @@ export interface ConnectStackProps extends StackProps {
    * @default - a NoEcho `Token` parameter
    */
   readonly stagedToken?: string;
-  /** Where the VPC and subnet defaults come from. @default - the console user picks the VPC and subnets */
+  /**
+   * Where the VPC and subnet defaults come from.
+   *
+   * @default - the console user picks the VPC and subnets
+   */
   readonly networkDefaults?: NetworkDefaults;
-  /** SSM parameter holding the AMI id. @default UBUNTU_2004_AMI_PARAMETER */
+  /**
+   * SSM parameter holding the AMI id.
+   *
+   * @default UBUNTU_2004_AMI_PARAMETER
+   */
   readonly amiParameterName?: string;
 }
 

@@ -20,11 +20,23 @@ export type NetworkDefaults =
 
 /** Defaults known at synthesis (`cdk deploy -c ...`); the console template has none of them. */
 export interface FormDefaults {
-  /** @default - the console user types it in */
+  /**
+   * The default of the environment parameter.
+   *
+   * @default - the console user types it in
+   */
   readonly envName?: string;
-  /** @default - the console user picks them */
+  /**
+   * The defaults of the VPC and subnet parameters.
+   *
+   * @default - the console user picks them
+   */
   readonly network?: { readonly vpcId: string; readonly subnetIds: readonly string[] };
-  /** @default UBUNTU_2004_AMI_PARAMETER */
+  /**
+   * The default of the AMI parameter.
+   *
+   * @default UBUNTU_2004_AMI_PARAMETER
+   */
   readonly amiParameterName?: string;
   /** Whether the form asks for the token; not when `cdk deploy -c token=` stored it already. */
   readonly askForToken: boolean;

@@ -81,11 +81,23 @@ export interface ClientSettings {
 export interface StatusIo {
   readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean; readonly columns?: number };
   readonly stderr: { write(text: string): unknown };
-  /** @default SDK clients on the default region and credential chain, with the given region and profile */
+  /**
+   * Makes the AWS clients the report reads with.
+   *
+   * @default SDK clients on the default region and credential chain, with the given region and profile
+   */
   readonly createClients?: (settings: ClientSettings) => StatusClients;
-  /** @default the clock */
+  /**
+   * The current time, for ages and deadlines.
+   *
+   * @default the clock
+   */
   readonly now?: () => Date;
-  /** @default setTimeout */
+  /**
+   * Waits between two reads while watching.
+   *
+   * @default setTimeout
+   */
   readonly sleep?: (milliseconds: number) => Promise<void>;
 }
 

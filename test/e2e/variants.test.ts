@@ -18,8 +18,9 @@ import {
 import { evaluate, type PolicyStatement } from '../support/iam-policy';
 
 /**
- * The published template deployed as the CloudFormation console would, in the layouts that issue 6
- * added: several hosts in an Auto Scaling group, and a certificate the customer already holds.
+ * The published template deployed as the CloudFormation console would, in the layouts beyond a
+ * single host that logs in: several hosts in an Auto Scaling group, and a certificate the customer
+ * already holds.
  */
 describe('the published template\'s host group and existing-certificate variants on the emulator', () => {
   const emulator = consoleEmulatorOfThisFile();
@@ -262,7 +263,7 @@ describe('the published template\'s host group and existing-certificate variants
       expect(certificate.Parameter).toMatchObject({ Type: 'SecureString', Value: pem, Version: 1 });
     });
   });
-  describe('an enterprise emulator.network and the restricted profile: every parameter that issue 12 added, set', () => {
+  describe('an enterprise emulator.network and the restricted profile: every network, CA and profile parameter set', () => {
     const envName = 'acme-corp';
     const stackName = stackNameFor(envName);
     // A certificate as the console's one-line field leaves it; random, so that it can be traced.
