@@ -132,7 +132,7 @@ async function refuseChangedSecret(secrets: SecretsManagerClient, name: string):
   const secret = await secrets.send(new DescribeSecretCommand({ SecretId: name }));
   const changes = [
     ...(secret.KmsKeyId && secret.KmsKeyId !== 'alias/aws/secretsmanager' ? [`it is encrypted with ${secret.KmsKeyId}`] : []),
-    ...((secret.ReplicationStatus ?? []).length > 0 ? [`it is replicated to ${secret.ReplicationStatus!.map((replica) => replica.Region).join(', ')}`] : []),
+    ...(secret.ReplicationStatus?.length ? [`it is replicated to ${secret.ReplicationStatus.map((replica) => replica.Region).join(', ')}`] : []),
     ...(secret.RotationEnabled ? [`it is rotated by ${secret.RotationLambdaARN ?? 'a function'}`] : []),
   ];
   if (changes.length > 0) {

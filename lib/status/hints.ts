@@ -105,6 +105,11 @@ interface AwsRule extends Hint {
   readonly matches: RegExp;
 }
 
+/** What to do when CloudFormation refuses the stack for want of CAPABILITY_IAM; the next steps repeat it. */
+export const CAPABILITY_ADVICE =
+  'The stack creates IAM roles, so CloudFormation needs your acknowledgement: tick "I acknowledge that AWS CloudFormation ' +
+  'might create IAM resources" on the console\'s review page, or pass --capabilities CAPABILITY_IAM to the AWS CLI.';
+
 /** AWS's own messages, tried in order: specific ones first, generic ones last. */
 export const AWS_MESSAGE_RULES: readonly AwsRule[] = [
   {
@@ -122,9 +127,7 @@ export const AWS_MESSAGE_RULES: readonly AwsRule[] = [
   {
     cause: 'missing-capability-iam',
     matches: /Requires capabilities|InsufficientCapabilities|CAPABILITY_IAM/i,
-    advice:
-      'The stack creates IAM roles, so CloudFormation needs your acknowledgement: tick "I acknowledge that AWS CloudFormation ' +
-      'might create IAM resources" on the console\'s review page, or pass --capabilities CAPABILITY_IAM to the AWS CLI.',
+    advice: CAPABILITY_ADVICE,
   },
   {
     cause: 'instance-type-unavailable',
@@ -156,8 +159,10 @@ export const AWS_MESSAGE_RULES: readonly AwsRule[] = [
 export function hintFor(reason: string | undefined): Hint | undefined {
   if (!reason) return undefined;
   const code = codeOf(reason);
-  const advice = code === undefined ? undefined : (ADVICE_BY_CODE as Record<string, string | NoAdvice | undefined>)[code];
-  if (typeof advice === 'string') return { cause: code!, advice };
+  if (code !== undefined) {
+    const advice = (ADVICE_BY_CODE as Record<string, string | NoAdvice | undefined>)[code];
+    if (typeof advice === 'string') return { cause: code, advice };
+  }
   const rule = AWS_MESSAGE_RULES.find((candidate) => candidate.matches.test(reason));
   return rule && { cause: rule.cause, advice: rule.advice };
 }

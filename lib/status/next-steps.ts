@@ -1,11 +1,9 @@
 import { PARAMETER_KEYS } from '../shared/names';
 import { isHostResource } from './events';
-import { AWS_MESSAGE_RULES } from './hints';
+import { CAPABILITY_ADVICE } from './hints';
 import type { StatusReport } from './types';
 
 type Situation = Omit<StatusReport, 'nextSteps'>;
-
-const CAPABILITY_ADVICE = AWS_MESSAGE_RULES.find((rule) => rule.cause === 'missing-capability-iam')!.advice;
 
 /** What the operator should do now, in words, for every stack status. */
 export function nextSteps(situation: Situation): string[] {
