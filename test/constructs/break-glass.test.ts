@@ -1,62 +1,80 @@
-import { ALTINITY_SUPPORT_PRINCIPAL } from '../../lib/stack/console-form';
-import { matches, template, withParameters } from '../support/console-template';
+/**
+ * BreakGlassAccess alone in a small stack: the role Altinity support assumes, what it may do, and that
+ * it exists only while its condition holds. Nothing stands in for anything; the console form's break
+ * glass (parameters, rule, output) is tested in test/stack/wiring.test.ts.
+ */
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { BreakGlassAccess } from '../../lib/constructs/break-glass';
+import { conditionIn, constructStack, parameterIn } from '../support/construct-stack';
 
-describe('break glass', () => {
-  test('exists only when enabled, trusted by the chosen principal presenting the external id', () => {
-    const role = template.Resources.BreakGlassRole;
-    expect(role.Condition).toBe('BreakGlassEnabled');
-    expect(template.Conditions?.BreakGlassEnabled).toEqual({ 'Fn::Equals': [{ Ref: 'BreakGlass' }, 'enabled'] });
-    expect(withParameters({ BreakGlass: 'enabled', BreakGlassExternalId: 'agreed-with-altinity' }).Resources.BreakGlassRole.Properties.AssumeRolePolicyDocument.Statement).toEqual([
-      {
-        Effect: 'Allow',
-        Action: 'sts:AssumeRole',
-        Principal: { AWS: { Ref: 'BreakGlassPrincipal' } },
-        Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'BreakGlassExternalId' } } },
-      },
-    ]);
-    expect(template.Parameters.BreakGlassExternalId).toMatchObject({ Default: '', MaxLength: 1224 });
-    expect(matches(template.Parameters.BreakGlassExternalId.AllowedPattern, "it's")).toBe(false);
+function breakGlassIn() {
+  const stack = constructStack();
+  const access = new BreakGlassAccess(stack, 'BreakGlass', {
+    trustedPrincipalArn: parameterIn(stack, 'SupportPrincipal'),
+    externalId: 'agreed-with-altinity',
+    condition: conditionIn(stack, 'BreakGlassEnabled'),
+  });
+  return { stack, access, template: Template.fromStack(stack) };
+}
+
+describe('BreakGlassAccess', () => {
+  test('is one role, BreakGlassRole, with no other resource, that exists only while its condition holds: disabling it revokes access', () => {
+    const { stack, access, template } = breakGlassIn();
+    expect(Object.keys(template.toJSON().Resources)).toEqual(['BreakGlassRole']);
+    template.hasResource('AWS::IAM::Role', { Condition: 'BreakGlassEnabled' });
+    expect(stack.resolve(access.role.attrArn)).toEqual({ 'Fn::GetAtt': ['BreakGlassRole', 'Arn'] });
   });
 
-  test('is refused without an external id, and outside the aws partition with the default principal, before anything is created', () => {
-    expect(template.Rules?.BreakGlassSettings).toEqual({
-      RuleCondition: { 'Fn::Equals': [{ Ref: 'BreakGlass' }, 'enabled'] },
-      Assertions: [
-        { Assert: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'BreakGlassExternalId' }, ''] }] }, AssertDescription: expect.stringMatching(/BreakGlassExternalId/) },
-        {
-          Assert: {
-            'Fn::Or': [{ 'Fn::Equals': [{ Ref: 'AWS::Partition' }, 'aws'] }, { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'BreakGlassPrincipal' }, ALTINITY_SUPPORT_PRINCIPAL] }] }],
+  test('trusts only the given principal, presenting the external id', () => {
+    breakGlassIn().template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: Match.objectEquals({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'sts:AssumeRole',
+            Principal: { AWS: { Ref: 'SupportPrincipal' } },
+            Condition: { StringEquals: { 'sts:ExternalId': 'agreed-with-altinity' } },
           },
-          AssertDescription: expect.stringMatching(/BreakGlassPrincipal/),
-        },
-      ],
+        ],
+      }),
     });
   });
 
-  test('may start sessions on this stack\'s hosts, with SSH over SSM or a plain shell, and nothing else', () => {
-    const open = withParameters({ BreakGlass: 'enabled' });
-    const role = open.Resources.BreakGlassRole.Properties;
-    const attached = Object.values(open.Resources).filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles).includes('BreakGlassRole'));
-    expect(attached).toEqual([]);
-    const statements = role.Policies.flatMap((policy: { PolicyDocument: { Statement: unknown[] } }) => policy.PolicyDocument.Statement);
-    expect(statements).toEqual([
-      {
-        Effect: 'Allow',
-        Action: 'ssm:StartSession',
-        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*' },
-        // CloudFormation tags every instance it launches, the group's too, with the stack's id.
-        Condition: { StringEquals: { 'ssm:resourceTag/aws:cloudformation:stack-id': { Ref: 'AWS::StackId' } } },
-      },
-      {
-        Effect: 'Allow',
-        Action: 'ssm:StartSession',
-        Resource: [
-          { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:*:document/AWS-StartSSHSession' },
-          { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:document/SSM-SessionManagerRunShell' },
-        ],
-      },
-      { Effect: 'Allow', Action: ['ssm:TerminateSession', 'ssm:ResumeSession'], Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:*:*:session/${!aws:userid}-*' } },
-    ]);
-    expect(withParameters({}).Resources).not.toHaveProperty('BreakGlassRole');
+  test("may start sessions on this stack's hosts, with SSH over SSM or a plain shell, and nothing else", () => {
+    breakGlassIn().template.hasResourceProperties('AWS::IAM::Role', {
+      ManagedPolicyArns: Match.absent(),
+      PermissionsBoundary: Match.absent(),
+      Policies: [
+        Match.objectEquals({
+          PolicyName: 'StartSessionOnHosts',
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Action: 'ssm:StartSession',
+                Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*' },
+                // CloudFormation tags every instance it launches, the group's too, with the stack's id.
+                Condition: { StringEquals: { 'ssm:resourceTag/aws:cloudformation:stack-id': { Ref: 'AWS::StackId' } } },
+              },
+              {
+                Effect: 'Allow',
+                Action: 'ssm:StartSession',
+                Resource: [
+                  { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:*:document/AWS-StartSSHSession' },
+                  { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:document/SSM-SessionManagerRunShell' },
+                ],
+              },
+              {
+                Effect: 'Allow',
+                Action: ['ssm:TerminateSession', 'ssm:ResumeSession'],
+                Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:*:*:session/${!aws:userid}-*' },
+              },
+            ],
+          },
+        }),
+      ],
+    });
   });
 });

@@ -1,11 +1,17 @@
-import { CfnCondition, CfnParameter, Fn, Stack } from 'aws-cdk-lib';
+/**
+ * SecretStore alone in a small stack, with a role granted the hosts' access: the key, the function,
+ * its role and the custom resource, for a token given as a parameter or staged, with and without an
+ * existing certificate. Nothing stands in for anything; what the function does with SSM and Secrets
+ * Manager is tested in test/lambda/secret-store.test.ts.
+ */
+import { CfnCondition, CfnParameter, Fn, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { SecretStore, type SecretStoreProps } from '../../lib/constructs/secret-store';
-import { connectApp } from '../../lib/stack/app';
+import { bundleHandler } from '../../lib/constructs/inline-handler';
+import { HANDLER_RUNTIME, SecretStore, type SecretStoreProps } from '../../lib/constructs/secret-store';
 import { SECRET_STORE_LOGICAL_IDS } from '../../lib/shared/names';
-
-/** The SecretStore construct in a stack of its own, as aws-cdk-lib tests its constructs. */
+import { unpackHandler } from '../../lib/shared/packed-text';
+import { constructStack } from '../support/construct-stack';
 
 const NAMES = {
   token: '/altinity-connect/${EnvName}/token',
@@ -20,7 +26,7 @@ const SSM_SERVICE = sub('ssm.${AWS::Region}.${AWS::URLSuffix}');
 
 /** A stack holding a SecretStore and a role granted the hosts' access; `options` adds to or replaces the props. */
 function secretStoreIn(options: (stack: Stack) => Partial<SecretStoreProps> = () => ({})) {
-  const stack = new Stack(connectApp(), 'Test');
+  const stack = constructStack();
   const envName = new CfnParameter(stack, 'EnvName').valueAsString;
   const token = new CfnParameter(stack, 'Token', { noEcho: true }).valueAsString;
   const hostRole = new iam.Role(stack, 'HostRole', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
@@ -153,5 +159,14 @@ describe('SecretStore', () => {
     const properties = template.toJSON().Resources[SECRET_STORE_LOGICAL_IDS.resource].Properties;
     expect(properties).toMatchObject({ StagedToken: 'altinity-connect/acme/staged/0123456789abcdef0123456789abcdef' });
     expect(properties).not.toHaveProperty('Token');
+  });
+
+  test("the function's code is the handler built for its token source: the code for staged tokens only when the token was staged", () => {
+    for (const staged of [false, true]) {
+      const { template } = secretStoreIn(() => (staged ? { tokenSource: { kind: 'staged', secretName: 'altinity-connect/acme/staged/0123' } } : {}));
+      const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
+      const built = unpackHandler(fn.Properties.Code.ZipFile).toString('utf8') === bundleHandler('secret-store', HANDLER_RUNTIME, { STAGED_TOKENS: staged });
+      expect({ staged, built }).toEqual({ staged, built: true });
+    }
   });
 });

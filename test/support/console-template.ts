@@ -1,5 +1,5 @@
 /**
- * The console template as the construct and stack tests read it (synthesized once per test file),
+ * The console template as the stack tests read it (synthesized once per test file),
  * and the views of it they share: as CloudFormation acts on it for given parameter values, the ARN
  * shapes its policies use, and the host role's statements.
  */
@@ -17,8 +17,6 @@ export const managedPolicyArn = (name: string) => ({ 'Fn::Sub': `arn:\${AWS::Par
 export const parameterArn = (namePattern: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${namePattern}` });
 export const TOKEN_PARAMETER = '/altinity-connect/${EnvName}/token';
 export const CERTIFICATE_PARAMETER = '/altinity-connect/${EnvName}/certificate';
-/** The token, the certificate and the tokens staged for the environment: its parameters, and no other's. */
-export const ENVIRONMENT_PARAMETERS = '/altinity-connect/${EnvName}/*';
 export const hostPolicyStatements = (effective: typeof template) =>
   Object.values(effective.Resources)
     .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles) === JSON.stringify([{ Ref: 'HostRole' }]))
