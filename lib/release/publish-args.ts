@@ -1,15 +1,16 @@
 import { parseOptions, UsageError } from '../shared/command-line';
 import { stackNameFor } from '../shared/conventions';
+import { exitCodeLines, SHARED_EXIT_CODES } from '../shared/exit-codes';
 import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN } from '../shared/names';
 import { regionProblem } from './launch-link';
 import { bucketNameProblem, prefixProblem } from './s3-names';
 
 /** The exit codes, documented in `--help` and the README. */
 export const EXIT_CODES = {
-  done: { code: 0, meaning: 'written (and, with --bucket, uploaded; the link is printed)' },
+  done: { ...SHARED_EXIT_CODES.success, meaning: 'written (and, with --bucket, uploaded; the link is printed)' },
   unexpected: { code: 1, meaning: 'unexpected failure, such as the template not synthesizing: the error and its trace follow' },
-  usage: { code: 2, meaning: 'wrong arguments' },
-  awsError: { code: 5, meaning: 'the upload failed: no credentials or region, no such bucket, access denied, network' },
+  usage: SHARED_EXIT_CODES.usage,
+  awsError: { ...SHARED_EXIT_CODES.awsError, meaning: 'the upload failed: no credentials or region, no such bucket, access denied, network' },
 } as const;
 
 export const USAGE = `Usage: npm run publish -- [--bucket <name> [--prefix <folder>] [--region <region>] [--env <name>]] [--out-dir <dir>]
@@ -30,9 +31,7 @@ Credentials come from the usual places (AWS_PROFILE, environment variables, SSO,
 the upload needs s3:PutObject on the object.
 
 Exit codes:
-${Object.values(EXIT_CODES)
-  .map(({ code, meaning }) => `  ${code}  ${meaning}`)
-  .join('\n')}
+${exitCodeLines(EXIT_CODES)}
 `;
 
 export interface PublishOptions {

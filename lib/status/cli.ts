@@ -2,6 +2,7 @@ import { parseOptions, UsageError } from '../shared/command-line';
 import { CloudFormationClient, type StackEvent } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { stackNameFor } from '../shared/conventions';
+import { exitCodeLines } from '../shared/exit-codes';
 import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN } from '../shared/names';
 import { explainAwsError } from './aws-errors';
 import { EXIT_CODES } from './exit-codes';
@@ -36,9 +37,7 @@ break-glass access, the cause of a failure, and what to do next.
   -h, --help            show this help
 
 Exit codes:
-${Object.values(EXIT_CODES)
-  .map(({ code, meaning }) => `  ${code}  ${meaning}`)
-  .join('\n')}
+${exitCodeLines(EXIT_CODES)}
 `;
 
 export interface StatusOptions {
