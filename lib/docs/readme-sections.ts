@@ -1,5 +1,5 @@
 import { HOST_INSTANCE_PROFILE_LOGICAL_ID, HOST_ROLE_LOGICAL_ID, PARAMETER_KEYS, SECRET_STORE_LOGICAL_IDS } from '../shared/names';
-import { effectiveTemplate, parameterValues, type References, TemplateEvaluator } from '../shared/template-evaluator';
+import { effectiveTemplate, parameterValues, type References, TemplateEvaluator } from './template-evaluator';
 import { FUNCTION_FAILURES, HOST_FAILURES } from '../shared/failures';
 import { EXIT_CODES } from '../status/exit-codes';
 import { ADVICE_BY_CODE } from '../status/hints';

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { SCOPED_IAM_STATEMENTS } from '../../lib/constructs/host-identity';
 import { HOST_INSTANCE_PROFILE_LOGICAL_ID, HOST_ROLE_LOGICAL_ID, SECRET_STORE_LOGICAL_IDS } from '../../lib/shared/names';
-import { parameterValues, TemplateEvaluator } from '../../lib/shared/template-evaluator';
+import { parameterValues, TemplateEvaluator } from '../../lib/docs/template-evaluator';
 import { interpreterOf } from '../harness/tools';
 import { evaluate, type PolicyStatement } from '../support/iam-policy';
 import { template } from '../support/console-template';

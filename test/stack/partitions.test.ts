@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { publishTemplate } from '../../lib/release/publish';
-import { TemplateEvaluator, parameterValues } from '../../lib/shared/template-evaluator';
+import { TemplateEvaluator, parameterValues } from '../../lib/docs/template-evaluator';
 import { consoleModeTemplate, TEST_TEMPLATE_VERSION } from '../support/templates';
 
 const PARTITIONS = [

@@ -15,7 +15,7 @@ import {
   Stack,
 } from '@aws-sdk/client-cloudformation';
 import { parse } from 'yaml';
-import { TemplateEvaluator } from '../../lib/shared/template-evaluator';
+import { TemplateEvaluator } from '../../lib/docs/template-evaluator';
 import { CloudFormationStandIn } from './cloudformation-standin';
 import type { MotoServer } from './moto-server';
 
