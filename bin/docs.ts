@@ -1,18 +1,19 @@
 #!/usr/bin/env node
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readmeSections, regenerateReadme } from '../lib/docs/readme-sections';
+import { regeneratedDocs } from '../lib/docs/generated-docs';
 import { synthesizeConsoleTemplate } from '../lib/release/publish';
 import { quietSdkNodeVersionNotice } from '../lib/shared/sdk-notice';
 import { version } from '../package.json';
 
 quietSdkNodeVersionNotice();
-const readmePath = path.resolve(__dirname, '..', 'README.md');
-const current = fs.readFileSync(readmePath, 'utf8');
-const updated = regenerateReadme(current, readmeSections(synthesizeConsoleTemplate(version)));
-if (updated === current) {
-  process.stdout.write('README.md is up to date\n');
-} else {
-  fs.writeFileSync(readmePath, updated);
-  process.stdout.write('README.md: regenerated the parameter, output, permission, exit-code and failure-code tables\n');
+const root = path.resolve(__dirname, '..');
+// Every file is read and regenerated before any is written: a missing marker changes nothing.
+for (const doc of regeneratedDocs(synthesizeConsoleTemplate(version), (file) => fs.readFileSync(path.join(root, file), 'utf8'))) {
+  if (doc.updated === doc.current) {
+    process.stdout.write(`${doc.file} is up to date\n`);
+  } else {
+    fs.writeFileSync(path.join(root, doc.file), doc.updated);
+    process.stdout.write(`${doc.file}: regenerated ${doc.what}\n`);
+  }
 }

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { GENERATED_DOCS } from '../../lib/docs/generated-docs';
 import { publishedFileName, publishTemplate } from '../../lib/release/publish';
 import { version } from '../../package.json';
 import { copiedCheckout } from '../e2e/cdk-cli';
@@ -13,6 +14,7 @@ import { copiedCheckout } from '../e2e/cdk-cli';
  * test/status/on-the-emulator.test.ts.)
  */
 
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
 let checkout: ReturnType<typeof copiedCheckout>;
 
 /** Runs `npm run <script>` in the copy, as a user's shell would: without the switch that quiets the SDK in the test processes. */
@@ -40,8 +42,11 @@ test('npm run publish writes the console template to dist/ and says where, with 
   }
 });
 
-test('npm run docs finds the README up to date, with nothing on stderr', () => {
+test('npm run docs finds every generated reference file up to date, leaves it as it was, with nothing on stderr', () => {
   const run = npmRun('docs');
   expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
-  expect(run.stdout).toContain('README.md is up to date\n');
+  for (const { file } of GENERATED_DOCS) {
+    expect(run.stdout).toContain(`${file} is up to date\n`);
+    expect(fs.readFileSync(path.join(checkout.dir, file), 'utf8')).toBe(fs.readFileSync(path.join(REPO_ROOT, file), 'utf8'));
+  }
 });

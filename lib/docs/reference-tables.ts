@@ -4,7 +4,7 @@ import { FUNCTION_FAILURES, HOST_FAILURES } from '../shared/failures';
 import { EXIT_CODES } from '../status/exit-codes';
 import { ADVICE_BY_CODE } from '../status/hints';
 
-/** The parts of a synthesized template that the README documents. */
+/** The parts of a synthesized template that the reference in docs/ documents. */
 export interface DocumentedTemplate {
   readonly Metadata?: {
     readonly 'AWS::CloudFormation::Interface'?: {
@@ -31,8 +31,11 @@ interface TemplateParameter {
   readonly NoEcho?: boolean | string;
 }
 
-/** The README's generated parts, by the name their markers carry. */
-export function readmeSections(template: DocumentedTemplate): Record<string, string> {
+/**
+ * The generated tables of the reference in docs/, by the name their markers carry
+ * (generated-docs.ts says which file holds each).
+ */
+export function referenceTables(template: DocumentedTemplate): Record<string, string> {
   return {
     parameters: parametersTables(template),
     outputs: outputsTable(template),
@@ -40,26 +43,6 @@ export function readmeSections(template: DocumentedTemplate): Record<string, str
     'status-exit-codes': exitCodesTable(),
     'failure-codes': failureCodesTable(),
   };
-}
-
-const SECTION = /(<!-- generated:([a-z-]+) begin[^>]*-->\n)[\s\S]*?(<!-- generated:\2 end -->)/g;
-
-/**
- * The README with each generated part replaced by its current text. Throws when a part's markers
- * are missing or a marker names no known part, so that neither goes unnoticed.
- */
-export function regenerateReadme(readme: string, sections: Readonly<Record<string, string>>): string {
-  const seen = new Set<string>();
-  const updated = readme.replace(SECTION, (_whole, begin: string, name: string, end: string) => {
-    if (!(name in sections)) throw new Error(`README.md has markers for an unknown generated part "${name}"`);
-    seen.add(name);
-    return `${begin}${sections[name]}${end}`;
-  });
-  const missing = Object.keys(sections).filter((name) => !seen.has(name));
-  if (missing.length > 0) {
-    throw new Error(`README.md lacks the markers of ${missing.map((name) => `"${name}"`).join(', ')}: <!-- generated:NAME begin --> ... <!-- generated:NAME end -->`);
-  }
-  return updated;
 }
 
 /** One table per console parameter group, in the console's order. */
