@@ -25,7 +25,8 @@ import { createTestCa, type TestCa } from '../support/test-ca';
  * The host bootstrap script, as the user data carries it, run for real by bash in a sandbox, once
  * per situation a host can meet. The AWS CLI is the real one, talking to moto_server for SSM and
  * EC2; the metadata service, the release download and Altinity.Cloud's statuscheck (HTTPS, signed by
- * the tests' CA) and CloudFormation's SignalResource are served by HostWorld; an HTTPS proxy is a
+ * the tests' CA) and CloudFormation's SignalResource are served by HostWorld, with the real-boot
+ * harness's stand-ins of the first three (test/host/standins/); an HTTPS proxy is a
  * real forward proxy on loopback (ConnectProxy); openssl is real. Stand-ins: apt-get, apt-cache,
  * snap, systemctl, journalctl and update-ca-certificates (they would change the machine), and the
  * downloaded altinitycloud-connect (proprietary; it cannot reach Altinity.Cloud here).
@@ -36,6 +37,8 @@ const RELEASE = fs.readFileSync(path.join(__dirname, 'sandbox/release/altinitycl
 const RELEASE_SHA256 = createHash('sha256').update(RELEASE).digest('hex');
 /** A loopback port nothing listens on: connections are refused at once. */
 const UNREACHABLE = 'http://127.0.0.1:1';
+/** The environment that the stored certificate names (its subject), and for which Altinity.Cloud answers statuscheck. */
+const CERTIFIED_ENVIRONMENT = 'acme-env';
 /** The environment's certificate and key, signed by the tests' CA as Altinity.Cloud's CA signs it: what a login writes and a host stores. */
 let STORED_CERTIFICATE: string;
 let certificateFile: string;
@@ -108,7 +111,6 @@ async function boot(env: string, situation: Situation = {}): Promise<Boot> {
     region: TEST_REGION,
     releases: new Map(['amd64', 'arm64'].map((arch) => [`v${CONNECT_VERSION}/altinitycloud-connect-${CONNECT_VERSION}-linux-${arch}`, RELEASE])),
     deniedCalls: situation.deniedCalls,
-    inAutoScalingGroup: situation.inAutoScalingGroup,
     ca,
     serverCa: situation.serverCa?.(),
     releaseLocation: situation.releaseLocation,
@@ -154,7 +156,7 @@ async function boot(env: string, situation: Situation = {}): Promise<Boot> {
   const storedMeanwhile = meanwhile === undefined ? undefined : storeWhenLogged(sandbox.logFile, 'waiting for its certificate', env, meanwhile);
   // Awaited after the run: a failure until then belongs to this boot alone, not to the whole file.
   storedMeanwhile?.catch(() => undefined);
-  if (situation.altinityAnswer !== undefined) world.altinityAnswer = situation.altinityAnswer;
+  if (situation.altinityAnswer !== undefined) world.altinity.answerStatuscheck(CERTIFIED_ENVIRONMENT, { connected: situation.altinityAnswer });
   const runOptions: BootOptions = {
     awsEndpoint: situation.awsUnreachable ? UNREACHABLE : proxy ? `http://${AWS_NAME}` : world.url,
     imdsUrl: world.url,
@@ -198,6 +200,9 @@ async function storedCertificate(env: string): Promise<string | undefined> {
 
 const callsOf = (run: BootRun, command: string) => run.calls.filter((call) => call[0] === command).map((call) => call.slice(1));
 const ssmActions = (world: HostWorld) => world.ssmCalls.map((call) => `${call.action} ${call.name}`);
+const downloadsOf = (world: HostWorld) => world.releases.downloads.map((download) => download.path);
+/** The readiness checks the host asked Altinity.Cloud (`statuscheck?connected`). */
+const statuschecksOf = (world: HostWorld) => world.altinity.requestsTo('/statuscheck').filter((request) => request.query === 'connected');
 /** Seconds between the log lines that contain `from` and `to`, by their timestamps. */
 function secondsInLog(log: string, from: string, to: string): number {
   const at = (text: string) => {
@@ -244,7 +249,7 @@ beforeAll(async () => {
   ec2 = new EC2Client(moto.clientConfig);
   ca = createTestCa();
   corporateCa = createTestCa({ name: 'corporate TLS inspection CA' });
-  STORED_CERTIFICATE = ca.clientCertificate('acme-env').toString().trim();
+  STORED_CERTIFICATE = ca.clientCertificate(CERTIFIED_ENVIRONMENT).toString().trim();
   certificateFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'environment-')), 'cloud-connect.pem');
   fs.writeFileSync(certificateFile, `${STORED_CERTIFICATE}\n`);
   liveClaimHolder = runningInstance();
@@ -391,7 +396,7 @@ describe('first boot', () => {
   });
 
   test('downloads the pinned release once, checks its SHA-256 and installs it executable', () => {
-    expect(host.world.downloads).toEqual([`/releases/v${CONNECT_VERSION}/altinitycloud-connect-${CONNECT_VERSION}-linux-amd64`]);
+    expect(downloadsOf(host.world)).toEqual([`/releases/v${CONNECT_VERSION}/altinitycloud-connect-${CONNECT_VERSION}-linux-amd64`]);
     const binary = path.join(host.sandbox.binDir, 'altinitycloud-connect');
     expect(fs.readFileSync(binary)).toEqual(RELEASE);
     expect(modeOf(binary)).toBe('755');
@@ -450,7 +455,7 @@ describe('first boot', () => {
   });
 
   test('signals SUCCESS only once Altinity.Cloud, asked with the environment\'s certificate, sees the environment connected', () => {
-    expect(host.world.statuschecks).toEqual([{ authorized: true, subject: 'acme-env' }]);
+    expect(statuschecksOf(host.world).map((check) => check.clientCertificate)).toEqual([CERTIFIED_ENVIRONMENT]);
     const lines = host.run.log.split('\n');
     const connected = lines.findIndex((line) => line.includes('Altinity.Cloud sees the environment connected'));
     const signalled = lines.findIndex((line) => line.includes('signalled SUCCESS'));
@@ -506,7 +511,7 @@ describe('first boot', () => {
     test('installs, downloads and logs in to nothing again, and reads no token', () => {
       expect(rerun.exitCode).toBe(0);
       expect(callsOf(rerun, 'apt-get')).toEqual([]);
-      expect(host.world.downloads).toHaveLength(1);
+      expect(downloadsOf(host.world)).toHaveLength(1);
       expect(callsOf(rerun, 'altinitycloud-connect')).toEqual([]);
       const certificate = certificateParameterName('first-boot');
       expect(ssmActions(host.world).slice(ssmCallsBefore)).toEqual([`DescribeParameters ${certificate}`, `ListTagsForResource ${certificate}`, `GetParameter ${certificate}:2`]);
@@ -539,7 +544,7 @@ describe('replacement host (arm64 AMI that has the AWS CLI) finding a stored cer
 
   test('installs no package and downloads the arm64 release', () => {
     expect(callsOf(host.run, 'apt-get')).toEqual([]);
-    expect(host.world.downloads).toEqual([`/releases/v${CONNECT_VERSION}/altinitycloud-connect-${CONNECT_VERSION}-linux-arm64`]);
+    expect(downloadsOf(host.world)).toEqual([`/releases/v${CONNECT_VERSION}/altinitycloud-connect-${CONNECT_VERSION}-linux-arm64`]);
   });
 
   test('shows the token nowhere', () => {
@@ -622,7 +627,7 @@ describe('failures are signalled with a one-line reason, fast', () => {
   test('release redirected to plain HTTP: refused, the reason says so, and nothing is installed', async () => {
     const host = await pending.downgradedDownload;
     expect(failureSignal(host)).toMatch(/^\[download-failed\] .*(Protocol \W?http\W? not supported|disabled)/i);
-    expect(host.world.downloads).toEqual([]);
+    expect(downloadsOf(host.world)).toEqual([]);
     expect(fs.existsSync(path.join(host.sandbox.binDir, 'altinitycloud-connect'))).toBe(false);
   });
 
@@ -761,8 +766,8 @@ describe('complete means connected', () => {
     expect(host.world.signals.map((signal) => [signal.Status, signal.UniqueId])).toEqual([['FAILURE', '[not-connected] after 4 s: NOT CONNECTED']]);
     expect(host.run.console).toContain(`${host.world.altinityUrl}/statuscheck?connected answered 'NOT CONNECTED'`);
     expect(host.run.console).toContain('check outbound HTTPS to 127.0.0.1');
-    expect(host.world.statuschecks.length).toBeGreaterThanOrEqual(2);
-    expect(host.world.statuschecks.every((check) => check.authorized)).toBe(true);
+    expect(statuschecksOf(host.world).length).toBeGreaterThanOrEqual(2);
+    expect(statuschecksOf(host.world).every((check) => check.clientCertificate === CERTIFIED_ENVIRONMENT)).toBe(true);
   });
 
   describe('the watch, after creation, on a host of a group', () => {
@@ -775,12 +780,12 @@ describe('complete means connected', () => {
         const run = await watch();
         return { run, tag: host.world.instanceTags['altinity:connect/state'], healthReports: host.world.healthReports.length };
       };
-      host.world.altinityAnswer = 'NOT CONNECTED';
+      host.world.altinity.answerStatuscheck(CERTIFIED_ENVIRONMENT, { connected: 'NOT CONNECTED' });
       runs.dropped = await watchOnce();
       // Longer than the stack's connection timeout (2 s here).
       await new Promise((resolve) => setTimeout(resolve, 2500));
       runs.stillDropped = await watchOnce();
-      host.world.altinityAnswer = 'OK';
+      host.world.altinity.answerStatuscheck(CERTIFIED_ENVIRONMENT, { connected: 'OK' });
       runs.restored = await watchOnce();
     }, 120_000);
 
@@ -811,7 +816,7 @@ describe('complete means connected', () => {
 describe('the watch on a single host that stays disconnected', () => {
   test('says so once, and leaves the host in place for diagnosis', async () => {
     const host = await pending.watchedSingle;
-    host.world.altinityAnswer = 'NOT CONNECTED';
+    host.world.altinity.answerStatuscheck(CERTIFIED_ENVIRONMENT, { connected: 'NOT CONNECTED' });
     await host.again(['watch']);
     // Longer than the stack's connection timeout (2 s here).
     await new Promise((resolve) => setTimeout(resolve, 2500));
@@ -836,7 +841,7 @@ describe('failures that cannot be signalled say so on the console', () => {
     expect(host.run.console).toContain('the subnet needs a route to the internet');
     expect(host.run.console).toContain('cannot signal FAILURE to CloudFormation: the AWS CLI is not installed');
     expect(callsOf(host.run, 'apt-get')).toEqual([]);
-    expect(host.world.downloads).toEqual([]);
+    expect(downloadsOf(host.world)).toEqual([]);
     expect(host.world.signals).toEqual([]);
   });
 
@@ -845,7 +850,7 @@ describe('failures that cannot be signalled say so on the console', () => {
     expect(host.run.exitCode).toBe(1);
     expect(host.run.console).toContain("FAILED at step 'install AWS CLI': [no-aws-cli] apt-get update failed");
     expect(host.run.console).toContain('cannot signal FAILURE to CloudFormation: the AWS CLI is not installed');
-    expect(host.world.downloads).toEqual([]);
+    expect(downloadsOf(host.world)).toEqual([]);
     expect(host.world.signals).toEqual([]);
   });
 });
@@ -867,8 +872,8 @@ describe('an HTTPS proxy: every request of the host goes through it', () => {
     expect(destinations()).toEqual(new Set([AWS_NAME, ALTINITY_NAME]));
     expect(proxy.requests.filter((request) => request === `CONNECT ${ALTINITY_NAME}:443`).length).toBeGreaterThanOrEqual(3);
     expect(proxy.requests.filter((request) => request.startsWith(`POST http://${AWS_NAME}/`)).length).toBeGreaterThanOrEqual(5);
-    expect(host.world.downloads).toHaveLength(1);
-    expect(host.world.statuschecks.every((check) => check.authorized)).toBe(true);
+    expect(downloadsOf(host.world)).toHaveLength(1);
+    expect(statuschecksOf(host.world).every((check) => check.clientCertificate === CERTIFIED_ENVIRONMENT)).toBe(true);
     expect(host.run.log).toContain(`network: proxy 127.0.0.1:${new URL(proxy.url).port}, direct to the instance metadata service`);
   });
 
@@ -896,7 +901,7 @@ describe('an HTTPS proxy: every request of the host goes through it', () => {
 
   test('the watch asks Altinity.Cloud and tags the instance through the proxy', async () => {
     const before = proxy.requests.length;
-    host.world.altinityAnswer = 'NOT CONNECTED';
+    host.world.altinity.answerStatuscheck(CERTIFIED_ENVIRONMENT, { connected: 'NOT CONNECTED' });
     const run = await host.again(['watch']);
     expect(run.exitCode).toBe(0);
     expect(run.log).toContain('watch: disconnected: NOT CONNECTED');
@@ -914,7 +919,7 @@ describe('an HTTPS proxy: every request of the host goes through it', () => {
     expect(refused.world.signals[0].UniqueId).toBe(`[download-failed] cannot reach ${ALTINITY_NAME} through the proxy ${proxyHost}`.slice(0, 64));
     expect(refused.run.console).toContain(`FAILED at step 'install altinitycloud-connect': [download-failed] cannot reach ${ALTINITY_NAME} through the proxy ${proxyHost}`);
     expect(refused.run.console).toMatch(/CONNECT tunnel failed, response 403/);
-    expect(refused.world.downloads).toEqual([]);
+    expect(downloadsOf(refused.world)).toEqual([]);
   });
 });
 
@@ -927,14 +932,14 @@ describe('a CA of the customer\'s own, and host aliases', () => {
   test('the download and the readiness check succeed against servers whose certificates only that CA signs', async () => {
     expect(host.run.exitCode).toBe(0);
     expect(host.world.signals.map((signal) => signal.Status)).toEqual(['SUCCESS']);
-    expect(host.world.downloads).toHaveLength(1);
-    expect(host.world.statuschecks.length).toBeGreaterThanOrEqual(1);
+    expect(downloadsOf(host.world)).toHaveLength(1);
+    expect(statuschecksOf(host.world).length).toBeGreaterThanOrEqual(1);
     // Without the CA, the same servers are refused before any download.
     const untrusting = await pending.caNotGiven;
     expect(untrusting.run.exitCode).toBe(1);
     expect(untrusting.world.signals.map((signal) => signal.UniqueId)).toEqual([expect.stringMatching(/^\[untrusted-tls\] 127\.0\.0\.1:\d+$/)]);
     expect(untrusting.run.console).toMatch(/SSL certificate problem: .*; if a proxy inspects TLS, give its CA in CaCertificates/);
-    expect(untrusting.world.downloads).toEqual([]);
+    expect(downloadsOf(untrusting.world)).toEqual([]);
   });
 
   test('is added to the system trust store as PEM, whatever the console did to its line breaks, and given to the tunnel', () => {
@@ -953,7 +958,7 @@ describe('a CA of the customer\'s own, and host aliases', () => {
     const invalid = await pending.caInvalid;
     expect(invalid.run.exitCode).toBe(1);
     expect(invalid.world.signals.map((signal) => [signal.Status, signal.UniqueId])).toEqual([['FAILURE', '[ca-invalid] CaCertificates holds no valid PEM certificate']]);
-    expect(invalid.world.downloads).toEqual([]);
+    expect(downloadsOf(invalid.world)).toEqual([]);
   });
 
   test('host aliases are in /etc/hosts before any connection, replacing those of an earlier run', () => {

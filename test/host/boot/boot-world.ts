@@ -8,15 +8,16 @@ import { PARAMETER_KEYS } from '../../../lib/shared/names';
 import { clientsFor, defaultVpc, type EmulatorClients, publishedTemplateForEmulator } from '../../e2e/live-stack';
 import { LambdaService } from '../../support/lambda-service';
 import { createTestCa, type TestCa } from '../../support/test-ca';
+import { AltinityCloud } from '../standins/altinity-cloud';
+import { StandInServer } from '../standins/http';
+import { InstanceMetadataService } from '../standins/imds';
 import { type Bind, HostMachine, withBound } from './host-machine';
-import { ADDRESSES, HostNetwork } from './network';
+import { ADDRESSES, HostNetwork, type StandInName } from './network';
 import { type CreatedStack, createPublishedStack } from './published-stack';
 import { rootfsForTests } from './rootfs';
 import { RunDir } from './run-dir';
-import { AltinityCloud } from './standins/altinity-cloud';
 import { AwsProxy, type ResourceSignal } from './standins/aws-proxy';
-import { InstanceMetadataService } from './standins/imds';
-import { ReleaseServer, type ServiceBehaviour } from './standins/release-server';
+import { ConnectReleases, type ServiceBehaviour } from './standins/connect-releases';
 
 /**
  * Everything the scenarios share, started once: the cached root file system, the hosts' network
@@ -83,10 +84,11 @@ export interface LaunchedHost {
 export class BootWorld {
   readonly imds = new InstanceMetadataService();
   readonly altinity: AltinityCloud;
-  readonly releases: ReleaseServer;
+  readonly releases: ConnectReleases;
   readonly aws: AwsProxy;
   readonly clients: EmulatorClients;
   readonly lambda: LambdaService;
+  private readonly servers: Readonly<Record<StandInName, StandInServer>>;
   private readonly machines: HostMachine[] = [];
 
   private constructor(
@@ -100,9 +102,15 @@ export class BootWorld {
   ) {
     // One server certificate for both HTTPS stand-ins, which answer at 127.0.0.1 in the namespace.
     const tls = ca.serverCertificate(['127.0.0.1', 'localhost']);
-    this.altinity = new AltinityCloud(ca, tls);
-    this.releases = new ReleaseServer(tls, url(ADDRESSES.releases, 'https'), this.altinityUrl);
+    this.altinity = new AltinityCloud(ca);
+    this.releases = new ConnectReleases(url(ADDRESSES.releases, 'https'), this.altinityUrl);
     this.aws = new AwsProxy(network.moto);
+    this.servers = {
+      metadata: new StandInServer(this.imds.answer),
+      awsEndpoint: new StandInServer(this.aws.answer),
+      releases: new StandInServer(this.releases.answer, tls),
+      altinityCloud: new StandInServer(this.altinity.answer, this.altinity.serverTls(tls)),
+    };
     this.clients = clientsFor(network.moto);
     this.lambda = new LambdaService(network.moto);
   }
@@ -128,12 +136,8 @@ export class BootWorld {
       const template = { templateBody, network: await defaultVpc(clients) };
       for (const client of Object.values(clients)) client.destroy();
       world = new BootWorld(runDir, ownsRunDir, rootfs, network, ca, template, binds);
-      await Promise.all([
-        world.imds.listen(HostNetwork.socketFor(runDir, 'metadata')),
-        world.aws.listen(HostNetwork.socketFor(runDir, 'awsEndpoint')),
-        world.releases.listen(HostNetwork.socketFor(runDir, 'releases')),
-        world.altinity.listen(HostNetwork.socketFor(runDir, 'altinityCloud')),
-      ]);
+      const { servers } = world;
+      await Promise.all((Object.keys(servers) as StandInName[]).map((name) => servers[name].listen(HostNetwork.socketFor(runDir, name))));
       return world;
     } catch (error) {
       if (world) await world.stop();
@@ -259,7 +263,8 @@ export class BootWorld {
   async stop(): Promise<void> {
     await this.powerOffHosts();
     for (const client of Object.values(this.clients)) client.destroy();
-    await Promise.all([this.imds.close(), this.aws.close(), this.releases.close(), this.altinity.close(), this.lambda.stop()]);
+    await Promise.all([...Object.values(this.servers).map((server) => server.close()), this.lambda.stop()]);
+    this.aws.destroy();
     await this.network.stop();
     debug('stand-ins, moto_server and network stopped');
     // Under the runner the directory is the runner's: it sweeps and removes it, timings read first.

@@ -17,7 +17,7 @@ import { ADDRESSES } from './network';
  * - the Ubuntu AMI: a Debian bookworm root file system with systemd and cloud-init (rootfs.ts)
  * - the EC2 instance and its datasource: systemd-nspawn with a NoCloud seed (host-machine.ts)
  * - the instance metadata service, IMDSv2, at 169.254.169.254:80: instance id, region, the role's
- *   credentials, and for a group's instance its target lifecycle state (standins/imds.ts)
+ *   credentials, and for a group's instance its target lifecycle state (../standins/imds.ts)
  * - CloudFormation SignalResource and Auto Scaling SetInstanceHealth: a proxy that answers and
  *   records SignalResource (moto lacks it), records SetInstanceHealth and passes it to moto for a
  *   group's instance (refuses it for any other), and passes every other call (SSM, EC2 CreateTags)
@@ -26,15 +26,18 @@ import { ADDRESSES } from './network';
  *   them from the stack's launch template, the harness boots the first, and the metadata stand-in
  *   serves autoscaling/target-lifecycle-state InService for it, as EC2 does (boot-world.ts)
  * - the release download: HTTPS with a test CA's certificate, named by the stack's
- *   ConnectDownloadUrl and ConnectSha256 parameters (standins/release-server.ts)
+ *   ConnectDownloadUrl and ConnectSha256 parameters (standins/connect-releases.ts, on
+ *   ../standins/release-location.ts)
  * - the altinitycloud-connect binary: a script whose login asks the Altinity.Cloud stand-in and
  *   whose service connects to its --url and runs until killed, or crashes at once
  *   (standins/altinitycloud-connect.sh)
  * - Altinity.Cloud, named by the stack's AltinityCloudUrl parameter: HTTPS login, tunnel and
  *   statuscheck, a client certificate per environment (issued at login) required, every request
- *   recorded, each environment's statuscheck answer switchable at runtime (standins/altinity-cloud.ts)
+ *   recorded, each environment's statuscheck answer switchable at runtime
+ *   (../standins/altinity-cloud.ts)
  * - the public CAs behind those, and Altinity.Cloud's client-certificate authority: a test CA
- *   (test/support/test-ca.ts, shared with npm test's bootstrap sandbox)
+ *   (test/support/test-ca.ts, shared with npm test's bootstrap sandbox, as are the stand-ins under
+ *   ../standins/)
  *
  * Test-only plumbing, bound read-only into each host; the shipped script is not told it is tested:
  * - AWS_ENDPOINT_URL=http://127.0.0.1:4566 (the proxy) for every unit, cloud-final's and the

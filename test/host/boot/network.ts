@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { clientSettingsFor, type MotoServer } from '../../support/moto-server';
 import { deleteNetns, type RunDir } from './run-dir';
-import { closeServer, trackConnections } from './standins/http';
+import { closeServer, trackConnections } from '../standins/http';
 
 /**
  * Test plumbing: the hosts' network, a namespace of its own with only `lo` and no route out, so that

@@ -2,10 +2,12 @@
  * Stands in for what a sandboxed host talks to: IMDS, the release location, Altinity.Cloud and the
  * AWS API (see HostWorld).
  */
-import * as http from 'node:http';
-import * as https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type * as http from 'node:http';
 import type { TestCa } from '../../support/test-ca';
+import { AltinityCloud } from '../standins/altinity-cloud';
+import { type Answer, readBody, StandInServer } from '../standins/http';
+import { InstanceMetadataService } from '../standins/imds';
+import { ReleaseLocation } from '../standins/release-location';
 
 /**
  * The name under which a host behind the proxy reaches the release location and Altinity.Cloud
@@ -54,55 +56,52 @@ export interface HostWorldOptions {
   readonly releaseLocation?: 'redirects-to-http' | 'hangs';
   /** SSM calls the host's role may not make (moto does not enforce IAM). */
   readonly deniedCalls?: readonly DeniedCall[];
-  /** Whether the instance belongs to an Auto Scaling group. */
-  readonly inAutoScalingGroup?: boolean;
 }
 
+/** The host's role, as the metadata service names it and AWS's refusals quote it. */
+const HOST_ROLE_NAME = 'HostRole';
+const RELEASES_PATH = '/releases/';
+
 /**
- * What a host talks to besides the internet's package mirror: the instance metadata service
- * (IMDSv2, token required), the release download location and Altinity.Cloud's statuscheck (HTTPS,
- * with a certificate the tests' CA signs; the statuscheck requires a client certificate that CA
- * signed, as the environment's is), and the AWS API endpoint (SSM calls go on to moto_server;
- * CloudFormation's SignalResource, Auto Scaling's SetInstanceHealth and EC2's CreateTags are answered
- * and recorded here: moto lacks the first two and knows no instance of the sandbox).
+ * What a host talks to besides the internet's package mirror, on two loopback servers: over HTTP,
+ * the instance metadata service (IMDSv2, token required) and the AWS API endpoint (SSM calls go on to
+ * moto_server; CloudFormation's SignalResource, Auto Scaling's SetInstanceHealth and EC2's
+ * CreateTags are answered and recorded here: moto lacks the first two and knows no instance of the
+ * sandbox); over HTTPS, with a certificate the tests' CA signs, the release download location and
+ * Altinity.Cloud, whose statuscheck requires a client certificate that CA signed, as the
+ * environment's is. The metadata service, the release location and Altinity.Cloud are the real-boot
+ * harness's stand-ins (test/host/standins/).
  */
 export class HostWorld {
+  readonly imds = new InstanceMetadataService();
+  readonly releases: ReleaseLocation;
+  readonly altinity: AltinityCloud;
   readonly signals: ResourceSignal[] = [];
   readonly ssmCalls: SsmCall[] = [];
-  readonly downloads: string[] = [];
   /** Auto Scaling SetInstanceHealth requests: instance id and health status. */
   readonly healthReports: { InstanceId: string; HealthStatus: string; ShouldRespectGracePeriod: string | null }[] = [];
   /** SSM calls the host's role may not make (moto does not enforce IAM). */
   deniedCalls: DeniedCall[];
   /** Whether CloudFormation still waits for the host's signal, or the resource completed earlier. */
   signalTarget: 'waiting' | 'complete' = 'waiting';
-  /** What Altinity.Cloud answers to `statuscheck?connected`: OK when it sees the environment connected. */
-  altinityAnswer = 'OK';
-  /** Each statuscheck: whether it came with a client certificate the CA signed, and that certificate's subject. */
-  readonly statuschecks: { authorized: boolean; subject?: string }[] = [];
   /** The instance's tags, as CreateTags set them. */
   readonly instanceTags: Record<string, string> = {};
-  private readonly imdsToken = `imds-${Math.random().toString(36).slice(2)}`;
-  private readonly server: http.Server;
-  private readonly releaseServer: https.Server;
+  private readonly server: StandInServer;
+  private readonly altinityServer: StandInServer;
 
   private constructor(private readonly options: HostWorldOptions) {
     this.deniedCalls = [...(options.deniedCalls ?? [])];
-    const handle = (request: http.IncomingMessage, response: http.ServerResponse) => {
-      this.answer(request, response).catch((error: Error) => {
-        response.writeHead(500).end(error.message);
-      });
-    };
-    this.server = http.createServer(handle);
-    // Client certificates are asked for and checked for the statuscheck only; downloads need none.
+    this.imds.describe({ instanceId: options.instanceId, region: options.region, roleName: HOST_ROLE_NAME });
+    this.releases = new ReleaseLocation((path) => (path.startsWith(RELEASES_PATH) ? options.releases.get(path.slice(RELEASES_PATH.length)) : undefined));
+    this.altinity = new AltinityCloud(options.ca);
+    this.server = new StandInServer(this.answer);
     const serverCertificate = (options.serverCa ?? options.ca).serverCertificate(['127.0.0.1', ALTINITY_NAME]);
-    this.releaseServer = https.createServer({ ...serverCertificate, ca: options.ca.caPem(), requestCert: true, rejectUnauthorized: false }, handle);
+    this.altinityServer = new StandInServer(this.answerSecurely, this.altinity.serverTls(serverCertificate));
   }
 
   static async start(options: HostWorldOptions): Promise<HostWorld> {
     const world = new HostWorld(options);
-    await new Promise<void>((resolve) => world.server.listen(0, '127.0.0.1', resolve));
-    await new Promise<void>((resolve) => world.releaseServer.listen(0, '127.0.0.1', resolve));
+    await Promise.all([world.server.listen(), world.altinityServer.listen()]);
     return world;
   }
 
@@ -112,12 +111,12 @@ export class HostWorld {
 
   /** `host:port` of the metadata service and the AWS API endpoint. */
   get address(): string {
-    return `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.server.address;
   }
 
   /** `host:port` of the release location and Altinity.Cloud. */
   get altinityAddress(): string {
-    return `127.0.0.1:${(this.releaseServer.address() as AddressInfo).port}`;
+    return this.altinityServer.address;
   }
 
   get releasesUrl(): string {
@@ -126,37 +125,33 @@ export class HostWorld {
 
   /** Altinity.Cloud's URL, as the template's AltinityCloudUrl parameter gives it. */
   get altinityUrl(): string {
-    return `https://127.0.0.1:${(this.releaseServer.address() as AddressInfo).port}`;
+    return `https://${this.altinityAddress}`;
   }
 
   stop(): Promise<void> {
-    this.releaseServer.closeAllConnections();
-    return Promise.all([
-      new Promise((resolve) => this.server.close(resolve)),
-      new Promise((resolve) => this.releaseServer.close(resolve)),
-    ]).then(() => undefined);
+    return Promise.all([this.server.close(), this.altinityServer.close()]).then(() => undefined);
   }
 
-  private async answer(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    const body = await readBody(request);
+  /** Over HTTP: the metadata service and the AWS API; the release files too, where a redirect to plain HTTP leads. */
+  private readonly answer: Answer = (request, response) => {
     const path = request.url ?? '/';
-    if (path.startsWith('/latest/')) return this.answerMetadata(request, path, response);
-    if (path === '/statuscheck?connected' && request.method === 'GET') {
-      const socket = request.socket as import('node:tls').TLSSocket;
-      const authorized = socket.authorized === true;
-      this.statuschecks.push({ authorized, subject: authorized ? String(socket.getPeerCertificate().subject?.CN) : undefined });
-      return void response.writeHead(authorized ? 200 : 401).end(authorized ? this.altinityAnswer : 'client certificate required');
-    }
-    if (path.startsWith('/releases/') && request.method === 'GET') {
-      if (this.options.releaseLocation === 'hangs') return;
-      if (this.options.releaseLocation === 'redirects-to-http') {
-        return void response.writeHead(302, { location: `${this.url}${path}` }).end();
-      }
-      const release = this.options.releases.get(path.slice('/releases/'.length));
-      if (release === undefined) return void response.writeHead(404).end('Not Found');
-      this.downloads.push(path);
-      return void response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(release);
-    }
+    if (path.startsWith('/latest/')) return this.imds.answer(request, response);
+    if (path.startsWith(RELEASES_PATH)) return this.answerDownload(request, response);
+    return this.answerAws(request, response);
+  };
+
+  /** Over HTTPS: the release location and Altinity.Cloud. */
+  private readonly answerSecurely: Answer = (request, response) =>
+    (request.url ?? '/').startsWith(RELEASES_PATH) ? this.answerDownload(request, response) : this.altinity.answer(request, response);
+
+  private answerDownload(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> | void {
+    if (this.options.releaseLocation === 'hangs') return;
+    if (this.options.releaseLocation === 'redirects-to-http') return void response.writeHead(302, { location: `${this.url}${request.url}` }).end();
+    return this.releases.answer(request, response);
+  }
+
+  private async answerAws(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const body = await readBody(request);
     const target = request.headers['x-amz-target'];
     if (typeof target === 'string' && target.startsWith('AmazonSSM.')) return this.answerSsm(request, target, body, response);
     const form = new URLSearchParams(body.toString());
@@ -178,20 +173,6 @@ export class HostWorld {
       .end(Buffer.from(await answer.arrayBuffer()));
   }
 
-  private answerMetadata(request: http.IncomingMessage, path: string, response: http.ServerResponse): void {
-    if (path === '/latest/api/token' && request.method === 'PUT' && request.headers['x-aws-ec2-metadata-token-ttl-seconds']) {
-      return void response.writeHead(200).end(this.imdsToken);
-    }
-    if (request.headers['x-aws-ec2-metadata-token'] !== this.imdsToken) return void response.writeHead(401).end();
-    const values: Record<string, string> = {
-      '/latest/meta-data/instance-id': this.options.instanceId,
-      '/latest/meta-data/placement/region': this.options.region,
-    };
-    const value = values[path];
-    if (value === undefined) return void response.writeHead(404).end();
-    response.writeHead(200).end(value);
-  }
-
   private async answerSsm(request: http.IncomingMessage, target: string, body: Buffer, response: http.ServerResponse): Promise<void> {
     const action = target.slice('AmazonSSM.'.length);
     const parsed = JSON.parse(body.toString() || '{}') as { Name?: unknown; Overwrite?: unknown; ResourceId?: unknown; ParameterFilters?: { Values?: unknown[] }[] };
@@ -203,7 +184,7 @@ export class HostWorld {
     const parameter = name.replace(/:\d+$/, '');
     if (this.deniedCalls.some((denied) => denied.action === action && denied.name === parameter && (denied.overwrite ?? overwrite) === overwrite)) {
       const message =
-        `User: arn:aws:sts::123456789012:assumed-role/HostRole/${this.options.instanceId} is not authorized to perform: ` +
+        `User: arn:aws:sts::123456789012:assumed-role/${HOST_ROLE_NAME}/${this.options.instanceId} is not authorized to perform: ` +
         `ssm:${action} on resource: arn:aws:ssm:${this.options.region}:123456789012:parameter${parameter} ` +
         `because no identity-based policy allows the ssm:${action} action`;
       return void response
@@ -256,13 +237,4 @@ export class HostWorld {
           '<ResponseMetadata><RequestId>health-1</RequestId></ResponseMetadata></SetInstanceHealthResponse>',
       );
   }
-}
-
-function readBody(request: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
 }

@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import { AutoScalingClient, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient, DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import type { MotoServer } from '../../../support/moto-server';
-import { closeServer, handle, listenOnSocket, readBody } from './http';
+import { type Answer, readBody } from '../../standins/http';
 
 /**
  * Stands in for two AWS APIs that moto_server lacks or cannot act on, and passes every other call
@@ -56,7 +56,6 @@ export class AwsProxy {
   readonly signals: ResourceSignal[] = [];
   readonly healthReports: HealthReport[] = [];
   readonly forwarded: ForwardedCall[] = [];
-  private readonly server = http.createServer(handle((request, response) => this.answer(request, response)));
   private readonly cloudFormation: CloudFormationClient;
   private readonly autoScaling: AutoScalingClient;
 
@@ -65,17 +64,13 @@ export class AwsProxy {
     this.autoScaling = new AutoScalingClient(moto.clientConfig);
   }
 
-  async listen(socketPath: string): Promise<void> {
-    await listenOnSocket(this.server, socketPath);
-  }
-
-  close(): Promise<void> {
+  /** Closes its clients of moto_server, once its server no longer answers. */
+  destroy(): void {
     this.cloudFormation.destroy();
     this.autoScaling.destroy();
-    return closeServer(this.server);
   }
 
-  private async answer(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+  readonly answer: Answer = async (request, response) => {
     const body = await readBody(request);
     const scope = /Credential=([^/]+)\/[^/]+\/[^/]+\/([^/]+)\/aws4_request/.exec(String(request.headers.authorization ?? ''));
     const [accessKeyId, service] = [scope?.[1] ?? '', scope?.[2] ?? ''];
@@ -88,7 +83,7 @@ export class AwsProxy {
     const at = Date.now();
     const status = await this.forward(request, body, response);
     if (service) this.forwarded.push({ service, action, status, accessKeyId, at });
-  }
+  };
 
   private async signal(form: URLSearchParams, accessKeyId: string, response: http.ServerResponse): Promise<void> {
     const signal = {

@@ -1,17 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import * as https from 'node:https';
+import type * as https from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import type { TestCa } from '../../../support/test-ca';
-import { closeServer, handle, listenOnSocket, readBody } from './http';
+import type { TestCa } from '../../support/test-ca';
+import { type Answer, readBody } from './http';
 
 /**
- * Stands in for Altinity.Cloud, as far as a host meets it, at https://127.0.0.1:9443 inside the
- * host's namespace (TLS with a certificate of the test CA):
+ * Stands in for Altinity.Cloud, as far as a host meets it: at https://127.0.0.1:9443 inside the
+ * real-boot host's namespace, beside the release location in the sandbox (TLS with a certificate of
+ * the test CA, `serverTls`):
  * - `POST /login` (token=...): what `altinitycloud-connect login --token=T` calls. A token issued for
  *   an environment (`issueToken`) gets that environment's certificate and key (cloud-connect.pem,
  *   a client certificate of the test CA whose subject CN is the environment's name); any other 401.
- * - `GET /connect`: what the stand-in binary's service mode calls once it runs, as the real tunnel
- *   connects; it needs the client certificate.
+ *   The sandbox's stand-in binary logs in without asking: there, only statuscheck is asked.
+ * - `GET /connect`: what the real boot's stand-in binary's service mode calls once it runs, as the
+ *   real tunnel connects; it needs the client certificate.
  * - `GET /statuscheck?connected` and `GET /statuscheck`: Altinity's readiness check (peers.md
  *   section 3). They need the client certificate and answer, for the environment it names, the
  *   bodies set by `answerStatuscheck` (`OK` when connected or ready, the default), which a test may
@@ -43,24 +45,12 @@ export class AltinityCloud {
   /** Environment name → its cloud-connect.pem (certificate and key). */
   private readonly certificates = new Map<string, string>();
   private readonly statuschecks = new Map<string, StatuscheckBodies>();
-  private readonly server: https.Server;
 
-  constructor(
-    private readonly ca: TestCa,
-    tls: { readonly cert: Buffer; readonly key: Buffer },
-  ) {
-    this.server = https.createServer(
-      { ...tls, ca: [ca.caPem()], requestCert: true, rejectUnauthorized: false },
-      handle((request, response) => this.answer(request, response)),
-    );
-  }
+  constructor(private readonly ca: TestCa) {}
 
-  async listen(socketPath: string): Promise<void> {
-    await listenOnSocket(this.server, socketPath);
-  }
-
-  close(): Promise<void> {
-    return closeServer(this.server);
+  /** The TLS settings of a server that answers for it: its `certificate`, and a request for the client's. */
+  serverTls(certificate: { readonly cert: Buffer; readonly key: Buffer }): https.ServerOptions {
+    return { ...certificate, ca: [this.ca.caPem()], requestCert: true, rejectUnauthorized: false };
   }
 
   /**
@@ -97,17 +87,21 @@ export class AltinityCloud {
     return this.requests.filter((request) => request.path === path && (environment === undefined || request.clientCertificate === environment));
   }
 
-  private statuscheckOf(environment: string): StatuscheckBodies {
-    return this.statuschecks.get(environment) ?? { connected: 'OK', ready: 'OK' };
-  }
-
-  private async answer(request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse): Promise<void> {
+  readonly answer: Answer = async (request, response) => {
     const url = new URL(request.url ?? '/', 'https://altinity.cloud.stand-in');
     const socket = request.socket as TLSSocket;
     const clientCertificate = socket.authorized ? String(socket.getPeerCertificate()?.subject?.CN ?? '') : undefined;
     const body = (await readBody(request)).toString();
     const reply = (status: number, text: string) => {
-      this.requests.push({ method: request.method ?? 'GET', path: url.pathname, query: url.search.slice(1), clientCertificate, status, body: text, at: Date.now() });
+      this.requests.push({
+        method: request.method ?? 'GET',
+        path: url.pathname,
+        query: url.search.slice(1),
+        clientCertificate,
+        status,
+        body: text,
+        at: Date.now(),
+      });
       response.writeHead(status, { 'content-type': 'text/plain' }).end(text);
     };
     if (url.pathname === '/login' && request.method === 'POST') {
@@ -122,5 +116,9 @@ export class AltinityCloud {
       return reply(200, url.searchParams.has('connected') ? bodies.connected : bodies.ready);
     }
     reply(404, 'not found');
+  };
+
+  private statuscheckOf(environment: string): StatuscheckBodies {
+    return this.statuschecks.get(environment) ?? { connected: 'OK', ready: 'OK' };
   }
 }

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import * as http from 'node:http';
-import { closeServer, handle, listenOnSocket } from './http';
+import type { Answer } from './http';
 
 /**
  * Stands in for the EC2 instance metadata service as the launch template configures it (IMDSv2
- * only: every read needs a token from PUT /latest/api/token), at 169.254.169.254:80 inside the
- * host's namespace. It serves what the host reads of it: its instance id and region, its role's
- * credentials under iam/security-credentials/<role> (from which the AWS CLI signs, as on EC2), and,
- * for an instance of an Auto Scaling group only, autoscaling/target-lifecycle-state.
+ * only: every read needs a token from PUT /latest/api/token): at 169.254.169.254:80 inside the
+ * real-boot host's namespace, beside the AWS endpoint in the sandbox. It serves what a host reads of
+ * it: its instance id and region, its role's credentials under iam/security-credentials/<role> (from
+ * which the real boot's AWS CLI signs, as on EC2), and, for an instance of an Auto Scaling group
+ * only, autoscaling/target-lifecycle-state.
  */
 
 /** The instance the metadata describes: the one the test is booting. */
@@ -30,7 +30,7 @@ export interface MetadataRequest {
 
 export class InstanceMetadataService {
   readonly requests: MetadataRequest[] = [];
-  /** The role credentials this instance's role hands out: the proxy can tell the host's calls by them. */
+  /** The role credentials this instance's role hands out: the real boot's AWS proxy tells the host's calls by them. */
   readonly credentials = {
     AccessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
     SecretAccessKey: randomBytes(20).toString('base64'),
@@ -38,15 +38,6 @@ export class InstanceMetadataService {
   };
   private identity: InstanceIdentity | undefined;
   private readonly tokens = new Set<string>();
-  private readonly server = http.createServer(handle((request, response) => this.answer(request, response)));
-
-  async listen(socketPath: string): Promise<void> {
-    await listenOnSocket(this.server, socketPath);
-  }
-
-  close(): Promise<void> {
-    return closeServer(this.server);
-  }
 
   /** The instance being booted; undefined between boots, when every read fails as on no instance. */
   describe(identity: InstanceIdentity | undefined): void {
@@ -55,7 +46,7 @@ export class InstanceMetadataService {
     this.tokens.clear();
   }
 
-  private answer(request: http.IncomingMessage, response: http.ServerResponse): void {
+  readonly answer: Answer = (request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     const method = request.method ?? 'GET';
     const token = request.headers['x-aws-ec2-metadata-token'];
@@ -76,7 +67,7 @@ export class InstanceMetadataService {
     const value = values?.get(path);
     if (value === undefined) return reply(404);
     reply(200, value.body, value.type);
-  }
+  };
 
   private metadata(): Map<string, { body: string; type?: string }> | undefined {
     const identity = this.identity;
