@@ -150,12 +150,12 @@ const HOST_ROLE = HOST_ROLE_LOGICAL_ID;
 export function permissionsTable(template: DocumentedTemplate): string {
   const profiles = template.Parameters?.[PROFILE_PARAMETER]?.AllowedValues;
   if (!profiles?.length) throw new Error(`the template has no ${PROFILE_PARAMETER} parameter with allowed values`);
-  const grantsBy = new Map(profiles.map((profile) => [profile, grantsOfHostRole(template, { [PROFILE_PARAMETER]: profile })]));
-  const rows = [...new Set([...grantsBy.values()].flat())];
+  const grantsBy = profiles.map((profile) => grantsOfHostRole(template, { [PROFILE_PARAMETER]: profile }));
+  const rows = [...new Set(grantsBy.flat())];
   return [
     `| Grant | ${profiles.map((profile) => `\`${profile}\``).join(' | ')} |`,
     `| --- | ${profiles.map(() => '---').join(' | ')} |`,
-    ...rows.map((grant) => row(grant, ...profiles.map((profile) => (grantsBy.get(profile)!.includes(grant) ? 'yes' : 'no')))),
+    ...rows.map((grant) => row(grant, ...grantsBy.map((grants) => (grants.includes(grant) ? 'yes' : 'no')))),
     '',
   ].join('\n');
 }

@@ -79,12 +79,12 @@ export class TemplateEvaluator {
 
   /** `node` with every `Fn::If` replaced by its chosen branch and `AWS::NoValue` left out; the rest as it is. */
   choose(node: unknown): unknown {
-    return valueOf(this.evaluate(node, undefined));
+    return plainValue(this.evaluate(node, undefined));
   }
 
   /** `node` with every intrinsic function resolved: references with `references`, by default the evaluator's own. */
   resolve(node: unknown, references: References = this.references): unknown {
-    return valueOf(this.evaluate(node, references));
+    return plainValue(this.evaluate(node, references));
   }
 
   /** Chooses every `Fn::If`, and resolves the other functions when given references to resolve them with. */
@@ -105,7 +105,7 @@ export class TemplateEvaluator {
   }
 
   private intrinsic(name: string, argument: unknown, references: References): unknown {
-    const resolve = (node: unknown) => valueOf(this.evaluate(node, references));
+    const resolve = (node: unknown) => plainValue(this.evaluate(node, references));
     const attribute = (logicalId: string, attribute: string) => {
       if (!references.attribute) throw new Error(`cannot evaluate Fn::GetAtt ${logicalId}.${attribute}: no attribute is known`);
       return references.attribute(logicalId, attribute);
@@ -177,6 +177,6 @@ function isKept(value: unknown): boolean {
   return value !== NO_VALUE && value !== undefined;
 }
 
-function valueOf(evaluated: unknown): unknown {
+function plainValue(evaluated: unknown): unknown {
   return evaluated === NO_VALUE ? undefined : evaluated;
 }

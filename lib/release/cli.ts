@@ -40,7 +40,7 @@ export interface PublishIo {
 /** The publish command: writes the template, uploads it when asked, prints the links; returns the exit code. */
 export async function runPublish(argv: readonly string[], io: PublishIo): Promise<number> {
   const fileName = publishedFileName(io.version);
-  let options;
+  let options: ReturnType<typeof parsePublishArgs>;
   try {
     options = parsePublishArgs(argv, fileName);
   } catch (error) {

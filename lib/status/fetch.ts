@@ -3,6 +3,7 @@ import {
   DescribeStackEventsCommand,
   DescribeStackResourcesCommand,
   DescribeStacksCommand,
+  type Stack,
   type StackEvent,
   type StackResource,
 } from '@aws-sdk/client-cloudformation';
@@ -31,7 +32,7 @@ const MAX_EVENT_PAGES = 10;
  */
 export async function fetchSnapshot(clients: StatusClients, stackNameOrId: string): Promise<StackSnapshot | undefined> {
   const client = clients.cloudFormation;
-  let stack;
+  let stack: Stack | undefined;
   try {
     stack = (await client.send(new DescribeStacksCommand({ StackName: stackNameOrId }))).Stacks?.[0];
   } catch (error) {

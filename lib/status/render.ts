@@ -92,7 +92,7 @@ function renderCauses(report: StatusReport): string[] {
     return [`Cause: ${report.stackStatusReason ?? 'CloudFormation gave no reason; see the stack events in the console.'}`];
   }
   const lines = ['Cause (root cause first):'];
-  report.failures.slice(0, SHOWN_FAILURES).forEach((failure, index) => lines.push(...renderFailure(failure, index + 1)));
+  for (const [index, failure] of report.failures.slice(0, SHOWN_FAILURES).entries()) lines.push(...renderFailure(failure, index + 1));
   const more = report.failures.length - SHOWN_FAILURES;
   if (more > 0) lines.push(`  ... and ${more} more (see --json or the stack events)`);
   if (report.cancelled.length > 0) lines.push(`  Cancelled as a consequence: ${report.cancelled.join(', ')}`);

@@ -287,7 +287,7 @@ export function machineHost(root: string, env: NodeJS.ProcessEnv = process.env, 
           if (asked.code !== 0) return;
           try {
             const answered = JSON.parse(asked.output.trim().split('\n').pop() ?? '') as (string | null)[];
-            indexes.forEach((index, position) => (versions[index] = answered[position] ?? undefined));
+            for (const [position, index] of indexes.entries()) versions[index] = answered[position] ?? undefined;
           } catch {
             // Not a Python we understand: the versions stay unknown.
           }
