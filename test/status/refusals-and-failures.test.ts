@@ -112,7 +112,7 @@ describe('a stack whose creation failed', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toBe('');
     const lines = run.stdout.split('\n');
-    const cause = lines.findIndex((line) => line === 'Cause (root cause first):');
+    const cause = lines.indexOf('Cause (root cause first):');
     expect(lines.slice(cause + 1, cause + 5)).toEqual([
       `  1. Host (AWS::EC2::Instance) CREATE_FAILED at 10:03:10 UTC`,
       `     ${TOKEN_REJECTED}`,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import { AutoScalingClient, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
-import { CloudFormationClient, DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackResourcesCommand, type StackResource } from '@aws-sdk/client-cloudformation';
 import type { MotoServer } from '../../../support/moto-server';
 import { type Answer, readBody } from '../../standins/http';
 
@@ -105,7 +105,7 @@ export class AwsProxy {
   private async signalRefusal(signal: Omit<ResourceSignal, 'answer'>): Promise<string | undefined> {
     if (!['SUCCESS', 'FAILURE'].includes(signal.status)) return `Status must be SUCCESS or FAILURE, not '${signal.status}'`;
     // DescribeStackResources: moto's DescribeStackResource fails (HTTP 500) on this stack's instance.
-    let resources;
+    let resources: StackResource[];
     try {
       resources = (await this.cloudFormation.send(new DescribeStackResourcesCommand({ StackName: signal.stackName }))).StackResources ?? [];
     } catch (error) {
