@@ -24,7 +24,12 @@ async function stageToken(envName: string, token: string, account: string | unde
     throw error;
   }
   process.stderr.write(`Staging the connection token in account ${target.account}, ${region} (it never enters the template)... `);
-  const staged = await stageConnectionToken({ secrets: new SecretsManagerClient({ region }), cloudFormation: new CloudFormationClient({ region }) }, target, envName, token);
+  const staged = await stageConnectionToken(
+    { secrets: new SecretsManagerClient({ region }), cloudFormation: new CloudFormationClient({ region }) },
+    target,
+    envName,
+    token,
+  );
   process.stderr.write(
     staged.written
       ? `${staged.name}, readable only by the stack's function, which moves it under the stack's own key\n`

@@ -1,5 +1,11 @@
 import { CloudFormationClient, DescribeStackResourceCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DeleteSecretCommand, GetSecretValueCommand, paginateListSecrets, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DeleteSecretCommand,
+  GetSecretValueCommand,
+  paginateListSecrets,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { CodedFailure, FUNCTION_FAILURES as FAILURE } from '../../lib/shared/failures';
@@ -54,7 +60,14 @@ const clients: Clients = {
 export async function handler(event: Event, context: Pick<Context, 'logStreamName' | 'getRemainingTimeInMillis'>): Promise<void> {
   const properties: Partial<SecretStoreProperties> = event?.ResourceProperties ?? {};
   console.log(
-    JSON.stringify({ type: event?.RequestType, requestId: event?.RequestId, stack: event?.StackId, resource: event?.LogicalResourceId, physicalId: physicalIdOf(event), staged: properties.StagedToken }),
+    JSON.stringify({
+      type: event?.RequestType,
+      requestId: event?.RequestId,
+      stack: event?.StackId,
+      resource: event?.LogicalResourceId,
+      physicalId: physicalIdOf(event),
+      staged: properties.StagedToken,
+    }),
   );
   if (typeof event?.ResponseURL !== 'string') return console.error('FAILED: no ResponseURL to answer');
   const secrets = new Masker();
@@ -71,7 +84,10 @@ export async function handler(event: Event, context: Pick<Context, 'logStreamNam
   }
   // Create names the resource by its token parameter; Update and Delete keep the id CloudFormation sent.
   const physicalId = (event.RequestType === 'Create' ? settings?.tokenParameter : physicalIdOf(event)) || `${event.LogicalResourceId}-invalid`;
-  const data: SecretStoreData | undefined = settings && { TokenParameterName: settings.tokenParameter, CertificateParameterName: settings.certificateParameter };
+  const data: SecretStoreData | undefined = settings && {
+    TokenParameterName: settings.tokenParameter,
+    CertificateParameterName: settings.certificateParameter,
+  };
   await respond(event, physicalId, reason, data);
 }
 
@@ -117,7 +133,10 @@ async function verifyRequest(event: Event, settings: SecretStoreSettings, cloudF
 
 async function create(properties: Partial<SecretStoreProperties>, settings: SecretStoreSettings, aws: Clients, secrets: Masker): Promise<void> {
   const existing = settings.existingCertificateParameter;
-  if (existing && (existing === settings.tokenParameter || existing === settings.certificateParameter || existing.startsWith(`${parentOf(settings.tokenParameter)}/`))) {
+  if (
+    existing &&
+    (existing === settings.tokenParameter || existing === settings.certificateParameter || existing.startsWith(`${parentOf(settings.tokenParameter)}/`))
+  ) {
     throw new CodedFailure(
       FAILURE.existingCertificateInStackPath,
       `ExistingCertificateParameter ${existing} is below ${parentOf(settings.tokenParameter)}/, where the stack keeps its own: copy it elsewhere and name the copy.`,
@@ -216,7 +235,13 @@ async function tokenOf(
  * owner, is taken over by deleting it and creating it again, atomically too.
  */
 async function claim(name: string, value: string, settings: SecretStoreSettings, aws: Clients): Promise<void> {
-  const write = { name, value, keyId: settings.keyArn, description: descriptionFor(settings), tags: { [ENV_TAG_KEY]: settings.envName, [OWNER_TAG_KEY]: settings.stackId } };
+  const write = {
+    name,
+    value,
+    keyId: settings.keyArn,
+    description: descriptionFor(settings),
+    tags: { [ENV_TAG_KEY]: settings.envName, [OWNER_TAG_KEY]: settings.stackId },
+  };
   for (let attempt = 1; ; attempt++) {
     if (await createSecureString(aws.ssm, write)) return;
     const owner = await ownerOf(name, aws);
@@ -265,7 +290,9 @@ async function settleCertificateAtUpdate(settings: SecretStoreSettings, aws: Cli
   const facts = await factsOf(aws.ssm, name);
   if (owner === settings.stackId && facts?.type === 'SecureString' && facts.keyId === settings.keyArn) return;
   await deleteParameter(aws.ssm, name);
-  console.log(`deleted ${name}: not written by this stack (${facts?.type ?? 'no type'} under ${facts?.keyId ?? 'no key'}, owned by ${owner || 'no stack'}); the next new host logs in with the token`);
+  console.log(
+    `deleted ${name}: not written by this stack (${facts?.type ?? 'no type'} under ${facts?.keyId ?? 'no key'}, owned by ${owner || 'no stack'}); the next new host logs in with the token`,
+  );
 }
 
 /** On Update: refuses a parameter another live stack owns; takes over one a deleted stack or an older version left. */

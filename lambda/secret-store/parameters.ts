@@ -56,7 +56,15 @@ export async function createSecureString(ssm: SSMClient, write: SecureStringWrit
 /** Overwrites an existing SecureString's value and key (PutParameter refuses tags with Overwrite). */
 export async function overwriteSecureString(ssm: SSMClient, write: Omit<SecureStringWrite, 'tags'>): Promise<void> {
   await ssm.send(
-    new PutParameterCommand({ Name: write.name, Value: write.value, Type: 'SecureString', KeyId: write.keyId, Overwrite: true, Description: write.description, Tier: TIER }),
+    new PutParameterCommand({
+      Name: write.name,
+      Value: write.value,
+      Type: 'SecureString',
+      KeyId: write.keyId,
+      Overwrite: true,
+      Description: write.description,
+      Tier: TIER,
+    }),
   );
 }
 
@@ -95,7 +103,9 @@ export async function tagsOf(ssm: SSMClient, name: string): Promise<Record<strin
 }
 
 export async function tag(ssm: SSMClient, name: string, tags: Readonly<Record<string, string>>): Promise<void> {
-  await ssm.send(new AddTagsToResourceCommand({ ResourceType: 'Parameter', ResourceId: name, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }));
+  await ssm.send(
+    new AddTagsToResourceCommand({ ResourceType: 'Parameter', ResourceId: name, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }),
+  );
 }
 
 /** Deletes a parameter; one already gone is not an error. */

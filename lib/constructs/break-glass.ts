@@ -1,4 +1,4 @@
-import { Aws, CfnCondition, Validations } from 'aws-cdk-lib';
+import { Aws, type CfnCondition, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { arnOf } from './arns';
@@ -33,7 +33,14 @@ export class BreakGlassAccess extends Construct {
       description: 'Altinity support break-glass access to the altinitycloud-connect hosts over SSM',
       assumeRolePolicyDocument: {
         Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { AWS: props.trustedPrincipalArn }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': props.externalId } } }],
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { AWS: props.trustedPrincipalArn },
+            Action: 'sts:AssumeRole',
+            Condition: { StringEquals: { 'sts:ExternalId': props.externalId } },
+          },
+        ],
       },
       policies: [
         {
@@ -72,7 +79,8 @@ export class BreakGlassAccess extends Construct {
     const findings = Validations.of(this.role);
     findings.acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]',
-      reason: "A group replaces its hosts, so their ids are not known in advance; the condition on the stack-id tag CloudFormation sets on the stack's instances limits sessions to this stack's hosts.",
+      reason:
+        "A group replaces its hosts, so their ids are not known in advance; the condition on the stack-id tag CloudFormation sets on the stack's instances limits sessions to this stack's hosts.",
     });
     findings.acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:*:document/AWS-StartSSHSession]',

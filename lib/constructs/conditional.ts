@@ -1,5 +1,5 @@
-import { CfnCondition, CfnResource } from 'aws-cdk-lib';
-import { IConstruct } from 'constructs';
+import { type CfnCondition, CfnResource } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 
 /** Makes every CloudFormation resource under `scope` exist only while `condition` holds. */
 export function onlyWhen(scope: IConstruct, condition: CfnCondition): void {

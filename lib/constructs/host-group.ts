@@ -1,9 +1,9 @@
-import { CfnCondition, Token, Validations } from 'aws-cdk-lib';
+import { type CfnCondition, Token, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import { Construct } from 'constructs';
 import { HOST_GROUP_LOGICAL_ID } from '../shared/names';
 import { onlyWhen } from './conditional';
-import { HOST_SIGNAL_TIMEOUT, HostLaunchTemplate } from './host-launch';
+import { HOST_SIGNAL_TIMEOUT, type HostLaunchTemplate } from './host-launch';
 
 export interface ConnectHostGroupProps {
   /** The template every host launches from. */

@@ -1,4 +1,4 @@
-import { Aws, CfnCondition, Fn, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, type CfnCondition, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { arnOf } from './arns';
@@ -42,15 +42,7 @@ export const CURRENT_FEATURE_ACTIONS = [
  * first two statements: `iam:Get*` and `iam:List*` on every resource, in the third, grant them.
  */
 export const SCOPED_IAM_STATEMENTS = {
-  backupUsers: [
-    'iam:CreateUser',
-    'iam:DeleteUser',
-    'iam:TagUser',
-    'iam:PutUserPolicy',
-    'iam:DeleteUserPolicy',
-    'iam:CreateAccessKey',
-    'iam:DeleteAccessKey',
-  ],
+  backupUsers: ['iam:CreateUser', 'iam:DeleteUser', 'iam:TagUser', 'iam:PutUserPolicy', 'iam:DeleteUserPolicy', 'iam:CreateAccessKey', 'iam:DeleteAccessKey'],
   // Wildcards that match exactly the role, role-policy and instance-profile actions of iam.tf, with
   // iam:GetRole and iam:PassRole among them (checked against cfn-lint's catalog of IAM actions); the
   // rest by name. IAM has no condition that limits them to the roles Altinity creates: the README
@@ -165,10 +157,7 @@ export class HostIdentity extends Construct {
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: props.description,
-      managedPolicies: [
-        ...documentedPolicies.map(({ policy }) => policy),
-        ...currentFeaturePolicies.map(({ policy }) => policy),
-      ],
+      managedPolicies: [...documentedPolicies.map(({ policy }) => policy), ...currentFeaturePolicies.map(({ policy }) => policy)],
       inlinePolicies: {
         EksFullAccess: new iam.PolicyDocument({
           statements: [
@@ -184,7 +173,11 @@ export class HostIdentity extends Construct {
     });
     const boundary = props.permissionsBoundary;
     if (boundary) {
-      (this.role.node.defaultChild as iam.CfnRole).permissionsBoundary = Fn.conditionIf(boundary.condition.logicalId, boundary.policyArn, Aws.NO_VALUE).toString();
+      (this.role.node.defaultChild as iam.CfnRole).permissionsBoundary = Fn.conditionIf(
+        boundary.condition.logicalId,
+        boundary.policyArn,
+        Aws.NO_VALUE,
+      ).toString();
       Validations.of(this.role).acknowledge({
         id: 'CloudFormation-Validate::W1030',
         reason: 'The boundary parameter may be empty by design: the role gets a boundary only when it is not (Fn::If with AWS::NoValue).',
@@ -258,14 +251,20 @@ export class HostIdentity extends Construct {
       onlyWhen(this.scopedIamPolicy, scoped);
       const scopedFindings = Validations.of(this.scopedIamPolicy);
       for (const [id, reason] of [
-        ['Resource::*', 'The roles, policies, instance profiles and OIDC providers Altinity creates for the environment get names it chooses later; this is the scoped alternative to IAMFullAccess that Altinity\'s module offers.'],
-        [`Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/${BACKUP_USER_NAME_PATTERN}`, 'Only the backup users Altinity creates, by the suffix its module uses.'],
-        ['Action::iam:Get*', 'Reading IAM, as Altinity\'s module grants it under restricted_iam_permissions.'],
+        [
+          'Resource::*',
+          "The roles, policies, instance profiles and OIDC providers Altinity creates for the environment get names it chooses later; this is the scoped alternative to IAMFullAccess that Altinity's module offers.",
+        ],
+        [
+          `Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/${BACKUP_USER_NAME_PATTERN}`,
+          'Only the backup users Altinity creates, by the suffix its module uses.',
+        ],
+        ['Action::iam:Get*', "Reading IAM, as Altinity's module grants it under restricted_iam_permissions."],
         ...['iam:*Role', 'iam:*RolePolicy', 'iam:*InstanceProfile'].map((pattern) => [
           `Action::${pattern}`,
           "Exactly the role, role-policy and instance-profile actions of Altinity's module under restricted_iam_permissions, and their reads.",
         ]),
-        ['Action::iam:List*', 'Reading IAM, as Altinity\'s module grants it under restricted_iam_permissions.'],
+        ['Action::iam:List*', "Reading IAM, as Altinity's module grants it under restricted_iam_permissions."],
       ]) {
         scopedFindings.acknowledge({ id: `AwsSolutions-IAM5[${id}]`, reason });
       }

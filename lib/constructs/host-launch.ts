@@ -101,9 +101,7 @@ export class HostLaunchTemplate extends Construct {
 
   /** Lets `grantee` (the hosts' role) send creation signals to this stack. */
   grantSignal(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['cloudformation:SignalResource'], resources: [Stack.of(this).stackId] }),
-    );
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudformation:SignalResource'], resources: [Stack.of(this).stackId] }));
   }
 }
 

@@ -1,10 +1,10 @@
-import { CfnCondition, Validations } from 'aws-cdk-lib';
+import { type CfnCondition, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { HOST_LOGICAL_ID } from '../shared/names';
 import { arnOf } from './arns';
 import { onlyWhen } from './conditional';
-import { HOST_SIGNAL_TIMEOUT, HostLaunchTemplate } from './host-launch';
+import { HOST_SIGNAL_TIMEOUT, type HostLaunchTemplate } from './host-launch';
 
 export interface ConnectHostProps {
   /** The template the host launches from. */
@@ -59,11 +59,13 @@ export class ConnectHost extends Construct {
 
     Validations.of(this.instance).acknowledge({
       id: 'AwsSolutions-EC28',
-      reason: "Basic five-minute metrics are enough for a tunnel host whose health the status command and Altinity watch; detailed monitoring would add cost for every environment.",
+      reason:
+        'Basic five-minute metrics are enough for a tunnel host whose health the status command and Altinity watch; detailed monitoring would add cost for every environment.',
     });
     Validations.of(this.instance).acknowledge({
       id: 'AwsSolutions-EC29',
-      reason: 'The stack owns the host: termination protection would make stack deletion and host replacement fail, and a replacement host reconnects with the stored certificate.',
+      reason:
+        'The stack owns the host: termination protection would make stack deletion and host replacement fail, and a replacement host reconnects with the stored certificate.',
     });
   }
 }

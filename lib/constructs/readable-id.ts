@@ -1,5 +1,5 @@
 import { CfnElement } from 'aws-cdk-lib';
-import { IConstruct } from 'constructs';
+import type { IConstruct } from 'constructs';
 
 /**
  * Gives the CloudFormation resource behind a higher-level construct a logical id that people read in

@@ -1,4 +1,4 @@
-import { Aws, CfnCondition, CustomResource, Duration, Fn, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, type CfnCondition, CustomResource, Duration, Fn, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -105,7 +105,9 @@ export class SecretStore extends Construct {
     );
     const staged = props.tokenSource.kind === 'staged';
     // Which key encrypts a parameter, and which staged tokens are left: these calls name no resource.
-    handlerRole.addToPolicy(new iam.PolicyStatement({ actions: ['ssm:DescribeParameters', ...(staged ? ['secretsmanager:ListSecrets'] : [])], resources: ['*'] }));
+    handlerRole.addToPolicy(
+      new iam.PolicyStatement({ actions: ['ssm:DescribeParameters', ...(staged ? ['secretsmanager:ListSecrets'] : [])], resources: ['*'] }),
+    );
     if (staged) {
       handlerRole.addToPolicy(
         new iam.PolicyStatement({
@@ -124,7 +126,8 @@ export class SecretStore extends Construct {
     const findings = Validations.of(handlerRole);
     findings.acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/*]',
-      reason: "A parameter may be owned by any stack of this account and region: the handler reads whether that stack still exists, and its own stack's resource.",
+      reason:
+        "A parameter may be owned by any stack of this account and region: the handler reads whether that stack still exists, and its own stack's resource.",
     });
     findings.acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -224,7 +227,10 @@ export class SecretStore extends Construct {
   grantHostAccess(role: iam.IRole): void {
     const principal = role.grantPrincipal;
     principal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['ssm:GetParameter', 'ssm:ListTagsForResource'], resources: [this.tokenParameterArn, this.hostCertificateParameterArn] }),
+      new iam.PolicyStatement({
+        actions: ['ssm:GetParameter', 'ssm:ListTagsForResource'],
+        resources: [this.tokenParameterArn, this.hostCertificateParameterArn],
+      }),
     );
     principal.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:AddTagsToResource'], resources: [this.certificateParameterArn] }),

@@ -41,7 +41,9 @@ export async function checkTargetAccount(sts: STSClient, cliAccount: string | un
     identity = await sts.send(new GetCallerIdentityCommand({}));
   } catch (error) {
     const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    throw new StagingRefused(`cdk deploy targets account ${cliAccount}, but the app has no AWS credentials of its own to store the token with (${detail}). ${instead}`);
+    throw new StagingRefused(
+      `cdk deploy targets account ${cliAccount}, but the app has no AWS credentials of its own to store the token with (${detail}). ${instead}`,
+    );
   }
   if (identity.Account !== cliAccount) {
     throw new StagingRefused(

@@ -51,7 +51,10 @@ export function parametersTables(template: DocumentedTemplate): string {
   const groups = template.Metadata?.['AWS::CloudFormation::Interface']?.ParameterGroups ?? [];
   const grouped = new Set(groups.flatMap((group) => group.Parameters));
   const ungrouped = Object.keys(parameters).filter((key) => !grouped.has(key));
-  const sections = [...groups.map((group) => ({ label: group.Label.default, keys: group.Parameters })), ...(ungrouped.length ? [{ label: 'Other', keys: ungrouped }] : [])];
+  const sections = [
+    ...groups.map((group) => ({ label: group.Label.default, keys: group.Parameters })),
+    ...(ungrouped.length ? [{ label: 'Other', keys: ungrouped }] : []),
+  ];
   return sections
     .map(({ label, keys }) =>
       [
@@ -75,7 +78,11 @@ export function outputsTable(template: DocumentedTemplate): string {
     '| Output | Present | Description |',
     '| --- | --- | --- |',
     ...outputs.map(([key, output]) =>
-      row(`\`${key}\``, output.Condition ? `when ${conditionText(template, { Condition: output.Condition }) ?? output.Condition}` : 'always', prose(output.Description ?? '')),
+      row(
+        `\`${key}\``,
+        output.Condition ? `when ${conditionText(template, { Condition: output.Condition }) ?? output.Condition}` : 'always',
+        prose(output.Description ?? ''),
+      ),
     ),
     '',
   ].join('\n');
@@ -105,7 +112,7 @@ function defaultOf(parameter: TemplateParameter): string {
 
 function describe(parameter: TemplateParameter): string {
   const allowed = parameter.AllowedValues ? ` One of ${parameter.AllowedValues.map((value) => `\`${value}\``).join(', ')}.` : '';
-  const hidden = parameter.NoEcho === true || parameter.NoEcho === 'true' ? ' Hidden as you type it and in the stack\'s parameters.' : '';
+  const hidden = parameter.NoEcho === true || parameter.NoEcho === 'true' ? " Hidden as you type it and in the stack's parameters." : '';
   return `${prose(parameter.Description ?? '')}${allowed}${hidden}`;
 }
 
@@ -194,9 +201,16 @@ interface PolicyDocument {
 const CONDITION_WORDS: Readonly<Record<string, string>> = { StringEquals: 'is', StringNotEquals: 'is not', ArnEquals: 'is' };
 
 function describeStatement(world: ParameterWorld, statement: PolicyDocument['Statement'][number]): string {
-  const listed = (actions: string | string[] | undefined) => [actions ?? []].flat().map((action) => `\`${action}\``).join(', ');
+  const listed = (actions: string | string[] | undefined) =>
+    [actions ?? []]
+      .flat()
+      .map((action) => `\`${action}\``)
+      .join(', ');
   const actions = statement.NotAction !== undefined ? `everything but ${listed(statement.NotAction)}` : listed(statement.Action);
-  const resources = [statement.Resource].flat().map((resource) => world.resourceText(resource)).join(', ');
+  const resources = [statement.Resource]
+    .flat()
+    .map((resource) => world.resourceText(resource))
+    .join(', ');
   const conditions = Object.entries(statement.Condition ?? {}).flatMap(([operator, tests]) =>
     Object.entries(tests).map(([key, value]) => {
       const words = CONDITION_WORDS[operator];

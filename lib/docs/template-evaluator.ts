@@ -45,7 +45,11 @@ export function parameterValues(template: EvaluableTemplate, values: Readonly<Re
  */
 export function effectiveTemplate<T extends EvaluableTemplate>(template: T, values: Readonly<Record<string, string>>): T {
   const evaluator = new TemplateEvaluator(template, parameterValues(template, values));
-  return { ...template, Resources: evaluator.choose(evaluator.present(template.Resources)), Outputs: evaluator.choose(evaluator.present(template.Outputs)) } as T;
+  return {
+    ...template,
+    Resources: evaluator.choose(evaluator.present(template.Resources)),
+    Outputs: evaluator.choose(evaluator.present(template.Outputs)),
+  } as T;
 }
 
 /** What `AWS::NoValue` becomes while evaluating: left out of the list or object that holds it. */
@@ -135,8 +139,10 @@ export class TemplateEvaluator {
           // `${!Literal}` is how Fn::Sub writes a literal `${Literal}`.
           if (reference.startsWith('!')) return `\${${reference.slice(1)}}`;
           const [logicalId, attributeName] = reference.split('.');
-          const value = reference in variables ? resolve(variables[reference]) : attributeName ? attribute(logicalId, attributeName) : references.ref(reference);
-          if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`Fn::Sub cannot write \${${reference}}: ${JSON.stringify(value)} is not text`);
+          const value =
+            reference in variables ? resolve(variables[reference]) : attributeName ? attribute(logicalId, attributeName) : references.ref(reference);
+          if (typeof value !== 'string' && typeof value !== 'number')
+            throw new Error(`Fn::Sub cannot write \${${reference}}: ${JSON.stringify(value)} is not text`);
           return String(value);
         });
       }

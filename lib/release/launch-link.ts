@@ -27,9 +27,7 @@ export function regionProblem(region: string): string | undefined {
  */
 export function templateObjectUrl(bucket: string, region: string, key: string): string {
   const path = key.split('/').map(encodeURIComponent).join('/');
-  return bucket.includes('.')
-    ? `https://s3.${region}.amazonaws.com/${bucket}/${path}`
-    : `https://${bucket}.s3.${region}.amazonaws.com/${path}`;
+  return bucket.includes('.') ? `https://s3.${region}.amazonaws.com/${bucket}/${path}` : `https://${bucket}.s3.${region}.amazonaws.com/${path}`;
 }
 
 /**

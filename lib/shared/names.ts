@@ -8,8 +8,7 @@
 /** What Altinity accepts as an environment name: lowercase letters, digits and inner hyphens. */
 export const ENV_NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
 
-export const ENV_NAME_DESCRIPTION =
-  '1 to 63 lowercase letters, digits and hyphens, not starting or ending with a hyphen';
+export const ENV_NAME_DESCRIPTION = '1 to 63 lowercase letters, digits and hyphens, not starting or ending with a hyphen';
 
 /** SSM parameter paths holding an environment's secrets; the stack owns and deletes both. */
 export function secretParameterPrefix(envName: string): string {

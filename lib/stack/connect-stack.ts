@@ -1,6 +1,6 @@
-import { Aws, CfnCondition, CfnOutput, Fn, ICfnConditionExpression, Stack, StackProps, Tags, Token } from 'aws-cdk-lib';
+import { Aws, CfnCondition, CfnOutput, Fn, type ICfnConditionExpression, Stack, type StackProps, Tags, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { BreakGlassAccess } from '../constructs/break-glass';
 import { ConnectHost } from '../constructs/host';
 import { ConnectHostGroup } from '../constructs/host-group';

@@ -14,9 +14,7 @@ export const ALTINITY_SUPPORT_PRINCIPAL = 'arn:aws:iam::313342380333:role/Anywhe
 export const MAX_REPLICAS = 3;
 
 /** Where the VPC and subnet defaults come from when the app deploys from a clone. */
-export type NetworkDefaults =
-  | { readonly kind: 'given'; readonly vpcId: string; readonly subnetIds: readonly string[] }
-  | { readonly kind: 'default-vpc' };
+export type NetworkDefaults = { readonly kind: 'given'; readonly vpcId: string; readonly subnetIds: readonly string[] } | { readonly kind: 'default-vpc' };
 
 /** Defaults known at synthesis (`cdk deploy -c ...`); the console template has none of them. */
 export interface FormDefaults {

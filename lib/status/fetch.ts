@@ -1,5 +1,5 @@
 import {
-  CloudFormationClient,
+  type CloudFormationClient,
   DescribeStackEventsCommand,
   DescribeStackResourcesCommand,
   DescribeStacksCommand,
@@ -7,7 +7,7 @@ import {
   type StackEvent,
   type StackResource,
 } from '@aws-sdk/client-cloudformation';
-import { EC2Client, paginateDescribeInstances, type Filter, type Instance } from '@aws-sdk/client-ec2';
+import { type EC2Client, paginateDescribeInstances, type Filter, type Instance } from '@aws-sdk/client-ec2';
 import { isOperationStart } from './events';
 import { hostLookup, type HostLookup } from './hosts';
 import type { StackSnapshot } from './types';

@@ -64,7 +64,7 @@ export const ADVICE_BY_CODE: Readonly<Record<HostFailure | FunctionFailure, stri
     `${KEY.existingCertificate} names no SSM parameter in the stack's region: check the name and the region, or leave it ` +
     'empty and give the connection token instead.',
   [HOST_FAILURES.claimStuck]:
-    'Another host claimed the login and stored no certificate in time: read that host\'s console output (the reason names it). ' +
+    "Another host claimed the login and stored no certificate in time: read that host's console output (the reason names it). " +
     'Once it is gone, or its claim is 15 minutes old, the next host takes the claim over.',
   [HOST_FAILURES.serviceFailed]:
     'altinitycloud-connect logged in but did not keep running. The bootstrap log on the host ends with its journal: read it ' +
@@ -78,7 +78,7 @@ export const ADVICE_BY_CODE: Readonly<Record<HostFailure | FunctionFailure, stri
     `output shows the step it stopped at. ${NETWORK_ADVICE}`,
 
   [FUNCTION_FAILURES.requestRefused]:
-    'The secret-store function refused an event that it cannot tell came from CloudFormation for this stack\'s resource, and ' +
+    "The secret-store function refused an event that it cannot tell came from CloudFormation for this stack's resource, and " +
     'changed nothing; its log names the request. If nobody but CloudFormation invoked it, run the status command again once the ' +
     'stack settles, and report the log to the maintainers; otherwise, restrict lambda:InvokeFunction on the function.',
   [FUNCTION_FAILURES.functionMisconfigured]:
@@ -88,7 +88,8 @@ export const ADVICE_BY_CODE: Readonly<Record<HostFailure | FunctionFailure, stri
     'Another stack of this environment, in this account and region, owns the token and certificate parameters. Update or ' +
     'delete that stack (the message names it) instead of creating a second one; once it is deleted, this stack can be created.',
   [FUNCTION_FAILURES.environmentRenamed]: `A stack serves one environment: create a stack for the new environment (${stackNameFor('<new name>')}), then delete this one.`,
-  [FUNCTION_FAILURES.stagedTokenMissing]: 'The token that cdk deploy staged expired or was removed before the stack took it: run cdk deploy again with the token.',
+  [FUNCTION_FAILURES.stagedTokenMissing]:
+    'The token that cdk deploy staged expired or was removed before the stack took it: run cdk deploy again with the token.',
   [FUNCTION_FAILURES.stagedTokenMismatch]:
     'The staged copy of the token does not hold the token its name was made from: it was replaced after cdk deploy staged it. ' +
     'Run cdk deploy again with the token, and find who may write secrets under altinity-connect/<env>/staged/.',

@@ -51,7 +51,12 @@ export function hostStatus(snapshot: StackSnapshot, operationEvents: readonly St
   if (lookup && 'groupName' in lookup) {
     instances = (snapshot.instances ?? [])
       .filter((instance): instance is Instance & { InstanceId: string } => instance.InstanceId !== undefined)
-      .map((instance) => ({ instanceId: instance.InstanceId, instanceArn: arnFor(instance.InstanceId), state: instance.State?.Name, connection: connectionOf(instance) }));
+      .map((instance) => ({
+        instanceId: instance.InstanceId,
+        instanceArn: arnFor(instance.InstanceId),
+        state: instance.State?.Name,
+        connection: connectionOf(instance),
+      }));
   } else if (lookup) {
     const instanceArn = output(snapshot.stack, OUTPUT_KEYS.instanceArn) ?? arnFor(lookup.instanceId);
     const instance = described(lookup.instanceId);

@@ -94,7 +94,7 @@ function recovery(situation: Situation, howToDelete: string): string[] {
     case 'DELETE_FAILED':
       return [`Then delete the stack again${howToDelete}. Delete the environment ${situation.envName} in the Altinity Cloud Manager first, if you have not.`];
     default:
-      return ['Read the stack\'s events in the CloudFormation console, then update or delete the stack.'];
+      return ["Read the stack's events in the CloudFormation console, then update or delete the stack."];
   }
 }
 

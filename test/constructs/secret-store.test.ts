@@ -35,7 +35,9 @@ function secretStoreIn(options: (stack: Stack) => Partial<SecretStoreProps> = ()
   const template = Template.fromStack(stack);
   const roleOf = (logicalIdPattern: RegExp) => Object.keys(template.findResources('AWS::IAM::Role')).find((id) => logicalIdPattern.test(id))!;
   const statementsOf = (roleId: string) =>
-    Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } })).flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+    Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } })).flatMap(
+      (policy) => policy.Properties.PolicyDocument.Statement,
+    );
   return { template, handlerRole: roleOf(/HandlerRole/), hostRole: roleOf(/^HostRole/), statementsOf };
 }
 
@@ -45,7 +47,12 @@ describe('SecretStore', () => {
     expect(template.toJSON().Resources[SECRET_STORE_LOGICAL_IDS.resource]).toMatchObject({
       Type: 'Custom::ConnectSecrets',
       DeletionPolicy: 'Delete',
-      Properties: { EnvName: { Ref: 'EnvName' }, KeyArn: { 'Fn::GetAtt': [SECRET_STORE_LOGICAL_IDS.key, 'Arn'] }, Token: { Ref: 'Token' }, ServiceTimeout: '300' },
+      Properties: {
+        EnvName: { Ref: 'EnvName' },
+        KeyArn: { 'Fn::GetAtt': [SECRET_STORE_LOGICAL_IDS.key, 'Arn'] },
+        Token: { Ref: 'Token' },
+        ServiceTimeout: '300',
+      },
     });
     template.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Delete', Properties: { EnableKeyRotation: true, PendingWindowInDays: 7 } });
   });
@@ -67,7 +74,14 @@ describe('SecretStore', () => {
     });
     // Without a staged token or an existing certificate, the function is told of neither.
     const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual(['CERTIFICATE_PARAMETER', 'ENV_NAME', 'KEY_ARN', 'RESOURCE_ID', 'STACK_ID', 'TOKEN_PARAMETER']);
+    expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual([
+      'CERTIFICATE_PARAMETER',
+      'ENV_NAME',
+      'KEY_ARN',
+      'RESOURCE_ID',
+      'STACK_ID',
+      'TOKEN_PARAMETER',
+    ]);
   });
 
   test("the function's role, on the environment's IAM path, may touch only the environment's parameters, and staged tokens when there are", () => {
@@ -87,13 +101,22 @@ describe('SecretStore', () => {
             },
           ]
         : []),
-      { Effect: 'Allow', Action: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'], Resource: arn('cloudformation:${AWS::Region}:${AWS::AccountId}:stack/*') },
+      {
+        Effect: 'Allow',
+        Action: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'],
+        Resource: arn('cloudformation:${AWS::Region}:${AWS::AccountId}:stack/*'),
+      },
     ];
     for (const staged of [false, true]) {
-      const { template, handlerRole, statementsOf } = secretStoreIn(() => (staged ? { tokenSource: { kind: 'staged', secretName: 'altinity-connect/acme/staged/0123' } } : {}));
+      const { template, handlerRole, statementsOf } = secretStoreIn(() =>
+        staged ? { tokenSource: { kind: 'staged', secretName: 'altinity-connect/acme/staged/0123' } } : {},
+      );
       expect(template.toJSON().Resources[handlerRole].Properties).toMatchObject({ Path: sub(NAMES.rolePath) });
       expect(template.toJSON().Resources[handlerRole].Properties).not.toHaveProperty('ManagedPolicyArns');
-      expect({ staged, statements: statementsOf(handlerRole).filter((statement) => !JSON.stringify(statement.Action).includes('logs:')) }).toEqual({ staged, statements: expected(staged) });
+      expect({ staged, statements: statementsOf(handlerRole).filter((statement) => !JSON.stringify(statement.Action).includes('logs:')) }).toEqual({
+        staged,
+        statements: expected(staged),
+      });
     }
   });
 
@@ -102,7 +125,12 @@ describe('SecretStore', () => {
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
         Statement: [
-          { Effect: 'Allow', Principal: { AWS: arn('iam::${AWS::AccountId}:root') }, NotAction: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:CreateGrant'], Resource: '*' },
+          {
+            Effect: 'Allow',
+            Principal: { AWS: arn('iam::${AWS::AccountId}:root') },
+            NotAction: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:CreateGrant'],
+            Resource: '*',
+          },
           {
             Effect: 'Allow',
             // Any principal, narrowed to the two roles by a condition, which KMS does not check at
@@ -129,18 +157,24 @@ describe('SecretStore', () => {
     ]);
   });
 
-  test("with an existing certificate, the hosts may decrypt exactly that parameter, through SSM, whatever customer key encrypts it", () => {
+  test('with an existing certificate, the hosts may decrypt exactly that parameter, through SSM, whatever customer key encrypts it', () => {
     const { template, hostRole } = secretStoreIn((stack) => {
       const parameterName = new CfnParameter(stack, 'ExistingCertificateParameter').valueAsString;
       const condition = new CfnCondition(stack, 'HasExistingCertificate', { expression: Fn.conditionNot(Fn.conditionEquals(parameterName, '')) });
       return { existingCertificate: { parameterName, condition } };
     });
-    const existingArn = { 'Fn::Sub': ['arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${Name}', { Name: { Ref: 'ExistingCertificateParameter' } }] };
+    const existingArn = {
+      'Fn::Sub': ['arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${Name}', { Name: { Ref: 'ExistingCertificateParameter' } }],
+    };
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: hostRole }],
       PolicyDocument: {
         Statement: Match.arrayWith([
-          { Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:ListTagsForResource'], Resource: [parameterArn(NAMES.token), { 'Fn::If': ['HasExistingCertificate', existingArn, parameterArn(NAMES.certificate)] }] },
+          {
+            Effect: 'Allow',
+            Action: ['ssm:GetParameter', 'ssm:ListTagsForResource'],
+            Resource: [parameterArn(NAMES.token), { 'Fn::If': ['HasExistingCertificate', existingArn, parameterArn(NAMES.certificate)] }],
+          },
           // Without a parameter named, the context names none, and the statement allows nothing.
           {
             Effect: 'Allow',
@@ -151,11 +185,15 @@ describe('SecretStore', () => {
         ]),
       },
     });
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { EXISTING_CERTIFICATE_PARAMETER: { Ref: 'ExistingCertificateParameter' } } } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { EXISTING_CERTIFICATE_PARAMETER: { Ref: 'ExistingCertificateParameter' } } },
+    });
   });
 
   test('with a token cdk deploy staged, the resource names the staged copy and carries no token', () => {
-    const { template } = secretStoreIn(() => ({ tokenSource: { kind: 'staged', secretName: 'altinity-connect/acme/staged/0123456789abcdef0123456789abcdef' } }));
+    const { template } = secretStoreIn(() => ({
+      tokenSource: { kind: 'staged', secretName: 'altinity-connect/acme/staged/0123456789abcdef0123456789abcdef' },
+    }));
     const properties = template.toJSON().Resources[SECRET_STORE_LOGICAL_IDS.resource].Properties;
     expect(properties).toMatchObject({ StagedToken: 'altinity-connect/acme/staged/0123456789abcdef0123456789abcdef' });
     expect(properties).not.toHaveProperty('Token');

@@ -1,13 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { CreateSecretCommand, DescribeSecretCommand, GetResourcePolicyCommand, GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  GetResourcePolicyCommand,
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { checkTargetAccount, stageConnectionToken, stagedTokenPolicy } from '../../lib/deploy/staged-token';
 import { ENV_TAG_KEY } from '../../lib/shared/conventions';
 import { SECRET_STORE_RESOURCE_TYPE, secretStoreRolePath } from '../../lib/shared/names';
 import { stagedTokenDigest, stagedTokenName, stagedTokenPrefix } from '../../lib/shared/secret-store-contract';
-import { MotoServer, startMotoServer } from '../support/moto-server';
+import { type MotoServer, startMotoServer } from '../support/moto-server';
 
 /**
  * `cdk deploy -c token=...` stages the token before synthesis, in the account `cdk deploy` targets and
@@ -38,11 +45,19 @@ afterAll(async () => {
 const newEnvName = () => `env-${randomUUID().slice(0, 8)}`;
 
 /** Whether the policy's explicit deny spares `principalArn` (an `ArnNotLike` with `*` wildcards): AWS's verdict on its one statement. */
-function mayRead(policy: { Statement: { Effect: string; Action: string; Condition: { ArnNotLike: Record<string, string> } }[] }, principalArn: string): boolean {
+function mayRead(
+  policy: { Statement: { Effect: string; Action: string; Condition: { ArnNotLike: Record<string, string> } }[] },
+  principalArn: string,
+): boolean {
   return policy.Statement.every((statement) => {
     if (statement.Effect !== 'Deny' || statement.Action !== 'secretsmanager:GetSecretValue') return true;
     const pattern = statement.Condition.ArnNotLike['aws:PrincipalArn'];
-    const spared = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.?+^$()[\]{}|\\/]/g, '\\$&')).join('.*')}$`).test(principalArn);
+    const spared = new RegExp(
+      `^${pattern
+        .split('*')
+        .map((part) => part.replace(/[.?+^$()[\]{}|\\/]/g, '\\$&'))
+        .join('.*')}$`,
+    ).test(principalArn);
     return spared;
   });
 }
@@ -54,15 +69,21 @@ async function deployedStackHolding(envName: string, stagedToken: string): Promi
   const role = await iam.send(new CreateRoleCommand({ RoleName: `fn-${envName}`, AssumeRolePolicyDocument: '{}' }));
   const template = {
     Resources: {
-      Fn: { Type: 'AWS::Lambda::Function', Properties: { Runtime: 'nodejs24.x', Handler: 'index.handler', Role: role.Role!.Arn, Code: { ZipFile: 'exports.handler=()=>{}' } } },
-      ConnectSecrets: { Type: SECRET_STORE_RESOURCE_TYPE, Properties: { ServiceToken: { 'Fn::GetAtt': ['Fn', 'Arn'] }, EnvName: envName, StagedToken: stagedToken } },
+      Fn: {
+        Type: 'AWS::Lambda::Function',
+        Properties: { Runtime: 'nodejs24.x', Handler: 'index.handler', Role: role.Role!.Arn, Code: { ZipFile: 'exports.handler=()=>{}' } },
+      },
+      ConnectSecrets: {
+        Type: SECRET_STORE_RESOURCE_TYPE,
+        Properties: { ServiceToken: { 'Fn::GetAtt': ['Fn', 'Arn'] }, EnvName: envName, StagedToken: stagedToken },
+      },
     },
   };
   await cloudFormation.send(new CreateStackCommand({ StackName: `altinity-connect-${envName}`, TemplateBody: JSON.stringify(template) }));
 }
 
 describe('stageConnectionToken', () => {
-  test('writes the token as a secret named by its digest, tagged, readable only by roles on the stack function\'s IAM path, its value last', async () => {
+  test("writes the token as a secret named by its digest, tagged, readable only by roles on the stack function's IAM path, its value last", async () => {
     const envName = newEnvName();
     const sent: string[] = [];
     const recording = new SecretsManagerClient(moto.clientConfig);
@@ -111,7 +132,11 @@ describe('stageConnectionToken', () => {
 
       const staging = stageConnectionToken({ secrets, cloudFormation }, TARGET, envName, 'watched-token');
 
-      await expect(staging).rejects.toThrow(new RegExp(`^the secret ${name}, where the token is staged, exists and is not as this app creates it: it is (encrypted with arn:aws:kms:|replicated to eu-west-1).*Nothing was stored\\.$`));
+      await expect(staging).rejects.toThrow(
+        new RegExp(
+          `^the secret ${name}, where the token is staged, exists and is not as this app creates it: it is (encrypted with arn:aws:kms:|replicated to eu-west-1).*Nothing was stored\\.$`,
+        ),
+      );
       await expect(secrets.send(new GetSecretValueCommand({ SecretId: name }))).rejects.toThrow(/can't find the specified secret value|ResourceNotFound/i);
     });
   });

@@ -15,7 +15,14 @@ import { REQUIREMENTS_FILE, VENV_DIR } from '../harness/tools';
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const read = (file: string) => fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
 /** Every Markdown file of the documentation, by its path from the repository's root. */
-const DOC_FILES = ['README.md', 'CONTRIBUTING.md', ...fs.readdirSync(path.join(REPO_ROOT, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+const DOC_FILES = [
+  'README.md',
+  'CONTRIBUTING.md',
+  ...fs
+    .readdirSync(path.join(REPO_ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`),
+];
 const docs: Readonly<Record<string, string>> = Object.fromEntries(DOC_FILES.map((file) => [file, read(file)]));
 const readme = docs['README.md'];
 const scripts = Object.keys((JSON.parse(read('package.json')) as { scripts: object }).scripts);
@@ -46,7 +53,10 @@ test('every parameter and output of the console template is in the tables', () =
 
 test('it opens with the two commands that work on a fresh clone', () => {
   const firstBlock = readme.match(/```sh\n([\s\S]*?)```/)?.[1] ?? '';
-  const commands = firstBlock.split('\n').map((line) => line.replace(/#.*$/, '').trim()).filter(Boolean);
+  const commands = firstBlock
+    .split('\n')
+    .map((line) => line.replace(/#.*$/, '').trim())
+    .filter(Boolean);
   expect(commands).toEqual(['npm ci && npm run publish', 'npm test']);
 });
 
@@ -66,7 +76,12 @@ test('CONTRIBUTING.md opens with the one root cause, with the limits and the bud
   expect(first).toBe('One root cause: no bootstrap, so every byte counts');
   const rootCause = section('CONTRIBUTING.md', first ?? '');
   const inWords = (bytes: number) => bytes.toLocaleString('en-US');
-  for (const figure of [`${inWords(INLINE_TEMPLATE_LIMIT)} bytes`, `${inWords(TEMPLATE_BUDGET)} bytes`, `${inWords(INLINE_TEMPLATE_LIMIT - TEMPLATE_BUDGET)} under`, '16 KB']) {
+  for (const figure of [
+    `${inWords(INLINE_TEMPLATE_LIMIT)} bytes`,
+    `${inWords(TEMPLATE_BUDGET)} bytes`,
+    `${inWords(INLINE_TEMPLATE_LIMIT - TEMPLATE_BUDGET)} under`,
+    '16 KB',
+  ]) {
     expect(rootCause).toContain(figure);
   }
   for (const guard of ['test/stack/template-size.test.ts', 'test/host/user-data.test.ts']) expect(rootCause).toContain(`\`${guard}\``);
@@ -126,7 +141,9 @@ test('the resource table lists every resource with a readable logical id, and on
 });
 
 test('the outputs it names as outputs exist', () => {
-  const named = [...allHandWritten.matchAll(/`([A-Z][A-Za-z]+)`(?:,? (?:and|or) `([A-Z][A-Za-z]+)`)? outputs?\b/g)].flatMap((match) => match.slice(1).filter(Boolean));
+  const named = [...allHandWritten.matchAll(/`([A-Z][A-Za-z]+)`(?:,? (?:and|or) `([A-Z][A-Za-z]+)`)? outputs?\b/g)].flatMap((match) =>
+    match.slice(1).filter(Boolean),
+  );
   expect(named).toEqual(expect.arrayContaining(['InstanceArn', 'HostGroupName']));
   for (const key of named) expect(Object.keys(template.Outputs)).toContain(key);
 });
@@ -148,7 +165,14 @@ const prose = (text: string) => withoutCodeBlocks(text).replace(/`[^`\n]*`/g, ''
 /** The anchors GitHub gives a file's headings. */
 function anchorsOf(file: string): Set<string> {
   const headings = [...withoutCodeBlocks(read(file)).matchAll(/^#{1,6} (.+)$/gm)].map((match) => match[1]);
-  return new Set(headings.map((heading) => heading.toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-')));
+  return new Set(
+    headings.map((heading) =>
+      heading
+        .toLowerCase()
+        .replace(/[^\w\- ]/g, '')
+        .replace(/ /g, '-'),
+    ),
+  );
 }
 
 test('every link between the documents leads to a file that exists, and every anchor to a heading of it', () => {
@@ -198,7 +222,9 @@ test("the least a permissions boundary must allow is every AWS call the hosts' s
   expect(called.size).toBeGreaterThan(5);
   // put-parameter --tags needs AddTagsToResource too; SSM encrypts and decrypts with the key on the caller's behalf.
   const implied = ['ssm:AddTagsToResource', 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'];
-  const table = section('README.md', 'Permissions boundary').split('\n').filter((line) => /^\s+\| `/.test(line));
+  const table = section('README.md', 'Permissions boundary')
+    .split('\n')
+    .filter((line) => /^\s+\| `/.test(line));
   const listed = new Set(table.flatMap((line) => [...line.split('|')[1].matchAll(/`([a-z0-9-]+:[A-Za-z*]+)`/g)].map((match) => match[1])));
   expect([...listed].sort()).toEqual([...new Set([...called, ...implied])].sort());
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CreateStackCommand, DeleteStackCommand, ListStacksCommand, Parameter, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
+import { CreateStackCommand, DeleteStackCommand, ListStacksCommand, type Parameter, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { ALTINITY_SUPPORT_PRINCIPAL } from '../../lib/stack/console-form';
@@ -114,7 +114,7 @@ describe('the published template, created, updated and deleted on the emulator',
     expect(await placesHolding(FIRST_TOKEN, emulator.clients, { stackName: STACK_NAME, envName: ENV_NAME }, printed)).toEqual([]);
   });
 
-  test('enabling break glass creates the support role, scoped to this stack\'s hosts, and leaves the token alone', async () => {
+  test("enabling break glass creates the support role, scoped to this stack's hosts, and leaves the token alone", async () => {
     await updateAsConsole({ BreakGlass: 'enabled', BreakGlassExternalId: 'acme-support-7Kq2' });
     expect(await emulator.lambda.serveUpdate(STACK_NAME)).toEqual([]);
 
@@ -160,7 +160,7 @@ describe('the published template, created, updated and deleted on the emulator',
     // (where the last test does check that it is gone).
   });
 
-  test('a new token reaches the SecureString through the function\'s Update event', async () => {
+  test("a new token reaches the SecureString through the function's Update event", async () => {
     await updateAsConsole({ Token: SECOND_TOKEN });
     const invocations = await emulator.lambda.serveUpdate(STACK_NAME);
     expectAnswered(invocations, ['Update']);

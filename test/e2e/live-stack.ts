@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand, GetTemplateCommand, Stack } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand, GetTemplateCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import {
   DescribeImagesCommand,
   DescribeInstanceAttributeCommand,
@@ -17,7 +17,7 @@ import {
   DescribeVolumesCommand,
   DescribeVpcsCommand,
   EC2Client,
-  Instance,
+  type Instance,
 } from '@aws-sdk/client-ec2';
 import {
   GetInstanceProfileCommand,
@@ -167,7 +167,9 @@ export async function hostUserData(clients: EmulatorClients, live: LiveStack): P
     encoded.push(...(versions.LaunchTemplateVersions ?? []).map((version) => version.LaunchTemplateData?.UserData));
   }
   const plain = encoded.map((text) => Buffer.from(text ?? '', 'base64').toString('utf8'));
-  const carried = plain.flatMap((text) => [...text.matchAll(new RegExp(packedPattern('host-script'), 'g'))].map(([packed]) => unpackScript(packed).toString('utf8')));
+  const carried = plain.flatMap((text) =>
+    [...text.matchAll(new RegExp(packedPattern('host-script'), 'g'))].map(([packed]) => unpackScript(packed).toString('utf8')),
+  );
   return [...plain, ...carried].join('\n');
 }
 
@@ -180,7 +182,13 @@ export async function hostStoresCertificate(clients: EmulatorClients, stackName:
   const name = certificateParameterName(envName);
   const KeyId = physicalIds.SecretsKey;
   await clients.ssm.send(
-    new PutParameterCommand({ Name: name, Type: 'SecureString', KeyId, Value: 'login claimed by i-0 at 1', Tags: [{ Key: OWNER_TAG_KEY, Value: stack.StackId }] }),
+    new PutParameterCommand({
+      Name: name,
+      Type: 'SecureString',
+      KeyId,
+      Value: 'login claimed by i-0 at 1',
+      Tags: [{ Key: OWNER_TAG_KEY, Value: stack.StackId }],
+    }),
   );
   await clients.ssm.send(new PutParameterCommand({ Name: name, Type: 'SecureString', KeyId, Value: certificate, Overwrite: true }));
 }
@@ -193,7 +201,11 @@ export async function hostStoresCertificate(clients: EmulatorClients, stackName:
 export function policyDocument(text: string | undefined): { Statement: Array<Record<string, unknown>> } {
   const decoded = decodeURIComponent(text ?? '');
   if (!decoded.startsWith("{'")) return JSON.parse(decoded);
-  const json = decoded.replace(/'/g, '"').replace(/\bNone\b/g, 'null').replace(/\bTrue\b/g, 'true').replace(/\bFalse\b/g, 'false');
+  const json = decoded
+    .replace(/'/g, '"')
+    .replace(/\bNone\b/g, 'null')
+    .replace(/\bTrue\b/g, 'true')
+    .replace(/\bFalse\b/g, 'false');
   return JSON.parse(json, (_, value) => (Array.isArray(value) ? value.filter((item) => item !== null) : value));
 }
 
@@ -310,7 +322,7 @@ export async function placesHolding(
   const { stack } = live;
   const userData = await hostUserData(clients, live);
   expect(userData).toContain(tokenParameterName(envName));
-  const places: Record<string, string> = { ...printed, 'outputs': JSON.stringify(stack.Outputs ?? []), 'user data': userData };
+  const places: Record<string, string> = { ...printed, outputs: JSON.stringify(stack.Outputs ?? []), 'user data': userData };
   for (const stage of ['Original', 'Processed'] as const) {
     const template = await clients.cloudFormation.send(new GetTemplateCommand({ StackName: stackName, TemplateStage: stage }));
     places[`GetTemplate (${stage})`] = template.TemplateBody ?? '';
@@ -321,16 +333,9 @@ export async function placesHolding(
 }
 
 /** What of an environment's stack is still there: live instances, roles, instance profiles, group, parameters, staged tokens. */
-export async function remainsOf(
-  clients: EmulatorClients,
-  stackName: string,
-  envName: string,
-  securityGroupIds: string[] = [],
-): Promise<string[]> {
+export async function remainsOf(clients: EmulatorClients, stackName: string, envName: string, securityGroupIds: string[] = []): Promise<string[]> {
   const remains: string[] = [];
-  const reservations = await clients.ec2.send(
-    new DescribeInstancesCommand({ Filters: [{ Name: `tag:${ENV_TAG_KEY}`, Values: [envName] }] }),
-  );
+  const reservations = await clients.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: `tag:${ENV_TAG_KEY}`, Values: [envName] }] }));
   for (const instance of reservations.Reservations?.flatMap((reservation) => reservation.Instances ?? []) ?? []) {
     if (instance.State?.Name !== 'terminated') remains.push(`instance ${instance.InstanceId} (${instance.State?.Name})`);
   }
@@ -338,7 +343,9 @@ export async function remainsOf(
   remains.push(...roles.filter((role) => role.RoleName?.startsWith(`${stackName}-`)).map((role) => `role ${role.RoleName}`));
   const profiles = (await clients.iam.send(new ListInstanceProfilesCommand({}))).InstanceProfiles ?? [];
   remains.push(
-    ...profiles.filter((profile) => profile.InstanceProfileName?.startsWith(`${stackName}-`)).map((profile) => `instance profile ${profile.InstanceProfileName}`),
+    ...profiles
+      .filter((profile) => profile.InstanceProfileName?.startsWith(`${stackName}-`))
+      .map((profile) => `instance profile ${profile.InstanceProfileName}`),
   );
   for (const groupId of securityGroupIds) {
     try {

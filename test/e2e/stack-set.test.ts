@@ -118,7 +118,10 @@ async function createStandInFunction(clients: EmulatorClients): Promise<void> {
       Role: {
         Type: 'AWS::IAM::Role',
         Properties: {
-          AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+          AssumeRolePolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+          },
         },
       },
       Function: {
@@ -133,7 +136,9 @@ async function createStandInFunction(clients: EmulatorClients): Promise<void> {
       },
     },
   };
-  await clients.cloudFormation.send(new CreateStackCommand({ StackName: 'stand-in', TemplateBody: JSON.stringify(template), Capabilities: ['CAPABILITY_IAM'] }));
+  await clients.cloudFormation.send(
+    new CreateStackCommand({ StackName: 'stand-in', TemplateBody: JSON.stringify(template), Capabilities: ['CAPABILITY_IAM'] }),
+  );
 }
 
 /** The published template with every custom resource's ServiceToken naming the stand-in of the stack's account and region. */
@@ -203,7 +208,15 @@ beforeAll(async () => {
       const clients = clientsFor(moto, { region, credentials });
       const { imageId } = account === ADMIN_ACCOUNT && region === TEST_REGION ? await imageRegistered(clients) : await registerUbuntuAmi(clients);
       await createStandInFunction(clients);
-      targets.push({ account, region, clients, envName: `acme-${short}-${region}`, token: `token-${short}-${region}`, imageId, network: await defaultVpc(clients) });
+      targets.push({
+        account,
+        region,
+        clients,
+        envName: `acme-${short}-${region}`,
+        token: `token-${short}-${region}`,
+        imageId,
+        network: await defaultVpc(clients),
+      });
     }
   }
 }, 120_000);
@@ -218,7 +231,7 @@ async function imageRegistered(clients: EmulatorClients): Promise<{ imageId: str
   return { imageId: parameter.Parameter!.Value! };
 }
 
-test('the template given to the emulator differs from the published one only in the custom resource\'s ServiceToken', () => {
+test("the template given to the emulator differs from the published one only in the custom resource's ServiceToken", () => {
   const published = parse(publishedTemplate);
   const changed = parse(stackSetTemplate);
   expect(changed.Resources.ConnectSecrets.Properties.ServiceToken).toEqual({
@@ -246,7 +259,12 @@ test('create-stack-set: the template, CAPABILITY_IAM and placeholder values that
 test('create-stack-instances, one account and region at a time, each with its own overrides', async () => {
   for (const target of targets) {
     await admin.send(
-      new CreateStackInstancesCommand({ StackSetName: STACK_SET, Accounts: [target.account], Regions: [target.region], ParameterOverrides: overridesOf(target) }),
+      new CreateStackInstancesCommand({
+        StackSetName: STACK_SET,
+        Accounts: [target.account],
+        Regions: [target.region],
+        ParameterOverrides: overridesOf(target),
+      }),
     );
   }
   const listed = (await admin.send(new ListStackInstancesCommand({ StackSetName: STACK_SET }))).Summaries ?? [];
@@ -268,7 +286,7 @@ test('create-stack-instances, one account and region at a time, each with its ow
 const byAccountAndRegion = (left: { Account?: string; Region?: string }, right: { Account?: string; Region?: string }): number =>
   `${left.Account} ${left.Region}`.localeCompare(`${right.Account} ${right.Region}`);
 
-test('each account and region has a stack of the set with that instance\'s values, waiting for its custom resource', async () => {
+test("each account and region has a stack of the set with that instance's values, waiting for its custom resource", async () => {
   for (const target of targets) {
     const stack = await stackOfTheSet(target);
     const [, , , region, account] = stack.StackId!.split(':');
@@ -297,7 +315,14 @@ test('once the custom resource answers, each stack completes with its host, outp
 test('the two regions of one account each have their own IAM roles: IAM names are account-wide and the template names none', async () => {
   for (const account of [ADMIN_ACCOUNT, MEMBER_ACCOUNT]) {
     const inAccount = targets.filter((target) => target.account === account);
-    const roleNames = await Promise.all(inAccount.map(async (target) => outputsOf(await stackOfTheSet(target)).HostRoleArn.split('/').pop()!));
+    const roleNames = await Promise.all(
+      inAccount.map(
+        async (target) =>
+          outputsOf(await stackOfTheSet(target))
+            .HostRoleArn.split('/')
+            .pop()!,
+      ),
+    );
     expect(new Set(roleNames).size).toBe(REGIONS.length);
     for (const roleName of roleNames) {
       const { Role } = await inAccount[0].clients.iam.send(new GetRoleCommand({ RoleName: roleName }));

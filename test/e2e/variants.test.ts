@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type AutoScalingGroup, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { CreateStackCommand, DeleteStackCommand, ListStacksCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeInstancesCommand, DescribeLaunchTemplatesCommand, Instance } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, DescribeLaunchTemplatesCommand, type Instance } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, GetParametersByPathCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { ENV_TAG_KEY, stackNameFor } from '../../lib/shared/conventions';
 import { secretParameterPrefix, tokenParameterName } from '../../lib/shared/names';
@@ -22,7 +22,7 @@ import { evaluate, type PolicyStatement } from '../support/iam-policy';
  * single host that logs in: several hosts in an Auto Scaling group, and a certificate the customer
  * already holds.
  */
-describe('the published template\'s host group and existing-certificate variants on the emulator', () => {
+describe("the published template's host group and existing-certificate variants on the emulator", () => {
   const emulator = consoleEmulatorOfThisFile();
 
   /** CreateStack with the values the user filled in, answered by the function as Lambda would. */
@@ -99,9 +99,8 @@ describe('the published template\'s host group and existing-certificate variants
     expect(group).toMatchObject({ MinSize: replicas, DesiredCapacity: replicas });
     expect(group.VPCZoneIdentifier?.split(',').sort()).toEqual([...subnetIds].sort());
 
-    const launchTemplate = (
-      await emulator.clients.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [physicalIds.HostLaunchTemplate] }))
-    ).LaunchTemplates?.[0];
+    const launchTemplate = (await emulator.clients.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [physicalIds.HostLaunchTemplate] })))
+      .LaunchTemplates?.[0];
     expect(group.LaunchTemplate).toEqual({
       LaunchTemplateId: physicalIds.HostLaunchTemplate,
       LaunchTemplateName: launchTemplate?.LaunchTemplateName,
@@ -257,7 +256,7 @@ describe('the published template\'s host group and existing-certificate variants
       expect(await placesHolding(pem, emulator.clients, { stackName, envName }, {})).toEqual([]);
     });
 
-    test('deleting the stack leaves the customer\'s certificate as it was, and nothing of the stack', async () => {
+    test("deleting the stack leaves the customer's certificate as it was, and nothing of the stack", async () => {
       expect(await deleteAndListRemains(stackName, envName)).toEqual([]);
       const certificate = await emulator.clients.ssm.send(new GetParameterCommand({ Name: customerCertificate, WithDecryption: true }));
       expect(certificate.Parameter).toMatchObject({ Type: 'SecureString', Value: pem, Version: 1 });
@@ -267,7 +266,10 @@ describe('the published template\'s host group and existing-certificate variants
     const envName = 'acme-corp';
     const stackName = stackNameFor(envName);
     // A certificate as the console's one-line field leaves it; random, so that it can be traced.
-    const caCertificates = `-----BEGIN CERTIFICATE----- ${randomBytes(600).toString('base64').replace(/(.{64})/g, '$1 ').trim()} -----END CERTIFICATE-----`;
+    const caCertificates = `-----BEGIN CERTIFICATE----- ${randomBytes(600)
+      .toString('base64')
+      .replace(/(.{64})/g, '$1 ')
+      .trim()} -----END CERTIFICATE-----`;
     const values = {
       HttpsProxy: 'http://proxy.corp.example:3128',
       NoProxy: 'ssm.us-east-1.amazonaws.com,.corp.example,10.0.0.0/8',
@@ -277,8 +279,14 @@ describe('the published template\'s host group and existing-certificate variants
       PermissionProfile: 'restricted',
     };
 
-    test('the stack completes, and the hosts\' user data carries each value as given', async () => {
-      await createAsConsole(stackName, { EnvName: envName, Token: `corp-token-${randomUUID()}`, VpcId: emulator.network.vpcId, SubnetIds: emulator.network.subnetIds[0], ...values });
+    test("the stack completes, and the hosts' user data carries each value as given", async () => {
+      await createAsConsole(stackName, {
+        EnvName: envName,
+        Token: `corp-token-${randomUUID()}`,
+        VpcId: emulator.network.vpcId,
+        SubnetIds: emulator.network.subnetIds[0],
+        ...values,
+      });
       const userData = await hostUserData(emulator.clients, await liveStack(emulator.clients, stackName));
       expect(userData).toContain(`HTTPS_PROXY_URL='${values.HttpsProxy}'`);
       expect(userData).toContain(`NO_PROXY_LIST='${values.NoProxy}'`);
@@ -288,7 +296,7 @@ describe('the published template\'s host group and existing-certificate variants
 
     // Not checked here: moto gives every instance a public address, whatever AssociatePublicIpAddress says
     // (test/constructs/host-launch.test.ts and host.test.ts check the template).
-    test('the hosts\' role may build EKS roles and backup users, and cannot change itself', async () => {
+    test("the hosts' role may build EKS roles and backup users, and cannot change itself", async () => {
       const { physicalIds } = await liveStack(emulator.clients, stackName);
       const statements = await inlinePolicyStatements(emulator.clients, physicalIds.HostRole);
       const decide = (action: string, resource: string) => evaluate(statements as unknown as PolicyStatement[], { action, resource });

@@ -106,7 +106,7 @@ describe('the decision, on a fake machine', () => {
     expect(host.said[0]).toBe(`Test tools: moto_server, aws not on PATH. Installing ${REQUIREMENTS_FILE} into ${VENV_DIR} (once; a minute or two)...`);
   });
 
-  test('other versions on PATH: the pinned ones are installed; with the index unreachable, PATH\'s are used, with a note', async () => {
+  test("other versions on PATH: the pinned ones are installed; with the index unreachable, PATH's are used, with a note", async () => {
     const onPath = { ...PINNED, 'cfn-lint': '1.40.0', aws: undefined, ...shellcheck };
     expect(await choose(new FakeHost({ onPath, pip: 'installs' }))).toEqual({ python: 'venv', pathFirst: [VENV_BIN] });
 
@@ -137,7 +137,9 @@ describe('the decision, on a fake machine', () => {
     expect(asRoot.calls).toEqual(['versions', 'apt-get install shellcheck']);
 
     const asUser = new FakeHost({ onPath: { ...PINNED }, root: false });
-    await expect(choose(asUser)).rejects.toThrow(/^error: the tests need tools that are missing: shellcheck \(apt-get install shellcheck, or brew install shellcheck\)$/);
+    await expect(choose(asUser)).rejects.toThrow(
+      /^error: the tests need tools that are missing: shellcheck \(apt-get install shellcheck, or brew install shellcheck\)$/,
+    );
     expect(asUser.calls).toEqual(['versions']);
 
     const aptFails = new FakeHost({ onPath: { ...PINNED }, root: true, apt: 'fails' });
@@ -149,7 +151,9 @@ describe('the decision, on a fake machine', () => {
   test('everything missing and nothing installable: still one line', async () => {
     const failure = (await choose(new FakeHost({ onPath: {}, pip: 'index unreachable' })).catch((error: unknown) => error)) as Error;
     expect(failure.message.split('\n')).toHaveLength(1);
-    expect(failure.message).toMatch(/^error: the tests need tools that are missing: moto_server, cfn-lint, aws \(pip install -r .*\); shellcheck \(apt-get install shellcheck/);
+    expect(failure.message).toMatch(
+      /^error: the tests need tools that are missing: moto_server, cfn-lint, aws \(pip install -r .*\); shellcheck \(apt-get install shellcheck/,
+    );
   });
 });
 
@@ -190,7 +194,11 @@ case "$1 $2 $3" in
 esac
 `;
 
-  function fakePath(tools: Record<string, 'pinned' | 'old' | 'absent'>, python: 'present' | 'absent' = 'present', shellcheck: 'present' | 'absent' = 'present') {
+  function fakePath(
+    tools: Record<string, 'pinned' | 'old' | 'absent'>,
+    python: 'present' | 'absent' = 'present',
+    shellcheck: 'present' | 'absent' = 'present',
+  ) {
     fs.rmSync(bin, { recursive: true, force: true });
     fs.mkdirSync(bin);
     const write = (name: string, text: string) => fs.writeFileSync(path.join(bin, name), text, { mode: 0o755 });
@@ -208,7 +216,11 @@ esac
   const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : []);
   const said: string[] = [];
   const provide = (env: NodeJS.ProcessEnv) => {
-    return provideTools(root, env, machineHost(root, env, (line) => said.push(line)));
+    return provideTools(
+      root,
+      env,
+      machineHost(root, env, (line) => said.push(line)),
+    );
   };
 
   beforeEach(() => {
@@ -277,7 +289,9 @@ esac
       expect(calls().slice(1)).toEqual(['apt-get update -qq -o DPkg::Lock::Timeout=60', 'apt-get install -y -qq shellcheck -o DPkg::Lock::Timeout=60']);
       expect(said).toEqual(['Test tools: shellcheck is not on PATH. Installing the Debian package shellcheck...']);
     } else {
-      await expect(provide(env)).rejects.toThrow('error: the tests need tools that are missing: shellcheck (apt-get install shellcheck, or brew install shellcheck)');
+      await expect(provide(env)).rejects.toThrow(
+        'error: the tests need tools that are missing: shellcheck (apt-get install shellcheck, or brew install shellcheck)',
+      );
     }
   });
 
@@ -301,6 +315,8 @@ esac
 
   test('no python3 at all: the line says that too', async () => {
     const env = fakePath({ moto_server: 'absent', 'cfn-lint': 'absent', aws: 'absent' }, 'absent');
-    await expect(provide(env)).rejects.toThrow(/^error: the tests need tools that are missing: moto_server, cfn-lint, aws \(.* failed: python3 is not on PATH\)$/);
+    await expect(provide(env)).rejects.toThrow(
+      /^error: the tests need tools that are missing: moto_server, cfn-lint, aws \(.* failed: python3 is not on PATH\)$/,
+    );
   });
 });

@@ -35,7 +35,10 @@ const SHELLCHECK_HINT = 'shellcheck (apt-get install shellcheck, or brew install
 export function pinnedVersions(requirements: string): Record<string, string> {
   const pins: Record<string, string> = {};
   for (const line of requirements.split('\n')) {
-    const match = line.replace(/#.*$/, '').trim().match(/^([A-Za-z0-9._-]+)(?:\[[^\]]*\])?==([^\s;]+)$/);
+    const match = line
+      .replace(/#.*$/, '')
+      .trim()
+      .match(/^([A-Za-z0-9._-]+)(?:\[[^\]]*\])?==([^\s;]+)$/);
     if (match) pins[match[1].toLowerCase()] = match[2];
   }
   for (const { distribution } of PYTHON_TOOLS) {
@@ -165,8 +168,17 @@ async function runApt(args: readonly string[], options: { env: NodeJS.ProcessEnv
 /** A short reason from a failed command's output: unreachable network, or its last error line. */
 function reasonFrom(what: string, finished: Finished): string {
   if (finished.error) return `${what}: ${finished.error.message}`;
-  const lines = finished.output.split('\n').map((line) => line.trim()).filter(Boolean);
-  if (lines.some((line) => /NewConnectionError|Name or service not known|Temporary failure in name resolution|Network is unreachable|Connection refused|ConnectTimeout|Read timed out/.test(line))) {
+  const lines = finished.output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  if (
+    lines.some((line) =>
+      /NewConnectionError|Name or service not known|Temporary failure in name resolution|Network is unreachable|Connection refused|ConnectTimeout|Read timed out/.test(
+        line,
+      ),
+    )
+  ) {
     return `${what}: the package index is unreachable`;
   }
   const ensurepip = lines.find((line) => /ensurepip is not available/.test(line));
@@ -255,7 +267,11 @@ print(json.dumps([version(name) for name in sys.argv[1:]]))
 `;
 
 /** The tools as this machine has them: PATH, the project venv under `root`, pip, apt-get. */
-export function machineHost(root: string, env: NodeJS.ProcessEnv = process.env, say: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): ToolHost {
+export function machineHost(
+  root: string,
+  env: NodeJS.ProcessEnv = process.env,
+  say: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): ToolHost {
   const venvDir = path.join(root, VENV_DIR);
   const venvBin = path.join(venvDir, 'bin');
   const requirementsPath = path.join(root, REQUIREMENTS_FILE);

@@ -40,7 +40,7 @@ function jest(cwd: string, args: string[]): Promise<CliRun> {
   return runCommand(process.execPath, [path.join(cwd, 'node_modules', 'jest', 'bin', 'jest.js'), ...args], { cwd, env });
 }
 
-test('with a user\'s cdk.context.json, cdk.out and dist/ in the checkout, the CLI tests pass and leave them as they were', async () => {
+test("with a user's cdk.context.json, cdk.out and dist/ in the checkout, the CLI tests pass and leave them as they were", async () => {
   const checkout = copiedCheckout();
   try {
     fs.writeFileSync(path.join(checkout.dir, 'cdk.context.json'), USERS_CONTEXT);
@@ -64,7 +64,10 @@ test('with a user\'s cdk.context.json, cdk.out and dist/ in the checkout, the CL
 test('the guard fails a run whose tests change cdk.context.json, naming it', async () => {
   const checkout = copiedCheckout();
   try {
-    fs.writeFileSync(path.join(checkout.dir, 'test', 'writes-context.test.ts'), "import * as fs from 'node:fs';\ntest('writes', () => fs.writeFileSync('cdk.context.json', '{}'));\n");
+    fs.writeFileSync(
+      path.join(checkout.dir, 'test', 'writes-context.test.ts'),
+      "import * as fs from 'node:fs';\ntest('writes', () => fs.writeFileSync('cdk.context.json', '{}'));\n",
+    );
     const run = await jest(checkout.dir, ['test/writes-context.test.ts', '--maxWorkers=1', '--ci']);
     expect(run.exitCode).not.toBe(0);
     expect(run.output).toContain("the tests changed the checkout's cdk.out, dist, cdk.context.json, which no test may touch: cdk.context.json: created");

@@ -176,7 +176,9 @@ async function boot(env: string, situation: Situation = {}): Promise<Boot> {
 async function write(env: string, name: string, value: string, planted?: 'aws/ssm' | 'String'): Promise<void> {
   if (planted === 'String') return void (await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String' })));
   if (planted === 'aws/ssm') return void (await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString' })));
-  await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString', KeyId: SECRETS_KEY, Tags: [{ Key: OWNER_TAG_KEY, Value: stackIdFor(env) }] }));
+  await ssm.send(
+    new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString', KeyId: SECRETS_KEY, Tags: [{ Key: OWNER_TAG_KEY, Value: stackIdFor(env) }] }),
+  );
 }
 
 /** Plays the other host of a group: stores its certificate once this host's log says `trigger`. */
@@ -185,7 +187,9 @@ async function storeWhenLogged(logFile: string, trigger: string, env: string, ce
     if (waited > 300_000) throw new Error(`the host never logged "${trigger}"`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  await ssm.send(new PutParameterCommand({ Name: certificateParameterName(env), Value: certificate, Type: 'SecureString', KeyId: SECRETS_KEY, Overwrite: true }));
+  await ssm.send(
+    new PutParameterCommand({ Name: certificateParameterName(env), Value: certificate, Type: 'SecureString', KeyId: SECRETS_KEY, Overwrite: true }),
+  );
 }
 
 async function storedCertificate(env: string): Promise<string | undefined> {
@@ -380,17 +384,12 @@ describe('first boot', () => {
 
   test('signals SUCCESS with the instance id once the service runs', () => {
     expect(host.run.exitCode).toBe(0);
-    expect(host.world.signals).toEqual([
-      { StackName: stackNameFor('first-boot'), LogicalResourceId: 'Host', UniqueId: host.instanceId, Status: 'SUCCESS' },
-    ]);
+    expect(host.world.signals).toEqual([{ StackName: stackNameFor('first-boot'), LogicalResourceId: 'Host', UniqueId: host.instanceId, Status: 'SUCCESS' }]);
   });
 
   test('installs the AWS CLI from Ubuntu without recommends, and nothing else', () => {
     const aptCalls = callsOf(host.run, 'apt-get');
-    expect(aptCalls.map((call) => call.filter((arg) => !arg.startsWith('-') && !arg.includes('::')))).toEqual([
-      ['update'],
-      ['install', 'awscli'],
-    ]);
+    expect(aptCalls.map((call) => call.filter((arg) => !arg.startsWith('-') && !arg.includes('::')))).toEqual([['update'], ['install', 'awscli']]);
     expect(aptCalls[1]).toContain('--no-install-recommends');
     expect(aptCalls.flat()).not.toContain('upgrade');
   });
@@ -431,7 +430,7 @@ describe('first boot', () => {
     expect((await storedCertificate('first-boot'))?.trim()).toBe(fs.readFileSync(certificate, 'utf8').trim());
   });
 
-  test('the certificate parameter records the stack that owns it and is encrypted with the stack\'s key', async () => {
+  test("the certificate parameter records the stack that owns it and is encrypted with the stack's key", async () => {
     const name = certificateParameterName('first-boot');
     const tags = await ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: name }));
     expect(tags.TagList).toEqual([{ Key: OWNER_TAG_KEY, Value: stackIdFor('first-boot') }]);
@@ -454,7 +453,7 @@ describe('first boot', () => {
     expect(systemctl).toContainEqual(['is-active', 'altinitycloud-connect.service']);
   });
 
-  test('signals SUCCESS only once Altinity.Cloud, asked with the environment\'s certificate, sees the environment connected', () => {
+  test("signals SUCCESS only once Altinity.Cloud, asked with the environment's certificate, sees the environment connected", () => {
     expect(statuschecksOf(host.world).map((check) => check.clientCertificate)).toEqual([CERTIFIED_ENVIRONMENT]);
     const lines = host.run.log.split('\n');
     const connected = lines.findIndex((line) => line.includes('Altinity.Cloud sees the environment connected'));
@@ -514,7 +513,11 @@ describe('first boot', () => {
       expect(downloadsOf(host.world)).toHaveLength(1);
       expect(callsOf(rerun, 'altinitycloud-connect')).toEqual([]);
       const certificate = certificateParameterName('first-boot');
-      expect(ssmActions(host.world).slice(ssmCallsBefore)).toEqual([`DescribeParameters ${certificate}`, `ListTagsForResource ${certificate}`, `GetParameter ${certificate}:2`]);
+      expect(ssmActions(host.world).slice(ssmCallsBefore)).toEqual([
+        `DescribeParameters ${certificate}`,
+        `ListTagsForResource ${certificate}`,
+        `GetParameter ${certificate}:2`,
+      ]);
     });
 
     test('accepts that CloudFormation no longer waits for a signal', () => {
@@ -571,7 +574,7 @@ describe('login claims that are abandoned are taken over', () => {
   });
 });
 
-describe('an existing certificate parameter (the customer\'s own)', () => {
+describe("an existing certificate parameter (the customer's own)", () => {
   test('is read and used: no token, no claim, no write or delete of any parameter', async () => {
     const host = await pending.existingCertificate;
     expect(host.run.exitCode).toBe(0);
@@ -665,7 +668,9 @@ describe('failures are signalled with a one-line reason, fast', () => {
   test('a token planted by someone who may only write parameters (a plain String) is refused before login', async () => {
     const host = await pending.tokenPlanted;
     expect(failureSignal(host)).toBe('[not-stack-owned] token parameter');
-    expect(host.run.console).toContain(`${tokenParameterName('token-planted')} is String None 1, owned by nobody; the stack writes SecureStrings under its key ${SECRETS_KEY}`);
+    expect(host.run.console).toContain(
+      `${tokenParameterName('token-planted')} is String None 1, owned by nobody; the stack writes SecureStrings under its key ${SECRETS_KEY}`,
+    );
     expect(callsOf(host.run, 'altinitycloud-connect')).toEqual([]);
   });
 
@@ -864,7 +869,8 @@ describe('an HTTPS proxy: every request of the host goes through it', () => {
     host = await pending.behindProxy;
     proxy = host.proxy!;
   });
-  const destinations = () => new Set(proxy.requests.map((request) => new URL(request.startsWith('CONNECT ') ? `https://${request.slice(8)}` : request.split(' ')[1]).hostname));
+  const destinations = () =>
+    new Set(proxy.requests.map((request) => new URL(request.startsWith('CONNECT ') ? `https://${request.slice(8)}` : request.split(' ')[1]).hostname));
 
   test('the host completes, and the proxy saw the AWS calls, the download and the readiness check, and nothing else', () => {
     expect(host.run.exitCode).toBe(0);
@@ -891,9 +897,22 @@ describe('an HTTPS proxy: every request of the host goes through it', () => {
 
   test('the service and the watch get the proxy from systemd, with the metadata service and the no-proxy list reached directly', () => {
     const networkEnv = path.join(host.sandbox.configDir, 'network.env');
-    const variables = Object.fromEntries(fs.readFileSync(networkEnv, 'utf8').trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2)));
+    const variables = Object.fromEntries(
+      fs
+        .readFileSync(networkEnv, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => line.split(/=(.*)/s).slice(0, 2)),
+    );
     const direct = '127.0.0.1,.corp.example,10.0.0.0/8';
-    expect(variables).toEqual({ https_proxy: proxy.url, HTTPS_PROXY: proxy.url, http_proxy: proxy.url, HTTP_PROXY: proxy.url, no_proxy: direct, NO_PROXY: direct });
+    expect(variables).toEqual({
+      https_proxy: proxy.url,
+      HTTPS_PROXY: proxy.url,
+      http_proxy: proxy.url,
+      HTTP_PROXY: proxy.url,
+      no_proxy: direct,
+      NO_PROXY: direct,
+    });
     for (const unit of ['altinitycloud-connect.service', 'altinitycloud-connect-watch.service']) {
       expect(fs.readFileSync(path.join(host.sandbox.systemdDir, unit), 'utf8')).toContain(`\nEnvironmentFile=-${networkEnv}\n`);
     }
@@ -917,13 +936,15 @@ describe('an HTTPS proxy: every request of the host goes through it', () => {
     const proxyHost = new URL(refused.proxy!.url).host;
     expect(refused.world.signals.map((signal) => signal.Status)).toEqual(['FAILURE']);
     expect(refused.world.signals[0].UniqueId).toBe(`[download-failed] cannot reach ${ALTINITY_NAME} through the proxy ${proxyHost}`.slice(0, 64));
-    expect(refused.run.console).toContain(`FAILED at step 'install altinitycloud-connect': [download-failed] cannot reach ${ALTINITY_NAME} through the proxy ${proxyHost}`);
+    expect(refused.run.console).toContain(
+      `FAILED at step 'install altinitycloud-connect': [download-failed] cannot reach ${ALTINITY_NAME} through the proxy ${proxyHost}`,
+    );
     expect(refused.run.console).toMatch(/CONNECT tunnel failed, response 403/);
     expect(downloadsOf(refused.world)).toEqual([]);
   });
 });
 
-describe('a CA of the customer\'s own, and host aliases', () => {
+describe("a CA of the customer's own, and host aliases", () => {
   let host: Boot;
   beforeAll(async () => {
     host = await pending.ownCa;
@@ -957,7 +978,9 @@ describe('a CA of the customer\'s own, and host aliases', () => {
   test('a value that holds no certificate fails the stack, naming the parameter', async () => {
     const invalid = await pending.caInvalid;
     expect(invalid.run.exitCode).toBe(1);
-    expect(invalid.world.signals.map((signal) => [signal.Status, signal.UniqueId])).toEqual([['FAILURE', '[ca-invalid] CaCertificates holds no valid PEM certificate']]);
+    expect(invalid.world.signals.map((signal) => [signal.Status, signal.UniqueId])).toEqual([
+      ['FAILURE', '[ca-invalid] CaCertificates holds no valid PEM certificate'],
+    ]);
     expect(downloadsOf(invalid.world)).toEqual([]);
   });
 

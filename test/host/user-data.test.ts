@@ -132,8 +132,15 @@ describe('the host user data', () => {
 
   test('carries it byte for byte in every variant, and the command finds it in the JSON that cdk deploy synthesizes too', () => {
     const variants = {
-      'cdk-deploy-stored-token.json': deployModeTemplate({ mode: 'deploy', envName: 'acme-prod', network: { kind: 'given', vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] } }, stagedTokenName('acme-prod', 'a-token')),
-      'cdk-deploy-parameters-token.json': deployModeTemplate({ mode: 'deploy', envName: 'acme-prod', network: { kind: 'given', vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] } }),
+      'cdk-deploy-stored-token.json': deployModeTemplate(
+        { mode: 'deploy', envName: 'acme-prod', network: { kind: 'given', vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] } },
+        stagedTokenName('acme-prod', 'a-token'),
+      ),
+      'cdk-deploy-parameters-token.json': deployModeTemplate({
+        mode: 'deploy',
+        envName: 'acme-prod',
+        network: { kind: 'given', vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] },
+      }),
     };
     for (const [name, variant] of Object.entries(variants)) {
       const file = path.join(dir, name);
@@ -142,7 +149,7 @@ describe('the host user data', () => {
     }
   });
 
-  test('states the shipped script\'s SHA-256, its source and how to read it, in the header', () => {
+  test("states the shipped script's SHA-256, its source and how to read it, in the header", () => {
     const sha256 = sha256Of(shippedScript(bootstrapScript()));
     for (const text of texts) {
       expect(text).toContain(`SHA-256 ${sha256}`);
@@ -168,7 +175,7 @@ describe('the host user data', () => {
     for (const name of SETTING_NAMES) expect({ name, read: new RegExp(`\\$\\{?${name}\\b`).test(script) }).toEqual({ name, read: true });
   });
 
-  test('fills in the stack\'s name, region, parameter names and release settings, and no secret', () => {
+  test("fills in the stack's name, region, parameter names and release settings, and no secret", () => {
     const expected: Partial<Record<keyof HostSettings, string>> = {
       STACK_NAME: ref('AWS::StackName'),
       STACK_ID: ref('AWS::StackId'),
@@ -186,13 +193,13 @@ describe('the host user data', () => {
     expect(texts.filter((text) => text.includes(ref('Token')))).toEqual([]);
   });
 
-  test('names the stack\'s certificate parameter, and the one the user gave instead, if any', () => {
+  test("names the stack's certificate parameter, and the one the user gave instead, if any", () => {
     expect(valuesOf('CERTIFICATE_PARAMETER')).toEqual([certificateParameterName(ref('EnvName'))]);
     expect(valuesOf('EXISTING_CERTIFICATE_PARAMETER')).toEqual([ref('ExistingCertificateParameter')]);
     expect(template.Parameters.ExistingCertificateParameter.Default).toBe('');
   });
 
-  test('the script signals exactly the resources whose creation waits for the hosts\' signals: the host, or the group that holds it', () => {
+  test("the script signals exactly the resources whose creation waits for the hosts' signals: the host, or the group that holds it", () => {
     const waiting = Object.entries(template.Resources)
       .filter(([, resource]) => resource.CreationPolicy?.ResourceSignal !== undefined)
       .map(([logicalId]) => logicalId)
@@ -201,7 +208,9 @@ describe('the host user data', () => {
     // The stack says which: the host does not guess from what the metadata service may not show yet.
     expect([...valuesOf('SIGNAL_RESOURCE')].sort()).toEqual(waiting);
     const signalled = (replicas: string) => {
-      const [text] = possibleTexts(userDataOf(effectiveTemplate(template, { EnvName: 'acme', Token: 'x', VpcId: 'vpc-1', SubnetIds: 'subnet-1', Replicas: replicas })));
+      const [text] = possibleTexts(
+        userDataOf(effectiveTemplate(template, { EnvName: 'acme', Token: 'x', VpcId: 'vpc-1', SubnetIds: 'subnet-1', Replicas: replicas })),
+      );
       return Object.fromEntries(settingsWritten(text)).SIGNAL_RESOURCE;
     };
     expect(['1', '2', '3'].map(signalled)).toEqual([HOST_LOGICAL_ID, HOST_GROUP_LOGICAL_ID, HOST_GROUP_LOGICAL_ID]);
@@ -244,9 +253,7 @@ describe('the host user data', () => {
     };
     // A 128-character stack name, in the longest partition (aws-us-gov) and region names.
     const longestReference: Record<string, number> = { 'AWS::StackName': 128, 'AWS::StackId': 235, 'AWS::Region': 20, 'SecretsKey.Arn': 95 };
-    const worst = texts.map((text) =>
-      text.replace(/\[\[([^\]]+)\]\]/g, (_, name: string) => 'x'.repeat(longestReference[name] ?? longest(name))),
-    );
+    const worst = texts.map((text) => text.replace(/\[\[([^\]]+)\]\]/g, (_, name: string) => 'x'.repeat(longestReference[name] ?? longest(name))));
     // 15,827 bytes today. The margin keeps room for what this count cannot see (a longer key ARN in a
     // partition to come), and makes a change that eats into it say so here, not at a customer's launch.
     expect(Math.max(...worst.map((text) => Buffer.byteLength(text)))).toBeLessThanOrEqual(16 * 1024 - USER_DATA_MARGIN);
@@ -261,13 +268,14 @@ describe('shippedScript', () => {
   });
 
   test('keeps every line of a here-document, whatever it holds, and knows a here-string opens none', () => {
-    const script = "cat <<EOF\n# kept\n\nEOF\n# dropped\ncat <<'UNIT'\n[Unit]\n\n# kept\nUNIT\nread -r x <<<\"$y\"\n# dropped\ncat <<-END\n\t# kept\n\tEND\n# dropped\n";
-    expect(ship(script)).toBe("cat <<EOF\n# kept\n\nEOF\ncat <<'UNIT'\n[Unit]\n\n# kept\nUNIT\nread -r x <<<\"$y\"\ncat <<-END\n\t# kept\n\tEND\n");
+    const script =
+      'cat <<EOF\n# kept\n\nEOF\n# dropped\ncat <<\'UNIT\'\n[Unit]\n\n# kept\nUNIT\nread -r x <<<"$y"\n# dropped\ncat <<-END\n\t# kept\n\tEND\n# dropped\n';
+    expect(ship(script)).toBe('cat <<EOF\n# kept\n\nEOF\ncat <<\'UNIT\'\n[Unit]\n\n# kept\nUNIT\nread -r x <<<"$y"\ncat <<-END\n\t# kept\n\tEND\n');
   });
 });
 
 describe('packScript', () => {
-  test('writes a gzip header with no time stamp, a fixed system byte and the file\'s name, so that every machine publishes the same template', () => {
+  test("writes a gzip header with no time stamp, a fixed system byte and the file's name, so that every machine publishes the same template", () => {
     const packed = base85Decode(packScript(bootstrapScript()));
     expect([...packed.subarray(0, 10)]).toEqual([0x1f, 0x8b, 8, 0x08, 0, 0, 0, 0, 2, 3]);
     expect(packed.subarray(10, 23).toString('latin1')).toBe('bootstrap.sh\0');

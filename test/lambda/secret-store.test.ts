@@ -2,13 +2,20 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { CloudFormationClient, CreateStackCommand, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
 import { CreateSecretCommand, ListSecretsCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { AddTagsToResourceCommand, DescribeParametersCommand, GetParameterCommand, ListTagsForResourceCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  AddTagsToResourceCommand,
+  DescribeParametersCommand,
+  GetParameterCommand,
+  ListTagsForResourceCommand,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import type { SecretStoreEvent } from '../../lambda/secret-store/index';
 import { bundleHandler, inlineHandlerCode } from '../../lib/constructs/inline-handler';
@@ -24,7 +31,7 @@ import {
   stagedTokenPrefix,
 } from '../../lib/shared/secret-store-contract';
 import { CloudFormationStandIn } from '../support/cloudformation-standin';
-import { MotoServer, startMotoServer } from '../support/moto-server';
+import { type MotoServer, startMotoServer } from '../support/moto-server';
 
 /**
  * The secret-store custom resource's handler, run in-process as Lambda would run it, against
@@ -74,7 +81,11 @@ interface TestStack {
   readonly settings: SecretStoreSettings;
 }
 
-function stackFor(envName: string, stackId = `arn:aws:cloudformation:us-east-1:${ACCOUNT}:stack/altinity-connect-${envName}/${randomUUID()}`, keyArn = newKeyArn()): TestStack {
+function stackFor(
+  envName: string,
+  stackId = `arn:aws:cloudformation:us-east-1:${ACCOUNT}:stack/altinity-connect-${envName}/${randomUUID()}`,
+  keyArn = newKeyArn(),
+): TestStack {
   return {
     envName,
     stackId,
@@ -117,7 +128,12 @@ class ResponseEndpoint {
     request.on('data', (chunk: string) => (raw += chunk));
     request.on('end', () => {
       const requestId = new URL(request.url ?? '/', 'http://localhost').searchParams.get('request') ?? '';
-      this.received.set(requestId, { method: request.method ?? '', contentType: request.headers['content-type'], raw, body: JSON.parse(raw) as CloudFormationResponse });
+      this.received.set(requestId, {
+        method: request.method ?? '',
+        contentType: request.headers['content-type'],
+        raw,
+        body: JSON.parse(raw) as CloudFormationResponse,
+      });
       response.end();
     });
   });
@@ -225,7 +241,7 @@ afterAll(async () => {
 beforeEach(() => {
   logged = [];
   const record = (...args: unknown[]) => {
-    logged.push(args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg) ?? String(arg))).join(' '));
+    logged.push(args.map((arg) => (typeof arg === 'string' ? arg : (JSON.stringify(arg) ?? String(arg)))).join(' '));
   };
   for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
     jest.spyOn(console, method).mockImplementation(record);
@@ -246,7 +262,13 @@ interface InvokeOptions {
 }
 
 /** The CloudFormation event for one request of `stack`'s resource. */
-function eventFor(requestType: SecretStoreEvent['RequestType'], stack: TestStack, properties: SecretStoreProperties, options: InvokeOptions, requestId: string): SecretStoreEvent {
+function eventFor(
+  requestType: SecretStoreEvent['RequestType'],
+  stack: TestStack,
+  properties: SecretStoreProperties,
+  options: InvokeOptions,
+  requestId: string,
+): SecretStoreEvent {
   return {
     RequestType: requestType,
     ServiceToken: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:secret-store`,
@@ -265,7 +287,11 @@ function eventFor(requestType: SecretStoreEvent['RequestType'], stack: TestStack
  * Sends `event` to the handler with `settings` as its environment and returns what it PUT to the
  * response URL, after checking that no token reached the response or anything the handler logged.
  */
-async function deliver(event: SecretStoreEvent, settings: SecretStoreSettings, options: Pick<InvokeOptions, 'run' | 'context'> = {}): Promise<ReceivedResponse> {
+async function deliver(
+  event: SecretStoreEvent,
+  settings: SecretStoreSettings,
+  options: Pick<InvokeOptions, 'run' | 'context'> = {},
+): Promise<ReceivedResponse> {
   await withEnvironment(environmentOf(settings), () => (options.run ?? handler)(event, options.context ?? lambdaContext()));
   const response = responses.take(event.RequestId);
   expect(response.raw).not.toContain(TOKEN_MARK);
@@ -278,7 +304,12 @@ async function deliver(event: SecretStoreEvent, settings: SecretStoreSettings, o
  * One request as CloudFormation sends it: the resource is `<TYPE>_IN_PROGRESS` (with its physical id
  * once created) while the function handles it, then complete or failed as the answer says.
  */
-async function invoke(requestType: SecretStoreEvent['RequestType'], stack: TestStack, properties: SecretStoreProperties, options: InvokeOptions = {}): Promise<ReceivedResponse> {
+async function invoke(
+  requestType: SecretStoreEvent['RequestType'],
+  stack: TestStack,
+  properties: SecretStoreProperties,
+  options: InvokeOptions = {},
+): Promise<ReceivedResponse> {
   const event = eventFor(requestType, stack, properties, options, randomUUID());
   const type = requestType.toUpperCase();
   cloudFormationStandIn.declare(stack.stackId, LOGICAL_ID, { status: `${type}_IN_PROGRESS`, physicalId: options.physicalResourceId });
@@ -289,8 +320,17 @@ async function invoke(requestType: SecretStoreEvent['RequestType'], stack: TestS
 }
 
 /** A request CloudFormation did not send: the resource stays as CloudFormation reports it. */
-async function sendAsAnyone(requestType: SecretStoreEvent['RequestType'], stack: TestStack, properties: SecretStoreProperties, options: InvokeOptions & { stackId?: string; logicalId?: string } = {}): Promise<ReceivedResponse> {
-  const event = { ...eventFor(requestType, stack, properties, options, randomUUID()), ...(options.stackId ? { StackId: options.stackId } : {}), ...(options.logicalId ? { LogicalResourceId: options.logicalId } : {}) };
+async function sendAsAnyone(
+  requestType: SecretStoreEvent['RequestType'],
+  stack: TestStack,
+  properties: SecretStoreProperties,
+  options: InvokeOptions & { stackId?: string; logicalId?: string } = {},
+): Promise<ReceivedResponse> {
+  const event = {
+    ...eventFor(requestType, stack, properties, options, randomUUID()),
+    ...(options.stackId ? { StackId: options.stackId } : {}),
+    ...(options.logicalId ? { LogicalResourceId: options.logicalId } : {}),
+  };
   return deliver(event as SecretStoreEvent, stack.settings);
 }
 
@@ -321,8 +361,18 @@ async function expectAbsent(name: string): Promise<void> {
 /** What the host does after login: claims the certificate parameter for its stack, then stores the certificate over the claim. */
 async function hostStoresCertificate(stack: TestStack): Promise<void> {
   const name = stack.settings.certificateParameter;
-  await ssm.send(new PutParameterCommand({ Name: name, Value: 'login claimed by i-0 at 1', Type: 'SecureString', KeyId: stack.settings.keyArn, Tags: [{ Key: OWNER_TAG_KEY, Value: stack.stackId }] }));
-  await ssm.send(new PutParameterCommand({ Name: name, Value: '-----BEGIN CERTIFICATE-----', Type: 'SecureString', KeyId: stack.settings.keyArn, Overwrite: true }));
+  await ssm.send(
+    new PutParameterCommand({
+      Name: name,
+      Value: 'login claimed by i-0 at 1',
+      Type: 'SecureString',
+      KeyId: stack.settings.keyArn,
+      Tags: [{ Key: OWNER_TAG_KEY, Value: stack.stackId }],
+    }),
+  );
+  await ssm.send(
+    new PutParameterCommand({ Name: name, Value: '-----BEGIN CERTIFICATE-----', Type: 'SecureString', KeyId: stack.settings.keyArn, Overwrite: true }),
+  );
 }
 
 /** A stack that exists in moto's CloudFormation, to own parameters: its id. */
@@ -370,12 +420,18 @@ describe('with the token given (console mode)', () => {
     const first = newToken();
     const created = await invoke('Create', stack, propertiesFor(stack, { Token: first }));
     const physicalResourceId = created.body.PhysicalResourceId;
-    const same = await invoke('Update', stack, propertiesFor(stack, { Token: first }), { physicalResourceId, oldProperties: propertiesFor(stack, { Token: first }) });
+    const same = await invoke('Update', stack, propertiesFor(stack, { Token: first }), {
+      physicalResourceId,
+      oldProperties: propertiesFor(stack, { Token: first }),
+    });
     expect(same.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: physicalResourceId });
     expect(await storedParameter(tokenParameterName(stack.envName))).toMatchObject({ Version: 1 });
 
     const rotated = newToken();
-    const response = await invoke('Update', stack, propertiesFor(stack, { Token: rotated }), { physicalResourceId, oldProperties: propertiesFor(stack, { Token: first }) });
+    const response = await invoke('Update', stack, propertiesFor(stack, { Token: rotated }), {
+      physicalResourceId,
+      oldProperties: propertiesFor(stack, { Token: first }),
+    });
 
     expect(response.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: physicalResourceId });
     expect(await storedParameter(tokenParameterName(stack.envName))).toMatchObject({ Type: 'SecureString', Value: rotated, Version: 2 });
@@ -397,7 +453,9 @@ describe('with the token given (console mode)', () => {
       settings: renamed.settings,
     });
     expect(refused.body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: physicalResourceId });
-    expect(refused.body.Reason).toContain(`[${FUNCTION_FAILURES.environmentRenamed}] EnvName cannot change on an existing stack (${stack.envName} to ${renamed.envName})`);
+    expect(refused.body.Reason).toContain(
+      `[${FUNCTION_FAILURES.environmentRenamed}] EnvName cannot change on an existing stack (${stack.envName} to ${renamed.envName})`,
+    );
     expect(refused.body.Reason).toContain(`create a stack for ${renamed.envName} (altinity-connect-${renamed.envName}) and delete this one`);
 
     // Rolling back, CloudFormation sends the resource the old properties first, while the function still has the new settings.
@@ -462,7 +520,9 @@ describe('two stacks for one environment in one account and region', () => {
     // The second stack's Create is refused, naming the first; its rollback Delete removes nothing.
     const refused = await invoke('Create', second, propertiesFor(second, { Token: newToken() }));
     expect(refused.body.Status).toBe('FAILED');
-    expect(refused.body.Reason).toContain(`[${FUNCTION_FAILURES.ownedByAnotherStack}] ${tokenParameterName(envName)} belongs to stack first-${envName} (${first.stackId}), which still exists`);
+    expect(refused.body.Reason).toContain(
+      `[${FUNCTION_FAILURES.ownedByAnotherStack}] ${tokenParameterName(envName)} belongs to stack first-${envName} (${first.stackId}), which still exists`,
+    );
     const rollback = await invoke('Delete', second, propertiesFor(second, { Token: newToken() }), { physicalResourceId: refused.body.PhysicalResourceId });
     expect(rollback.body.Status).toBe('SUCCESS');
     expect(await storedParameter(tokenParameterName(envName))).toMatchObject({ Value: firstToken, Version: 1 });
@@ -521,12 +581,18 @@ describe('with the token staged by cdk deploy -c token=...', () => {
     const old = propertiesFor(stack, { StagedToken: stagedTokenName(stack.envName, token) });
 
     // The same token names the same copy, which the Create took: an update of anything else keeps it.
-    const kept = await invoke('Update', stack, propertiesFor(stack, { StagedToken: stagedTokenName(stack.envName, token) }), { physicalResourceId, oldProperties: old });
+    const kept = await invoke('Update', stack, propertiesFor(stack, { StagedToken: stagedTokenName(stack.envName, token) }), {
+      physicalResourceId,
+      oldProperties: old,
+    });
     expect(kept.body.Status).toBe('SUCCESS');
     expect(await storedParameter(tokenParameterName(stack.envName))).toMatchObject({ Value: token, Version: 1 });
 
     const rotated = newToken();
-    const response = await invoke('Update', stack, propertiesFor(stack, { StagedToken: await stage(stack, rotated) }), { physicalResourceId, oldProperties: old });
+    const response = await invoke('Update', stack, propertiesFor(stack, { StagedToken: await stage(stack, rotated) }), {
+      physicalResourceId,
+      oldProperties: old,
+    });
     expect(response.body.Status).toBe('SUCCESS');
     expect(await storedParameter(tokenParameterName(stack.envName))).toMatchObject({ Value: rotated, Version: 2 });
     expect(await stagedNames(stack)).toEqual([]);
@@ -594,7 +660,13 @@ describe('a stack created by 0.1.0 (parameters under aws/ssm, no owner tag), upd
     const stack = newStack();
     const token = newToken();
     await ssm.send(new PutParameterCommand({ Name: tokenParameterName(stack.envName), Value: token, Type: 'SecureString' }));
-    await ssm.send(new AddTagsToResourceCommand({ ResourceType: 'Parameter', ResourceId: tokenParameterName(stack.envName), Tags: [{ Key: ENV_TAG_KEY, Value: stack.envName }] }));
+    await ssm.send(
+      new AddTagsToResourceCommand({
+        ResourceType: 'Parameter',
+        ResourceId: tokenParameterName(stack.envName),
+        Tags: [{ Key: ENV_TAG_KEY, Value: stack.envName }],
+      }),
+    );
     await ssm.send(new PutParameterCommand({ Name: certificateParameterName(stack.envName), Value: '-----BEGIN CERTIFICATE-----', Type: 'SecureString' }));
 
     const response = await invoke('Update', stack, propertiesFor(stack, { Token: token }), {
@@ -617,7 +689,7 @@ describe('a certificate planted by someone who may only write parameters', () =>
   test.each([
     ['a String, over the owned parameter', { Type: 'String' as const, Overwrite: true }],
     ['a SecureString under aws/ssm, over the owned parameter', { Type: 'SecureString' as const, KeyId: 'alias/aws/ssm', Overwrite: true }],
-  ])('%s: an Update deletes it instead of taking it under the stack\'s key', async (_, planted) => {
+  ])("%s: an Update deletes it instead of taking it under the stack's key", async (_, planted) => {
     const stack = newStack();
     const token = newToken();
     const created = await invoke('Create', stack, propertiesFor(stack, { Token: token }));
@@ -635,7 +707,7 @@ describe('a certificate planted by someone who may only write parameters', () =>
     expect(await storedParameter(tokenParameterName(stack.envName))).toMatchObject({ Value: rotated });
   });
 
-  test('the certificate this stack\'s host stored stays as it is through an Update', async () => {
+  test("the certificate this stack's host stored stays as it is through an Update", async () => {
     const stack = newStack();
     const token = newToken();
     const created = await invoke('Create', stack, propertiesFor(stack, { Token: token }));
@@ -665,10 +737,14 @@ describe('SSM that pages its answers', () => {
           return void response.end(JSON.stringify({ Parameters: [], NextToken: 'page-2' }));
         }
         const forwarded = parsed.NextToken === 'page-2' ? Buffer.from(JSON.stringify({ ...parsed, NextToken: undefined })) : body;
-        const upstream = http.request(`${moto.endpoint}${request.url}`, { method: request.method, headers: { ...request.headers, 'content-length': forwarded.length } }, (answer) => {
-          response.writeHead(answer.statusCode ?? 500, answer.headers);
-          answer.pipe(response);
-        });
+        const upstream = http.request(
+          `${moto.endpoint}${request.url}`,
+          { method: request.method, headers: { ...request.headers, 'content-length': forwarded.length } },
+          (answer) => {
+            response.writeHead(answer.statusCode ?? 500, answer.headers);
+            answer.pipe(response);
+          },
+        );
         upstream.end(forwarded);
       });
     });
@@ -719,7 +795,9 @@ describe('with an existing certificate instead of a token', () => {
   test("ExistingCertificateParameter below the stack's own path is refused at Create, and the certificate given is left as it is", async () => {
     const base = newStack();
     const stack = { ...base, settings: { ...base.settings, existingCertificateParameter: certificateParameterName(base.envName) } };
-    await ssm.send(new PutParameterCommand({ Name: certificateParameterName(stack.envName), Value: '-----BEGIN CERTIFICATE----- given', Type: 'SecureString' }));
+    await ssm.send(
+      new PutParameterCommand({ Name: certificateParameterName(stack.envName), Value: '-----BEGIN CERTIFICATE----- given', Type: 'SecureString' }),
+    );
 
     const response = await invoke('Create', stack, propertiesFor(stack, { Token: '' }));
 
@@ -730,7 +808,7 @@ describe('with an existing certificate instead of a token', () => {
     expect(await storedParameter(certificateParameterName(stack.envName))).toMatchObject({ Value: '-----BEGIN CERTIFICATE----- given', Version: 1 });
   });
 
-  test("a certificate that no stack owns, where the new stack keeps its own, is refused at Create and left alone", async () => {
+  test('a certificate that no stack owns, where the new stack keeps its own, is refused at Create and left alone', async () => {
     const stack = newStack();
     await ssm.send(new PutParameterCommand({ Name: certificateParameterName(stack.envName), Value: '-----BEGIN CERTIFICATE----- kept', Type: 'SecureString' }));
 
@@ -762,10 +840,17 @@ describe('events CloudFormation did not send (anyone who may invoke the function
   test("an Update naming the account-wide aws/ssm key re-encrypts nothing, and the function's log says it refused", async () => {
     const { stack, token, physicalResourceId } = await createdStack();
 
-    const response = await sendAsAnyone('Update', stack, { ...propertiesFor(stack, { Token: token }), KeyArn: 'alias/aws/ssm' }, { physicalResourceId, oldProperties: propertiesFor(stack, { Token: token }) });
+    const response = await sendAsAnyone(
+      'Update',
+      stack,
+      { ...propertiesFor(stack, { Token: token }), KeyArn: 'alias/aws/ssm' },
+      { physicalResourceId, oldProperties: propertiesFor(stack, { Token: token }) },
+    );
 
     expect(response.body.Status).toBe('FAILED');
-    expect(response.body.Reason).toContain(`[${FUNCTION_FAILURES.requestRefused}] not sent by CloudFormation for this resource: CloudFormation reports ${LOGICAL_ID} CREATE_COMPLETE, not UPDATE_IN_PROGRESS`);
+    expect(response.body.Reason).toContain(
+      `[${FUNCTION_FAILURES.requestRefused}] not sent by CloudFormation for this resource: CloudFormation reports ${LOGICAL_ID} CREATE_COMPLETE, not UPDATE_IN_PROGRESS`,
+    );
     expect(logged.join('\n')).toMatch(/refused Update request .*; nothing was changed/);
     await expectUntouched(stack, token);
   });
@@ -790,7 +875,7 @@ describe('events CloudFormation did not send (anyone who may invoke the function
     await expectUntouched(stack, token);
   });
 
-  test("events for another stack, another resource or another physical id are refused without touching anything", async () => {
+  test('events for another stack, another resource or another physical id are refused without touching anything', async () => {
     const { stack, token, physicalResourceId } = await createdStack();
     cloudFormationStandIn.declare(stack.stackId, LOGICAL_ID, { status: 'DELETE_IN_PROGRESS', physicalId: physicalResourceId });
     const otherStack = `arn:aws:cloudformation:us-east-1:${ACCOUNT}:stack/altinity-connect-other/${randomUUID()}`;
@@ -827,7 +912,10 @@ describe('every event gets an answer', () => {
 
   test('a response URL that cannot be reached is tried a few times and logged; the function does not throw', async () => {
     const stack = newStack();
-    const event = { ...eventFor('Create', stack, propertiesFor(stack, { Token: newToken() }), {}, randomUUID()), ResponseURL: 'http://127.0.0.1:1/unreachable' };
+    const event = {
+      ...eventFor('Create', stack, propertiesFor(stack, { Token: newToken() }), {}, randomUUID()),
+      ResponseURL: 'http://127.0.0.1:1/unreachable',
+    };
     cloudFormationStandIn.declare(stack.stackId, LOGICAL_ID, { status: 'CREATE_IN_PROGRESS' });
 
     await expect(withEnvironment(environmentOf(stack.settings), () => handler(event, lambdaContext()))).resolves.toBeUndefined();
@@ -841,7 +929,12 @@ describe('failures moto cannot produce', () => {
   test('a request AWS refuses (a KMS key policy that denies the role) is reported FAILED with the reason and the log stream', async () => {
     const denying = await startFakeSsm((_requestBody, response) => {
       response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
-      response.end(JSON.stringify({ __type: 'AccessDeniedException', message: `User: arn:aws:sts::${ACCOUNT}:assumed-role/Handler/x is not authorized to perform: kms:Encrypt` }));
+      response.end(
+        JSON.stringify({
+          __type: 'AccessDeniedException',
+          message: `User: arn:aws:sts::${ACCOUNT}:assumed-role/Handler/x is not authorized to perform: kms:Encrypt`,
+        }),
+      );
     });
     try {
       const run = isolatedHandler({ AWS_ENDPOINT_URL_SSM: denying.endpoint });
@@ -932,7 +1025,11 @@ describe('the handler exactly as each template inlines it (packed, behind its lo
     expect(await storedParameter(tokenParameterName(stack.envName))).toMatchObject({ Type: 'SecureString', Value: token });
 
     const other = newStack();
-    const ignored = await runBundled(false, { ...other, settings: { ...other.settings, stagedTokenPrefix: '' } }, propertiesFor(other, { StagedToken: await stage(other, newToken()) }));
+    const ignored = await runBundled(
+      false,
+      { ...other, settings: { ...other.settings, stagedTokenPrefix: '' } },
+      propertiesFor(other, { StagedToken: await stage(other, newToken()) }),
+    );
     expect(ignored.body.Status).toBe('SUCCESS');
     await expectAbsent(tokenParameterName(other.envName));
   });

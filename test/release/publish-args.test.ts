@@ -35,7 +35,9 @@ test('--help, -h', () => {
 test('each refusal names the argument and what is expected', () => {
   expect(refusal('--bucket', 'Acme')).toBe('--bucket "Acme" is not a bucket name: a bucket name has only lowercase letters, digits, dots and hyphens');
   expect(refusal('--bucket', 'acme-templates', '--prefix', '/altinity')).toMatch(/^--prefix "\/altinity" is not usable: /);
-  expect(refusal('--bucket', 'acme-templates', '--region', 'cn-north-1')).toMatch(/^--region "cn-north-1" is not usable: only regions of the standard AWS partition/);
+  expect(refusal('--bucket', 'acme-templates', '--region', 'cn-north-1')).toMatch(
+    /^--region "cn-north-1" is not usable: only regions of the standard AWS partition/,
+  );
   expect(refusal('--bucket', 'acme-templates', '--env', 'Acme_Prod')).toBe(
     '--env "Acme_Prod" is not an environment name: use 1 to 63 lowercase letters, digits and hyphens, not starting or ending with a hyphen',
   );
@@ -48,6 +50,7 @@ test('each refusal names the argument and what is expected', () => {
 });
 
 test('the usage text shows every option and exit code', () => {
-  for (const option of ['--bucket <name>', '--prefix <folder>', '--region <region>', '--env <name>', '--out-dir <dir>', '--help']) expect(USAGE).toContain(option);
+  for (const option of ['--bucket <name>', '--prefix <folder>', '--region <region>', '--env <name>', '--out-dir <dir>', '--help'])
+    expect(USAGE).toContain(option);
   for (const { code, meaning } of Object.values(EXIT_CODES)) expect(USAGE).toContain(`  ${code}  ${meaning}`);
 });

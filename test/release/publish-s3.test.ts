@@ -176,7 +176,9 @@ describe('each AWS error is one line on stderr, exit 5, no stack trace', () => {
     });
 
     test('credentials AWS does not know', async () => {
-      const run = await publish(['--bucket', BUCKET, '--region', BUCKET_REGION], { credentials: { accessKeyId: 'AKIAUNKNOWN0000000000', secretAccessKey: 'x' } });
+      const run = await publish(['--bucket', BUCKET, '--region', BUCKET_REGION], {
+        credentials: { accessKeyId: 'AKIAUNKNOWN0000000000', secretAccessKey: 'x' },
+      });
       expect(run.code).toBe(5);
       expect(run.stderr).toBe('error: AWS did not accept your credentials (InvalidAccessKeyId): check the access key, or sign in again\n');
     });
@@ -208,7 +210,8 @@ describe('each AWS error is one line on stderr, exit 5, no stack trace', () => {
       expect(run).toEqual({
         code: 5,
         stdout: '',
-        stderr: 'error: no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or sign in (aws configure, aws sso login)\n',
+        stderr:
+          'error: no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or sign in (aws configure, aws sso login)\n',
         written: [],
       });
     });
@@ -263,11 +266,15 @@ async function setMotoAuthentication(enabled: boolean): Promise<void> {
 
 test('npm run publish -- --bucket ...: the real template, uploaded; the exit code; no SDK warning', async () => {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
-  const child = spawn(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['bin/publish.ts', '--bucket', BUCKET, '--prefix', 'cli', '--region', BUCKET_REGION, '--out-dir', scratch], {
-    cwd: REPO_ROOT,
-    env: { ...inherited, ...moto.env, AWS_CONFIG_FILE: path.join(scratch, 'no-config'), AWS_SHARED_CREDENTIALS_FILE: path.join(scratch, 'no-credentials') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
+    ['bin/publish.ts', '--bucket', BUCKET, '--prefix', 'cli', '--region', BUCKET_REGION, '--out-dir', scratch],
+    {
+      cwd: REPO_ROOT,
+      env: { ...inherited, ...moto.env, AWS_CONFIG_FILE: path.join(scratch, 'no-config'), AWS_SHARED_CREDENTIALS_FILE: path.join(scratch, 'no-credentials') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

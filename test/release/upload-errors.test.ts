@@ -22,10 +22,21 @@ function sdkError(name: string, message: string): Error {
 test.each([
   [s3Error('PermanentRedirect', 301, { 'x-amz-bucket-region': 'us-west-2' }), 'bucket acme-templates is in us-west-2, not eu-west-1: pass --region us-west-2'],
   [s3Error('PermanentRedirect', 301), 'bucket acme-templates is not in eu-west-1: pass --region <region of the bucket> (PermanentRedirect)'],
-  [s3Error('AuthorizationHeaderMalformed', 400, { 'x-amz-bucket-region': 'us-west-2' }), 'bucket acme-templates is in us-west-2, not eu-west-1: pass --region us-west-2'],
+  [
+    s3Error('AuthorizationHeaderMalformed', 400, { 'x-amz-bucket-region': 'us-west-2' }),
+    'bucket acme-templates is in us-west-2, not eu-west-1: pass --region us-west-2',
+  ],
   [s3Error('ExpiredToken', 400), 'your AWS session has expired: sign in again (for example aws sso login) and retry'],
-  [s3Error('Forbidden', 403, { 'x-amz-bucket-region': 'eu-west-1' }), expect.stringMatching(/^AWS denied the upload to s3:\/\/acme-templates\/altinity\/t.yaml: your identity needs s3:PutObject on arn:aws:s3:::acme-templates\/altinity\/t.yaml/)],
-  [Object.assign(sdkError('Error', 'getaddrinfo ENOTFOUND acme-templates.s3.eu-west-1.amazonaws.com'), { code: 'ENOTFOUND' }), 'cannot reach S3 in eu-west-1 (ENOTFOUND): check your network, proxy and the region name'],
+  [
+    s3Error('Forbidden', 403, { 'x-amz-bucket-region': 'eu-west-1' }),
+    expect.stringMatching(
+      /^AWS denied the upload to s3:\/\/acme-templates\/altinity\/t.yaml: your identity needs s3:PutObject on arn:aws:s3:::acme-templates\/altinity\/t.yaml/,
+    ),
+  ],
+  [
+    Object.assign(sdkError('Error', 'getaddrinfo ENOTFOUND acme-templates.s3.eu-west-1.amazonaws.com'), { code: 'ENOTFOUND' }),
+    'cannot reach S3 in eu-west-1 (ENOTFOUND): check your network, proxy and the region name',
+  ],
   [s3Error('SlowDown', 503), 'the upload to s3://acme-templates/altinity/t.yaml failed: SlowDown: SlowDown from S3'],
   ['a string', 'the upload to s3://acme-templates/altinity/t.yaml failed: Error: a string'],
 ])('%s', (error, explanation) => {

@@ -12,7 +12,13 @@ test('an environment alone deploys into the default VPC, asking for the token as
 
 test('every deploy option is read and trimmed', () => {
   expect(
-    parse({ env: 'acme-prod', token: ' t0ken ', vpc: 'vpc-0123456789abcdef0', subnets: 'subnet-0123456789abcdef0, subnet-0fedcba9876543210', amiParameter: '/images/ubuntu' }),
+    parse({
+      env: 'acme-prod',
+      token: ' t0ken ',
+      vpc: 'vpc-0123456789abcdef0',
+      subnets: 'subnet-0123456789abcdef0, subnet-0fedcba9876543210',
+      amiParameter: '/images/ubuntu',
+    }),
   ).toEqual({
     mode: 'deploy',
     envName: 'acme-prod',

@@ -15,7 +15,11 @@ const VARIANTS = [
   ['console template', { mode: 'console' as const }],
   [
     'cdk deploy template',
-    { mode: 'deploy' as const, envName: 'acme-prod', network: { kind: 'given' as const, vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] } },
+    {
+      mode: 'deploy' as const,
+      envName: 'acme-prod',
+      network: { kind: 'given' as const, vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] },
+    },
   ],
 ] as const;
 
@@ -34,7 +38,10 @@ function checkedApp(checks: keyof typeof CHECKS): App {
 describe.each(Object.keys(CHECKS) as (keyof typeof CHECKS)[])('the %s checks', (checks) => {
   test.each(VARIANTS)('the %s passes them', (_, input) => {
     const app = checkedApp(checks);
-    buildConnectStack(app, input, { templateVersion: TEST_TEMPLATE_VERSION, stagedToken: input.mode === 'deploy' ? stagedTokenName(input.envName, 'a-token') : undefined });
+    buildConnectStack(app, input, {
+      templateVersion: TEST_TEMPLATE_VERSION,
+      stagedToken: input.mode === 'deploy' ? stagedTokenName(input.envName, 'a-token') : undefined,
+    });
     expect(() => app.synth()).not.toThrow();
   });
 });

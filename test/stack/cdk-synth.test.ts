@@ -7,7 +7,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { publishTemplate } from '../../lib/release/publish';
 import { stagedTokenName, stagedTokenPrefix } from '../../lib/shared/secret-store-contract';
 import { filesUnder, linkedCheckout, runAppAsTheCliDoes, runCdk } from '../e2e/cdk-cli';
-import { MotoServer, startMotoServer, TEST_REGION } from '../support/moto-server';
+import { type MotoServer, startMotoServer, TEST_REGION } from '../support/moto-server';
 import { asTheCdkCliSendsIt, TEMPLATE_BUDGET, TEST_TEMPLATE_VERSION } from '../support/templates';
 
 const SENTINEL = 'sentinel-token-7f3c9a1e';
@@ -20,7 +20,10 @@ jest.setTimeout(180_000);
 async function stagedTokens(secrets: SecretsManagerClient, envName: string): Promise<{ Name: string; Value: string }[]> {
   const { SecretList } = await secrets.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [stagedTokenPrefix(envName)] }] }));
   return Promise.all(
-    (SecretList ?? []).map(async ({ Name }) => ({ Name: Name!, Value: (await secrets.send(new GetSecretValueCommand({ SecretId: Name }))).SecretString ?? '' })),
+    (SecretList ?? []).map(async ({ Name }) => ({
+      Name: Name!,
+      Value: (await secrets.send(new GetSecretValueCommand({ SecretId: Name }))).SecretString ?? '',
+    })),
   );
 }
 
@@ -55,7 +58,22 @@ describe('cdk synth', () => {
     await ssm.send(new PutParameterCommand({ Name: '/test/ubuntu-ami', Type: 'String', Value: 'ami-0123456789abcdef0' }));
     const cdkOut = path.join(outDir, 'cdk.out');
     const run = await cdk(
-      ['synth', '--quiet', '-o', cdkOut, '-c', 'env=acme-prod', '-c', `token=${SENTINEL}`, '-c', 'vpc=vpc-0123456789abcdef0', '-c', 'subnets=subnet-0123456789abcdef0', '-c', 'amiParameter=/test/ubuntu-ami'],
+      [
+        'synth',
+        '--quiet',
+        '-o',
+        cdkOut,
+        '-c',
+        'env=acme-prod',
+        '-c',
+        `token=${SENTINEL}`,
+        '-c',
+        'vpc=vpc-0123456789abcdef0',
+        '-c',
+        'subnets=subnet-0123456789abcdef0',
+        '-c',
+        'amiParameter=/test/ubuntu-ami',
+      ],
       { ...moto.env, CDK_DEFAULT_REGION: TEST_REGION },
     );
     expect(run).toMatchObject({ exitCode: 0 });
@@ -95,10 +113,25 @@ describe('cdk synth', () => {
   });
 
   test('without the settings that keep it offline, the CLI would fetch its notices: the tripwire sees it', async () => {
-    const run = await cdk(['synth', '--quiet', '-o', path.join(outDir, 'notices'), '-c', 'env=acme-notices', '-c', 'vpc=vpc-0123456789abcdef0', '-c', 'subnets=subnet-0123456789abcdef0'], {
-      ...moto.env,
-      CDK_DEFAULT_REGION: TEST_REGION,
-    }, { notices: true });
+    const run = await cdk(
+      [
+        'synth',
+        '--quiet',
+        '-o',
+        path.join(outDir, 'notices'),
+        '-c',
+        'env=acme-notices',
+        '-c',
+        'vpc=vpc-0123456789abcdef0',
+        '-c',
+        'subnets=subnet-0123456789abcdef0',
+      ],
+      {
+        ...moto.env,
+        CDK_DEFAULT_REGION: TEST_REGION,
+      },
+      { notices: true },
+    );
     expect(run.exitCode).toBe(0);
     expect(run.networkAttempts.join('\n')).toMatch(/cli\.cdk\.dev-tools\.aws\.dev/);
   });
@@ -146,7 +179,25 @@ describe('cdk synth', () => {
     afterAll(() => fs.rmSync(config.dir, { recursive: true, force: true }));
 
     test('cdk synth --profile other refuses before storing anything, naming both accounts and AWS_PROFILE', async () => {
-      const run = await cdk(['synth', '--quiet', '--profile', 'other', '-o', path.join(outDir, 'wrong-account'), '-c', 'env=acme-two', '-c', `token=${SENTINEL}`, '-c', 'vpc=vpc-0123456789abcdef0', '-c', 'subnets=subnet-0123456789abcdef0'], config.env);
+      const run = await cdk(
+        [
+          'synth',
+          '--quiet',
+          '--profile',
+          'other',
+          '-o',
+          path.join(outDir, 'wrong-account'),
+          '-c',
+          'env=acme-two',
+          '-c',
+          `token=${SENTINEL}`,
+          '-c',
+          'vpc=vpc-0123456789abcdef0',
+          '-c',
+          'subnets=subnet-0123456789abcdef0',
+        ],
+        config.env,
+      );
       expect(run.exitCode).not.toBe(0);
       expect(run.output).toContain("cdk deploy targets account 111111111111, but the app's AWS credentials are for account 123456789012");
       expect(run.output).toContain('AWS_PROFILE=<profile> npx cdk deploy');
@@ -156,7 +207,23 @@ describe('cdk synth', () => {
     });
 
     test('AWS_PROFILE=other cdk synth stages the token in 111111111111 and nowhere else', async () => {
-      const run = await cdk(['synth', '--quiet', '-o', path.join(outDir, 'other-account'), '-c', 'env=acme-two', '-c', `token=${SENTINEL}`, '-c', 'vpc=vpc-0123456789abcdef0', '-c', 'subnets=subnet-0123456789abcdef0'], { ...config.env, AWS_PROFILE: 'other' });
+      const run = await cdk(
+        [
+          'synth',
+          '--quiet',
+          '-o',
+          path.join(outDir, 'other-account'),
+          '-c',
+          'env=acme-two',
+          '-c',
+          `token=${SENTINEL}`,
+          '-c',
+          'vpc=vpc-0123456789abcdef0',
+          '-c',
+          'subnets=subnet-0123456789abcdef0',
+        ],
+        { ...config.env, AWS_PROFILE: 'other' },
+      );
       expect(run).toMatchObject({ exitCode: 0 });
       expect(run.output).toContain('Staging the connection token in account 111111111111, us-east-1');
       expect((await stagedTokens(config.other, 'acme-two')).map((staged) => staged.Value)).toEqual([SENTINEL]);

@@ -39,7 +39,9 @@ describe('console template: self-contained', () => {
     expect(Object.keys(functions)).toHaveLength(1);
     const [fn] = Object.values(functions);
     // The console's build: its stacks' tokens are never staged.
-    expect(fn.Properties.Code).toEqual({ ZipFile: inlineHandlerCode('secret-store', bundleHandler('secret-store', HANDLER_RUNTIME, { STAGED_TOKENS: false })) });
+    expect(fn.Properties.Code).toEqual({
+      ZipFile: inlineHandlerCode('secret-store', bundleHandler('secret-store', HANDLER_RUNTIME, { STAGED_TOKENS: false })),
+    });
     expect(fn.Properties.Runtime).toBe('nodejs24.x');
     // The runtime's own SDK: the bundle leaves it out.
     expect(bundleHandler('secret-store', HANDLER_RUNTIME)).not.toMatch(/PutParameterCommand=class|smithy-client/);
@@ -67,7 +69,12 @@ describe('outputs', () => {
 
 describe('deploy-mode template (cdk deploy -c env=... -c token=...)', () => {
   const deployed = deployModeTemplate(
-    { mode: 'deploy', envName: 'acme-prod', token: 'not-used-here', network: { kind: 'given', vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'] } },
+    {
+      mode: 'deploy',
+      envName: 'acme-prod',
+      token: 'not-used-here',
+      network: { kind: 'given', vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'] },
+    },
     stagedTokenName('acme-prod', 'not-used-here'),
   );
 

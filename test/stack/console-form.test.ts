@@ -88,7 +88,8 @@ describe('parameters', () => {
 
   test('the hosts connect to Altinity.Cloud at anywhere.altinity.cloud unless told otherwise, over HTTPS only', () => {
     expect(parameters.AltinityCloudUrl.Default).toBe('https://anywhere.altinity.cloud');
-    for (const url of ['https://anywhere.altinity.cloud', 'https://anywhere.example.com:8443/api']) expect({ url, ok: matches(parameters.AltinityCloudUrl.AllowedPattern, url) }).toEqual({ url, ok: true });
+    for (const url of ['https://anywhere.altinity.cloud', 'https://anywhere.example.com:8443/api'])
+      expect({ url, ok: matches(parameters.AltinityCloudUrl.AllowedPattern, url) }).toEqual({ url, ok: true });
     for (const url of ['http://anywhere.altinity.cloud', 'https://anywhere.altinity.cloud/', "https://x.example.com/'", 'https://x y']) {
       expect({ url, ok: matches(parameters.AltinityCloudUrl.AllowedPattern, url) }).toEqual({ url, ok: false });
     }

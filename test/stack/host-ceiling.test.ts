@@ -23,7 +23,13 @@ const OTHER_ROLE = `arn:aws:iam::${ACCOUNT}:role/acme-eks-cluster`;
 /** The statements that apply to the hosts' role for these parameter values, with every reference resolved. */
 function hostRoleStatements(values: Record<string, string>): PolicyStatement[] {
   const parameters = parameterValues(template, { EnvName: 'acme', Token: 'x', VpcId: 'vpc-1', SubnetIds: 'subnet-1', ...values });
-  const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::AccountId': ACCOUNT, 'AWS::Region': 'us-east-1', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackId': `arn:aws:cloudformation:us-east-1:${ACCOUNT}:stack/altinity-connect-acme/1` };
+  const pseudo: Record<string, string> = {
+    'AWS::Partition': 'aws',
+    'AWS::AccountId': ACCOUNT,
+    'AWS::Region': 'us-east-1',
+    'AWS::URLSuffix': 'amazonaws.com',
+    'AWS::StackId': `arn:aws:cloudformation:us-east-1:${ACCOUNT}:stack/altinity-connect-acme/1`,
+  };
   const attributes: Record<string, string> = {
     [`${HOST_ROLE_LOGICAL_ID}.Arn`]: ROLE,
     [`${HOST_INSTANCE_PROFILE_LOGICAL_ID}.Arn`]: PROFILE,
@@ -34,11 +40,16 @@ function hostRoleStatements(values: Record<string, string>): PolicyStatement[] {
     attribute: (logicalId, attribute) => attributes[`${logicalId}.${attribute}`],
   });
   const present = evaluator.present(template.Resources) as Record<string, { Type: string; Properties: any }>;
-  const role = evaluator.resolve(present[HOST_ROLE_LOGICAL_ID].Properties) as { ManagedPolicyArns: string[]; Policies: { PolicyDocument: { Statement: PolicyStatement[] } }[] };
+  const role = evaluator.resolve(present[HOST_ROLE_LOGICAL_ID].Properties) as {
+    ManagedPolicyArns: string[];
+    Policies: { PolicyDocument: { Statement: PolicyStatement[] } }[];
+  };
   const attached = Object.values(present)
     .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles) === JSON.stringify([{ Ref: HOST_ROLE_LOGICAL_ID }]))
     .map((resource) => evaluator.resolve(resource.Properties.PolicyDocument) as { Statement: PolicyStatement[] });
-  const managed = role.ManagedPolicyArns.some((arn) => arn.endsWith(':policy/IAMFullAccess')) ? [{ Effect: 'Allow' as const, Action: 'iam:*', Resource: '*' }] : [];
+  const managed = role.ManagedPolicyArns.some((arn) => arn.endsWith(':policy/IAMFullAccess'))
+    ? [{ Effect: 'Allow' as const, Action: 'iam:*', Resource: '*' }]
+    : [];
   return [...managed, ...role.Policies.flatMap((policy) => policy.PolicyDocument.Statement), ...attached.flatMap((document) => document.Statement)];
 }
 
@@ -79,11 +90,15 @@ describe('restricted, with a permissions boundary, holds every identity the host
   ])('%s is allowed with the boundary, and refused without it or with another', (action, resource) => {
     expect(evaluate(statements, { action, resource, context: withBoundary(BOUNDARY) })).toBe('allowed');
     expect(evaluate(statements, { action, resource, context: withBoundary() })).toBe('explicitly denied');
-    expect(evaluate(statements, { action, resource, context: withBoundary(`arn:aws:iam::${ACCOUNT}:policy/AdministratorAccessLike`) })).toBe('explicitly denied');
+    expect(evaluate(statements, { action, resource, context: withBoundary(`arn:aws:iam::${ACCOUNT}:policy/AdministratorAccessLike`) })).toBe(
+      'explicitly denied',
+    );
   });
 
   test('no identity loses its boundary', () => {
-    expect(evaluate(statements, { action: 'iam:DeleteRolePermissionsBoundary', resource: OTHER_ROLE, context: withBoundary(BOUNDARY) })).toBe('explicitly denied');
+    expect(evaluate(statements, { action: 'iam:DeleteRolePermissionsBoundary', resource: OTHER_ROLE, context: withBoundary(BOUNDARY) })).toBe(
+      'explicitly denied',
+    );
   });
 
   test('what stays open, as the README says: passing a role it did not create, which no condition key can tell by its boundary', () => {
@@ -100,21 +115,60 @@ test('restricted without a boundary may still create roles with policies of its 
 describe("the scoped statements' wildcards, against cfn-lint's catalog of IAM actions", () => {
   /** Altinity's iam.tf (restricted_iam_permissions): the role, policy, instance profile and OIDC provider statement. */
   const ALTINITY_ROLE_ACTIONS = [
-    'CreateRole', 'DeleteRole', 'GetRole', 'UpdateRole', 'UpdateAssumeRolePolicy', 'TagRole', 'UntagRole', 'ListRoleTags', 'AttachRolePolicy',
-    'DetachRolePolicy', 'ListAttachedRolePolicies', 'ListRolePolicies', 'PutRolePolicy', 'GetRolePolicy', 'DeleteRolePolicy', 'CreatePolicy',
-    'DeletePolicy', 'GetPolicy', 'GetPolicyVersion', 'ListPolicyVersions', 'CreatePolicyVersion', 'DeletePolicyVersion', 'TagPolicy', 'UntagPolicy',
-    'ListPolicyTags', 'CreateServiceLinkedRole', 'DeleteServiceLinkedRole', 'GetServiceLinkedRoleDeletionStatus', 'CreateInstanceProfile',
-    'DeleteInstanceProfile', 'GetInstanceProfile', 'AddRoleToInstanceProfile', 'RemoveRoleFromInstanceProfile', 'ListInstanceProfiles',
-    'ListInstanceProfilesForRole', 'TagInstanceProfile', 'UntagInstanceProfile', 'PassRole', 'CreateOpenIDConnectProvider',
-    'DeleteOpenIDConnectProvider', 'GetOpenIDConnectProvider', 'ListOpenIDConnectProviders', 'TagOpenIDConnectProvider', 'UntagOpenIDConnectProvider',
+    'CreateRole',
+    'DeleteRole',
+    'GetRole',
+    'UpdateRole',
+    'UpdateAssumeRolePolicy',
+    'TagRole',
+    'UntagRole',
+    'ListRoleTags',
+    'AttachRolePolicy',
+    'DetachRolePolicy',
+    'ListAttachedRolePolicies',
+    'ListRolePolicies',
+    'PutRolePolicy',
+    'GetRolePolicy',
+    'DeleteRolePolicy',
+    'CreatePolicy',
+    'DeletePolicy',
+    'GetPolicy',
+    'GetPolicyVersion',
+    'ListPolicyVersions',
+    'CreatePolicyVersion',
+    'DeletePolicyVersion',
+    'TagPolicy',
+    'UntagPolicy',
+    'ListPolicyTags',
+    'CreateServiceLinkedRole',
+    'DeleteServiceLinkedRole',
+    'GetServiceLinkedRoleDeletionStatus',
+    'CreateInstanceProfile',
+    'DeleteInstanceProfile',
+    'GetInstanceProfile',
+    'AddRoleToInstanceProfile',
+    'RemoveRoleFromInstanceProfile',
+    'ListInstanceProfiles',
+    'ListInstanceProfilesForRole',
+    'TagInstanceProfile',
+    'UntagInstanceProfile',
+    'PassRole',
+    'CreateOpenIDConnectProvider',
+    'DeleteOpenIDConnectProvider',
+    'GetOpenIDConnectProvider',
+    'ListOpenIDConnectProviders',
+    'TagOpenIDConnectProvider',
+    'UntagOpenIDConnectProvider',
   ].map((name) => name.toLowerCase());
 
   /** Every IAM action, as the installed cfn-lint knows them (lower case). */
   function iamActions(): string[] {
-    const python = interpreterOf(execFileSync('bash', ['-c', 'command -v cfn-lint'], { encoding: 'utf8' }).trim(), (command) =>
-      execFileSync('bash', ['-c', `command -v ${command} || true`], { encoding: 'utf8' }).trim() || undefined,
+    const python = interpreterOf(
+      execFileSync('bash', ['-c', 'command -v cfn-lint'], { encoding: 'utf8' }).trim(),
+      (command) => execFileSync('bash', ['-c', `command -v ${command} || true`], { encoding: 'utf8' }).trim() || undefined,
     );
-    const script = 'import cfnlint,json,os;print(json.dumps(list(json.load(open(os.path.join(os.path.dirname(cfnlint.__file__),"data/AdditionalSpecs/Policies.json")))["iam"]["Actions"])))';
+    const script =
+      'import cfnlint,json,os;print(json.dumps(list(json.load(open(os.path.join(os.path.dirname(cfnlint.__file__),"data/AdditionalSpecs/Policies.json")))["iam"]["Actions"])))';
     return JSON.parse(execFileSync(python ?? 'python3', ['-c', script], { encoding: 'utf8' })) as string[];
   }
 
@@ -122,7 +176,9 @@ describe("the scoped statements' wildcards, against cfn-lint's catalog of IAM ac
     const catalog = iamActions();
     expect(catalog.length).toBeGreaterThan(150);
     const matched = new Set(
-      catalog.filter((action) => SCOPED_IAM_STATEMENTS.rolesAndPolicies.some((pattern) => new RegExp(`^${pattern.slice(4).toLowerCase().replace(/\*/g, '.*')}$`).test(action))),
+      catalog.filter((action) =>
+        SCOPED_IAM_STATEMENTS.rolesAndPolicies.some((pattern) => new RegExp(`^${pattern.slice(4).toLowerCase().replace(/\*/g, '.*')}$`).test(action)),
+      ),
     );
     expect(ALTINITY_ROLE_ACTIONS.filter((action) => !/^(get|list)/.test(action) && !matched.has(action))).toEqual([]);
     expect([...matched].filter((action) => !ALTINITY_ROLE_ACTIONS.includes(action) && !/^(get|list)/.test(action))).toEqual([]);

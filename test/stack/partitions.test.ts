@@ -84,9 +84,15 @@ describe.each(PARTITIONS)('in $partition ($region)', ({ partition, region, urlSu
     // The user data as text: its header names the settings, and the script handles the partition's domain itself.
     const resources = evaluator.resolve(withoutBase64(evaluator.present(template.Resources))) as Record<string, unknown>;
     const strings = stringsIn(resources, 'Resources');
-    const foreignArns = strings.filter(([, text]) => /\barn:(?!\$)/.test(text) && [...text.matchAll(/\barn:([a-z-]*):/g)].some(([, found]) => found !== partition));
+    const foreignArns = strings.filter(
+      ([, text]) => /\barn:(?!\$)/.test(text) && [...text.matchAll(/\barn:([a-z-]*):/g)].some(([, found]) => found !== partition),
+    );
     const foreignHosts = strings.filter(
-      ([where, text]) => !SERVICE_PRINCIPAL_PATHS.some((pattern) => pattern.test(where)) && [...text.matchAll(/[a-z0-9-]+\.amazonaws\.com(\.cn)?\b/g)].some(([host]) => !host.endsWith(urlSuffix) || (urlSuffix === 'amazonaws.com' && host.endsWith('.cn'))),
+      ([where, text]) =>
+        !SERVICE_PRINCIPAL_PATHS.some((pattern) => pattern.test(where)) &&
+        [...text.matchAll(/[a-z0-9-]+\.amazonaws\.com(\.cn)?\b/g)].some(
+          ([host]) => !host.endsWith(urlSuffix) || (urlSuffix === 'amazonaws.com' && host.endsWith('.cn')),
+        ),
     );
     expect({ foreignArns, foreignHosts }).toEqual({ foreignArns: [], foreignHosts: [] });
     // The key SSM uses on the hosts' and the function's behalf: in China, its endpoint's domain.

@@ -25,6 +25,9 @@ const variants = {
   'cdk deploy --parameters Token=...': () => deployModeTemplate(deployInput),
 };
 
-test.each(Object.entries(variants))(`%s stays ${TEMPLATE_BUDGET} bytes or less, ${TEMPLATE_MARGIN} under the ${INLINE_TEMPLATE_LIMIT} that cdk deploy sends inline`, (_name, template) => {
-  expect(Buffer.byteLength(asTheCdkCliSendsIt(template()))).toBeLessThanOrEqual(TEMPLATE_BUDGET);
-});
+test.each(Object.entries(variants))(
+  `%s stays ${TEMPLATE_BUDGET} bytes or less, ${TEMPLATE_MARGIN} under the ${INLINE_TEMPLATE_LIMIT} that cdk deploy sends inline`,
+  (_name, template) => {
+    expect(Buffer.byteLength(asTheCdkCliSendsIt(template()))).toBeLessThanOrEqual(TEMPLATE_BUDGET);
+  },
+);

@@ -54,7 +54,10 @@ describe('every code has a hint, or a reason why not', () => {
     if (typeof advice === 'string') {
       // At the start of a host's signal, or where CloudFormation quotes the function's reason.
       expect(hintFor(`[${code}] what happened`)).toEqual({ cause: code, advice });
-      expect(hintFor(`Received response status [FAILED] from custom resource. Message returned: [${code}] what happened (RequestId: 1)`)).toEqual({ cause: code, advice });
+      expect(hintFor(`Received response status [FAILED] from custom resource. Message returned: [${code}] what happened (RequestId: 1)`)).toEqual({
+        cause: code,
+        advice,
+      });
     } else {
       expect(advice.none.length).toBeGreaterThan(20);
     }
@@ -62,6 +65,8 @@ describe('every code has a hint, or a reason why not', () => {
 });
 
 test("a failure that AWS reported through the function is read by the rules for AWS's messages", () => {
-  expect(hintFor('[aws-error] AccessDeniedException: User: arn:aws:sts::1:assumed-role/x is not authorized to perform: kms:Encrypt')?.cause).toBe('key-access-denied');
+  expect(hintFor('[aws-error] AccessDeniedException: User: arn:aws:sts::1:assumed-role/x is not authorized to perform: kms:Encrypt')?.cause).toBe(
+    'key-access-denied',
+  );
   expect(hintFor('[aws-error] something AWS never said before')).toBeUndefined();
 });

@@ -193,7 +193,9 @@ describe('credentials from a profile', () => {
   test('an unknown profile is one line naming it: exit 5', async () => {
     const run = await status(['--env', 'nobody', '--profile', 'missing', '--region', TEST_REGION]);
     expect(run.code).toBe(5);
-    expect(run.stderr).toBe('error: no AWS credentials for profile "missing": check that ~/.aws/config or ~/.aws/credentials defines it, or sign in (aws sso login --profile missing)\n');
+    expect(run.stderr).toBe(
+      'error: no AWS credentials for profile "missing": check that ~/.aws/config or ~/.aws/credentials defines it, or sign in (aws sso login --profile missing)\n',
+    );
     expect(run.stdout).toBe('');
   });
 

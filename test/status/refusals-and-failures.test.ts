@@ -58,8 +58,7 @@ async function status(argv: string[], createClients: () => StatusClients) {
   return { code, stdout, stderr };
 }
 
-const refusal = (name: string, message: string) =>
-  new CloudFormationServiceException({ name, message, $fault: 'client', $metadata: { httpStatusCode: 403 } });
+const refusal = (name: string, message: string) => new CloudFormationServiceException({ name, message, $fault: 'client', $metadata: { httpStatusCode: 403 } });
 
 describe('AWS refusing to answer: exit 5 and one line, never a stack trace', () => {
   test.each([
@@ -107,7 +106,7 @@ describe('a stack whose creation failed', () => {
     },
   );
 
-  test('exits 1 and names the host\'s reason first, with the hint and how to read the host\'s log', async () => {
+  test("exits 1 and names the host's reason first, with the hint and how to read the host's log", async () => {
     const run = await status(['--env', 'acme'], failedCreate);
     expect(run.code).toBe(1);
     expect(run.stderr).toBe('');
@@ -172,7 +171,12 @@ test('EC2 refusing leaves the report intact and says why the instance state is m
       },
       {
         DescribeInstancesCommand: () =>
-          new EC2ServiceException({ name: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.', $fault: 'client', $metadata: {} }),
+          new EC2ServiceException({
+            name: 'UnauthorizedOperation',
+            message: 'You are not authorized to perform this operation.',
+            $fault: 'client',
+            $metadata: {},
+          }),
       },
     ),
   );

@@ -17,12 +17,12 @@ describe('a failed create', () => {
     resources: resources(['Host', 'DELETE_COMPLETE', INSTANCE_ID], ['HostRole', 'DELETE_COMPLETE']),
   });
 
-  test('is failed and settled, timed from the user\'s request to the end of the rollback', () => {
+  test("is failed and settled, timed from the user's request to the end of the rollback", () => {
     expect(failed).toMatchObject({ outcome: 'failed', settled: true, stackStatus: 'ROLLBACK_COMPLETE', region: 'eu-west-1' });
     expect(failed.operation?.seconds).toBe(262);
   });
 
-  test('names the host\'s refusal as the root cause, before the cancellation it caused', () => {
+  test("names the host's refusal as the root cause, before the cancellation it caused", () => {
     expect(failed.failures.map((failure) => failure.logicalId)).toEqual(['Host']);
     expect(failed.failures[0]).toMatchObject({ status: 'CREATE_FAILED', reason: TOKEN_REJECTED, hostReported: '[login-failed] Error: token rejected' });
     expect(failed.failures[0].hint?.cause).toBe('login-failed');
@@ -36,12 +36,16 @@ describe('a failed create', () => {
   });
 
   test('tells the user to delete the stack and create it again, since a failed create cannot be updated', () => {
-    expect(failed.nextSteps.join('\n')).toMatch(/cannot be updated: delete it .*aws cloudformation delete-stack --stack-name altinity-connect-acme --region eu-west-1.*then create it again/);
+    expect(failed.nextSteps.join('\n')).toMatch(
+      /cannot be updated: delete it .*aws cloudformation delete-stack --stack-name altinity-connect-acme --region eu-west-1.*then create it again/,
+    );
   });
 
   test('renders the root cause first, with what the host reported and the hint', () => {
     const text = renderText(failed);
-    expect(text).toContain('Stack altinity-connect-acme (eu-west-1): ROLLBACK_COMPLETE (creation failed; CloudFormation removed what it created, after 4 min 22 s)');
+    expect(text).toContain(
+      'Stack altinity-connect-acme (eu-west-1): ROLLBACK_COMPLETE (creation failed; CloudFormation removed what it created, after 4 min 22 s)',
+    );
     const cause = text.indexOf('1. Host (AWS::EC2::Instance) CREATE_FAILED at 10:03:10 UTC');
     expect(cause).toBeGreaterThan(0);
     expect(text.indexOf('The host reported: [login-failed] Error: token rejected')).toBeGreaterThan(cause);
@@ -57,7 +61,12 @@ test('a rollback that fails too lists both causes, the original one first', () =
     [43, 'Host', 'CREATE_IN_PROGRESS', 'Resource creation Initiated', INSTANCE_ID],
     [950, 'Host', 'CREATE_FAILED', 'Failed to receive 1 resource signal(s) within the specified duration', INSTANCE_ID],
     [951, STACK_NAME, 'ROLLBACK_IN_PROGRESS', 'The following resource(s) failed to create: [Host].'],
-    [1000, 'ConnectSecrets', 'DELETE_FAILED', 'Received response status [FAILED] from custom resource. Message returned: AccessDeniedException: not authorized to perform ssm:DeleteParameters'],
+    [
+      1000,
+      'ConnectSecrets',
+      'DELETE_FAILED',
+      'Received response status [FAILED] from custom resource. Message returned: AccessDeniedException: not authorized to perform ssm:DeleteParameters',
+    ],
     [1001, STACK_NAME, 'ROLLBACK_FAILED'],
   );
   const failed = report({ stack: stack('ROLLBACK_FAILED'), events, resources: [] });
@@ -74,7 +83,12 @@ test('a failed update reports only the latest operation, and that the host keeps
     [100, 'Host', 'CREATE_FAILED', 'an old failure of an earlier attempt', INSTANCE_ID],
     [200, STACK_NAME, 'CREATE_COMPLETE'],
     [5000, STACK_NAME, 'UPDATE_IN_PROGRESS', 'User Initiated'],
-    [5010, 'HostSecurityGroup', 'UPDATE_FAILED', 'Security group sg-0abc and subnet subnet-0def belong to different networks. (Service: Ec2, Status Code: 400)'],
+    [
+      5010,
+      'HostSecurityGroup',
+      'UPDATE_FAILED',
+      'Security group sg-0abc and subnet subnet-0def belong to different networks. (Service: Ec2, Status Code: 400)',
+    ],
     [5011, STACK_NAME, 'UPDATE_ROLLBACK_IN_PROGRESS'],
     [5090, STACK_NAME, 'UPDATE_ROLLBACK_COMPLETE'],
   );
@@ -174,7 +188,10 @@ describe('the reason the host reported', () => {
   test.each([
     [`Received FAILURE signal with UniqueId ${INSTANCE_ID}: login failed: token rejected`, 'login failed: token rejected'],
     [`Received FAILURE signal with UniqueId ${INSTANCE_ID} cannot reach the download location`, 'cannot reach the download location'],
-    ['Received FAILURE signal with UniqueId cannot read parameter /altinity-connect/x/token: AccessDenied', 'cannot read parameter /altinity-connect/x/token: AccessDenied'],
+    [
+      'Received FAILURE signal with UniqueId cannot read parameter /altinity-connect/x/token: AccessDenied',
+      'cannot read parameter /altinity-connect/x/token: AccessDenied',
+    ],
     [`Received FAILURE signal with UniqueId ${INSTANCE_ID}`, undefined],
     ['Failed to receive 1 resource signal(s) within the specified duration', undefined],
   ])('in %j is %j', (statusReason, reported) => {
@@ -189,8 +206,14 @@ describe('hints for the usual causes', () => {
     ['[download-failed] cannot reach the download location github.com through the proxy proxy.corp.example:3128', 'download-failed'],
     ['[ssm-denied] cannot read token parameter: AccessDeniedException', 'ssm-denied'],
     ['[no-network] cannot reach ssm.eu-west-1.amazonaws.com through the p', 'no-network'],
-    ['Received response status [FAILED] from custom resource. Message returned: [environment-renamed] EnvName cannot change (RequestId: 1)', 'environment-renamed'],
-    ['Received response status [FAILED] from custom resource. Message returned: [aws-error] AccessDeniedException: not authorized to perform kms:Decrypt', 'key-access-denied'],
+    [
+      'Received response status [FAILED] from custom resource. Message returned: [environment-renamed] EnvName cannot change (RequestId: 1)',
+      'environment-renamed',
+    ],
+    [
+      'Received response status [FAILED] from custom resource. Message returned: [aws-error] AccessDeniedException: not authorized to perform kms:Decrypt',
+      'key-access-denied',
+    ],
     ['Failed to receive 1 resource signal(s) within the specified duration', 'no-signal'],
     ["The subnet ID 'subnet-0123' does not exist (Service: Ec2, Status Code: 400)", 'subnet-not-in-vpc'],
     ['Requires capabilities : [CAPABILITY_IAM]', 'missing-capability-iam'],
@@ -210,7 +233,7 @@ test('durations read naturally', () => {
   expect([formatDuration(42), formatDuration(185), formatDuration(3720)]).toEqual(['42 s', '3 min 05 s', '1 h 02 min']);
 });
 
-describe('EC2\'s view of the hosts', () => {
+describe("EC2's view of the hosts", () => {
   const createdWith = (extra: Partial<StackSnapshot>, outputs: Stack['Outputs'], parameters: Stack['Parameters'] = []) =>
     report({
       stack: stack('CREATE_COMPLETE', { Outputs: outputs, Parameters: [{ ParameterKey: 'BreakGlass', ParameterValue: 'enabled' }, ...parameters] }),
@@ -220,7 +243,9 @@ describe('EC2\'s view of the hosts', () => {
     });
 
   test('shows that a host created long ago has been stopped since', () => {
-    const stopped = createdWith({ instances: [{ InstanceId: INSTANCE_ID, State: { Name: 'stopped' } }] }, [{ OutputKey: 'InstanceId', OutputValue: INSTANCE_ID }]);
+    const stopped = createdWith({ instances: [{ InstanceId: INSTANCE_ID, State: { Name: 'stopped' } }] }, [
+      { OutputKey: 'InstanceId', OutputValue: INSTANCE_ID },
+    ]);
     expect(stopped.host.instances[0].state).toBe('stopped');
     expect(renderText(stopped)).toContain(`Host:         ${INSTANCE_ID} (stopped)`);
   });
@@ -244,9 +269,13 @@ describe('EC2\'s view of the hosts', () => {
     );
   });
 
-  test('shows each host\'s connection to Altinity.Cloud, as its watch last recorded it in the instance\'s tag', () => {
+  test("shows each host's connection to Altinity.Cloud, as its watch last recorded it in the instance's tag", () => {
     const single = createdWith(
-      { instances: [{ InstanceId: INSTANCE_ID, State: { Name: 'running' }, Tags: [{ Key: 'altinity:connect/state', Value: 'disconnected since 2026-11-26T03:00:00Z' }] }] },
+      {
+        instances: [
+          { InstanceId: INSTANCE_ID, State: { Name: 'running' }, Tags: [{ Key: 'altinity:connect/state', Value: 'disconnected since 2026-11-26T03:00:00Z' }] },
+        ],
+      },
       [{ OutputKey: 'InstanceId', OutputValue: INSTANCE_ID }],
     );
     expect(single.host.instances[0].connection).toBe('disconnected since 2026-11-26T03:00:00Z');
@@ -266,7 +295,9 @@ describe('EC2\'s view of the hosts', () => {
   });
 
   test('says when EC2 could not be asked, and still reports the rest', () => {
-    const unknown = createdWith({ instanceLookupError: 'your identity may not call ec2:DescribeInstances' }, [{ OutputKey: 'InstanceId', OutputValue: INSTANCE_ID }]);
+    const unknown = createdWith({ instanceLookupError: 'your identity may not call ec2:DescribeInstances' }, [
+      { OutputKey: 'InstanceId', OutputValue: INSTANCE_ID },
+    ]);
     expect(unknown.outcome).toBe('complete');
     expect(renderText(unknown)).toContain('(EC2 state unknown: your identity may not call ec2:DescribeInstances)');
   });
@@ -276,8 +307,20 @@ test('a group whose hosts failed gives the reason a host signalled before the gr
   const events = history(
     [0, STACK_NAME, 'CREATE_IN_PROGRESS', 'User Initiated'],
     [50, 'HostGroup', 'CREATE_IN_PROGRESS', 'Resource creation Initiated', 'altinity-connect-acme-HostGroup-ABC'],
-    [180, 'HostGroup', 'CREATE_IN_PROGRESS', 'Received FAILURE signal with UniqueId i-0aaaaaaaaaaaaaaaa: [download-failed] cannot reach the download location example.com', 'altinity-connect-acme-HostGroup-ABC'],
-    [200, 'HostGroup', 'CREATE_FAILED', 'Received 1 FAILURE signal(s) out of 2. Unable to satisfy 100% MinSuccessfulInstancesPercent requirement', 'altinity-connect-acme-HostGroup-ABC'],
+    [
+      180,
+      'HostGroup',
+      'CREATE_IN_PROGRESS',
+      'Received FAILURE signal with UniqueId i-0aaaaaaaaaaaaaaaa: [download-failed] cannot reach the download location example.com',
+      'altinity-connect-acme-HostGroup-ABC',
+    ],
+    [
+      200,
+      'HostGroup',
+      'CREATE_FAILED',
+      'Received 1 FAILURE signal(s) out of 2. Unable to satisfy 100% MinSuccessfulInstancesPercent requirement',
+      'altinity-connect-acme-HostGroup-ABC',
+    ],
     [201, STACK_NAME, 'ROLLBACK_IN_PROGRESS'],
   );
   const failed = report({ stack: stack('ROLLBACK_IN_PROGRESS'), events, resources: [] });

@@ -68,10 +68,14 @@ export class CloudFormationStandIn {
     try {
       const forwarded = await fetch(`${this.motoEndpoint}${request.url ?? '/'}`, {
         method: request.method,
-        headers: Object.fromEntries(Object.entries(request.headers).filter(([name]) => !['host', 'content-length', 'connection'].includes(name)) as [string, string][]),
+        headers: Object.fromEntries(
+          Object.entries(request.headers).filter(([name]) => !['host', 'content-length', 'connection'].includes(name)) as [string, string][],
+        ),
         body: request.method === 'GET' || request.method === 'HEAD' ? undefined : body,
       });
-      response.writeHead(forwarded.status, { 'content-type': forwarded.headers.get('content-type') ?? 'text/xml' }).end(Buffer.from(await forwarded.arrayBuffer()));
+      response
+        .writeHead(forwarded.status, { 'content-type': forwarded.headers.get('content-type') ?? 'text/xml' })
+        .end(Buffer.from(await forwarded.arrayBuffer()));
     } catch (error) {
       response.writeHead(502).end(String(error));
     }

@@ -22,5 +22,4 @@ export const hostPolicyStatements = (effective: typeof template) =>
     .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles) === JSON.stringify([{ Ref: 'HostRole' }]))
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
 export const matches = (pattern: string, value: string) => new RegExp(pattern).test(value);
-export const isRefTo = (name: string) => (node: unknown) =>
-  typeof node === 'object' && node !== null && (node as { Ref?: unknown }).Ref === name;
+export const isRefTo = (name: string) => (node: unknown) => typeof node === 'object' && node !== null && (node as { Ref?: unknown }).Ref === name;

@@ -19,7 +19,10 @@
  */
 import { HOST_INSTANCE_PROFILE_LOGICAL_ID, HOST_LOGICAL_ID, SECRET_STORE_LOGICAL_IDS } from '../../lib/shared/names';
 
-type Template = { Parameters?: Record<string, { Default?: unknown; Type?: string; AllowedPattern?: string }>; Resources: Record<string, { Type: string; Properties?: Record<string, any> }> };
+type Template = {
+  Parameters?: Record<string, { Default?: unknown; Type?: string; AllowedPattern?: string }>;
+  Resources: Record<string, { Type: string; Properties?: Record<string, any> }>;
+};
 
 export function forTheEmulator<T extends object>(template: T, amiParameterName: string): T {
   const changed = structuredClone(template) as unknown as Template;

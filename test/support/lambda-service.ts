@@ -7,13 +7,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-  CloudFormationClient,
-  DescribeStackResourcesCommand,
-  DescribeStacksCommand,
-  GetTemplateCommand,
-  Stack,
-} from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand, GetTemplateCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import { parse } from 'yaml';
 import { TemplateEvaluator } from '../../lib/docs/template-evaluator';
 import { CloudFormationStandIn } from './cloudformation-standin';
@@ -152,7 +146,11 @@ export class LambdaService {
       const waiting = view
         ? this.customResources(view).filter((logicalId) => view.physicalIds.has(logicalId) && !this.served.has(this.key(view, logicalId)))
         : [];
-      if (view && waiting.length > 0) return this.sendAll(waiting.map((logicalId) => this.createEvent(view, logicalId)), view);
+      if (view && waiting.length > 0)
+        return this.sendAll(
+          waiting.map((logicalId) => this.createEvent(view, logicalId)),
+          view,
+        );
       if (Date.now() > deadline) throw new Error(`no custom resource of stack ${stackName} waited for a Create event`);
       await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
     }
@@ -215,11 +213,9 @@ export class LambdaService {
     }
     // A stack under review has no resources yet, and moto creates them when they are first listed.
     if (!stack || stack.StackStatus === 'REVIEW_IN_PROGRESS') return undefined;
-    const body = (await this.cloudFormation.send(new GetTemplateCommand({ StackName: stack.StackId, TemplateStage: 'Original' })))
-      .TemplateBody;
+    const body = (await this.cloudFormation.send(new GetTemplateCommand({ StackName: stack.StackId, TemplateStage: 'Original' }))).TemplateBody;
     if (!body) throw new Error(`GetTemplate returned no template for ${stackName}`);
-    const resources = (await this.cloudFormation.send(new DescribeStackResourcesCommand({ StackName: stack.StackId })))
-      .StackResources ?? [];
+    const resources = (await this.cloudFormation.send(new DescribeStackResourcesCommand({ StackName: stack.StackId }))).StackResources ?? [];
     const physicalIds = new Map<string, string>();
     for (const resource of resources) {
       if (resource.LogicalResourceId && resource.PhysicalResourceId) physicalIds.set(resource.LogicalResourceId, resource.PhysicalResourceId);
@@ -288,7 +284,10 @@ export class LambdaService {
     const standIn = await this.cloudFormationStandIn();
     const type = event.RequestType.toUpperCase();
     standIn.declare(event.StackId, event.LogicalResourceId, { status: `${type}_IN_PROGRESS`, physicalId: event.PhysicalResourceId });
-    const invocation = await runFunction(event, this.functionFor(event.ServiceToken, view), { ...this.server.env, AWS_ENDPOINT_URL_CLOUDFORMATION: standIn.endpoint });
+    const invocation = await runFunction(event, this.functionFor(event.ServiceToken, view), {
+      ...this.server.env,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: standIn.endpoint,
+    });
     this.invocations.push(invocation);
     const succeeded = invocation.response?.Status === 'SUCCESS';
     standIn.declare(event.StackId, event.LogicalResourceId, {
@@ -321,7 +320,10 @@ export class LambdaService {
     const properties = served?.properties ?? this.resolveProperties(view, logicalId);
     const event = change({ ...this.baseEvent(view, logicalId, requestType, properties), ...(served ? { PhysicalResourceId: served.physicalResourceId } : {}) });
     const standIn = await this.cloudFormationStandIn();
-    const invocation = await runFunction(event, this.functionFor(event.ServiceToken, view), { ...this.server.env, AWS_ENDPOINT_URL_CLOUDFORMATION: standIn.endpoint });
+    const invocation = await runFunction(event, this.functionFor(event.ServiceToken, view), {
+      ...this.server.env,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: standIn.endpoint,
+    });
     this.invocations.push(invocation);
     return invocation;
   }
@@ -472,7 +474,8 @@ function liveEvaluator(view: StackView): TemplateEvaluator {
   };
   const attribute = (logicalId: string, attribute: string): string => {
     const type = view.template.Resources[logicalId]?.Type;
-    const arn = (service: string, resource: string) => `arn:${arnPart(stackId, 'partition')}:${service}:${arnPart(stackId, 'region')}:${arnPart(stackId, 'account')}:${resource}`;
+    const arn = (service: string, resource: string) =>
+      `arn:${arnPart(stackId, 'partition')}:${service}:${arnPart(stackId, 'region')}:${arnPart(stackId, 'account')}:${resource}`;
     if (type === 'AWS::Lambda::Function' && attribute === 'Arn') return arn('lambda', `function:${ref(logicalId)}`);
     if (type === 'AWS::KMS::Key' && attribute === 'Arn') return arn('kms', `key/${ref(logicalId)}`);
     throw new Error(`Fn::GetAtt ${logicalId}.${attribute} (${type}) is not supported by the test Lambda service`);

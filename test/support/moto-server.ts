@@ -2,7 +2,7 @@
  * Stands in for an AWS account: a moto_server emulator per test file, and the settings that point
  * SDK clients and child processes at it.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import * as net from 'node:net';
 
 /** A running `moto_server` on a free loopback port, and the environment that points AWS clients at it. */

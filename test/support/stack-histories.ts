@@ -87,4 +87,3 @@ export const rejectedTokenCreate = history(
   [250, 'Host', 'DELETE_COMPLETE', undefined, INSTANCE_ID],
   [262, STACK_NAME, 'ROLLBACK_COMPLETE'],
 );
-

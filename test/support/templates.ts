@@ -39,9 +39,7 @@ export function deployModeTemplate(input: Extract<AppInput, { mode: 'deploy' }>,
 export function pathsWhere(value: unknown, predicate: (node: unknown) => boolean, at = ''): string[] {
   const here = predicate(value) ? [at] : [];
   if (value === null || typeof value !== 'object') return here;
-  return here.concat(
-    ...Object.entries(value as Record<string, unknown>).map(([key, child]) => pathsWhere(child, predicate, at ? `${at}.${key}` : key)),
-  );
+  return here.concat(...Object.entries(value as Record<string, unknown>).map(([key, child]) => pathsWhere(child, predicate, at ? `${at}.${key}` : key)));
 }
 
 /**

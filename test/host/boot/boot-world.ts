@@ -170,10 +170,7 @@ export class BootWorld {
       ...(request.inGroup ? { [PARAMETER_KEYS.replicas]: '2' } : {}),
       ...request.parameters,
     };
-    const stack = await createPublishedStack(
-      { clients: this.clients, lambda: this.lambda, ...this.template },
-      { envName: environment, token, parameters },
-    );
+    const stack = await createPublishedStack({ clients: this.clients, lambda: this.lambda, ...this.template }, { envName: environment, token, parameters });
     debug(`${request.scenario}: stack ${stack.stackName} created`);
     const groupName = stack.groupName;
     this.imds.describe({
@@ -249,7 +246,9 @@ export class BootWorld {
   /** Records a scenario's timings: printed now, and summarised by `npm run test:host`. */
   recordTiming(scenario: string, seconds: Record<string, number>): void {
     fs.appendFileSync(this.runDir.path('timings.jsonl'), `${JSON.stringify({ scenario, seconds })}\n`);
-    const text = Object.entries(seconds).map(([what, value]) => `${what} ${value.toFixed(1)} s`).join(', ');
+    const text = Object.entries(seconds)
+      .map(([what, value]) => `${what} ${value.toFixed(1)} s`)
+      .join(', ');
     process.stdout.write(`host-boot: ${scenario}: ${text}\n`);
   }
 

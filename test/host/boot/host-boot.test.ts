@@ -128,8 +128,11 @@ async function certificateParameter(host: LaunchedHost): Promise<string | undefi
 /** A command inside the hosts' namespace. Asynchronous: the stand-ins answer from this very process. */
 async function inNamespace(command: string[], env: Record<string, string> = {}): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('ip', ['netns', 'exec', world.network.name, ...command], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } }, (error, stdout, stderr) =>
-      resolve({ status: error ? Number(error.code ?? 1) || 1 : 0, stdout, stderr }),
+    execFile(
+      'ip',
+      ['netns', 'exec', world.network.name, ...command],
+      { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } },
+      (error, stdout, stderr) => resolve({ status: error ? Number(error.code ?? 1) || 1 : 0, stdout, stderr }),
     );
   });
 }
@@ -174,7 +177,12 @@ describe('the stand-ins', () => {
     });
     expect(call.stderr).toContain('ValidationError');
     expect(world.aws.healthReports).toEqual([
-      expect.objectContaining({ instanceId: 'i-0notinagroup', healthStatus: 'Unhealthy', accessKeyId: 'AKIDSTANDINCHECK', answer: expect.stringContaining('not found') }),
+      expect.objectContaining({
+        instanceId: 'i-0notinagroup',
+        healthStatus: 'Unhealthy',
+        accessKeyId: 'AKIDSTANDINCHECK',
+        answer: expect.stringContaining('not found'),
+      }),
     ]);
     world.aws.healthReports.length = 0;
   });
@@ -230,7 +238,12 @@ describe('a host that completes its bootstrap (one boot, four scenarios in order
         signal = await world.signalOf(launched, SETTLED_SIGNAL_BOUND_MS);
         world.recordTiming(launched.scenario, { 'boot to signal': signal.bootToSignal });
 
-        expect(signal).toMatchObject({ logicalResourceId: launched.stack.signalledResource, status: 'SUCCESS', uniqueId: launched.stack.instanceId, answer: 'accepted' });
+        expect(signal).toMatchObject({
+          logicalResourceId: launched.stack.signalledResource,
+          status: 'SUCCESS',
+          uniqueId: launched.stack.instanceId,
+          answer: 'accepted',
+        });
         expect(await world.firstBootFinished(launched, SETTLED_SIGNAL_BOUND_MS)).toBe('done');
         // Signed with the role credentials from the metadata service, as on EC2.
         expect(signal.accessKeyId).toBe(world.imds.credentials.AccessKeyId);
@@ -325,7 +338,10 @@ describe('a host that completes its bootstrap (one boot, four scenarios in order
         const back = await until('the service connected again after the reboot', BACK_AFTER_REBOOT_BOUND_MS, () => altinityRequests('/connect', rebootedAt)[0]);
         // cloud-init ran on this boot too, and found nothing left to run.
         expect(await completed.machine.cloudInitFinished(BACK_AFTER_REBOOT_BOUND_MS)).toBe('done');
-        world.recordTiming('rebooted', { 'boot to signal (the connected host)': signal!.bootToSignal, 'reboot to service connected': (back.at - rebootedAt) / 1000 });
+        world.recordTiming('rebooted', {
+          'boot to signal (the connected host)': signal!.bootToSignal,
+          'reboot to service connected': (back.at - rebootedAt) / 1000,
+        });
 
         expect(await completed.machine.unit(UNIT)).toMatchObject({ activeState: 'active', unitFileState: 'enabled', nRestarts: 0 });
         expect(await systemctl(completed, 'is-active', WATCH_TIMER)).toBe('active');
@@ -402,7 +418,12 @@ describe('a host that completes its bootstrap (one boot, four scenarios in order
         expect(reported).not.toBeNull();
         expect(Number(reported![1])).toBeGreaterThanOrEqual(CONNECTION_TIMEOUT_S);
         expect(healthReports()).toEqual([
-          expect.objectContaining({ healthStatus: 'Unhealthy', shouldRespectGracePeriod: 'false', accessKeyId: world.imds.credentials.AccessKeyId, answer: 'accepted' }),
+          expect.objectContaining({
+            healthStatus: 'Unhealthy',
+            shouldRespectGracePeriod: 'false',
+            accessKeyId: world.imds.credentials.AccessKeyId,
+            answer: 'accepted',
+          }),
         ]);
         const unhealthyAfter = (healthReports()[0].at - droppedAt) / 1000;
         expect(await world.groupHealthOf(completed)).toBe('Unhealthy');

@@ -20,7 +20,12 @@ export function missingPrivilege(): string | undefined {
     return `cannot create network namespaces (ip netns add: ${firstLine(added.stderr) || added.error?.message || `exit ${added.status}`})`;
   }
   deleteNetns(probe);
-  if (!fs.readFileSync('/proc/filesystems', 'utf8').split('\n').some((line) => line.trim().endsWith('overlay'))) {
+  if (
+    !fs
+      .readFileSync('/proc/filesystems', 'utf8')
+      .split('\n')
+      .some((line) => line.trim().endsWith('overlay'))
+  ) {
     return 'the kernel offers no overlayfs, which the hosts boot on';
   }
   return undefined;

@@ -47,7 +47,14 @@ export function rootfsCacheRoot(): string {
 
 /** The cache key: a hash of the suite, variant, package list, cloud-init setting and recipe. */
 export function rootfsKey(): string {
-  const inputs = JSON.stringify({ suite: ROOTFS_SUITE, variant: ROOTFS_VARIANT, packages: ROOTFS_PACKAGES, cloudCfg: CLOUD_CFG, recipe: RECIPE, arch: os.arch() });
+  const inputs = JSON.stringify({
+    suite: ROOTFS_SUITE,
+    variant: ROOTFS_VARIANT,
+    packages: ROOTFS_PACKAGES,
+    cloudCfg: CLOUD_CFG,
+    recipe: RECIPE,
+    arch: os.arch(),
+  });
   return createHash('sha256').update(inputs).digest('hex').slice(0, 16);
 }
 

@@ -58,7 +58,11 @@ export class RunDir {
 
   /** A short id for names that live outside the directory (namespaces, machine names). */
   get id(): string {
-    return path.basename(this.root).replace(/^host-boot-/, '').toLowerCase().replace(/[^a-z0-9]/g, '');
+    return path
+      .basename(this.root)
+      .replace(/^host-boot-/, '')
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '');
   }
 
   path(...parts: string[]): string {
@@ -146,7 +150,10 @@ const NSPAWN_PROPAGATE = '/run/systemd/nspawn/propagate';
 
 function nspawnLeftovers(machinePrefix: string): string[] {
   try {
-    return fs.readdirSync(NSPAWN_PROPAGATE).filter((name) => name.startsWith(machinePrefix)).map((name) => path.join(NSPAWN_PROPAGATE, name));
+    return fs
+      .readdirSync(NSPAWN_PROPAGATE)
+      .filter((name) => name.startsWith(machinePrefix))
+      .map((name) => path.join(NSPAWN_PROPAGATE, name));
   } catch {
     return [];
   }

@@ -92,7 +92,11 @@ async function main(): Promise<number> {
     const leftovers = runDir.sweep();
     if (builtIn) say(builtIn);
     for (const timing of timings) {
-      say(`${timing.scenario}: ${Object.entries(timing.seconds).map(([what, value]) => `${what} ${value.toFixed(1)} s`).join(', ')}`);
+      say(
+        `${timing.scenario}: ${Object.entries(timing.seconds)
+          .map(([what, value]) => `${what} ${value.toFixed(1)} s`)
+          .join(', ')}`,
+      );
     }
     if (leftovers.length > 0) say(`cleaned up what the run left: ${leftovers.join(', ')}`);
     const total = ((Date.now() - started) / 1000).toFixed(1);

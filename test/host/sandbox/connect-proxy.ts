@@ -86,10 +86,13 @@ export class ConnectProxy {
     const route = this.route(url.hostname);
     if (typeof route === 'number') return void response.writeHead(route).end();
     const [host, port] = route.split(':');
-    const upstream = http.request({ host, port: Number(port), method: request.method, path: `${url.pathname}${url.search}`, headers: request.headers }, (answer) => {
-      response.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(response);
-    });
+    const upstream = http.request(
+      { host, port: Number(port), method: request.method, path: `${url.pathname}${url.search}`, headers: request.headers },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
     upstream.on('error', (error) => response.writeHead(502).end(error.message));
     request.pipe(upstream);
   }

@@ -14,9 +14,13 @@ const HERE = __dirname;
  * The real AWS CLI's executable: the first on PATH, which the test setup chose (test/harness/tools.ts);
  * behind a pyenv shim, the program the shim runs, since through the shim every call costs a second more.
  */
-const REAL_AWS = execFileSync('bash', ['-c', 'aws=$(command -v aws) || exit 1; case $aws in */shims/aws) pyenv which aws 2>/dev/null || echo "$aws" ;; *) echo "$aws" ;; esac'], {
-  encoding: 'utf8',
-}).trim();
+const REAL_AWS = execFileSync(
+  'bash',
+  ['-c', 'aws=$(command -v aws) || exit 1; case $aws in */shims/aws) pyenv which aws 2>/dev/null || echo "$aws" ;; *) echo "$aws" ;; esac'],
+  {
+    encoding: 'utf8',
+  },
+).trim();
 
 /**
  * At most this many scripts run at once. A test file starts all its scenarios together: on a

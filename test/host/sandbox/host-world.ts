@@ -167,15 +167,22 @@ export class HostWorld {
         (entry): entry is [string, string] => typeof entry[1] === 'string' && !['host', 'content-length', 'connection'].includes(entry[0]),
       ),
     );
-    const answer = await fetch(`${this.options.motoEndpoint}${request.url}`, { method: request.method, headers, body: request.method === 'GET' ? undefined : body });
-    response
-      .writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/xml' })
-      .end(Buffer.from(await answer.arrayBuffer()));
+    const answer = await fetch(`${this.options.motoEndpoint}${request.url}`, {
+      method: request.method,
+      headers,
+      body: request.method === 'GET' ? undefined : body,
+    });
+    response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/xml' }).end(Buffer.from(await answer.arrayBuffer()));
   }
 
   private async answerSsm(request: http.IncomingMessage, target: string, body: Buffer, response: http.ServerResponse): Promise<void> {
     const action = target.slice('AmazonSSM.'.length);
-    const parsed = JSON.parse(body.toString() || '{}') as { Name?: unknown; Overwrite?: unknown; ResourceId?: unknown; ParameterFilters?: { Values?: unknown[] }[] };
+    const parsed = JSON.parse(body.toString() || '{}') as {
+      Name?: unknown;
+      Overwrite?: unknown;
+      ResourceId?: unknown;
+      ParameterFilters?: { Values?: unknown[] }[];
+    };
     // The parameter a call is about: named, a tagged resource's id, or the one a description is filtered to.
     const name = String(parsed.Name ?? parsed.ResourceId ?? parsed.ParameterFilters?.[0]?.Values?.[0] ?? '');
     this.ssmCalls.push({ action, name });
@@ -187,9 +194,7 @@ export class HostWorld {
         `User: arn:aws:sts::123456789012:assumed-role/${HOST_ROLE_NAME}/${this.options.instanceId} is not authorized to perform: ` +
         `ssm:${action} on resource: arn:aws:ssm:${this.options.region}:123456789012:parameter${parameter} ` +
         `because no identity-based policy allows the ssm:${action} action`;
-      return void response
-        .writeHead(400, { 'content-type': 'application/x-amz-json-1.1' })
-        .end(JSON.stringify({ __type: 'AccessDeniedException', message }));
+      return void response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ __type: 'AccessDeniedException', message }));
     }
     return this.forwardToMoto(request, body, response);
   }

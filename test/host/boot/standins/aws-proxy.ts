@@ -77,7 +77,12 @@ export class AwsProxy {
     const form = String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')
       ? new URLSearchParams(body.toString())
       : undefined;
-    const action = form?.get('Action') ?? String(request.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+    const action =
+      form?.get('Action') ??
+      String(request.headers['x-amz-target'] ?? '')
+        .split('.')
+        .pop() ??
+      '';
     if (service === 'cloudformation' && action === 'SignalResource' && form) return this.signal(form, accessKeyId, response);
     if (service === 'autoscaling' && action === 'SetInstanceHealth' && form) return this.healthReport(form, accessKeyId, request, body, response);
     const at = Date.now();
@@ -98,7 +103,11 @@ export class AwsProxy {
     this.signals.push({ ...signal, answer: refusal ?? 'accepted' });
     const xmlns = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
     if (refusal) return validationError(response, xmlns, refusal);
-    xml(response, 200, `<SignalResourceResponse xmlns="${xmlns}"><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></SignalResourceResponse>`);
+    xml(
+      response,
+      200,
+      `<SignalResourceResponse xmlns="${xmlns}"><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></SignalResourceResponse>`,
+    );
   }
 
   /** CloudFormation's ValidationError for this signal, if it would refuse it. */
@@ -136,7 +145,8 @@ export class AwsProxy {
   ): Promise<void> {
     const instanceId = form.get('InstanceId') ?? '';
     const found = await this.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
-    const refusal = (found.AutoScalingInstances ?? []).length === 0 ? `Instance Id not found - No managed instance found for instance ID: ${instanceId}` : undefined;
+    const refusal =
+      (found.AutoScalingInstances ?? []).length === 0 ? `Instance Id not found - No managed instance found for instance ID: ${instanceId}` : undefined;
     const report = {
       instanceId,
       healthStatus: form.get('HealthStatus') ?? '',
