@@ -201,7 +201,7 @@ async function tokenOf(
   if ((typeof STAGED_TOKENS !== 'undefined' && !STAGED_TOKENS) || !properties.StagedToken) return properties.Token || undefined;
   const name = properties.StagedToken;
   const digest = digestInStagedName(name, settings.stagedTokenPrefix);
-  if (!digest) throw new Error(`StagedToken ${name} is not a name below ${settings.stagedTokenPrefix}`);
+  if (!digest) throw new CodedFailure(FAILURE.stagedTokenMismatch, `StagedToken ${name} is not a name below ${settings.stagedTokenPrefix}`);
   if (current !== undefined) {
     const stored = await readParameter(aws.ssm, current);
     secrets.add(stored);
@@ -247,7 +247,7 @@ async function claim(name: string, value: string, settings: SecretStoreSettings,
     const owner = await ownerOf(name, aws);
     if (owner === settings.stackId) return store(name, value, settings, aws);
     if (owner && (await stackExists(aws.cloudFormation, owner))) throw ownedByAnother(name, owner);
-    if (attempt === 2) throw new Error(`${name} was taken over by another stack at the same moment`);
+    if (attempt === 2) throw new CodedFailure(FAILURE.ownedByAnotherStack, `${name} was taken over by another stack at the same moment`);
     console.log(`taking over ${name}, left by ${owner || 'no stack on record'}`);
     await deleteParameter(aws.ssm, name);
   }

@@ -1,6 +1,6 @@
 import { codeOf, FUNCTION_FAILURES, type FunctionFailure, HOST_FAILURES, type HostFailure } from '../shared/failures';
 import { stackNameFor } from '../shared/conventions';
-import { HOST_ROLE_LOGICAL_ID, PARAMETER_KEYS as KEY } from '../shared/names';
+import { HOST_ROLE_LOGICAL_ID, PARAMETER_KEYS as KEY, SECRET_STORE_LOGICAL_IDS } from '../shared/names';
 
 /**
  * What to do about a failed altinity-connect stack, recognised from a failure reason: by the code
@@ -42,7 +42,7 @@ export const ADVICE_BY_CODE: Readonly<Record<HostFailure | FunctionFailure, stri
     `Give that proxy's CA certificate (PEM) in ${KEY.caCertificates}.`,
   [HOST_FAILURES.noNetwork]: `The host could not reach the internet. ${NETWORK_ADVICE}`,
   [HOST_FAILURES.noAwsCli]: `The host could not install the AWS CLI from Ubuntu's package mirror (the snap store on Ubuntu 24.04). ${NETWORK_ADVICE}`,
-  [HOST_FAILURES.unsupportedArch]: `altinitycloud-connect is released for x86_64 and arm64 only: choose an ${KEY.instanceType} and AMI of one of those.`,
+  [HOST_FAILURES.unsupportedArch]: `altinitycloud-connect is released for x86_64 and aarch64 (arm64) only: choose an ${KEY.instanceType} and AMI of one of those.`,
   [HOST_FAILURES.downloadFailed]:
     `The host could not install altinitycloud-connect. Check ${KEY.connectVersion} (a published release) and ${KEY.downloadUrl} (a mirror ` +
     `must serve <url>/v<version>/altinitycloud-connect-<version>-linux-<arch>). If those are right, the host has no way out: ${NETWORK_ADVICE}`,
@@ -99,7 +99,9 @@ export const ADVICE_BY_CODE: Readonly<Record<HostFailure | FunctionFailure, stri
   [FUNCTION_FAILURES.certificateNotOwned]:
     'A parameter that no stack owns sits where this stack keeps its certificate. If it is your certificate, move it to a name ' +
     `outside /altinity-connect/ and give that name in ${KEY.existingCertificate}; otherwise delete it. Then create the stack again.`,
-  [FUNCTION_FAILURES.awsError]: { none: "AWS's own message follows the code: the rules for AWS's messages read it." },
+  [FUNCTION_FAILURES.awsError]: {
+    none: "AWS's own error follows the code; npm run status gives advice for the usual ones (access denied, a missing capability, ...).",
+  },
 };
 
 interface AwsRule extends Hint {
@@ -112,7 +114,7 @@ export const CAPABILITY_ADVICE =
   'might create IAM resources" on the console\'s review page, or pass --capabilities CAPABILITY_IAM to the AWS CLI.';
 
 /** AWS's own messages, tried in order: specific ones first, generic ones last. */
-export const AWS_MESSAGE_RULES: readonly AwsRule[] = [
+const AWS_MESSAGE_RULES: readonly AwsRule[] = [
   {
     cause: 'no-signal',
     matches: /Failed to receive \d+ resource signal/i,
@@ -136,9 +138,12 @@ export const AWS_MESSAGE_RULES: readonly AwsRule[] = [
     advice: `That instance type is not available where the host was placed: choose another ${KEY.instanceType}, or list a subnet in another Availability Zone first.`,
   },
   {
+    // Only as the secret-store function reports it: the deployer's own KMS refusals are permission-denied.
     cause: 'key-access-denied',
-    matches: /(AccessDenied|not authorized).*\bkms:|\bkms:.*(AccessDenied|not authorized)/i,
-    advice: SSM_ADVICE,
+    matches: /\[aws-error\] (.*(AccessDenied|not authorized).*\bkms:|.*\bkms:.*(AccessDenied|not authorized))/i,
+    advice:
+      `The secret-store function could not use the stack's key ${SECRET_STORE_LOGICAL_IDS.key} through SSM. Look for a service control policy ` +
+      "or a permissions boundary that denies kms:Encrypt, kms:Decrypt or kms:GenerateDataKey to the function's role, then retry the stack.",
   },
   {
     cause: 'permission-denied',

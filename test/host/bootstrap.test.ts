@@ -629,7 +629,7 @@ describe('failures are signalled with a one-line reason, fast', () => {
 
   test('release redirected to plain HTTP: refused, the reason says so, and nothing is installed', async () => {
     const host = await pending.downgradedDownload;
-    expect(failureSignal(host)).toMatch(/^\[download-failed\] .*(Protocol \W?http\W? not supported|disabled)/i);
+    expect(failureSignal(host)).toMatch(/^\[download-failed\] .*(Protocol ["']?http["']? not supported|disabled)/i);
     expect(downloadsOf(host.world)).toEqual([]);
     expect(fs.existsSync(path.join(host.sandbox.binDir, 'altinitycloud-connect'))).toBe(false);
   });

@@ -1,5 +1,6 @@
-import { ALTINITY_SUPPORT_PRINCIPAL, UBUNTU_2004_AMI_PARAMETER } from '../../lib/stack/console-form';
+import { ALTINITY_SUPPORT_PRINCIPAL, ConsoleForm, UBUNTU_2004_AMI_PARAMETER } from '../../lib/stack/console-form';
 import { isRefTo, matches, template } from '../support/console-template';
+import { constructStack } from '../support/construct-stack';
 import { pathsWhere } from '../support/templates';
 
 describe('parameters', () => {
@@ -139,5 +140,24 @@ describe('parameters', () => {
       'Break glass: Altinity support access',
     ]);
     expect(ui.ParameterGroups[0].Parameters).toEqual(['EnvName', 'Token', 'ExistingCertificateParameter', 'AltinityCloudUrl']);
+  });
+});
+
+describe('the form in a stack of its own', () => {
+  test('keeps the template metadata the stack already has, adding the console interface to it', () => {
+    const stack = constructStack();
+    stack.templateOptions.metadata = { Owner: 'platform team' };
+    new ConsoleForm(stack, { askForToken: true });
+    const metadata = stack.templateOptions.metadata;
+    expect(Object.keys(metadata)).toEqual(['Owner', 'AWS::CloudFormation::Interface']);
+    expect(metadata.Owner).toBe('platform team');
+  });
+
+  test('asks each question of a parameter once: the same condition object however often it is asked', () => {
+    const form = new ConsoleForm(constructStack(), { askForToken: true });
+    expect(form.isSet('existingCertificate')).toBe(form.isSet('existingCertificate'));
+    expect(form.is('replicas', '1')).toBe(form.is('replicas', '1'));
+    expect(form.is('replicas', '1')).not.toBe(form.is('replicas', '2'));
+    expect(form.oneOf('permissionProfile', ['current', 'restricted'])).toBe(form.oneOf('permissionProfile', ['current', 'restricted']));
   });
 });

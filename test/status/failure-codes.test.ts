@@ -46,6 +46,12 @@ test('the function reports every failure with a declared code, and uses every fu
   expect(functionSources.join('\n')).toMatch(/FAILURE\.awsError/);
 });
 
+test("the function throws no plain Error of its own: whatever it does not code is reported as AWS's", () => {
+  // The one plain Error is the deadline on AWS's answer, which is AWS's failure to answer.
+  const plain = functionSources.flatMap((source) => [...source.matchAll(/new Error\(`([^`]*)`/g)].map((match) => match[1]));
+  expect(plain).toEqual(['no answer from AWS within ${Math.round(milliseconds / 1000)} s']);
+});
+
 describe('every code has a hint, or a reason why not', () => {
   const codes = [...Object.values(HOST_FAILURES), ...Object.values(FUNCTION_FAILURES)];
 

@@ -203,8 +203,8 @@ describe('hints for the usual causes', () => {
   // Every code's hint: test/status/failure-codes.test.ts. Here, reasons as they reach the status command.
   test.each([
     ['[login-failed] Error: token rejected', 'login-failed'],
-    ['[download-failed] cannot reach the download location github.com through the proxy proxy.corp.example:3128', 'download-failed'],
-    ['[ssm-denied] cannot read token parameter: AccessDeniedException', 'ssm-denied'],
+    ['[download-failed] cannot reach github.com through the proxy proxy.corp.example:3128', 'download-failed'],
+    ['[ssm-denied] read token: AccessDeniedException', 'ssm-denied'],
     ['[no-network] cannot reach ssm.eu-west-1.amazonaws.com through the p', 'no-network'],
     [
       'Received response status [FAILED] from custom resource. Message returned: [environment-renamed] EnvName cannot change (RequestId: 1)',
@@ -219,6 +219,8 @@ describe('hints for the usual causes', () => {
     ['Requires capabilities : [CAPABILITY_IAM]', 'missing-capability-iam'],
     ['Your requested instance type (t3.micro) is not supported in your requested Availability Zone (us-east-1e).', 'instance-type-unavailable'],
     ['User: arn:aws:iam::1:user/x is not authorized to perform: iam:CreateRole', 'permission-denied'],
+    // The deployer's own KMS refusals are the deployer's: the key advice is for the function's.
+    ['Resource handler returned message: "User: arn:aws:iam::1:user/x is not authorized to perform: kms:CreateKey"', 'permission-denied'],
     ['Resource handler returned message: "sg-0123 already exists"', 'name-taken'],
     // A sentence without a code, as a host of an earlier version signalled it, gets no hint.
     ['login failed: token rejected', undefined],
@@ -311,7 +313,7 @@ test('a group whose hosts failed gives the reason a host signalled before the gr
       180,
       'HostGroup',
       'CREATE_IN_PROGRESS',
-      'Received FAILURE signal with UniqueId i-0aaaaaaaaaaaaaaaa: [download-failed] cannot reach the download location example.com',
+      'Received FAILURE signal with UniqueId i-0aaaaaaaaaaaaaaaa: [download-failed] cannot reach example.com',
       'altinity-connect-acme-HostGroup-ABC',
     ],
     [
@@ -325,6 +327,6 @@ test('a group whose hosts failed gives the reason a host signalled before the gr
   );
   const failed = report({ stack: stack('ROLLBACK_IN_PROGRESS'), events, resources: [] });
   expect(failed).toMatchObject({ outcome: 'failed', settled: false, host: { kind: 'group' } });
-  expect(failed.failures[0]).toMatchObject({ logicalId: 'HostGroup', hostReported: '[download-failed] cannot reach the download location example.com' });
+  expect(failed.failures[0]).toMatchObject({ logicalId: 'HostGroup', hostReported: '[download-failed] cannot reach example.com' });
   expect(failed.failures[0].hint?.cause).toBe('download-failed');
 });
