@@ -30,7 +30,7 @@ export function markedTables(text: string): string[] {
  * one of `tables` lacks its markers there, or a marker names a table that `tables` does not hold, so
  * that neither goes unnoticed.
  */
-export function regenerate(file: string, text: string, tables: Readonly<Record<string, string>>): string {
+function regenerate(file: string, text: string, tables: Readonly<Record<string, string>>): string {
   const seen = new Set<string>();
   const updated = text.replace(MARKED, (_whole, begin: string, name: string, end: string) => {
     if (!(name in tables)) throw new Error(`${file} has markers for a generated table that does not belong there: "${name}"`);

@@ -93,7 +93,7 @@ export function exitCodesTable(): string {
 }
 
 /** Every failure code a host or the secret-store function reports, with the status command's advice. */
-export function failureCodesTable(): string {
+function failureCodesTable(): string {
   const rows = [
     ...Object.values(HOST_FAILURES).map((code) => ({ code, by: 'a host' })),
     ...Object.values(FUNCTION_FAILURES).map((code) => ({ code, by: 'the secret-store function' })),

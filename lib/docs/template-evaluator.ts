@@ -2,7 +2,7 @@
  * CloudFormation's evaluation of a template, as far as this project reads its own: conditions,
  * `Fn::If` and `AWS::NoValue`, and the intrinsic functions its templates use (`Ref`, `Fn::Sub`,
  * `Fn::Join`, `Fn::Select`, `Fn::Split`, `Fn::GetAtt`, `Fn::Base64`). Any other function is an error, not a
- * guess. One evaluator for the README generator (lib/docs), the tests' view of a template with given
+ * guess. One evaluator for the generator of docs/ (lib/docs), the tests' view of a template with given
  * parameter values, and the tests' Lambda service, which resolves a live stack's custom resources.
  *
  * Not cfn-resolver-lib (npm): it leaves `AWS::NoValue` in place as the text "AWS::NoValue", keeps
@@ -22,7 +22,11 @@ export interface EvaluableTemplate {
 export interface References {
   /** The value of `Ref name`: a parameter's, a pseudo parameter's or a resource's. Throws when there is none. */
   ref(name: string): unknown;
-  /** The value of `Fn::GetAtt [logicalId, attribute]`. @default - an error: no attribute is known */
+  /**
+   * The value of `Fn::GetAtt [logicalId, attribute]`.
+   *
+   * @default - an error: no attribute is known
+   */
   attribute?(logicalId: string, attribute: string): unknown;
 }
 

@@ -15,8 +15,6 @@ import {
 export interface UploadContext extends RequestContext {
   readonly bucket: string;
   readonly key: string;
-  /** The profile the SDK read credentials from (AWS_PROFILE), if any. */
-  readonly profile?: string;
 }
 
 /** S3 names the bucket's own region in this header when asked in another one. */

@@ -1,5 +1,6 @@
 /** Who asked AWS, so that an explanation can name the profile and region involved. */
 export interface RequestContext {
+  /** The profile the SDK read credentials from (AWS_PROFILE), if any. */
   readonly profile?: string;
   /** The region asked, once known. */
   readonly region?: string;

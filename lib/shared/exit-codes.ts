@@ -1,4 +1,4 @@
-/** An exit code, and what it means: what `--help` and the README say. */
+/** An exit code, and what it means: what `--help` and docs/ say. */
 export interface ExitCode {
   readonly code: number;
   readonly meaning: string;

@@ -74,10 +74,10 @@ export const OUTPUT_KEYS = {
   breakGlassRoleArn: 'BreakGlassRoleArn',
 } as const;
 
-/** The hosts' role: the README documents its grants, and the status command's hints name it. */
+/** The hosts' role: docs/permissions.md documents its grants, and the status command's hints name it. */
 export const HOST_ROLE_LOGICAL_ID = 'HostRole';
 
-/** The hosts' instance profile, whose ARN the README's permission table names. */
+/** The hosts' instance profile, whose ARN the permission table of docs/permissions.md names. */
 export const HOST_INSTANCE_PROFILE_LOGICAL_ID = 'HostInstanceProfile';
 
 /** The secret store's custom resource (its function acts for this resource only) and its key. */

@@ -1,8 +1,8 @@
 import { SHARED_EXIT_CODES } from '../shared/exit-codes';
 
 /**
- * The status command's exit codes: what `runStatus` returns, and what `--help` and the README's
- * generated table document. Its own module, so that the docs generator need not load the CLI.
+ * The status command's exit codes: what `runStatus` returns, and what `--help` and the generated
+ * table in docs/status-exit-codes.md document. Its own module, so that the docs generator need not load the CLI.
  */
 export const EXIT_CODES = {
   complete: { ...SHARED_EXIT_CODES.success, meaning: 'complete: the stack was created or updated and the host is running' },

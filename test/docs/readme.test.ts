@@ -10,7 +10,7 @@ import { REQUIREMENTS_FILE, VENV_DIR } from '../harness/tools';
 
 /**
  * The documentation promises what the code does: the user's README.md, CONTRIBUTING.md and the
- * reference in docs/, their generated tables, commands, options, labels, paths and links.
+ * reference in docs/, their generated tables, commands, options, group names and field keys, paths and links.
  */
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const read = (file: string) => fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
