@@ -370,10 +370,12 @@ test('shellcheck finds nothing in the script', () => {
   expect(execFileSync('shellcheck', ['--severity=style', BOOTSTRAP_SCRIPT_PATH], { encoding: 'utf8' })).toBe('');
 });
 
-test("the script's tag keys are the ones the stack, the function and the status command use", () => {
+test("the script's copies of shared names are the ones the stack, the function and the status command use", () => {
   const script = fs.readFileSync(BOOTSTRAP_SCRIPT_PATH, 'utf8');
   expect(script).toContain(`\nOWNER_TAG_KEY='${OWNER_TAG_KEY}'\n`);
   expect(script).toContain(`\nSTATE_TAG_KEY='${CONNECTION_STATE_TAG_KEY}'\n`);
+  // The group's logical id, which the stack hands the script as SIGNAL_RESOURCE.
+  expect([...script.matchAll(/\$SIGNAL_RESOURCE == (\w+)/g)].map((match) => match[1])).toEqual([HOST_GROUP_LOGICAL_ID]);
 });
 
 describe('first boot', () => {
