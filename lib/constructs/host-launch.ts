@@ -23,7 +23,9 @@ export interface HostLaunchTemplateProps {
   readonly instanceProfile: iam.InstanceProfile;
   /**
    * The settings the bootstrap script reads: plain text, or tokens (parameters, pseudo parameters,
-   * attributes, `Fn::Sub` patterns, conditional values) that CloudFormation fills in.
+   * attributes, `Fn::Sub` patterns, conditional values) that CloudFormation fills in. Tokens are
+   * resolved when the launch template is built, so a resource they name must have its final logical
+   * id by then (every construct here names its resources in its constructor).
    */
   readonly settings: HostSettings;
   /** Version of the template, stated in the user data's header. */
