@@ -6,6 +6,7 @@ import { AltinityApi, type AwsEnvCreateSpec, DEFAULT_BASE_URL, type Fetch } from
 import { certificateBundle, certificateRequest } from '../../../lambda/altinity-api/csr';
 import { ALTINITY_API_FAILURES as FAILURE } from '../../../lambda/altinity-api/failures';
 import { deletion, readiness } from '../../../lambda/altinity-api/status';
+import { validateEnvironmentSpec } from '../../../lib/shared/environment-spec';
 import { AltinityCloudApi, ManualClock } from '../../support/altinity-cloud-api';
 import { createTestCa, type TestCa } from '../../support/test-ca';
 
@@ -187,6 +188,24 @@ describe('environments', () => {
     expect(await client.awsEnvStatus(freshName())).toBeNull();
     const otherAccount = clientWith({ token: api.issueToken('globex') });
     expect(await otherAccount.awsEnvStatus(name)).toBeNull();
+  });
+
+  test("creates the environment an environment file describes: the file's validated spec is what createAWSEnv takes", async () => {
+    // The compiler holds the fields both declare to one type; the stand-in's schema refuses any field the API lacks.
+    const fromFile = validateEnvironmentSpec({ tags: [{ key: 'team', value: 'data' }] }, { region: SPEC.region });
+    const spec: AwsEnvCreateSpec = { ...fromFile, awsAccountID: SPEC.awsAccountID, region: SPEC.region };
+    const name = freshName();
+    await client.createAwsEnv(name, spec);
+    const created = await client.awsEnv(name);
+    expect(created?.spec).toMatchObject({
+      cidr: fromFile.cidr,
+      zones: fromFile.zones,
+      NAT: fromFile.NAT,
+      cloudConnect: true,
+      nodeGroups: fromFile.nodeGroups,
+      loadBalancers: fromFile.loadBalancers,
+      tags: fromFile.tags,
+    });
   });
 
   test('reads NOT_FOUND as an absent environment', async () => {
