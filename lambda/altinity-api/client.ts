@@ -164,6 +164,10 @@ export class AltinityApi {
 
   constructor(options: AltinityApiOptions) {
     this.baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+    // The token goes in every request's header: only over TLS, or to this machine.
+    if (!/^https:\/\/|^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(this.baseUrl)) {
+      throw new Error(`the Altinity.Cloud API URL must start with https://, or it would carry the API token in clear: ${sanitized(this.baseUrl, 200)}`);
+    }
     this.#token = options.token;
     this.#fetch = options.fetch ?? fetch;
     this.#delay = options.delay ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -201,9 +205,17 @@ export class AltinityApi {
     return this.#graphql(CREATE_AWS_ENV, 'createAWSEnv', { input: { name, spec: { ...spec, cloudConnect: true } } }, name);
   }
 
-  /** Replaces what `spec` can change, as the provider does (REPLACE; MERGE, the default, merges objects). */
+  /**
+   * Changes the fields the stacks own (zones, node groups, load balancers, tags) and nothing else.
+   * MERGE merges objects and replaces lists, so what someone set in the Altinity Cloud Manager
+   * (maintenance windows, endpoints, ...) stays; REPLACE, which the provider sends because it owns
+   * every field, would reset it. Only those four fields are sent, whatever `spec` holds: the fields
+   * fixed at creation would make Altinity refuse the whole update.
+   */
   updateAwsEnv(name: string, spec: AwsEnvUpdateSpec): Promise<SpecChange> {
-    return this.#graphql(UPDATE_AWS_ENV, 'updateAWSEnv', { input: { name, spec, updateStrategy: 'REPLACE' } }, name);
+    const { zones, nodeGroups, loadBalancers, tags } = spec;
+    const owned = Object.fromEntries(Object.entries({ zones, nodeGroups, loadBalancers, tags }).filter(([, value]) => value !== undefined));
+    return this.#graphql(UPDATE_AWS_ENV, 'updateAWSEnv', { input: { name, spec: owned, updateStrategy: 'MERGE' } }, name);
   }
 
   /**
@@ -225,11 +237,18 @@ export class AltinityApi {
     const what = `${field} of ${envName}`;
     const answer = await this.#call('/api/v1/graphql', JSON.stringify({ query: document, variables }), 'application/json', !mutation);
     // A 401 refuses the token whatever its body says; GraphQL errors may come with 200 or with 4xx, and decide either way.
-    const body = answer.status === 401 ? undefined : parsedJson(answer.text);
-    if (Array.isArray(body?.errors) && body.errors.length > 0) throw this.#graphqlFailure(body.errors, what);
+    // No answer, 429 and 5xx first: their bodies decide nothing, whatever errors they list.
     this.#throwIfUnserved(answer, what, mutation);
+    const body = parsedJson(answer.text);
+    if (Array.isArray(body?.errors) && body.errors.length > 0) throw this.#graphqlFailure(body.errors, what);
     if (answer.status !== 200) throw this.#failure(FAILURE.rejected, `Altinity.Cloud rejected ${what}: ${this.#httpProblem(answer)}`);
-    if (!body?.data || !(field in body.data)) {
+    if (typeof body?.data !== 'object' || body.data === null || !(field in body.data)) {
+      if (mutation) {
+        throw this.#failure(
+          FAILURE.outcomeUnknown,
+          `${what}: an answer without its data (${this.#preview(answer.text)}); whether Altinity.Cloud made the change is unknown until the environment is read`,
+        );
+      }
       throw this.#failure(FAILURE.badAnswer, `Altinity.Cloud answered ${what} without its data: ${this.#preview(answer.text)}`);
     }
     return body.data[field] as T;
@@ -255,7 +274,7 @@ export class AltinityApi {
     if (codes.includes('UNAUTHORIZED') || messages.includes('Invalid API token')) return this.#tokenRefused(what, text);
     if (codes.includes('NOT_FOUND')) return this.#failure(FAILURE.notFound, `${what}: Altinity.Cloud has no such environment (${text})`);
     if (codes.includes('FORBIDDEN')) return this.#failure(FAILURE.forbidden, `Altinity.Cloud forbids ${what} to the API token's account (${text})`);
-    if (messages.some((message) => message.includes('forceDestroyClusters'))) {
+    if (codes.some((code, i) => code === 'CONFLICT' && messages[i].includes('forceDestroyClusters=true'))) {
       return this.#failure(FAILURE.clustersExist, `Altinity.Cloud refuses ${what} while the environment has ClickHouse or ZooKeeper clusters (${text})`);
     }
     if (codes.includes('CONFLICT') || messages.includes('conflict')) {
@@ -272,9 +291,12 @@ export class AltinityApi {
       let status = 0;
       let text: string;
       try {
-        const response = await this.#fetch(`${this.baseUrl}${path}`, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.#timeoutMs) });
-        status = response.status;
+        // A redirect would turn the POST into a GET or resend the token elsewhere: Altinity.Cloud sends none.
+        const init = { method: 'POST', headers, body, redirect: 'error' as const, signal: AbortSignal.timeout(this.#timeoutMs) };
+        const response = await this.#fetch(`${this.baseUrl}${path}`, init);
+        // The status counts only with its whole body: an answer cut off is no answer.
         text = await response.text();
+        status = response.status;
       } catch (error) {
         text = transportProblem(error);
       }

@@ -251,14 +251,20 @@ export class AltinityCloudApi {
     this.faults.push(...faults);
   }
 
+  /** The faults no request has met yet, which are dropped: a test checks it left none to the next. */
+  takeUnusedFaults(): Fault[] {
+    return this.faults.splice(0);
+  }
+
   private readonly answer = async (request: http.IncomingMessage, response: http.ServerResponse): Promise<void> => {
+    // Taken as the request arrives: one that is given up while its body is read still meets its fault.
+    const fault = this.faults.shift();
     const body = (await readBody(request)).toString();
     const url = new URL(request.url ?? '/', this.url);
     this.requests.push({ method: request.method ?? '', path: url.pathname, contentType: request.headers['content-type'], body });
     const reply = (status: number, text: string, contentType = 'text/plain'): void => {
       response.writeHead(status, { 'content-type': contentType }).end(text);
     };
-    const fault = this.faults.shift();
     if (fault === 'reset') return void request.socket.destroy();
     if (fault === 'hang') return;
     if (fault && 'status' in fault) return reply(fault.status, fault.body ?? '');

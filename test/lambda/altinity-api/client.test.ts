@@ -88,6 +88,11 @@ beforeEach(() => {
   client = clientWith();
 });
 
+afterEach(() => {
+  // A fault no request met would fail the next test's first request instead.
+  expect(api.takeUnusedFaults()).toEqual([]);
+});
+
 afterAll(async () => {
   // Whatever each test sent, no private key ever left the client.
   expect(api.requests.length).toBeGreaterThan(0);
@@ -253,35 +258,53 @@ describe('environments', () => {
     });
   });
 
-  test('updates with REPLACE to a new revision, which applies once connected long enough', async () => {
+  test('updates with MERGE to a new revision, which applies once connected long enough; what it leaves out stays', async () => {
     const name = freshName();
-    await client.createAwsEnv(name, SPEC);
+    const internal = { enabled: false, endpointServiceSupportedRegions: ['us-west-2'] };
+    await client.createAwsEnv(name, { ...SPEC, loadBalancers: { ...SPEC.loadBalancers, internal } });
     api.connect(name);
     clock.advance(TEN_MINUTES);
-    const change = { zones: [...(SPEC.zones ?? []), 'us-east-1c'], nodeGroups: SPEC.nodeGroups };
+    const change = { zones: [...(SPEC.zones ?? []), 'us-east-1c'], nodeGroups: SPEC.nodeGroups, loadBalancers: { internal: { enabled: true } } };
     let specRevision = 0;
     const sent = await requestsDuring(async () => {
       ({ specRevision } = await client.updateAwsEnv(name, change));
     });
     expect(specRevision).toBe(2);
-    expect(JSON.parse(sent[0].body).variables).toEqual({ input: { name, spec: change, updateStrategy: 'REPLACE' } });
-    // REPLACE: what the change leaves out returns to its default.
-    expect(api.environment(name)?.spec).toMatchObject({ zones: change.zones, tags: [], loadBalancers: { public: { enabled: false } } });
+    expect(JSON.parse(sent[0].body).variables).toEqual({ input: { name, spec: change, updateStrategy: 'MERGE' } });
+    // MERGE: objects merged, lists replaced; what the change leaves out (set in the ACM, say) keeps its value.
+    expect(api.environment(name)?.spec).toMatchObject({
+      zones: change.zones,
+      tags: SPEC.tags,
+      loadBalancers: { public: { enabled: true }, internal: { enabled: true, endpointServiceSupportedRegions: ['us-west-2'] } },
+    });
     expect(readiness(await client.awsEnvStatus(name), specRevision)).toEqual({ state: 'waiting', progress: 'revision 2 pending, revision 1 applied' });
     clock.advance(TEN_MINUTES);
     expect(readiness(await client.awsEnvStatus(name), specRevision)).toEqual({ state: 'ready' });
   });
 
-  test('an immutable field in the update is a validation error of the document (HTTP 400), not retried', async () => {
+  test("an update made from an environment file's whole spec sends only what updateAWSEnv can change", async () => {
+    const name = freshName();
+    const fromFile = validateEnvironmentSpec({ tags: [{ key: 'team', value: 'data' }] }, { region: SPEC.region });
+    await client.createAwsEnv(name, { ...fromFile, awsAccountID: SPEC.awsAccountID, region: SPEC.region });
+    const sent = await requestsDuring(async () => {
+      await client.updateAwsEnv(name, { ...fromFile, tags: [{ key: 'team', value: 'platform' }] });
+    });
+    // cidr, NAT and cloudConnect are not fields of the update's input: Altinity would refuse the whole document.
+    expect(Object.keys(JSON.parse(sent[0].body).variables.input.spec)).toEqual(['zones', 'nodeGroups', 'loadBalancers', 'tags']);
+    expect(api.environment(name)?.spec.tags).toEqual([{ key: 'team', value: 'platform' }]);
+  });
+
+  test("Altinity's schema, as the stand-in applies it, refuses an update document with a field fixed at creation (HTTP 400)", async () => {
     const name = freshName();
     await client.createAwsEnv(name, SPEC);
-    let failure = { code: '', message: '' };
-    const sent = await requestsDuring(async () => {
-      failure = await failureOf(client.updateAwsEnv(name, { zones: SPEC.zones, cidr: '10.68.0.0/21' } as never));
+    const document = 'mutation U($input:UpdateAWSEnvInput!){updateAWSEnv(input:$input){mutationId specRevision}}';
+    const answer = await api.fetch(`${api.url}/api/v1/graphql`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: document, variables: { input: { name, spec: { zones: SPEC.zones, cidr: '10.68.0.0/21' } } } }),
     });
-    expect(failure).toEqual({ code: FAILURE.rejected, message: expect.stringMatching(/^Altinity.Cloud rejected updateAWSEnv of .*unknown field "cidr"/) });
-    expect(sent).toHaveLength(1);
-    expect(delays).toEqual([]);
+    const errors = JSON.parse(await answer.text()).errors.map((error: { message: string }) => error.message);
+    expect({ status: answer.status, errors }).toEqual({ status: 400, errors: [expect.stringContaining('unknown field "cidr"')] });
   });
 
   test('dropping a zone is refused; updating an environment that does not exist is not found', async () => {
@@ -343,6 +366,50 @@ describe('deleteAwsEnv', () => {
     expect(await client.deleteAwsEnv(name)).toEqual({ pendingMFA: false });
     api.failNext({ graphqlError: 'env not found', code: 'NOT_FOUND' });
     expect(await client.deleteAwsEnv(name)).toEqual({ pendingMFA: false });
+  });
+});
+
+describe('answers that decide nothing', () => {
+  // Answers the stand-in's server cannot shape (a body cut off, errors on a 5xx), from a fetch of the test's own.
+  const answering =
+    (status: number, text: () => Promise<string>): Fetch =>
+    async () => ({ status, text });
+  const unknownOutcome = { code: FAILURE.outcomeUnknown, message: expect.stringContaining('whether Altinity.Cloud made the change is unknown') };
+
+  test('a change whose answer was cut off, came without data, or was a 5xx listing errors: its outcome is unknown', async () => {
+    const cutOff = answering(200, async () => {
+      throw new TypeError('terminated', { cause: { code: 'UND_ERR_SOCKET' } });
+    });
+    expect(await failureOf(clientWith({ fetch: cutOff }).createAwsEnv(freshName(), SPEC))).toEqual(unknownOutcome);
+    expect(await failureOf(clientWith({ fetch: answering(200, async () => '{}') }).createAwsEnv(freshName(), SPEC))).toEqual(unknownOutcome);
+    const failedWithErrors = answering(503, async () => JSON.stringify({ errors: [{ message: 'conflict', extensions: { code: 'CONFLICT' } }] }));
+    expect(await failureOf(clientWith({ fetch: failedWithErrors }).createAwsEnv(freshName(), SPEC))).toEqual(unknownOutcome);
+  });
+
+  test('a read whose answer was cut off is retried, as one that never came', async () => {
+    let calls = 0;
+    const cutOffOnce: Fetch = async (url, init) => {
+      calls += 1;
+      return calls === 1 ? { status: 200, text: () => Promise.reject(new TypeError('terminated')) } : api.fetch(url, init);
+    };
+    const name = freshName();
+    await client.createAwsEnv(name, SPEC);
+    expect((await clientWith({ fetch: cutOffOnce }).awsEnv(name))?.name).toBe(name);
+    expect(delays).toEqual([500]);
+  });
+
+  test('a schema error that names forceDestroyClusters is not the clusters refusal, which is a CONFLICT', async () => {
+    const schemaError = answering(400, async () =>
+      JSON.stringify({ errors: [{ message: 'Field "forceDestroyClusters" is not defined by type "DeleteAWSEnvInput".' }] }),
+    );
+    expect((await failureOf(clientWith({ fetch: schemaError }).deleteAwsEnv(freshName(), { forceDestroyClusters: true }))).code).toBe(FAILURE.rejected);
+  });
+
+  test('refuses to send the token anywhere but over TLS, or to this machine', () => {
+    expect(() => new AltinityApi({ token: 'a-token', baseUrl: 'http://anywhere.altinity.cloud' })).toThrow(
+      'the Altinity.Cloud API URL must start with https://, or it would carry the API token in clear: http://anywhere.altinity.cloud',
+    );
+    expect(new AltinityApi({ token: 'a-token', baseUrl: 'http://127.0.0.1:8080/' }).baseUrl).toBe('http://127.0.0.1:8080');
   });
 });
 
@@ -436,7 +503,7 @@ describe('retries', () => {
     expect(delays).toEqual([500, 1000]);
     delays = [];
     api.failNext('hang', 'hang', 'hang', 'hang');
-    expect((await failureOf(clientWith({ timeoutMs: 100 }).awsEnv(ENV))).message).toMatch(/no answer \(timed out\) from .* after 4 attempts$/);
+    expect((await failureOf(clientWith({ timeoutMs: 1000 }).awsEnv(ENV))).message).toMatch(/no answer \(timed out\) from .* after 4 attempts$/);
   });
 
   test('a read fails after the retries when nothing listens', async () => {
