@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { type EnvironmentSpec, EnvironmentSpecError, validateEnvironmentSpec } from './environment-spec';
+import { type EnvironmentContext, type EnvironmentSpec, EnvironmentSpecError, validateEnvironmentSpec } from './environment-spec';
 
 /**
  * Reads the environment file that `-c environment=<file>` names, YAML or JSON by its extension, and
@@ -9,7 +9,7 @@ import { type EnvironmentSpec, EnvironmentSpecError, validateEnvironmentSpec } f
  * validates the specification it is given, with no file and no YAML parser.
  * @throws EnvironmentSpecError naming the file, and each field or line at fault
  */
-export function readEnvironmentFile(file: string, context: { readonly region: string }): EnvironmentSpec {
+export function readEnvironmentFile(file: string, context: EnvironmentContext): EnvironmentSpec {
   const subject = `environment file ${file}`;
   const content = parsed(file, subject);
   try {

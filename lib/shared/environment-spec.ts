@@ -28,9 +28,20 @@ export class EnvironmentSpecError extends Error {
   }
 }
 
-/** What the specification's defaults and checks may depend on besides the value itself. */
-interface Scope {
+/** Where the environment goes: the stack's region, and the zones the account has there when known. */
+export interface EnvironmentContext {
   readonly region: string;
+  /**
+   * The account's available zones in the region, in order, as DescribeAvailabilityZones lists them:
+   * zone names differ between regions and accounts (ap-northeast-1 has no 1b for most accounts).
+   *
+   * @default - unknown: zones are checked against the region's name only
+   */
+  readonly availabilityZones?: readonly string[];
+}
+
+/** What the specification's defaults and checks may depend on besides the value itself. */
+interface Scope extends EnvironmentContext {
   /** The environment's fields validated so far, in the table's order. */
   readonly environment: Readonly<Record<string, unknown>>;
 }
@@ -145,9 +156,12 @@ const ENVIRONMENT = object(
   {
     zones: field(list(text("an availability zone of the stack's region, such as us-east-1a", { pattern: ZONE_NAME }), { minItems: 2, unique: true }), {
       description: "The availability zones of the stack's region that the environment uses, at least 2.",
-      derivedDefault: { described: "the region's first two zones, <region>a and <region>b", value: (_, { region }) => [`${region}a`, `${region}b`] },
+      derivedDefault: {
+        described: 'the first two zones the account has in the region (<region>a and <region>b when they are not known)',
+        value: (_, { region, availabilityZones }) => availabilityZones?.slice(0, 2) ?? [`${region}a`, `${region}b`],
+      },
       immutable: 'append-only',
-      check: (zones, { region }) => zones.flatMap((zone, i) => (isZoneOf(zone, region) ? [] : [outsideRegion(zone, region, i)])),
+      check: (zones, scope) => zones.flatMap((zone, i) => zoneProblems(zone, i, scope)),
     }),
     cidr: field(text('a private IPv4 network (RFC 1918) of /16 to /21 in CIDR notation, such as 10.67.0.0/21', { pattern: PRIVATE_NETWORK }), {
       description: "The IPv4 range of the environment's VPC: private (RFC 1918), /16 to /21, not overlapping the network of the stack's hosts.",
@@ -287,11 +301,11 @@ export type EnvironmentSpec = Value<typeof ENVIRONMENT>;
  * @returns the specification with its defaults applied
  * @throws EnvironmentSpecError listing every problem
  */
-export function validateEnvironmentSpec(input: unknown, context: { readonly region: string }): EnvironmentSpec {
+export function validateEnvironmentSpec(input: unknown, context: EnvironmentContext): EnvironmentSpec {
   const problems: string[] = [];
   const environment: Record<string, unknown> = {};
   if (isMapping(input)) {
-    validateFields(ENVIRONMENT, input, '', { region: context.region, environment }, problems, environment);
+    validateFields(ENVIRONMENT, input, '', { ...context, environment }, problems, environment);
   } else {
     problems.push(`must be ${expectation(ENVIRONMENT)}, not ${shown(input)}`);
   }
@@ -444,8 +458,12 @@ function isZoneOf(zone: string, region: string): boolean {
   return zone.length === region.length + 1 && zone.startsWith(region);
 }
 
-function outsideRegion(zone: string, region: string, i: number): Problem {
-  return { at: `[${i}]`, problem: `${zone} is not a zone of the stack's region ${region}: name one such as ${region}a` };
+function zoneProblems(zone: string, i: number, { region, availabilityZones }: Scope): Problem[] {
+  if (!isZoneOf(zone, region)) return [{ at: `[${i}]`, problem: `${zone} is not a zone of the stack's region ${region}: name one such as ${region}a` }];
+  if (availabilityZones && !availabilityZones.includes(zone)) {
+    return [{ at: `[${i}]`, problem: `${zone} is not available to this account in ${region}: name one of ${availabilityZones.join(', ')}` }];
+  }
+  return [];
 }
 
 /** The environment's zones, once valid: the node groups default to them and must keep within them. */

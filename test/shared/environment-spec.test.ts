@@ -67,6 +67,15 @@ describe('defaults', () => {
     expect(validateEnvironmentSpec({}, { region: 'eu-west-1' }).zones).toEqual(['eu-west-1a', 'eu-west-1b']);
   });
 
+  test("where the account's zones are known, the default is their first two, and no other zone is accepted", () => {
+    // ap-northeast-1 has no 1b for most accounts: the names alone would default to a zone that does not exist.
+    const context = { region: 'ap-northeast-1', availabilityZones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'] };
+    expect(validateEnvironmentSpec({}, context).zones).toEqual(['ap-northeast-1a', 'ap-northeast-1c']);
+    expect(() => validateEnvironmentSpec({ zones: ['ap-northeast-1a', 'ap-northeast-1b'] }, context)).toThrow(
+      'the environment specification: zones[1]: ap-northeast-1b is not available to this account in ap-northeast-1: name one of ap-northeast-1a, ap-northeast-1c, ap-northeast-1d',
+    );
+  });
+
   test("a group takes its name from its nodeType, the environment's zones, and every workload, unless told otherwise", () => {
     const spec = valid({
       zones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
@@ -628,7 +637,9 @@ describe('the published JSON Schema', () => {
     for (const [name, description] of Object.entries(descriptions)) expect([name, description]).toEqual([name, expect.stringMatching(/^[A-Z].+\.$/)]);
     const fixed = Object.keys(descriptions).filter((name) => descriptions[name].endsWith(' Fixed when the environment is created.'));
     expect(fixed).toEqual(['cidr', 'NAT', 'permissionsBoundaryPolicyArn', 'resourcePrefix', 'cloudConnect']);
-    expect(descriptions.zones).toMatch(/Default: the region's first two zones, <region>a and <region>b\. .*can only be appended/);
+    expect(descriptions.zones).toMatch(
+      /Default: the first two zones the account has in the region \(<region>a and <region>b when they are not known\)\. .*can only be appended/,
+    );
     expect(descriptions['nodeGroups[].name']).toMatch(/Default: its nodeType\.$/);
     expect(descriptions['nodeGroups[].zones']).toMatch(/Default: the environment's zones\.$/);
   });
