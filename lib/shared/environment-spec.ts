@@ -240,7 +240,7 @@ const ENVIRONMENT = object(
     tags: field(
       list(
         object({
-          key: field(text('a tag key of 1 to 128 characters, not starting with aws:', { pattern: '^(?!aws:)', minLength: 1, maxLength: 128 }), {
+          key: field(text('a tag key of 1 to 128 characters, not starting with aws: in any case', { pattern: '^(?![aA][wW][sS]:)', minLength: 1, maxLength: 128 }), {
             description: 'The tag key.',
             required: true,
           }),

@@ -310,14 +310,20 @@ const CHECKS: readonly { readonly check: string; readonly refused: object; reado
   {
     check: 'a tag key is not empty',
     refused: { tags: [{ key: '', value: 'x' }] },
-    problem: 'tags[0].key: must be a tag key of 1 to 128 characters, not starting with aws:, not ""',
+    problem: 'tags[0].key: must be a tag key of 1 to 128 characters, not starting with aws: in any case, not ""',
     accepted: { tags: [{ key: 'team', value: '' }] },
   },
   {
     check: "a tag key is not AWS's",
     refused: { tags: [{ key: 'aws:cloudformation:stack-name', value: 'x' }] },
-    problem: 'tags[0].key: must be a tag key of 1 to 128 characters, not starting with aws:, not "aws:cloudformation:stack-name"',
+    problem: 'tags[0].key: must be a tag key of 1 to 128 characters, not starting with aws: in any case, not "aws:cloudformation:stack-name"',
     accepted: { tags: [{ key: 'cost-center', value: 'x' }] },
+  },
+  {
+    check: "a tag key is not AWS's, in any case (AWS reserves the prefix however it is written)",
+    refused: { tags: [{ key: 'AWS:owner', value: 'x' }] },
+    problem: 'tags[0].key: must be a tag key of 1 to 128 characters, not starting with aws: in any case, not "AWS:owner"',
+    accepted: { tags: [{ key: 'owner-aws', value: 'x' }] },
   },
   {
     check: 'a tag has a value',
