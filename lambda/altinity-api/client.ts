@@ -139,7 +139,7 @@ const RETRIES = 3;
 const FIRST_RETRY_DELAY_MS = 500;
 const TRANSIENT_STATUSES = new Set([429, 502, 503, 504]);
 /** How much of an answer a failure quotes. */
-const PREVIEW_CHARS = 400;
+const PREVIEW_BYTES = 400;
 const TOKEN_HINT = 'make a new one in the Altinity Cloud Manager (My Account > Anywhere API Access)';
 
 /** An attempt's outcome; `status` 0 when no answer came, `text` then says why. */
@@ -317,7 +317,7 @@ export class AltinityApi {
 
   /** Altinity's text, quoted in a failure: without the token, on one line, short. */
   #preview(text: string): string {
-    return sanitized(this.#masked(text), PREVIEW_CHARS);
+    return sanitized(this.#masked(text), PREVIEW_BYTES);
   }
 
   #failure(code: string, message: string): CodedFailure {

@@ -28,20 +28,30 @@ export const ALTINITY_API_FAILURES = {
   certificateInvalid: 'altinity-certificate-invalid',
 } as const;
 
-export type AltinityApiFailure = (typeof ALTINITY_API_FAILURES)[keyof typeof ALTINITY_API_FAILURES];
-
-/** The longest text `sanitized` returns by default: a reason's share of a custom resource's 4,096-byte response. */
-const MAX_REASON_CHARS = 1000;
+/**
+ * The most UTF-8 bytes `sanitized` returns by default: a reason's share of a custom resource's
+ * response, which CloudFormation takes up to 4,096 bytes.
+ */
+const MAX_REASON_BYTES = 1000;
 
 /**
  * `text` fit for a CloudFormation reason: on one line, since a control character breaks the stack's
- * event listing (aws-cloudformation/cloudformation-coverage-roadmap#1601), and at most `maxChars` long.
+ * event listing (aws-cloudformation/cloudformation-coverage-roadmap#1601), and at most `maxBytes`
+ * long in UTF-8, the limit's own measure, cut between characters.
  */
-export function sanitized(text: string, maxChars = MAX_REASON_CHARS): string {
+export function sanitized(text: string, maxBytes = MAX_REASON_BYTES): string {
   const line = text
     .replace(/[\p{Cc}\p{Zl}\p{Zp}]/gu, ' ')
     .replace(/\s+/g, ' ')
     .trim();
-  const characters = Array.from(line);
-  return characters.length <= maxChars ? line : `${characters.slice(0, maxChars - 1).join('')}…`;
+  if (Buffer.byteLength(line) <= maxBytes) return line;
+  const ellipsis = '…';
+  let kept = '';
+  let bytes = Buffer.byteLength(ellipsis);
+  for (const character of line) {
+    bytes += Buffer.byteLength(character);
+    if (bytes > maxBytes) break;
+    kept += character;
+  }
+  return `${kept}${ellipsis}`;
 }

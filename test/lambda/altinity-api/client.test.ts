@@ -65,7 +65,7 @@ async function failureOf(call: Promise<unknown>): Promise<{ code: string; messag
   expect(error.name).toBe('CodedFailure');
   expect(error.message).not.toContain(token);
   expect(error.message).not.toMatch(/[\p{Cc}\u2028\u2029]/u);
-  expect(error.message.length).toBeLessThanOrEqual(1000);
+  expect(Buffer.byteLength(error.message)).toBeLessThanOrEqual(1000);
   return { code: error.code, message: error.message };
 }
 

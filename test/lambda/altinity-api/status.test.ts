@@ -80,13 +80,19 @@ describe('readiness', () => {
     expect(readiness(status, target)).toEqual(expected);
   });
 
-  test("Altinity's message reaches the reason on one line, bounded", () => {
-    const message = `quota\nexceeded\u0000\u2028${'x'.repeat(3000)}`;
-    const decided = readiness(env({ applied: 1, errors: [{ code: 'INTERNAL', message }] }), 2);
-    expect(decided.state).toBe('failed');
-    const reason = decided.state === 'failed' ? decided.reason : '';
-    expect(reason).toMatch(/^INTERNAL: quota exceeded x+…$/);
-    expect(reason).toHaveLength(1000);
+  test("Altinity's message reaches the reason on one line, bounded in bytes as CloudFormation counts them", () => {
+    const reasonFor = (message: string) => {
+      const decided = readiness(env({ applied: 1, errors: [{ code: 'INTERNAL', message }] }), 2);
+      return decided.state === 'failed' ? decided.reason : '';
+    };
+    const ascii = reasonFor(`quota\nexceeded\u0000\u2028${'x'.repeat(3000)}`);
+    expect(ascii).toMatch(/^INTERNAL: quota exceeded x+…$/);
+    expect(Buffer.byteLength(ascii)).toBe(1000);
+    // Characters of two to four bytes: 1,000 characters would be up to 4,000 bytes, the whole response's limit.
+    const wide = reasonFor('€'.repeat(3000));
+    expect(wide).toMatch(/^INTERNAL: €+…$/);
+    expect(Buffer.byteLength(wide)).toBeLessThanOrEqual(1000);
+    expect(Buffer.byteLength(wide)).toBeGreaterThan(990);
   });
 });
 
