@@ -240,10 +240,13 @@ const ENVIRONMENT = object(
     tags: field(
       list(
         object({
-          key: field(text('a tag key of 1 to 128 characters, not starting with aws: in any case', { pattern: '^(?![aA][wW][sS]:)', minLength: 1, maxLength: 128 }), {
-            description: 'The tag key.',
-            required: true,
-          }),
+          key: field(
+            text('a tag key of 1 to 128 characters, not starting with aws: in any case', { pattern: '^(?![aA][wW][sS]:)', minLength: 1, maxLength: 128 }),
+            {
+              description: 'The tag key.',
+              required: true,
+            },
+          ),
           value: field(text('a tag value of at most 256 characters', { maxLength: 256 }), { description: 'The tag value.', required: true }),
         }),
         { minItems: 0 },
