@@ -3,7 +3,10 @@ import * as fs from 'node:fs';
 import { DescribeParametersCommand, GetParameterCommand, ListTagsForResourceCommand, ParameterNotFound } from '@aws-sdk/client-ssm';
 import { OWNER_TAG_KEY } from '../../../lib/shared/conventions';
 import { certificateParameterName, HOST_GROUP_LOGICAL_ID, PARAMETER_KEYS } from '../../../lib/shared/names';
+import { AltinityApi } from '../../../lambda/altinity-api/client';
+import { certificateBundle, certificateRequest } from '../../../lambda/altinity-api/csr';
 import { liveStack } from '../../e2e/live-stack';
+import { AltinityCloudApi } from '../../support/altinity-cloud-api';
 import { BootWorld, environmentOf, type LaunchedHost, type LaunchRequest, sleep, until } from './boot-world';
 import { ADDRESSES } from './network';
 
@@ -35,6 +38,9 @@ import { ADDRESSES } from './network';
  *   statuscheck, a client certificate per environment (issued at login) required, every request
  *   recorded, each environment's statuscheck answer switchable at runtime
  *   (../standins/altinity-cloud.ts)
+ * - Altinity.Cloud's API (`POST /sign`), for the existing-certificate scenario's certificate: the
+ *   API stand-in of npm test, on a loopback port outside the namespace, signing with the same test
+ *   CA (test/support/altinity-cloud-api.ts)
  * - the public CAs behind those, and Altinity.Cloud's client-certificate authority: a test CA
  *   (test/support/test-ca.ts, shared with npm test's bootstrap sandbox, as are the stand-ins under
  *   ../standins/)
@@ -448,6 +454,99 @@ describe('a host that completes its bootstrap (one boot, four scenarios in order
         for (const check of statuschecks) expect(check).toMatchObject({ clientCertificate: environment, query: 'connected' });
         expect(world.signalsOf(completed)).toHaveLength(1);
         expect(await completed.machine.unit(UNIT)).toMatchObject({ activeState: 'active', unitFileState: 'enabled' });
+      });
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
+/**
+ * The existing-certificate mode, with a certificate obtained the way the API-token mode will obtain it:
+ * an RSA key (4096 bits, the least `/sign` takes) and request made here by
+ * `certificateRequest`, signed through `AltinityApi.sign` by the API stand-in of npm test (for
+ * Altinity.Cloud's `POST /sign`), bundled by `certificateBundle` into the connector's file, and stored
+ * with the README's own `aws ssm put-parameter` command (this machine's AWS CLI, in the namespace,
+ * through the proxy to moto_server) before the stack is created with ExistingCertificateParameter
+ * and no token. At about 4.4 KB the file outgrows SSM's 4 KB standard tier, hence the README's
+ * `--tier Intelligent-Tiering` (moto does not enforce the limit). The API stand-in signs with the
+ * test CA that the Altinity.Cloud stand-in trusts for client certificates (the provider's way rests
+ * on Altinity.Cloud's tunnel accepting what its `/sign` issues); the Altinity.Cloud stand-in knows
+ * the environment only by the certificate's CN, and never issued this one: no login, no token.
+ */
+describe('a host given an existing certificate obtained through the API', () => {
+  const scenario = 'own-cert';
+  const environment = environmentOf(scenario);
+  /** Outside /altinity-connect/, where the stack keeps its own; shaped as the README's example. */
+  const parameterName = `/altinity/${environment}/cloud-connect.pem`;
+  let api: AltinityCloudApi | undefined;
+
+  afterAll(async () => {
+    await world?.powerOffHosts();
+    await api?.close();
+  });
+
+  test(
+    'existing certificate: signed by /sign for a key made here and stored by the customer, it connects the host without a login; SUCCESS',
+    async () => {
+      const obtainingAt = Date.now();
+      api = await AltinityCloudApi.start({ ca: world.ca });
+      const client = new AltinityApi({ token: api.issueToken('acme'), baseUrl: api.url, fetch: api.fetch });
+      const { privateKey, csrPem } = await certificateRequest(environment);
+      const bundle = certificateBundle(environment, await client.sign(environment, csrPem), privateKey);
+      const file = world.runDir.path(`${scenario}-cloud-connect.pem`);
+      fs.writeFileSync(file, bundle, { mode: 0o600 });
+      const region = await world.clients.ssm.config.region();
+      // The README's command (Use an existing certificate), with this name, file and region; none holds a space.
+      const command = `aws ssm put-parameter --name ${parameterName} --type SecureString --tier Intelligent-Tiering --value file://${file} --region ${region}`;
+      const put = await inNamespace(command.split(' '), {
+        AWS_ENDPOINT_URL: `http://${ADDRESSES.awsEndpoint.host}:${ADDRESSES.awsEndpoint.port}`,
+        AWS_ACCESS_KEY_ID: 'AKIDCUSTOMER',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_CONFIG_FILE: '/dev/null',
+        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      });
+      fs.rmSync(file);
+      expect({ status: put.status, stderr: put.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(api.requests.map((request) => request.path)).toEqual(['/sign']);
+      const obtained = (Date.now() - obtainingAt) / 1000;
+
+      const host = await world.launch({ scenario, service: 'steady', token: '', parameters: { [PARAMETER_KEYS.existingCertificate]: parameterName } });
+      await checking(host, async () => {
+        const signal = await world.signalOf(host, SETTLED_SIGNAL_BOUND_MS);
+        world.recordTiming(scenario, { 'key, /sign and put-parameter': obtained, 'boot to signal': signal.bootToSignal });
+
+        expect(signal).toMatchObject({
+          logicalResourceId: host.stack.signalledResource,
+          status: 'SUCCESS',
+          uniqueId: host.stack.instanceId,
+          answer: 'accepted',
+        });
+        expect(await world.firstBootFinished(host, SETTLED_SIGNAL_BOUND_MS)).toBe('done');
+        // The host took the customer's file as stored, and logged in nowhere.
+        const log = host.machine.file(BOOTSTRAP_LOG);
+        expect(log).toContain(`using the certificate stored in ${parameterName}: no new login`);
+        expect(log).not.toContain('logged in to Altinity.Cloud');
+        expect(host.machine.file(CERTIFICATE_FILE)).toBe(`${bundle.trimEnd()}\n`);
+        expect(altinityRequests('/login', host.machine.firstBootAt)).toEqual([]);
+
+        // Altinity.Cloud took that certificate as the environment's: the tunnel, and the statuscheck answered OK before SUCCESS.
+        expect(altinityRequests('/connect', host.machine.firstBootAt).map((request) => request.clientCertificate)).toEqual([environment]);
+        const statuschecks = altinityRequests('/statuscheck', host.machine.firstBootAt);
+        expect(statuschecks.length).toBeGreaterThanOrEqual(1);
+        for (const check of statuschecks) expect(check).toMatchObject({ clientCertificate: environment, query: 'connected', status: 200 });
+        expect(statuschecks.filter((check) => check.body === 'OK' && check.at < signal.at)).not.toHaveLength(0);
+        expect(log).toContain('Altinity.Cloud sees the environment connected');
+        expect(await host.machine.unit(UNIT)).toMatchObject({ activeState: 'active', unitFileState: 'enabled', nRestarts: 0 });
+        expect(await systemctl(host, 'is-active', WATCH_TIMER)).toBe('active');
+
+        // The customer's parameter is left as stored; the stack's own certificate parameter is never written.
+        const stored = await world.clients.ssm.send(new GetParameterCommand({ Name: parameterName, WithDecryption: true }));
+        expect(stored.Parameter).toMatchObject({ Type: 'SecureString', Value: bundle, Version: 1 });
+        expect(await certificateParameter(host)).toBeUndefined();
+        // The key stays out of the logs.
+        const keyLines = bundle.slice(bundle.indexOf('-----BEGIN RSA PRIVATE KEY-----')).split('\n');
+        expect(keyLines[0]).toBe('-----BEGIN RSA PRIVATE KEY-----');
+        expect(hostLogs(host)).not.toContain(keyLines[1]);
       });
     },
     TEST_TIMEOUT_MS,

@@ -19,7 +19,9 @@ import { type Answer, readBody } from './http';
  *   bodies set by `answerStatuscheck` (`OK` when connected or ready, the default), which a test may
  *   switch while a host runs.
  * Every request is recorded with the environment of its client certificate; a request without a
- * valid client certificate gets 401 where one is needed.
+ * valid client certificate gets 401 where one is needed. Any client certificate the test CA signed
+ * names its environment by its CN, whether login issued it or not: one that the API stand-in's
+ * `/sign` issued (test/support/altinity-cloud-api.ts, same CA) is that environment's too.
  */
 
 export interface AltinityRequest {
