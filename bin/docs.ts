@@ -1,23 +1,16 @@
 #!/usr/bin/env node
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { regeneratedDocs } from '../lib/docs/generated-docs';
+import { regeneratedFiles } from '../lib/docs/generated-docs';
 import { synthesizeConsoleTemplate } from '../lib/release/publish';
-import { ENVIRONMENT_SCHEMA_FILE, environmentJsonSchema } from '../lib/shared/environment-spec';
 import { quietSdkNodeVersionNotice } from '../lib/shared/sdk-notice';
 import { version } from '../package.json';
 
 quietSdkNodeVersionNotice();
 const root = path.resolve(__dirname, '..');
 const read = (file: string) => fs.readFileSync(path.join(root, file), 'utf8');
-const schema = {
-  file: ENVIRONMENT_SCHEMA_FILE,
-  what: "the environment file's JSON Schema",
-  current: read(ENVIRONMENT_SCHEMA_FILE),
-  updated: `${JSON.stringify(environmentJsonSchema(), null, 2)}\n`,
-};
 // Every file is read and regenerated before any is written: a missing marker changes nothing.
-for (const doc of [...regeneratedDocs(synthesizeConsoleTemplate(version), read), schema]) {
+for (const doc of regeneratedFiles(synthesizeConsoleTemplate(version), read)) {
   if (doc.updated === doc.current) {
     process.stdout.write(`${doc.file} is up to date\n`);
   } else {

@@ -1,3 +1,4 @@
+import { ENVIRONMENT_SCHEMA_FILE, environmentJsonSchema } from '../shared/environment-spec';
 import { type DocumentedTemplate, referenceTables } from './reference-tables';
 
 /** A reference file under docs/ and the generated tables it holds, by the names their markers carry. */
@@ -63,4 +64,25 @@ export function regeneratedDocs(template: DocumentedTemplate, read: (file: strin
     const own = Object.fromEntries(doc.tables.map((name) => [name, tables[name]]));
     return { ...doc, current, updated: regenerate(doc.file, current, own) };
   });
+}
+
+/** A file `npm run docs` writes: its text as it is, and as the code makes it. */
+export interface RegeneratedFile {
+  readonly file: string;
+  /** What `npm run docs` says it rewrote in the file. */
+  readonly what: string;
+  readonly current: string;
+  readonly updated: string;
+}
+
+/** The environment file's published JSON Schema, which `npm run docs` writes whole. */
+const ENVIRONMENT_SCHEMA = { file: ENVIRONMENT_SCHEMA_FILE, what: "the environment file's JSON Schema" } as const;
+
+/** Every file `npm run docs` writes, by its path from the repository's root. */
+export const GENERATED_FILES: readonly string[] = [...GENERATED_DOCS.map((doc) => doc.file), ENVIRONMENT_SCHEMA.file];
+
+/** Every file `npm run docs` writes, as it is and as it should be: the reference files, then the schema. */
+export function regeneratedFiles(template: DocumentedTemplate, read: (file: string) => string): RegeneratedFile[] {
+  const schema = { ...ENVIRONMENT_SCHEMA, current: read(ENVIRONMENT_SCHEMA.file), updated: `${JSON.stringify(environmentJsonSchema(), null, 2)}\n` };
+  return [...regeneratedDocs(template, read), schema];
 }

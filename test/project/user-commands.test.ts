@@ -2,8 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GENERATED_DOCS } from '../../lib/docs/generated-docs';
-import { ENVIRONMENT_SCHEMA_FILE } from '../../lib/shared/environment-spec';
+import { GENERATED_FILES } from '../../lib/docs/generated-docs';
 import { publishedFileName, publishTemplate } from '../../lib/release/publish';
 import { version } from '../../package.json';
 import { copiedCheckout } from '../e2e/cdk-cli';
@@ -46,7 +45,7 @@ test('npm run publish writes the console template to dist/ and says where, with 
 test('npm run docs finds every generated reference file and the environment schema up to date, leaves it as it was, with nothing on stderr', () => {
   const run = npmRun('docs');
   expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
-  for (const file of [...GENERATED_DOCS.map((doc) => doc.file), ENVIRONMENT_SCHEMA_FILE]) {
+  for (const file of GENERATED_FILES) {
     expect(run.stdout).toContain(`${file} is up to date\n`);
     expect(fs.readFileSync(path.join(checkout.dir, file), 'utf8')).toBe(fs.readFileSync(path.join(REPO_ROOT, file), 'utf8'));
   }
