@@ -1,24 +1,23 @@
-import { CloudFormationClient, DescribeStackResourceCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import {
-  DeleteSecretCommand,
-  GetSecretValueCommand,
-  paginateListSecrets,
-  ResourceNotFoundException,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { CloudFormationClient, DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { CodedFailure, FUNCTION_FAILURES as FAILURE } from '../../lib/shared/failures';
-import { ENV_TAG_KEY, OWNER_TAG_KEY, stackNameFor } from '../../lib/shared/conventions';
+import { OWNER_TAG_KEY, stackNameFor } from '../../lib/shared/conventions';
+import { type SecretStoreData, type SecretStoreProperties, type SecretStoreSettings, settingsFromEnvironment } from '../../lib/shared/secret-store-contract';
+import { Masker, physicalIdOf, RESPONSE_MARGIN_MS, reasonOf, respond, withDeadline } from '../shared/custom-resource';
 import {
-  digestInStagedName,
-  type SecretStoreData,
-  type SecretStoreProperties,
-  type SecretStoreSettings,
-  settingsFromEnvironment,
-  stagedTokenDigest,
-} from '../../lib/shared/secret-store-contract';
-import { createSecureString, deleteParameter, factsOf, overwriteSecureString, readParameter, tag, tagsOf } from './parameters';
+  claim,
+  deleteOwned,
+  ensureOwned,
+  ownedByAnother,
+  type SecretClients,
+  stackExists,
+  stagedTokenValue,
+  store,
+  sweepStagedTokens as sweep,
+} from '../shared/owned-secrets';
+import { deleteParameter, factsOf, tagsOf } from '../shared/parameters';
 
 /**
  * Custom resource that owns the environment's secret parameters: the connection token (from the
@@ -34,11 +33,7 @@ export type SecretStoreEvent = CloudFormationCustomResourceEvent<Partial<SecretS
 type Event = SecretStoreEvent;
 
 /** The AWS clients the function uses. */
-export interface Clients {
-  readonly ssm: SSMClient;
-  readonly secrets: SecretsManagerClient;
-  readonly cloudFormation: CloudFormationClient;
-}
+export type Clients = SecretClients;
 
 /**
  * `false` in the build the console's template inlines, whose token always comes as a parameter: the
@@ -46,10 +41,6 @@ export interface Clients {
  * as the tests run it, the function handles both.
  */
 declare const STAGED_TOKENS: boolean;
-
-/** Reported time left before Lambda would kill the function, so that a slow call still gets an answer. */
-const RESPONSE_MARGIN_MS = 5_000;
-const RESPONSE_ATTEMPTS = 3;
 
 const clients: Clients = {
   ssm: new SSMClient({ maxAttempts: 5 }),
@@ -79,7 +70,7 @@ export async function handler(event: Event, context: Pick<Context, 'logStreamNam
     const work = act(event, settings, clients, secrets);
     await withDeadline(work, context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS);
   } catch (error) {
-    reason = secrets.mask(`${describe(error)} (log stream ${context.logStreamName})`);
+    reason = secrets.mask(`${reasonOf(error)} (log stream ${context.logStreamName})`);
     console.error(`FAILED: ${reason}`);
   }
   // Create names the resource by its token parameter; Update and Delete keep the id CloudFormation sent.
@@ -177,20 +168,14 @@ async function update(
 
 async function remove(physicalId: string, settings: SecretStoreSettings, aws: Clients): Promise<void> {
   if (physicalId !== settings.tokenParameter) return console.log(`nothing deleted: this function did not create ${physicalId}`);
-  for (const name of [settings.tokenParameter, settings.certificateParameter]) {
-    if ((await tagsOf(aws.ssm, name))?.[OWNER_TAG_KEY] === settings.stackId) await deleteParameter(aws.ssm, name);
-  }
+  await deleteOwned([settings.tokenParameter, settings.certificateParameter], settings, aws);
   // A stack refused as the environment's second must not sweep the first one's staged tokens.
   const owner = (await tagsOf(aws.ssm, settings.tokenParameter))?.[OWNER_TAG_KEY];
   if (owner && owner !== settings.stackId && (await stackExists(aws.cloudFormation, owner))) return;
   await sweepStagedTokens(settings, aws);
 }
 
-/**
- * The token the event asks for: given as `Token`, or staged by `cdk deploy` under `StagedToken`.
- * A staged token that `current` (the stored token's parameter) already holds is not read again: its
- * copy was taken and deleted before, by this very request's first try or an earlier one.
- */
+/** The token the event asks for: given as `Token`, or staged by `cdk deploy` under `StagedToken`. */
 async function tokenOf(
   properties: Partial<SecretStoreProperties>,
   current: string | undefined,
@@ -198,59 +183,20 @@ async function tokenOf(
   aws: Clients,
   secrets: Masker,
 ): Promise<string | undefined> {
-  if ((typeof STAGED_TOKENS !== 'undefined' && !STAGED_TOKENS) || !properties.StagedToken) return properties.Token || undefined;
-  const name = properties.StagedToken;
-  const digest = digestInStagedName(name, settings.stagedTokenPrefix);
-  if (!digest) throw new CodedFailure(FAILURE.stagedTokenMismatch, `StagedToken ${name} is not a name below ${settings.stagedTokenPrefix}`);
-  if (current !== undefined) {
-    const stored = await readParameter(aws.ssm, current);
-    secrets.add(stored);
-    if (stored && stagedTokenDigest(stored) === digest) return stored;
+  // A condition the console's build folds to false, so that esbuild leaves the staged-token code out.
+  if ((typeof STAGED_TOKENS === 'undefined' || STAGED_TOKENS) && properties.StagedToken) {
+    const staged = { name: properties.StagedToken, prefix: settings.stagedTokenPrefix, stageAgain: 'ALTINITY_CONNECT_TOKEN=... npx cdk deploy -c env=...' };
+    return stagedTokenValue(staged, current, aws, secrets);
   }
-  let value: string | undefined;
-  try {
-    value = (await aws.secrets.send(new GetSecretValueCommand({ SecretId: name }))).SecretString;
-  } catch (error) {
-    if (!(error instanceof ResourceNotFoundException)) throw error;
-  }
-  secrets.add(value);
-  if (value === undefined) {
-    throw new CodedFailure(
-      FAILURE.stagedTokenMissing,
-      `the staged token ${name} does not exist, so the token was not changed. Run cdk deploy again with the token (ALTINITY_CONNECT_TOKEN=... npx cdk deploy -c env=...).`,
-    );
-  }
-  if (stagedTokenDigest(value) !== digest) {
-    throw new CodedFailure(
-      FAILURE.stagedTokenMismatch,
-      `the staged copy ${name} does not hold the token it is named after: delete it, and run cdk deploy again with the token.`,
-    );
-  }
-  return value;
+  return properties.Token || undefined;
 }
 
 /**
- * Creates `name` with `value` as this stack's, atomically: of two stacks created together, one gets
- * it and the other is refused. A parameter left by a deleted stack, or by a version that recorded no
- * owner, is taken over by deleting it and creating it again, atomically too.
+ * Deletes every token staged for the environment: the one just taken, and any that a `cdk synth`,
+ * `cdk diff` or declined deployment left.
  */
-async function claim(name: string, value: string, settings: SecretStoreSettings, aws: Clients): Promise<void> {
-  const write = {
-    name,
-    value,
-    keyId: settings.keyArn,
-    description: descriptionFor(settings),
-    tags: { [ENV_TAG_KEY]: settings.envName, [OWNER_TAG_KEY]: settings.stackId },
-  };
-  for (let attempt = 1; ; attempt++) {
-    if (await createSecureString(aws.ssm, write)) return;
-    const owner = await ownerOf(name, aws);
-    if (owner === settings.stackId) return store(name, value, settings, aws);
-    if (owner && (await stackExists(aws.cloudFormation, owner))) throw ownedByAnother(name, owner);
-    if (attempt === 2) throw new CodedFailure(FAILURE.ownedByAnotherStack, `${name} was taken over by another stack at the same moment`);
-    console.log(`taking over ${name}, left by ${owner || 'no stack on record'}`);
-    await deleteParameter(aws.ssm, name);
-  }
+async function sweepStagedTokens(settings: SecretStoreSettings, aws: Clients): Promise<void> {
+  if (typeof STAGED_TOKENS === 'undefined' || STAGED_TOKENS) await sweep(settings.stagedTokenPrefix, aws);
 }
 
 /**
@@ -295,119 +241,6 @@ async function settleCertificateAtUpdate(settings: SecretStoreSettings, aws: Cli
   );
 }
 
-/** On Update: refuses a parameter another live stack owns; takes over one a deleted stack or an older version left. */
-async function ensureOwned(name: string, settings: SecretStoreSettings, aws: Clients): Promise<void> {
-  const tags = await tagsOf(aws.ssm, name);
-  if (tags === undefined || tags[OWNER_TAG_KEY] === settings.stackId) return;
-  const owner = tags[OWNER_TAG_KEY];
-  if (owner && (await stackExists(aws.cloudFormation, owner))) throw ownedByAnother(name, owner);
-  await tag(aws.ssm, name, { [ENV_TAG_KEY]: settings.envName, [OWNER_TAG_KEY]: settings.stackId });
-}
-
-/** Writes `value` to the stack's parameter `name` unless it already holds it, encrypted with the stack's key. */
-async function store(name: string, value: string, settings: SecretStoreSettings, aws: Clients): Promise<void> {
-  const facts = await factsOf(aws.ssm, name);
-  if (facts?.type === 'SecureString' && facts.keyId === settings.keyArn && (await readParameter(aws.ssm, name)) === value) return;
-  await overwriteSecureString(aws.ssm, { name, value, keyId: settings.keyArn, description: descriptionFor(settings) });
-}
-
-/**
- * Deletes every token staged for the environment: the one just taken, and any that a `cdk synth`,
- * `cdk diff` or declined deployment left.
- */
-async function sweepStagedTokens(settings: SecretStoreSettings, aws: Clients): Promise<void> {
-  if (typeof STAGED_TOKENS !== 'undefined' && !STAGED_TOKENS) return;
-  const prefix = settings.stagedTokenPrefix;
-  for await (const page of paginateListSecrets({ client: aws.secrets }, { Filters: [{ Key: 'name', Values: [prefix] }] })) {
-    for (const { Name } of page.SecretList ?? []) {
-      if (Name?.startsWith(prefix)) await aws.secrets.send(new DeleteSecretCommand({ SecretId: Name, ForceDeleteWithoutRecovery: true }));
-    }
-  }
-}
-
-async function ownerOf(name: string, aws: Clients): Promise<string | undefined> {
-  return (await tagsOf(aws.ssm, name))?.[OWNER_TAG_KEY] || undefined;
-}
-
-function ownedByAnother(name: string, owner: string): CodedFailure {
-  return new CodedFailure(
-    FAILURE.ownedByAnotherStack,
-    `${name} belongs to stack ${owner.split('/')[1]} (${owner}), which still exists: update or delete that stack instead.`,
-  );
-}
-
-async function stackExists(cloudFormation: CloudFormationClient, stackId: string): Promise<boolean> {
-  try {
-    const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackId }));
-    return Stacks?.some((stack) => stack.StackStatus !== 'DELETE_COMPLETE') ?? false;
-  } catch (error) {
-    if (/does not exist/.test(String(error))) return false;
-    throw error;
-  }
-}
-
-function descriptionFor(settings: SecretStoreSettings): string {
-  return `altinity-connect secret of stack ${settings.stackId}`;
-}
-
 function parentOf(name: string): string {
   return name.slice(0, name.lastIndexOf('/'));
-}
-
-function physicalIdOf(event: Event): string | undefined {
-  return event && 'PhysicalResourceId' in event ? event.PhysicalResourceId : undefined;
-}
-
-/** Secret values this invocation handled, masked in every reason it reports. */
-export class Masker {
-  private readonly values = new Set<string>();
-
-  add(value: unknown): void {
-    if (typeof value === 'string' && value !== '') this.values.add(value);
-  }
-
-  mask(text: string): string {
-    return [...this.values].reduce((masked, value) => masked.replaceAll(value, '****'), text);
-  }
-}
-
-/** Answers CloudFormation; a few tries, and never throws, so that Lambda does not run the event again. */
-async function respond(event: Event, physicalId: string, reason: string | undefined, data: SecretStoreData | undefined): Promise<void> {
-  const body = JSON.stringify({
-    Status: reason === undefined ? 'SUCCESS' : 'FAILED',
-    // CloudFormation rejects a response body over 4 KiB.
-    Reason: reason?.slice(0, 1000) ?? 'OK',
-    PhysicalResourceId: physicalId,
-    StackId: event.StackId,
-    RequestId: event.RequestId,
-    LogicalResourceId: event.LogicalResourceId,
-    Data: data,
-  });
-  for (let attempt = 1; attempt <= RESPONSE_ATTEMPTS; attempt++) {
-    try {
-      // The response URL is presigned without a content type: sending one would break the signature.
-      const response = await fetch(event.ResponseURL, { method: 'PUT', body, headers: { 'content-type': '' } });
-      if (response.ok) return;
-      console.error(`response refused (attempt ${attempt}): HTTP ${response.status} ${await response.text()}`);
-    } catch (error) {
-      console.error(`cannot reach the response URL (attempt ${attempt}): ${describe(error)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
-  }
-  console.error('gave up answering: the resource fails at its service timeout');
-}
-
-function withDeadline<T>(work: Promise<T>, milliseconds: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from AWS within ${Math.round(milliseconds / 1000)} s`)), Math.max(milliseconds, 0));
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
-}
-
-/** The reason for an error: a coded failure as `[code] message`, anything else as AWS's error under `aws-error`. */
-function describe(error: unknown): string {
-  if (error instanceof CodedFailure) return error.reason;
-  const text = error instanceof Error && error.name !== 'Error' ? `${error.name}: ${error.message}` : error instanceof Error ? error.message : String(error);
-  return `[${FAILURE.awsError}] ${text}`;
 }
