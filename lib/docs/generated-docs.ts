@@ -17,6 +17,7 @@ export const GENERATED_DOCS: readonly GeneratedDoc[] = [
   { file: 'docs/permissions.md', tables: ['permissions'], what: 'the permission-profile table' },
   { file: 'docs/status-exit-codes.md', tables: ['status-exit-codes'], what: 'the exit-code table' },
   { file: 'docs/failure-codes.md', tables: ['failure-codes'], what: 'the failure-code table' },
+  { file: 'docs/environment-file.md', tables: ['environment-file'], what: "the environment file's field table" },
 ];
 
 const MARKED = /(<!-- generated:([a-z-]+) begin[^>]*-->\n)[\s\S]*?(<!-- generated:\2 end -->)/g;

@@ -1,5 +1,7 @@
+import { stringify } from 'yaml';
 import { HOST_INSTANCE_PROFILE_LOGICAL_ID, HOST_ROLE_LOGICAL_ID, PARAMETER_KEYS, SECRET_STORE_LOGICAL_IDS } from '../shared/names';
 import { effectiveTemplate, parameterValues, type References, TemplateEvaluator } from './template-evaluator';
+import { type DocumentedField, environmentFieldReference } from '../shared/environment-spec';
 import { FUNCTION_FAILURES, HOST_FAILURES } from '../shared/failures';
 import { EXIT_CODES } from '../status/exit-codes';
 import { ADVICE_BY_CODE } from '../status/hints';
@@ -42,6 +44,7 @@ export function referenceTables(template: DocumentedTemplate): Record<string, st
     permissions: permissionsTable(template),
     'status-exit-codes': exitCodesTable(),
     'failure-codes': failureCodesTable(),
+    'environment-file': environmentFileTable(),
   };
 }
 
@@ -102,6 +105,22 @@ function failureCodesTable(): string {
     return row(`\`[${code}]\``, by, typeof advice === 'string' ? advice : advice.none);
   });
   return ['| Code | Reported by | What to do |', '| --- | --- | --- |', ...rows, ''].join('\n');
+}
+
+/** Every field of the environment file and every name it refuses, from the table its validator reads. */
+function environmentFileTable(): string {
+  const rows = environmentFieldReference().map((field) =>
+    'marker' in field
+      ? row(`\`${field.path}\``, field.marker, '', '', `Refused: it ${field.problem}.`)
+      : row(`\`${field.path}\``, field.type, fieldDefault(field.default), field.change, prose(`${field.description} Must be ${field.expected}.`)),
+  );
+  return ['| Field | Type | Default | After creation | Description |', '| --- | --- | --- | --- | --- |', ...rows, ''].join('\n');
+}
+
+/** A default value as it would be written in the YAML file, on one line. */
+function fieldDefault(given: DocumentedField['default']): string {
+  if ('described' in given) return prose(given.described);
+  return `\`${stringify(given.value, { collectionStyle: 'flow', flowCollectionPadding: false, lineWidth: 0 }).trim()}\``;
 }
 
 function defaultOf(parameter: TemplateParameter): string {

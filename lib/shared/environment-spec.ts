@@ -2,7 +2,8 @@
  * The environment file: the fields of Altinity's AWS environment specification that the stacks set,
  * declared once, under Altinity's own names (its GraphQL schema's), so that Altinity's documentation
  * applies as it stands. From the one table below come the validator, the fields that cannot change
- * once the environment exists, and the published JSON Schema (`schema/environment.schema.json`).
+ * once the environment exists, the published JSON Schema (`schema/environment.schema.json`) and the
+ * table of the file's reference (`docs/environment-file.md`).
  * The validator runs in the app and in the function that calls Altinity, whose bundle is inlined in
  * a template: hence hand-written, with no schema library.
  */
@@ -60,8 +61,14 @@ type Kind =
   | { readonly type: 'enum'; readonly values: readonly string[] }
   | { readonly type: 'const'; readonly value: boolean; readonly expected: string }
   | { readonly type: 'list'; readonly items: Kind; readonly minItems: number; readonly unique?: boolean }
-  /** `refused`: names that are not fields here, each with the reason the user reads. */
-  | { readonly type: 'object'; readonly fields: Fields; readonly refused?: Readonly<Record<string, string>> };
+  /** `refused`: names that are not fields here, each with why. */
+  | { readonly type: 'object'; readonly fields: Fields; readonly refused?: Readonly<Record<string, Refusal>> };
+
+/** Why a name of Altinity's specification is refused: how the reference marks it, and the problem the user reads. */
+interface Refusal {
+  readonly marker: string;
+  readonly problem: string;
+}
 
 interface FieldOptions<V> {
   readonly description: string;
@@ -127,7 +134,7 @@ function list<const I extends Kind>(items: I, limits: { readonly minItems: numbe
   return { type: 'list', items, ...limits } as const;
 }
 
-function object<const F extends Fields>(fields: F, refused?: Readonly<Record<string, string>>) {
+function object<const F extends Fields>(fields: F, refused?: Readonly<Record<string, Refusal>>) {
   return { type: 'object', fields, ...(refused && { refused }) } as const;
 }
 
@@ -148,8 +155,8 @@ const sourceIPRanges = field(list(text('an IPv4 range in CIDR notation, such as 
 
 const crossZone = field(boolean, { description: 'Whether it spreads the traffic over every zone.', default: false });
 
-const NOT_YET = "is a field of Altinity's specification that the stacks do not set yet";
-const THE_STACKS_OWN = "is not set in the file: the stack's own account and region are used";
+const NOT_YET: Refusal = { marker: 'not yet supported', problem: "is a field of Altinity's specification that the stacks do not set yet" };
+const THE_STACKS_OWN: Refusal = { marker: 'not in the file', problem: "is not set in the file: the stack's own account and region are used" };
 
 /** The environment file, as the table of its fields. */
 const ENVIRONMENT = object(
@@ -361,7 +368,7 @@ function validate(kind: Kind, value: unknown, path: string, scope: Scope, proble
     }
     case 'list': {
       if (!Array.isArray(value)) return wrong();
-      if (value.length < kind.minItems) return refuse(`must have at least ${kind.minItems} entries, not ${value.length}`);
+      if (value.length < kind.minItems) return refuse(`must have at least ${entryCount(kind.minItems)}, not ${value.length}`);
       const entries = value.map((entry, i) => validate(kind.items, entry, `${path}[${i}]`, scope, problems));
       if (entries.includes(undefined)) return undefined;
       // A repeat is reported, yet the list still goes on to its field's own checks.
@@ -391,7 +398,7 @@ function validateFields(
 ): boolean {
   const before = problems.length;
   for (const name of Object.keys(given).filter((name) => !Object.hasOwn(kind.fields, name))) {
-    const refusal = kind.refused && Object.hasOwn(kind.refused, name) ? kind.refused[name] : unknownField(name, Object.keys(kind.fields));
+    const refusal = kind.refused && Object.hasOwn(kind.refused, name) ? kind.refused[name].problem : unknownField(name, Object.keys(kind.fields));
     problems.push(`${pathTo(path, name)}: ${refusal}`);
   }
   for (const [name, field] of Object.entries(kind.fields)) {
@@ -435,10 +442,15 @@ function expectation(kind: Kind): string {
     case 'enum':
       return `one of ${kind.values.join(', ')}`;
     case 'list':
-      return `a list of ${kind.minItems > 0 ? `at least ${kind.minItems} ` : ''}entries, each ${expectation(kind.items)}`;
+      return `a list of ${kind.minItems > 0 ? `at least ${entryCount(kind.minItems)}` : 'entries'}, each ${expectation(kind.items)}`;
     case 'object':
       return `a mapping of the fields ${Object.keys(kind.fields).join(', ')}`;
   }
+}
+
+/** A number of a list's entries in words: 1 entry, 2 entries. */
+function entryCount(count: number): string {
+  return `${count} ${count === 1 ? 'entry' : 'entries'}`;
 }
 
 /** A given value as an error repeats it: scalars as written, truncated; lists and mappings by their kind. */
@@ -562,4 +574,92 @@ function fieldSchema(field: Field): object {
     ...kindSchema(field.kind),
     ...(field.default !== undefined && { default: field.default }),
   };
+}
+
+/**
+ * Whether an update may change a field, as `immutableChanges` decides: a list's entries change with
+ * the list; a mapping is compared field by field.
+ */
+export type Changeability = 'immutable' | 'append-only' | 'changeable' | 'by its fields';
+
+/** A field of the environment file as its reference lists it. */
+export interface DocumentedField {
+  /** From the file's top, dotted, with `[]` for a list's entries: `nodeGroups[].zones`. */
+  readonly path: string;
+  /** In a word or a few: `boolean`, `list of strings`. */
+  readonly type: string;
+  /** The value an absent field takes, or in words what it depends on, or that there is none. */
+  readonly default: { readonly value: unknown } | { readonly described: string };
+  readonly change: Changeability;
+  readonly description: string;
+  /** What a value must be, as the validator's errors say it. */
+  readonly expected: string;
+}
+
+/** A name of Altinity's specification that the file may not set, as its reference lists it. */
+export interface RefusedField extends Refusal {
+  readonly path: string;
+}
+
+/** Every field of the environment file, each followed by the fields within it, then the names it refuses. */
+export function environmentFieldReference(): Array<DocumentedField | RefusedField> {
+  return objectReference(ENVIRONMENT, '');
+}
+
+/** `entriesChange`: within a list's entries, the list's changeability, which is theirs too. */
+function objectReference(kind: Extract<Kind, { type: 'object' }>, path: string, entriesChange?: Changeability): Array<DocumentedField | RefusedField> {
+  const fields = Object.entries(kind.fields).flatMap(([name, field]) => {
+    const at = pathTo(path, name);
+    const change = entriesChange ?? changeabilityOf(field);
+    const documented: DocumentedField = {
+      path: at,
+      type: typeName(field.kind),
+      default: defaultReference(field),
+      change,
+      description: field.description,
+      expected: `${expectation(field.kind)}${field.kind.type === 'list' && field.kind.unique ? '; no entry twice' : ''}`,
+    };
+    return [documented, ...withinReference(field.kind, at, field.kind.type === 'list' ? change : entriesChange)];
+  });
+  const refused = Object.entries(kind.refused ?? {}).map(([name, refusal]) => ({ path: pathTo(path, name), ...refusal }));
+  return [...fields, ...refused];
+}
+
+/** The fields within a mapping, or within each entry of a list of mappings. */
+function withinReference(kind: Kind, path: string, entriesChange: Changeability | undefined): Array<DocumentedField | RefusedField> {
+  if (kind.type === 'object') return objectReference(kind, path, entriesChange);
+  if (kind.type === 'list') return withinReference(kind.items, `${path}[]`, entriesChange);
+  return [];
+}
+
+function changeabilityOf(field: Field): Changeability {
+  if (field.kind.type === 'object') return 'by its fields';
+  if (field.immutable === 'append-only') return 'append-only';
+  return field.immutable ? 'immutable' : 'changeable';
+}
+
+/** As `defaultOf` applies it. */
+function defaultReference(field: Field): DocumentedField['default'] {
+  if (field.default !== undefined) return { value: field.default };
+  if (field.derivedDefault) return { described: field.derivedDefault.described };
+  if (field.kind.type === 'object') return { described: "its fields' defaults" };
+  return { described: field.required ? 'required' : 'none' };
+}
+
+function typeName(kind: Kind): string {
+  switch (kind.type) {
+    case 'boolean':
+    case 'integer':
+    case 'string':
+      return kind.type;
+    case 'enum':
+      return 'string';
+    case 'const':
+      return typeof kind.value;
+    case 'list':
+      // The entries' type in the plural: a list of strings, a list of lists of strings.
+      return `list of ${typeName(kind.items).replace(/^\w+/, (word) => `${word}s`)}`;
+    case 'object':
+      return 'mapping';
+  }
 }

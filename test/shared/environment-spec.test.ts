@@ -2,18 +2,22 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import {
+  type DocumentedField,
   ENVIRONMENT_SCHEMA_FILE,
   type EnvironmentSpec,
   EnvironmentSpecError,
+  environmentFieldReference,
   environmentJsonSchema,
   immutableChanges,
+  type RefusedField,
   validateEnvironmentSpec,
 } from '../../lib/shared/environment-spec';
 
 /**
  * The environment file's specification: its defaults, every check with a value refused and one
- * accepted, the fields fixed at creation, and the published JSON Schema, against which ajv must
- * judge as the validator does wherever a schema can say it. Nothing stands in for anything.
+ * accepted, the fields fixed at creation, the published JSON Schema, against which ajv must
+ * judge as the validator does wherever a schema can say it, and the fields as the reference in
+ * docs/ lists them. Nothing stands in for anything.
  */
 
 const REGION = 'us-east-1';
@@ -188,7 +192,7 @@ const CHECKS: readonly { readonly check: string; readonly refused: object; reado
   {
     check: 'at least one node group',
     refused: { nodeGroups: [] },
-    problem: 'nodeGroups: must have at least 1 entries, not 0',
+    problem: 'nodeGroups: must have at least 1 entry, not 0',
     accepted: { nodeGroups: [{ nodeType: 'm6i.large', capacityPerZone: 1 }] },
   },
   {
@@ -230,7 +234,7 @@ const CHECKS: readonly { readonly check: string; readonly refused: object; reado
   {
     check: 'a group has at least one reservation',
     refused: { nodeGroups: [{ nodeType: 'm6i.large', capacityPerZone: 10, reservations: [] }] },
-    problem: 'nodeGroups[0].reservations: must have at least 1 entries, not 0',
+    problem: 'nodeGroups[0].reservations: must have at least 1 entry, not 0',
     accepted: { nodeGroups: [{ nodeType: 'm6i.large', capacityPerZone: 10 }] },
   },
   {
@@ -291,7 +295,7 @@ const CHECKS: readonly { readonly check: string; readonly refused: object; reado
   {
     check: 'a load balancer allows at least one source range',
     refused: { loadBalancers: { public: { sourceIPRanges: [] } } },
-    problem: 'loadBalancers.public.sourceIPRanges: must have at least 1 entries, not 0',
+    problem: 'loadBalancers.public.sourceIPRanges: must have at least 1 entry, not 0',
     accepted: { loadBalancers: { public: { sourceIPRanges: ['0.0.0.0/0'] } } },
   },
   {
@@ -648,5 +652,50 @@ describe('the published JSON Schema', () => {
     );
     expect(descriptions['nodeGroups[].name']).toMatch(/Default: its nodeType\.$/);
     expect(descriptions['nodeGroups[].zones']).toMatch(/Default: the environment's zones\.$/);
+  });
+});
+
+describe('the fields as docs/environment-file.md lists them', () => {
+  const reference = environmentFieldReference();
+  const documented = reference.filter((field): field is DocumentedField => !('marker' in field));
+  const refused = reference.filter((field): field is RefusedField => 'marker' in field);
+
+  test("every field of the schema, in the schema's order, each with its description", () => {
+    const schemaFields: [string, string][] = [];
+    const collect = (schema: any, path: string) => {
+      for (const [name, field] of Object.entries<any>(schema.properties ?? {})) {
+        schemaFields.push([`${path}${name}`, field.description]);
+        collect(field.items ?? field, `${path}${name}${field.items ? '[]' : ''}.`);
+      }
+    };
+    collect(environmentJsonSchema(), '');
+    expect(schemaFields).toEqual(documented.map((field) => [field.path, expect.stringContaining(field.description)]));
+  });
+
+  test("immutable the fields that immutableChanges names above, the zones append-only, and a list's entries changeable as their list is", () => {
+    const withChange = (change: string) => documented.filter((field) => field.change === change).map((field) => field.path);
+    expect(withChange('immutable')).toEqual(['cidr', 'NAT', 'permissionsBoundaryPolicyArn', 'resourcePrefix', 'cloudConnect']);
+    expect(withChange('append-only')).toEqual(['zones']);
+    expect(withChange('by its fields')).toEqual(['loadBalancers', 'loadBalancers.public', 'loadBalancers.internal']);
+    expect(documented.filter((field) => field.path.startsWith('nodeGroups[]')).every((field) => field.change === 'changeable')).toBe(true);
+  });
+
+  test('the defaults are the values an absent field takes, or say what they depend on', () => {
+    const defaults = Object.fromEntries(documented.map((field) => [field.path, field.default]));
+    expect(defaults.cidr).toEqual({ value: valid({}).cidr });
+    expect(defaults.nodeGroups).toEqual({ value: GUIDE_EXAMPLE.nodeGroups });
+    expect(defaults['nodeGroups[].nodeType']).toEqual({ described: 'required' });
+    expect(defaults['nodeGroups[].name']).toEqual({ described: 'its nodeType' });
+    expect(defaults.resourcePrefix).toEqual({ described: 'none' });
+    expect(defaults.loadBalancers).toEqual({ described: "its fields' defaults" });
+  });
+
+  test('each name it marks is refused by the validator with the problem it quotes', () => {
+    expect(refused.filter((field) => field.marker === 'not in the file').map((field) => field.path)).toEqual(['awsAccountID', 'region']);
+    expect(refused.filter((field) => field.marker === 'not yet supported')).toHaveLength(17);
+    for (const { path, problem } of refused) {
+      const setting = path.split('.').reduceRight<unknown>((value, name) => ({ [name]: value }), 'x');
+      expect(problemsOf(setting)).toEqual([`${path}: ${problem}`]);
+    }
   });
 });
