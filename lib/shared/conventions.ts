@@ -20,3 +20,18 @@ export const CONNECTION_STATE_TAG_KEY = 'altinity:connect/state';
 
 /** Tag that marks every resource of an environment, as Altinity's own module does. */
 export const ENV_TAG_KEY = 'altinity:cloud/env';
+
+/**
+ * The stacks of an environment that the stacks create from an Anywhere API token, deployed in this
+ * order by `cdk deploy --all` and deleted in the reverse by `cdk destroy --all`: the first keeps the
+ * API token and the certificate and sets the environment's specification in Altinity.Cloud, the
+ * connect stack runs the hosts, the last waits until the environment is ready and, when the user
+ * opted in, deletes it before the hosts go (Altinity deprovisions through them).
+ */
+export function cloudStackNameFor(envName: string): string {
+  return `altinity-cloud-${envName}`;
+}
+
+export function readyStackNameFor(envName: string): string {
+  return `altinity-ready-${envName}`;
+}

@@ -51,7 +51,7 @@ export const HOST_FAILURES = {
 
 export type HostFailure = (typeof HOST_FAILURES)[keyof typeof HOST_FAILURES];
 
-/** Failures of the secret-store function, reported to CloudFormation as the custom resource's reason. */
+/** Failures of the functions (the secret store, and the one that calls Altinity.Cloud), reported to CloudFormation as a custom resource's reason. */
 export const FUNCTION_FAILURES = {
   /** The event is not one CloudFormation sent for this stack's resource. */
   requestRefused: 'request-refused',
@@ -71,6 +71,22 @@ export const FUNCTION_FAILURES = {
   certificateNotOwned: 'certificate-not-owned',
   /** AWS refused or failed a call; the reason carries AWS's own error. */
   awsError: 'aws-error',
+  /** The cloud stack has no Altinity.Cloud API token: none stored, none given. */
+  apiTokenMissing: 'api-token-missing',
+  /** The environment's specification is not one the stacks accept; the reason names each field. */
+  specInvalid: 'environment-spec-invalid',
+  /** An update changes a field fixed when the environment was created; nothing was sent to Altinity.Cloud. */
+  immutableChange: 'environment-field-fixed',
+  /** An environment of the name exists in Altinity.Cloud for another AWS account or region. */
+  environmentElsewhere: 'environment-elsewhere',
+  /** Altinity.Cloud reports an error on the environment; the reason carries its code and message. */
+  environmentFailed: 'environment-failed',
+  /** The environment did not apply its specification within the ready stack's wait. */
+  environmentNotReady: 'environment-not-ready',
+  /** Altinity.Cloud asked for MFA confirmation of the deletion, and none came. */
+  deletionUnconfirmed: 'environment-deletion-unconfirmed',
+  /** Deprovisioning goes on after the ready stack's wait. */
+  stillDeprovisioning: 'environment-still-deprovisioning',
 } as const;
 
 export type FunctionFailure = (typeof FUNCTION_FAILURES)[keyof typeof FUNCTION_FAILURES];

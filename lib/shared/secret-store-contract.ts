@@ -42,12 +42,24 @@ const OPTIONAL_SETTINGS: ReadonlySet<keyof SecretStoreSettings> = new Set(['exis
 
 /** Reads the settings from the function's environment; throws, naming the variables, when one is missing. */
 export function settingsFromEnvironment(environment: Record<string, string | undefined>): SecretStoreSettings {
-  const entries = Object.entries(SECRET_STORE_VARIABLES) as [keyof SecretStoreSettings, string][];
-  const missing = entries.filter(([setting, variable]) => !OPTIONAL_SETTINGS.has(setting) && !environment[variable]).map(([, variable]) => variable);
+  return settingsFrom<SecretStoreSettings>(SECRET_STORE_VARIABLES, OPTIONAL_SETTINGS, environment);
+}
+
+/**
+ * A function's settings from its environment, by the variables that carry them; throws, naming the
+ * variables, when one that is not optional is missing.
+ */
+export function settingsFrom<Settings>(
+  variables: { readonly [Setting in keyof Settings]: string },
+  optional: ReadonlySet<keyof Settings>,
+  environment: Record<string, string | undefined>,
+): Settings {
+  const entries = Object.entries(variables) as [keyof Settings, string][];
+  const missing = entries.filter(([setting, variable]) => !optional.has(setting) && !environment[variable]).map(([, variable]) => variable);
   if (missing.length > 0) {
     throw new CodedFailure(FUNCTION_FAILURES.functionMisconfigured, `the function's environment lacks ${missing.join(', ')}: it was not deployed by its stack`);
   }
-  return Object.fromEntries(entries.map(([setting, variable]) => [setting, environment[variable] ?? ''])) as unknown as SecretStoreSettings;
+  return Object.fromEntries(entries.map(([setting, variable]) => [setting, environment[variable] ?? ''])) as Settings;
 }
 
 /**

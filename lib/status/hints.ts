@@ -1,5 +1,6 @@
+import { API_TOKEN_ENVIRONMENT_VARIABLE } from '../shared/cloud-stack-contract';
 import { codeOf, FUNCTION_FAILURES, type FunctionFailure, HOST_FAILURES, type HostFailure } from '../shared/failures';
-import { stackNameFor } from '../shared/conventions';
+import { cloudStackNameFor, stackNameFor } from '../shared/conventions';
 import { HOST_ROLE_LOGICAL_ID, PARAMETER_KEYS as KEY, SECRET_STORE_LOGICAL_IDS } from '../shared/names';
 
 /**
@@ -99,6 +100,26 @@ export const ADVICE_BY_CODE: Readonly<Record<HostFailure | FunctionFailure, stri
   [FUNCTION_FAILURES.certificateNotOwned]:
     'A parameter that no stack owns sits where this stack keeps its certificate. If it is your certificate, move it to a name ' +
     `outside /altinity-connect/ and give that name in ${KEY.existingCertificate}; otherwise delete it. Then create the stack again.`,
+  [FUNCTION_FAILURES.apiTokenMissing]:
+    `The ${cloudStackNameFor('<env>')} stack holds no Altinity.Cloud API token: give one (${API_TOKEN_ENVIRONMENT_VARIABLE}=... npx cdk deploy --all -c env=... -c environment=...). ` +
+    'Make it in the Altinity Cloud Manager under My Account > Anywhere API Access.',
+  [FUNCTION_FAILURES.specInvalid]: 'The environment file has the problems the message lists, each by its field: correct them and deploy again.',
+  [FUNCTION_FAILURES.immutableChange]:
+    'Altinity.Cloud fixes these fields when it creates the environment (docs/environment-file.md marks them): put them back as they were, ' +
+    'or create a new environment under another name. Nothing was sent to Altinity.Cloud.',
+  [FUNCTION_FAILURES.environmentElsewhere]:
+    'An environment of this name exists in Altinity.Cloud for another AWS account or region: choose another name, or deploy to the account and region it names.',
+  [FUNCTION_FAILURES.environmentFailed]:
+    "Altinity.Cloud reports the error that follows the code (its code and message): fix its cause in the account (quotas, permissions, the hosts' connection), " +
+    'then deploy again; npm run status -- --env <env> shows the environment as Altinity.Cloud sees it.',
+  [FUNCTION_FAILURES.environmentNotReady]:
+    'Altinity.Cloud had not applied the specification when the wait ended, and reports no error: npm run status -- --env <env> shows how far it is. ' +
+    'Deploy again to wait once more, or give the ready stack a longer wait.',
+  [FUNCTION_FAILURES.deletionUnconfirmed]:
+    "Altinity.Cloud asked a person to confirm the environment's deletion with MFA, and nobody did in time: delete the stack again and confirm " +
+    'in the Altinity Cloud Manager within about 5 minutes.',
+  [FUNCTION_FAILURES.stillDeprovisioning]:
+    'Altinity.Cloud is still deprovisioning the environment through the hosts: delete the stack again to wait on; the hosts stay until it is done.',
   [FUNCTION_FAILURES.awsError]: {
     none: "AWS's own error follows the code; npm run status gives advice for the usual ones (access denied, a missing capability, ...).",
   },

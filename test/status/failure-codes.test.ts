@@ -22,8 +22,11 @@ const bootstrap = read('lib', 'host', 'bootstrap.sh')
 /** Every call of the script's `fail` function: the word after `fail`, wherever the call stands. */
 const failCalls = [...bootstrap.matchAll(/(?:^|[\s|&;(']|\|\||&&)fail (\S+)/gm)].map((match) => match[1]);
 
+/** The functions' own code: the secret store, the one that calls Altinity.Cloud, and what they share. */
 const functionSources = [
-  ...fs.readdirSync(path.join(REPO_ROOT, 'lambda', 'secret-store')).map((file) => read('lambda', 'secret-store', file)),
+  ...['secret-store', 'altinity-cloud', 'shared'].flatMap((folder) =>
+    fs.readdirSync(path.join(REPO_ROOT, 'lambda', folder)).map((file) => read('lambda', folder, file)),
+  ),
   read('lib', 'shared', 'secret-store-contract.ts'),
 ];
 /** Every `new CodedFailure(<code>, ...)`, by the name of the code: `FAILURE.requestRefused` → requestRefused. */
@@ -43,13 +46,13 @@ test('the function reports every failure with a declared code, and uses every fu
   // aws-error wraps AWS's own errors where the handler reports them, not by a `new CodedFailure`.
   const reportedOtherwise = ['awsError'];
   expect(declared.filter((name) => !thrown.includes(name) && !reportedOtherwise.includes(name))).toEqual([]);
-  expect(functionSources.join('\n')).toMatch(/FAILURE\.awsError/);
+  expect(functionSources.join('\n')).toMatch(/FUNCTION_FAILURES\.awsError/);
 });
 
 test("the function throws no plain Error of its own: whatever it does not code is reported as AWS's", () => {
-  // The one plain Error is the deadline on AWS's answer, which is AWS's failure to answer.
+  // The one plain Error is the deadline on an answer, which is AWS's (or Altinity.Cloud's) failure to answer.
   const plain = functionSources.flatMap((source) => [...source.matchAll(/new Error\(`([^`]*)`/g)].map((match) => match[1]));
-  expect(plain).toEqual(['no answer from AWS within ${Math.round(milliseconds / 1000)} s']);
+  expect(plain).toEqual(['${what} within ${Math.round(milliseconds / 1000)} s']);
 });
 
 describe('every code has a hint, or a reason why not', () => {

@@ -13,10 +13,13 @@ import type { AddressInfo } from 'node:net';
 export interface ResourceState {
   readonly status: string;
   readonly physicalId?: string;
+  /** The resource's type as the template declares it. */
+  readonly type?: string;
 }
 
 export class CloudFormationStandIn {
   private readonly states = new Map<string, ResourceState>();
+  private readonly stackStatuses = new Map<string, string>();
   private readonly server: http.Server;
   /** DescribeStackResource requests answered, for tests that check the function asked. */
   readonly asked: { stackName: string; logicalId: string }[] = [];
@@ -44,6 +47,11 @@ export class CloudFormationStandIn {
     this.states.set(`${stackId} ${logicalId}`, state);
   }
 
+  /** Says what CloudFormation reports of the stack's own status from now on (DescribeStacks by its id). */
+  declareStack(stackId: string, status: string): void {
+    this.stackStatuses.set(stackId, status);
+  }
+
   stateOf(stackId: string, logicalId: string): ResourceState | undefined {
     return this.states.get(`${stackId} ${logicalId}`);
   }
@@ -64,6 +72,11 @@ export class CloudFormationStandIn {
         response.writeHead(200, { 'content-type': 'text/xml' }).end(describeStackResourceXml(stackName, logicalId, state));
         return;
       }
+    }
+    const stackStatus = form.get('Action') === 'DescribeStacks' ? this.stackStatuses.get(form.get('StackName') ?? '') : undefined;
+    if (stackStatus) {
+      response.writeHead(200, { 'content-type': 'text/xml' }).end(describeStacksXml(form.get('StackName') ?? '', stackStatus));
+      return;
     }
     try {
       const forwarded = await fetch(`${this.motoEndpoint}${request.url ?? '/'}`, {
@@ -88,9 +101,19 @@ function describeStackResourceXml(stackId: string, logicalId: string, state: Res
   <DescribeStackResourceResult><StackResourceDetail>
     <StackId>${stackId}</StackId><StackName>${stackId.split('/')[1] ?? stackId}</StackName>
     <LogicalResourceId>${logicalId}</LogicalResourceId>${physical}
-    <ResourceType>Custom::Resource</ResourceType><LastUpdatedTimestamp>2026-01-01T00:00:00Z</LastUpdatedTimestamp>
+    <ResourceType>${state.type ?? 'Custom::Resource'}</ResourceType><LastUpdatedTimestamp>2026-01-01T00:00:00Z</LastUpdatedTimestamp>
     <ResourceStatus>${state.status}</ResourceStatus>
   </StackResourceDetail></DescribeStackResourceResult>
   <ResponseMetadata><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ResponseMetadata>
 </DescribeStackResourceResponse>`;
+}
+
+function describeStacksXml(stackId: string, status: string): string {
+  return `<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">
+  <DescribeStacksResult><Stacks><member>
+    <StackId>${stackId}</StackId><StackName>${stackId.split('/')[1] ?? stackId}</StackName>
+    <CreationTime>2026-01-01T00:00:00Z</CreationTime><StackStatus>${status}</StackStatus>
+  </member></Stacks></DescribeStacksResult>
+  <ResponseMetadata><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ResponseMetadata>
+</DescribeStacksResponse>`;
 }

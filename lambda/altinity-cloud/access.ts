@@ -1,0 +1,139 @@
+import { type AccessData, type AccessProperties, API_TOKEN_ENVIRONMENT_VARIABLE, type CloudFunctionSettings } from '../../lib/shared/cloud-stack-contract';
+import { cloudStackNameFor, OWNER_TAG_KEY } from '../../lib/shared/conventions';
+import { CodedFailure, FUNCTION_FAILURES as FAILURE } from '../../lib/shared/failures';
+import { certificateBundle, certificateRequest } from '../altinity-api/csr';
+import type { Masker } from '../shared/custom-resource';
+import {
+  claim,
+  deleteOwned,
+  ensureOwned,
+  ownedByAnother,
+  type ParameterOwner,
+  type SecretClients,
+  stackExists,
+  stagedTokenValue,
+  store,
+  sweepStagedTokens,
+} from '../shared/owned-secrets';
+import { deleteParameter, factsOf, readParameter, tagsOf } from '../shared/parameters';
+import type { Dependencies } from './index';
+
+/**
+ * The access resource: the API token, kept as a SecureString under the cloud stack's key that only
+ * this function may use, and the environment's certificate, signed by Altinity.Cloud for a key made
+ * here, in the function, and never sent anywhere. The hosts read the certificate as an existing one;
+ * nothing but this function ever reads the token.
+ */
+
+const STAGE_AGAIN = `${API_TOKEN_ENVIRONMENT_VARIABLE}=... npx cdk deploy --all -c env=... -c environment=...`;
+
+export async function createAccess(
+  properties: Partial<AccessProperties>,
+  settings: CloudFunctionSettings,
+  aws: Dependencies,
+  secrets: Masker,
+): Promise<AccessData> {
+  const token = await tokenOf(properties, undefined, settings, aws, secrets);
+  if (!token) {
+    throw new CodedFailure(FAILURE.apiTokenMissing, `no Altinity.Cloud API token was given: give one in ${API_TOKEN_ENVIRONMENT_VARIABLE} (${STAGE_AGAIN}).`);
+  }
+  await claim(settings.apiTokenParameter, token, ownerOf(settings), aws);
+  await ensureCertificate(token, settings, aws, secrets);
+  await sweep(settings, aws);
+  return dataOf(settings);
+}
+
+export async function updateAccess(
+  physicalId: string,
+  properties: Partial<AccessProperties>,
+  old: Partial<AccessProperties> | undefined,
+  settings: CloudFunctionSettings,
+  aws: Dependencies,
+  secrets: Masker,
+): Promise<AccessData> {
+  if (physicalId !== settings.apiTokenParameter) {
+    // The function's settings name another environment than the resource's parameters: the stack's
+    // environment is changing (CloudFormation updates the function first, and rolls it back last).
+    if (properties.EnvName === settings.envName) {
+      throw new CodedFailure(
+        FAILURE.environmentRenamed,
+        `the environment of a cloud stack cannot change (${old?.EnvName} to ${properties.EnvName}): deploy ${cloudStackNameFor(properties.EnvName ?? '')} for it.`,
+      );
+    }
+    console.log(`rolling back the refused change of environment to ${settings.envName}: nothing to undo`);
+    return dataOf(settings);
+  }
+  await ensureOwned(settings.apiTokenParameter, ownerOf(settings), aws);
+  const given = await tokenOf(properties, settings.apiTokenParameter, settings, aws, secrets);
+  if (given) await store(settings.apiTokenParameter, given, ownerOf(settings), aws);
+  const token = given ?? (await storedApiToken(settings, aws, secrets));
+  await ensureCertificate(token, settings, aws, secrets);
+  await sweep(settings, aws);
+  return dataOf(settings);
+}
+
+export async function deleteAccess(physicalId: string, settings: CloudFunctionSettings, aws: Dependencies): Promise<undefined> {
+  if (physicalId !== settings.apiTokenParameter) return void console.log(`nothing deleted: this function did not create ${physicalId}`);
+  await deleteOwned([settings.apiTokenParameter, settings.certificateParameter], ownerOf(settings), aws);
+  await sweep(settings, aws);
+}
+
+/**
+ * The certificate stays when this stack wrote it: a SecureString under the stack's key, tagged as the
+ * stack's. Anything else there (a deleted stack's, or one planted by someone who may merely write
+ * parameters) is replaced by a new one, signed for a new key; a parameter another live stack owns,
+ * or that no stack owns (it may be the customer's), is left alone and the request refused.
+ */
+async function ensureCertificate(token: string, settings: CloudFunctionSettings, aws: Dependencies, secrets: Masker): Promise<void> {
+  const name = settings.certificateParameter;
+  const tags = await tagsOf(aws.ssm, name);
+  if (tags !== undefined) {
+    const owner = tags[OWNER_TAG_KEY];
+    const facts = await factsOf(aws.ssm, name);
+    if (owner === settings.stackId && facts?.type === 'SecureString' && facts.keyId === settings.keyArn) return;
+    if (!owner) {
+      throw new CodedFailure(FAILURE.certificateNotOwned, `${name} exists and no stack owns it, so it was left alone: move it elsewhere or delete it.`);
+    }
+    if (owner !== settings.stackId && (await stackExists(aws.cloudFormation, owner))) throw ownedByAnother(name, owner);
+    await deleteParameter(aws.ssm, name);
+  }
+  const { privateKey, csrPem } = await certificateRequest(settings.envName);
+  const signed = await aws.altinity(token).sign(settings.envName, csrPem);
+  const bundle = certificateBundle(settings.envName, signed, privateKey);
+  secrets.add(bundle);
+  await claim(name, bundle, ownerOf(settings), aws);
+  console.log(`stored the certificate Altinity.Cloud signed for ${settings.envName} in ${name}; its key never left the function`);
+}
+
+/** The token the event gives: as `Token`, or staged by `cdk deploy`; undefined when it gives none. */
+async function tokenOf(
+  properties: Partial<AccessProperties>,
+  current: string | undefined,
+  settings: CloudFunctionSettings,
+  aws: SecretClients,
+  secrets: Masker,
+): Promise<string | undefined> {
+  if (!properties.StagedToken) return properties.Token || undefined;
+  return stagedTokenValue({ name: properties.StagedToken, prefix: settings.stagedTokenPrefix, stageAgain: STAGE_AGAIN }, current, aws, secrets);
+}
+
+/** The stored API token; read for each event, so that a new one takes effect at once. */
+export async function storedApiToken(settings: CloudFunctionSettings, aws: SecretClients, secrets: Masker): Promise<string> {
+  const token = await readParameter(aws.ssm, settings.apiTokenParameter);
+  secrets.add(token);
+  if (!token)
+    throw new CodedFailure(FAILURE.apiTokenMissing, `${settings.apiTokenParameter} holds no Altinity.Cloud API token: give it again (${STAGE_AGAIN}).`);
+  return token;
+}
+
+async function sweep(settings: CloudFunctionSettings, aws: SecretClients): Promise<void> {
+  if (settings.stagedTokenPrefix) await sweepStagedTokens(settings.stagedTokenPrefix, aws);
+}
+
+function ownerOf(settings: CloudFunctionSettings): ParameterOwner {
+  return { stackId: settings.stackId, envName: settings.envName, keyArn: settings.keyArn };
+}
+
+function dataOf(settings: CloudFunctionSettings): AccessData {
+  return { ApiTokenParameterName: settings.apiTokenParameter, CertificateParameterName: settings.certificateParameter };
+}

@@ -1,0 +1,96 @@
+import type { CloudFunctionSettings, EnvironmentData, EnvironmentProperties } from '../../lib/shared/cloud-stack-contract';
+import { readyStackNameFor } from '../../lib/shared/conventions';
+import { type EnvironmentSpec, EnvironmentSpecError, immutableChanges, validateEnvironmentSpec } from '../../lib/shared/environment-spec';
+import { CodedFailure, FUNCTION_FAILURES as FAILURE } from '../../lib/shared/failures';
+import type { AltinityApi, AwsEnv, AwsEnvCreateSpec } from '../altinity-api/client';
+import { sanitized } from '../altinity-api/failures';
+
+/**
+ * The environment resource: the environment's specification in Altinity.Cloud, for the cloud
+ * stack's own account and region. Create and Update both make Altinity.Cloud hold the file's
+ * specification: they create the environment when it does not exist, and otherwise update what may
+ * change, after comparing what Altinity.Cloud holds with the file, so that a field fixed at creation
+ * is refused before anything is sent. They do not wait: the ready stack does, after the hosts. Delete
+ * leaves the environment alone: the ready stack's deletion, which comes before the hosts', deletes it
+ * when the user opted in.
+ */
+
+/** Create and Update alike; Update compares with what Altinity.Cloud holds, not with the old properties, which a rollback sends as new ones though they were never applied. */
+export async function applyEnvironment(
+  properties: Partial<EnvironmentProperties>,
+  settings: CloudFunctionSettings,
+  altinity: AltinityApi,
+): Promise<EnvironmentData> {
+  return apply(specOf(properties, settings), settings, altinity);
+}
+
+export function deleteEnvironment(settings: CloudFunctionSettings): undefined {
+  console.log(`${settings.envName} stays in Altinity.Cloud: the deletion of ${readyStackNameFor(settings.envName)} deletes it when its OnStackDelete says so`);
+  return undefined;
+}
+
+async function apply(spec: EnvironmentSpec, settings: CloudFunctionSettings, altinity: AltinityApi): Promise<EnvironmentData> {
+  const { account, region } = whereOf(settings);
+  const name = settings.envName;
+  const existing = await altinity.awsEnv(name);
+  if (!existing) {
+    const created = await altinity.createAwsEnv(name, { ...spec, awsAccountID: account, region } as AwsEnvCreateSpec);
+    console.log(`created ${name} in Altinity.Cloud for account ${account}, ${region}: revision ${created.specRevision}`);
+    return { SpecRevision: String(created.specRevision) };
+  }
+  if (existing.spec.awsAccountID !== account || existing.spec.region !== region) {
+    throw new CodedFailure(
+      FAILURE.environmentElsewhere,
+      `${name} exists in Altinity.Cloud for account ${existing.spec.awsAccountID}, ${existing.spec.region}, not for this stack's ${account}, ${region}: choose another name.`,
+    );
+  }
+  const fixed = immutableChanges(asHeld(existing, spec), spec);
+  if (fixed.length > 0) {
+    throw new CodedFailure(
+      FAILURE.immutableChange,
+      sanitized(
+        `${fixed.map((field) => `${field} (Altinity.Cloud holds ${JSON.stringify(heldValue(existing, field))})`).join(', ')} cannot change once the environment exists; nothing was sent to Altinity.Cloud.`,
+      ),
+    );
+  }
+  if (existing.specRevision === 0) console.log(`${name} exists in Altinity.Cloud already: the stack takes it over`);
+  const updated = await altinity.updateAwsEnv(name, spec);
+  console.log(`updated ${name} in Altinity.Cloud: revision ${updated.specRevision}`);
+  return { SpecRevision: String(updated.specRevision) };
+}
+
+/** The file's specification, validated again here: the console's template gives it unchecked. */
+function specOf(properties: Partial<EnvironmentProperties>, settings: CloudFunctionSettings): EnvironmentSpec {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(properties.Spec ?? '');
+  } catch {
+    throw new CodedFailure(FAILURE.specInvalid, 'the environment specification is not JSON');
+  }
+  try {
+    return validateEnvironmentSpec(parsed, { region: whereOf(settings).region });
+  } catch (error) {
+    if (error instanceof EnvironmentSpecError)
+      throw new CodedFailure(FAILURE.specInvalid, sanitized(`the environment specification: ${error.problems.join('; ')}`));
+    throw error;
+  }
+}
+
+/**
+ * What Altinity.Cloud holds, in the file's shape: for each field the file gives, Altinity's value
+ * (a field Altinity leaves null counts as absent), so that only a field the file sets can differ.
+ */
+function asHeld(existing: AwsEnv, spec: EnvironmentSpec): EnvironmentSpec {
+  const held = existing.spec as unknown as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(spec).map((field) => [field, held[field] ?? undefined])) as EnvironmentSpec;
+}
+
+function heldValue(existing: AwsEnv, path: string): unknown {
+  return path.split('.').reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], existing.spec);
+}
+
+/** The cloud stack's account and region, from its id: the environment is always the stack's own. */
+function whereOf(settings: CloudFunctionSettings): { account: string; region: string } {
+  const [, , , region, account] = settings.stackId.split(':');
+  return { account, region };
+}

@@ -1,0 +1,593 @@
+import { randomUUID, X509Certificate } from 'node:crypto';
+import * as http from 'node:http';
+import type * as net from 'node:net';
+import { CreateSecretCommand, ListSecretsCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeParametersCommand, GetParameterCommand, ListTagsForResourceCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { AltinityApi } from '../../lambda/altinity-api/client';
+import type { CloudEvent, Dependencies } from '../../lambda/altinity-cloud/index';
+import { POLL_INTERVAL_MS } from '../../lambda/altinity-cloud/ready';
+import { Masker } from '../../lambda/shared/custom-resource';
+import {
+  type AccessProperties,
+  apiTokenParameterName,
+  CLOUD_FUNCTION_VARIABLES,
+  CLOUD_LOGICAL_IDS,
+  CLOUD_RESOURCE_TYPES,
+  type CloudFunctionSettings,
+  cloudCertificateParameterName,
+  ON_STACK_DELETE,
+  type OnStackDelete,
+  readySliceId,
+  specDigest,
+  stagedApiTokenPrefix,
+} from '../../lib/shared/cloud-stack-contract';
+import { cloudStackNameFor, ENV_TAG_KEY, OWNER_TAG_KEY, readyStackNameFor } from '../../lib/shared/conventions';
+import { validateEnvironmentSpec } from '../../lib/shared/environment-spec';
+import { stagedTokenDigest } from '../../lib/shared/secret-store-contract';
+import { AltinityCloudApi, ManualClock } from '../support/altinity-cloud-api';
+import { CloudFormationStandIn } from '../support/cloudformation-standin';
+import { type MotoServer, startMotoServer } from '../support/moto-server';
+import { createTestCa, type TestCa } from '../support/test-ca';
+
+/**
+ * The function that holds the Altinity.Cloud API token (lambda/altinity-cloud), run in-process: its
+ * three resources (the access, the environment, the ready stack's slices) and its refusals. Stand-ins:
+ * moto_server for SSM, Secrets Manager and CloudFormation; cloudformation-standin.ts for what
+ * CloudFormation says of a resource and a stack while it awaits the answer; support/altinity-cloud-api.ts
+ * for Altinity.Cloud over real TLS (its `/sign` issuing from the test CA, its GraphQL schema, its
+ * environments on a manual clock, which the function's waits advance instead of sleeping); a local
+ * server for CloudFormation's response URL. moto enforces no KMS key policy and no IAM: what the key
+ * and the role allow is tested on the template (test/constructs/cloud-access.test.ts).
+ */
+
+const ACCOUNT = '123456789012';
+const REGION = 'us-east-1';
+const ALTINITY_ACCOUNT = 'acme';
+/** How long one run of the function waits, as Lambda's 15 minutes less the margins. */
+const RUN_MS = 14 * 60_000;
+
+const FILE = {
+  cidr: '10.67.0.0/21',
+  zones: ['us-east-1a', 'us-east-1b'],
+  nodeGroups: [
+    { nodeType: 't4g.large', capacityPerZone: 3, reservations: ['SYSTEM', 'ZOOKEEPER'] },
+    { nodeType: 'm6i.large', capacityPerZone: 3, reservations: ['CLICKHOUSE'] },
+  ],
+};
+const specJson = (file: object = FILE) => JSON.stringify(validateEnvironmentSpec(file, { region: REGION }));
+
+interface TestStacks {
+  readonly envName: string;
+  readonly settings: CloudFunctionSettings;
+  readonly readyStackId: string;
+}
+
+function newStacks(options: { staged?: boolean } = {}): TestStacks {
+  const envName = `${ALTINITY_ACCOUNT}-${randomUUID().slice(0, 8)}`;
+  const stackId = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${cloudStackNameFor(envName)}/${randomUUID()}`;
+  const readyStackId = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${readyStackNameFor(envName)}/${randomUUID()}`;
+  cloudFormationStandIn.declareStack(stackId, 'CREATE_IN_PROGRESS');
+  cloudFormationStandIn.declareStack(readyStackId, 'CREATE_IN_PROGRESS');
+  return {
+    envName,
+    readyStackId,
+    settings: {
+      stackId,
+      readyStackName: readyStackNameFor(envName),
+      envName,
+      keyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${randomUUID()}`,
+      apiTokenParameter: apiTokenParameterName(envName),
+      certificateParameter: cloudCertificateParameterName(envName),
+      stagedTokenPrefix: options.staged ? stagedApiTokenPrefix(envName) : '',
+      apiUrl: api.url,
+    },
+  };
+}
+
+let moto: MotoServer;
+let cloudFormationStandIn: CloudFormationStandIn;
+let ca: TestCa;
+let api: AltinityCloudApi;
+let clock: ManualClock;
+let ssm: SSMClient;
+let secretsManager: SecretsManagerClient;
+let act: typeof import('../../lambda/altinity-cloud/index').act;
+let handler: typeof import('../../lambda/altinity-cloud/index').handler;
+let dependencies: Omit<Dependencies, 'deadline'>;
+let logged: string[] = [];
+const savedEnvironment = { ...process.env };
+
+beforeAll(async () => {
+  ca = createTestCa();
+  clock = new ManualClock();
+  [moto, api] = await Promise.all([startMotoServer(), AltinityCloudApi.start({ ca, clock })]);
+  cloudFormationStandIn = await CloudFormationStandIn.start(moto.endpoint);
+  Object.assign(process.env, moto.env, { AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormationStandIn.endpoint });
+  // Only now, with the endpoints set, may the handler's module-level clients be built.
+  ({ act, handler } = require('../../lambda/altinity-cloud/index') as typeof import('../../lambda/altinity-cloud/index'));
+  ssm = new SSMClient(moto.clientConfig);
+  secretsManager = new SecretsManagerClient(moto.clientConfig);
+  dependencies = {
+    ssm,
+    secrets: secretsManager,
+    cloudFormation: new CloudFormationClient({ ...moto.clientConfig, endpoint: cloudFormationStandIn.endpoint }),
+    altinity: (token) => new AltinityApi({ token, baseUrl: api.url, fetch: api.fetch, delay: async () => undefined }),
+    now: () => clock.now(),
+    sleep: async (ms) => clock.advance(ms),
+  };
+});
+
+afterAll(async () => {
+  await Promise.all([moto?.stop(), api?.close(), cloudFormationStandIn?.stop()]);
+  ca?.remove();
+  process.env = savedEnvironment;
+});
+
+beforeEach(() => {
+  logged = [];
+  for (const method of ['log', 'error'] as const) {
+    jest.spyOn(console, method).mockImplementation((...args: unknown[]) => void logged.push(args.map(String).join(' ')));
+  }
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
+  expect(api.takeUnusedFaults()).toEqual([]);
+});
+
+type RequestType = CloudEvent['RequestType'];
+
+interface Request {
+  readonly stacks: TestStacks;
+  readonly properties: Record<string, string>;
+  readonly logicalId?: string;
+  readonly physicalId?: string;
+  readonly stackId?: string;
+  readonly type?: string;
+}
+
+function eventOf(requestType: RequestType, request: Request): CloudEvent {
+  const logicalId = request.logicalId ?? CLOUD_LOGICAL_IDS.access;
+  const type = request.type ?? typeOf(logicalId);
+  return {
+    RequestType: requestType,
+    ServiceToken: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:cloud`,
+    ResponseURL: responses.urlFor(randomUUID()),
+    StackId: request.stackId ?? (logicalId.startsWith('Ready') ? request.stacks.readyStackId : request.stacks.settings.stackId),
+    RequestId: randomUUID(),
+    LogicalResourceId: logicalId,
+    ResourceType: type,
+    ResourceProperties: { ServiceToken: 'x', ...request.properties },
+    ...(request.physicalId ? { PhysicalResourceId: request.physicalId } : {}),
+    ...(requestType === 'Update' ? { OldResourceProperties: request.properties } : {}),
+  } as CloudEvent;
+}
+
+function typeOf(logicalId: string): string {
+  if (logicalId === CLOUD_LOGICAL_IDS.access) return CLOUD_RESOURCE_TYPES.access;
+  if (logicalId === CLOUD_LOGICAL_IDS.environment) return CLOUD_RESOURCE_TYPES.environment;
+  return CLOUD_RESOURCE_TYPES.ready;
+}
+
+/** One request as CloudFormation sends it: the resource in `<TYPE>_IN_PROGRESS` while the function works. */
+async function run(requestType: RequestType, request: Request, runMs = RUN_MS): Promise<object | undefined> {
+  const event = eventOf(requestType, request);
+  cloudFormationStandIn.declare(event.StackId, event.LogicalResourceId, {
+    status: `${requestType.toUpperCase()}_IN_PROGRESS`,
+    physicalId: request.physicalId,
+    type: event.ResourceType,
+  });
+  const secrets = new Masker();
+  secrets.add(request.properties.Token);
+  return act(event, request.stacks.settings, { ...dependencies, deadline: clock.now() + runMs }, secrets);
+}
+
+async function failureOf(work: Promise<unknown>): Promise<string> {
+  const error = await work.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof Error) || !('reason' in error)) throw new Error(`expected a coded failure, got ${String(error)}`);
+  return String(error.reason);
+}
+
+const accessProperties = (stacks: TestStacks, source: Partial<AccessProperties>) => ({ EnvName: stacks.envName, KeyArn: stacks.settings.keyArn, ...source });
+const environmentProperties = (stacks: TestStacks, file: object = FILE) => ({ EnvName: stacks.envName, Spec: specJson(file) });
+const readyProperties = (stacks: TestStacks, onStackDelete: OnStackDelete = ON_STACK_DELETE.keep, slices = 3) => ({
+  EnvName: stacks.envName,
+  SpecDigest: specDigest(specJson()),
+  OnStackDelete: onStackDelete,
+  Slices: String(slices),
+});
+
+async function parameter(name: string): Promise<{ value?: string; keyId?: string; tags: Record<string, string> } | undefined> {
+  try {
+    const value = (await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter?.Value;
+    const described = await ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Values: [name] }] }));
+    const { TagList } = await ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: name }));
+    return { value, keyId: described.Parameters?.[0]?.KeyId, tags: Object.fromEntries((TagList ?? []).map((tag) => [tag.Key, tag.Value])) };
+  } catch (error) {
+    if (String(error).includes('ParameterNotFound')) return undefined;
+    throw error;
+  }
+}
+
+/** The stacks of an environment whose access is created: a token stored, a certificate signed. */
+async function withAccess(options: { staged?: boolean } = {}): Promise<TestStacks & { token: string }> {
+  const stacks = newStacks(options);
+  const token = api.issueToken(ALTINITY_ACCOUNT);
+  await run('Create', { stacks, properties: accessProperties(stacks, { Token: token }) });
+  return { ...stacks, token };
+}
+
+/** ... and whose environment Altinity.Cloud holds. */
+async function withEnvironment(): Promise<TestStacks & { token: string }> {
+  const stacks = await withAccess();
+  await run('Create', { stacks, logicalId: CLOUD_LOGICAL_IDS.environment, properties: environmentProperties(stacks) });
+  return stacks;
+}
+
+/** Plays CloudFormation's side of the presigned response URL. */
+const responses = new (class {
+  private readonly received = new Map<string, { Status: string; Reason: string; PhysicalResourceId: string; Data?: object }>();
+  private readonly server = http.createServer((request, response) => {
+    let raw = '';
+    request.on('data', (chunk: Buffer) => (raw += chunk.toString()));
+    request.on('end', () => {
+      this.received.set(new URL(request.url ?? '/', 'http://x').searchParams.get('request') ?? '', JSON.parse(raw));
+      response.end();
+    });
+  });
+  started = new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  urlFor(requestId: string): string {
+    return `http://127.0.0.1:${(this.server.address() as net.AddressInfo).port}/response?request=${requestId}`;
+  }
+  take(url: string) {
+    return this.received.get(new URL(url).searchParams.get('request') ?? '');
+  }
+  stop = () => new Promise((resolve) => this.server.close(resolve));
+})();
+afterAll(() => responses.stop());
+
+describe('the access: the API token and the certificate signed with it', () => {
+  test('Create keeps the token under the stack key, owned by the stack, and stores a certificate for a key made here', async () => {
+    const stacks = await withAccess();
+    const token = await parameter(stacks.settings.apiTokenParameter);
+    expect(token).toEqual({
+      value: stacks.token,
+      keyId: stacks.settings.keyArn,
+      tags: { [ENV_TAG_KEY]: stacks.envName, [OWNER_TAG_KEY]: stacks.settings.stackId },
+    });
+    const certificate = await parameter(stacks.settings.certificateParameter);
+    expect(certificate).toMatchObject({ keyId: stacks.settings.keyArn, tags: { [OWNER_TAG_KEY]: stacks.settings.stackId } });
+    const bundle = certificate?.value ?? '';
+    const issued = new X509Certificate(bundle);
+    expect(issued.subject).toBe(`CN=${stacks.envName}`);
+    expect(issued.checkIssued(new X509Certificate(ca.caPem()))).toBe(true);
+    expect(bundle).toMatch(/-----BEGIN RSA PRIVATE KEY-----/);
+    // The request Altinity.Cloud saw held the public key only.
+    const signing = api.requests.filter((request) => request.path === '/sign' && request.body.includes('CERTIFICATE REQUEST'));
+    expect(signing.length).toBeGreaterThan(0);
+    expect(signing.every((request) => !request.body.includes('PRIVATE KEY'))).toBe(true);
+    expect(logged.join('\n')).not.toContain(stacks.token);
+  });
+
+  test('a token staged by cdk deploy is taken, checked against its name, and every staged copy deleted', async () => {
+    const stacks = newStacks({ staged: true });
+    const token = api.issueToken(ALTINITY_ACCOUNT);
+    const name = `${stagedApiTokenPrefix(stacks.envName)}${stagedTokenDigest(token)}`;
+    await secretsManager.send(new CreateSecretCommand({ Name: name }));
+    await secretsManager.send(new PutSecretValueCommand({ SecretId: name, SecretString: token }));
+    await run('Create', { stacks, properties: accessProperties(stacks, { StagedToken: name }) });
+    expect((await parameter(stacks.settings.apiTokenParameter))?.value).toBe(token);
+    const left = await secretsManager.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [stagedApiTokenPrefix(stacks.envName)] }] }));
+    expect(left.SecretList ?? []).toEqual([]);
+  });
+
+  test('Create without a token names the variable that gives one, and stores nothing', async () => {
+    const stacks = newStacks();
+    const reason = await failureOf(run('Create', { stacks, properties: accessProperties(stacks, { Token: '' }) }));
+    expect(reason).toMatch(/^\[api-token-missing\] .*ALTINITYCLOUD_API_TOKEN/);
+    expect(await parameter(stacks.settings.apiTokenParameter)).toBeUndefined();
+  });
+
+  test('a token Altinity.Cloud refuses fails the Create with its code, and no certificate is stored', async () => {
+    const stacks = newStacks();
+    const reason = await failureOf(run('Create', { stacks, properties: accessProperties(stacks, { Token: 'anywhere-revoked' }) }));
+    expect(reason).toMatch(/^\[altinity-token-refused\] /);
+    expect(reason).not.toContain('anywhere-revoked');
+    expect(await parameter(stacks.settings.certificateParameter)).toBeUndefined();
+  });
+
+  test('Update without a token keeps the stored one and the certificate; a new token replaces the stored one', async () => {
+    const stacks = await withAccess();
+    const signed = api.requests.filter((request) => request.path === '/sign').length;
+    const before = (await parameter(stacks.settings.certificateParameter))?.value;
+    const physicalId = stacks.settings.apiTokenParameter;
+    await run('Update', { stacks, physicalId, properties: accessProperties(stacks, { Token: '' }) });
+    expect((await parameter(stacks.settings.apiTokenParameter))?.value).toBe(stacks.token);
+    expect((await parameter(stacks.settings.certificateParameter))?.value).toBe(before);
+    const rotated = api.issueToken(ALTINITY_ACCOUNT);
+    await run('Update', { stacks, physicalId, properties: accessProperties(stacks, { Token: rotated }) });
+    expect((await parameter(stacks.settings.apiTokenParameter))?.value).toBe(rotated);
+    expect(api.requests.filter((request) => request.path === '/sign')).toHaveLength(signed);
+  });
+
+  test('a certificate planted by someone who may write parameters is replaced, on Update, by one signed anew', async () => {
+    const stacks = await withAccess();
+    await ssm.send(
+      new PutParameterCommand({ Name: stacks.settings.certificateParameter, Value: 'planted', Type: 'SecureString', KeyId: 'alias/aws/ssm', Overwrite: true }),
+    );
+    await run('Update', { stacks, physicalId: stacks.settings.apiTokenParameter, properties: accessProperties(stacks, { Token: '' }) });
+    const certificate = await parameter(stacks.settings.certificateParameter);
+    expect(certificate?.keyId).toBe(stacks.settings.keyArn);
+    expect(new X509Certificate(certificate?.value ?? '').subject).toBe(`CN=${stacks.envName}`);
+  });
+
+  test('Delete removes the token and the certificate the stack owns', async () => {
+    const stacks = await withAccess();
+    await run('Delete', { stacks, physicalId: stacks.settings.apiTokenParameter, properties: accessProperties(stacks, {}) });
+    expect(await parameter(stacks.settings.apiTokenParameter)).toBeUndefined();
+    expect(await parameter(stacks.settings.certificateParameter)).toBeUndefined();
+  });
+});
+
+describe("the environment's specification in Altinity.Cloud", () => {
+  test("Create makes the environment for the stack's own account and region, reached through altinitycloud-connect", async () => {
+    const stacks = await withAccess();
+    const data = await run('Create', { stacks, logicalId: CLOUD_LOGICAL_IDS.environment, properties: environmentProperties(stacks) });
+    expect(data).toEqual({ SpecRevision: '1' });
+    expect(api.environment(stacks.envName)?.spec).toMatchObject({
+      awsAccountID: ACCOUNT,
+      region: REGION,
+      cidr: FILE.cidr,
+      zones: FILE.zones,
+      cloudConnect: true,
+      nodeGroups: [expect.objectContaining({ nodeType: 't4g.large', capacityPerZone: 3 }), expect.objectContaining({ nodeType: 'm6i.large' })],
+    });
+  });
+
+  test('Update changes what may change and answers the new revision', async () => {
+    const stacks = await withEnvironment();
+    const grown = { ...FILE, nodeGroups: [FILE.nodeGroups[0], { ...FILE.nodeGroups[1], capacityPerZone: 6 }] };
+    const data = await run('Update', {
+      stacks,
+      logicalId: CLOUD_LOGICAL_IDS.environment,
+      physicalId: stacks.envName,
+      properties: environmentProperties(stacks, grown),
+    });
+    expect(data).toEqual({ SpecRevision: '2' });
+    expect(api.environment(stacks.envName)?.spec.nodeGroups[1].capacityPerZone).toBe(6);
+  });
+
+  test('a change to a field fixed at creation is refused, naming it, before anything is sent', async () => {
+    const stacks = await withEnvironment();
+    const sent = api.requests.length;
+    const reason = await failureOf(
+      run('Update', {
+        stacks,
+        logicalId: CLOUD_LOGICAL_IDS.environment,
+        physicalId: stacks.envName,
+        properties: environmentProperties(stacks, { ...FILE, cidr: '10.99.0.0/21' }),
+      }),
+    );
+    expect(reason).toMatch(/^\[environment-field-fixed\] cidr \(Altinity\.Cloud holds "10\.67\.0\.0\/21"\) cannot change/);
+    expect(api.requests.slice(sent).map((request) => JSON.parse(request.body).query)).toEqual([expect.stringMatching(/^query GetAWSEnv\(/)]);
+    expect(api.environment(stacks.envName)?.specRevision).toBe(1);
+  });
+
+  test('a specification the stacks would not accept is refused with every problem, naming the fields', async () => {
+    const stacks = await withAccess();
+    const reason = await failureOf(
+      run('Create', {
+        stacks,
+        logicalId: CLOUD_LOGICAL_IDS.environment,
+        properties: { EnvName: stacks.envName, Spec: JSON.stringify({ ...FILE, cidr: '8.8.8.0/21', zones: ['eu-west-1a', 'eu-west-1b'] }) },
+      }),
+    );
+    expect(reason).toMatch(/^\[environment-spec-invalid\] /);
+    expect(reason).toContain('cidr');
+    expect(reason).toContain('zones');
+    expect(api.environment(stacks.envName)).toBeUndefined();
+  });
+
+  test('Delete leaves the environment to the ready stack', async () => {
+    const stacks = await withEnvironment();
+    await run('Delete', { stacks, logicalId: CLOUD_LOGICAL_IDS.environment, physicalId: stacks.envName, properties: environmentProperties(stacks) });
+    expect(api.environment(stacks.envName)).toBeDefined();
+  });
+});
+
+describe('the ready stack: complete means ready', () => {
+  const slice = (stacks: TestStacks, n: number, requestType: RequestType = 'Create', onStackDelete?: OnStackDelete, slices = 3) =>
+    run(requestType, {
+      stacks,
+      logicalId: readySliceId(n),
+      physicalId: requestType === 'Create' ? undefined : `${stacks.envName}-${readySliceId(n)}`,
+      properties: readyProperties(stacks, onStackDelete, slices),
+    });
+
+  test('a slice waits while the environment provisions, and completes once its revision is applied', async () => {
+    const stacks = await withEnvironment();
+    api.connect(stacks.envName);
+    const started = clock.now();
+    expect(await slice(stacks, 1)).toEqual({ Progress: `${stacks.envName} is ready: revision 1 applied` });
+    // The stand-in applies a revision after 10 connected minutes; the function asks every 30 s.
+    expect(clock.now() - started).toBeGreaterThanOrEqual(10 * 60_000);
+    expect(clock.now() - started).toBeLessThanOrEqual(10 * 60_000 + POLL_INTERVAL_MS);
+    const asked = api.requests.length;
+    expect(await slice(stacks, 2)).toEqual({ Progress: expect.stringContaining('is ready') });
+    expect(api.requests.length - asked).toBe(1);
+  });
+
+  test('DISCONNECTED is waited out during the first provisioning: a slice ends waiting, and the last one gives up', async () => {
+    const stacks = await withEnvironment();
+    expect(await slice(stacks, 1)).toEqual({ Progress: expect.stringContaining('DISCONNECTED') });
+    const reason = await failureOf(slice(stacks, 3));
+    expect(reason).toMatch(/^\[environment-not-ready\] .*DISCONNECTED/);
+  });
+
+  test("an error Altinity.Cloud reports fails the slice at its next look, with Altinity's code and message", async () => {
+    const stacks = await withEnvironment();
+    api.connect(stacks.envName);
+    api.failWith(stacks.envName, 'CLOUD_PROVIDER_QUOTA_EXCEEDED', 'vCPU limit reached');
+    const started = clock.now();
+    const reason = await failureOf(slice(stacks, 1));
+    expect(reason).toBe('[environment-failed] Altinity.Cloud reports CLOUD_PROVIDER_QUOTA_EXCEEDED: vCPU limit reached');
+    expect(clock.now() - started).toBeLessThanOrEqual(POLL_INTERVAL_MS);
+  });
+
+  test('after the first provisioning, DISCONNECTED fails the wait', async () => {
+    const stacks = await withEnvironment();
+    api.connect(stacks.envName);
+    await slice(stacks, 1);
+    api.disconnect(stacks.envName);
+    expect(await failureOf(slice(stacks, 2, 'Update'))).toMatch(/^\[environment-failed\] Altinity\.Cloud reports DISCONNECTED/);
+  });
+
+  test('a rollback waits for nothing', async () => {
+    const stacks = await withEnvironment();
+    cloudFormationStandIn.declareStack(stacks.readyStackId, 'UPDATE_ROLLBACK_IN_PROGRESS');
+    const asked = api.requests.length;
+    expect(await slice(stacks, 1, 'Update')).toBeUndefined();
+    expect(api.requests.length).toBe(asked);
+  });
+
+  describe('deletion', () => {
+    test('by default the environment stays, and the first slice deleted says so and how to delete it', async () => {
+      const stacks = await withEnvironment();
+      const asked = api.requests.length;
+      await slice(stacks, 3, 'Delete', ON_STACK_DELETE.keep);
+      expect(api.requests.length).toBe(asked);
+      expect(api.environment(stacks.envName)).toBeDefined();
+      expect(logged.join('\n')).toContain(`${stacks.envName} stays in Altinity.Cloud`);
+    });
+
+    test('opted in, the slices ask for the deletion once and wait for the deprovisioning, the last one deleted giving up', async () => {
+      const stacks = await withEnvironment();
+      api.connect(stacks.envName);
+      await slice(stacks, 1);
+      const started = clock.now();
+      await slice(stacks, 3, 'Delete', ON_STACK_DELETE.delete);
+      expect(api.environment(stacks.envName)).toBeUndefined();
+      expect(clock.now() - started).toBeGreaterThanOrEqual(10 * 60_000);
+      const deletions = api.requests.filter((request) => request.body.includes('DeleteAWSEnv'));
+      expect(deletions).toHaveLength(1);
+      await slice(stacks, 2, 'Delete', ON_STACK_DELETE.delete);
+    });
+
+    test('refused while ClickHouse clusters exist, unless told to destroy them', async () => {
+      const stacks = await withEnvironment();
+      api.connect(stacks.envName);
+      await slice(stacks, 1);
+      api.addCluster(stacks.envName);
+      expect(await failureOf(slice(stacks, 3, 'Delete', ON_STACK_DELETE.delete))).toMatch(/^\[altinity-clusters-exist\] /);
+      expect(api.environment(stacks.envName)?.pendingDelete).toBe(false);
+      await slice(stacks, 3, 'Delete', ON_STACK_DELETE.deleteWithClusters);
+      expect(api.environment(stacks.envName)).toBeUndefined();
+    });
+
+    test('an MFA confirmation is awaited, and tells the user when none comes', async () => {
+      const stacks = await withEnvironment();
+      api.connect(stacks.envName);
+      await slice(stacks, 1);
+      api.requireMfa(true);
+      try {
+        const reason = await failureOf(slice(stacks, 3, 'Delete', ON_STACK_DELETE.delete));
+        expect(reason).toMatch(/^\[environment-deletion-unconfirmed\] .*MFA/);
+        expect(logged.join('\n')).toContain('waiting for the MFA confirmation in the Altinity Cloud Manager');
+      } finally {
+        api.requireMfa(false);
+      }
+    });
+
+    test('a disconnected environment is not asked to delete itself: Altinity deprovisions through the hosts', async () => {
+      const stacks = await withEnvironment();
+      api.connect(stacks.envName);
+      await slice(stacks, 1);
+      api.disconnect(stacks.envName);
+      expect(await failureOf(slice(stacks, 3, 'Delete', ON_STACK_DELETE.delete))).toMatch(/^\[environment-failed\] .*DISCONNECTED.*Bring the hosts back/);
+      expect(api.environment(stacks.envName)?.pendingDelete).toBe(false);
+    });
+
+    test('deprovisioning longer than the wait fails the last slice deleted, saying to delete again', async () => {
+      const stacks = await withEnvironment();
+      api.connect(stacks.envName);
+      await slice(stacks, 1);
+      const reason = await failureOf(
+        run(
+          'Delete',
+          {
+            stacks,
+            logicalId: readySliceId(1),
+            physicalId: `${stacks.envName}-${readySliceId(1)}`,
+            properties: readyProperties(stacks, ON_STACK_DELETE.delete),
+          },
+          2 * 60_000,
+        ),
+      );
+      expect(reason).toMatch(/^\[environment-still-deprovisioning\] /);
+      expect(api.environment(stacks.envName)?.pendingDelete).toBe(true);
+    });
+  });
+});
+
+describe('refusals: only what CloudFormation sent for a resource of this function', () => {
+  test.each([
+    ['another stack', { stackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/someone-else/1` }],
+    ['a ready stack of another account', { stackId: `arn:aws:cloudformation:${REGION}:999999999999:stack/READY/1`, logicalId: readySliceId(1) }],
+    ['a resource of another type', { type: 'Custom::Other' }],
+    ['another environment', { envName: 'acme-other' }],
+  ])('an event for %s', async (_, change: { stackId?: string; logicalId?: string; type?: string; envName?: string }) => {
+    const stacks = await withEnvironment();
+    const stackId = change.stackId?.replace('READY', stacks.settings.readyStackName);
+    const properties = { ...accessProperties(stacks, { Token: 'anywhere-forged' }), ...(change.envName ? { EnvName: change.envName } : {}) };
+    const sent = api.requests.length;
+    const reason = await failureOf(
+      run('Update', { stacks, stackId, logicalId: change.logicalId, type: change.type, physicalId: stacks.settings.apiTokenParameter, properties }),
+    );
+    expect(reason).toMatch(/^\[request-refused\] /);
+    expect(api.requests.length).toBe(sent);
+    expect((await parameter(stacks.settings.apiTokenParameter))?.value).toBe(stacks.token);
+  });
+
+  test('an event while CloudFormation is not working on the resource', async () => {
+    const stacks = await withEnvironment();
+    const event = eventOf('Delete', {
+      stacks,
+      logicalId: readySliceId(1),
+      physicalId: `${stacks.envName}-${readySliceId(1)}`,
+      properties: readyProperties(stacks, ON_STACK_DELETE.delete),
+    });
+    cloudFormationStandIn.declare(event.StackId, event.LogicalResourceId, {
+      status: 'CREATE_COMPLETE',
+      physicalId: `${stacks.envName}-${readySliceId(1)}`,
+      type: event.ResourceType,
+    });
+    const reason = await failureOf(act(event, stacks.settings, { ...dependencies, deadline: clock.now() + RUN_MS }, new Masker()));
+    expect(reason).toMatch(/^\[request-refused\] .*CREATE_COMPLETE, not DELETE_IN_PROGRESS/);
+    expect(api.environment(stacks.envName)?.pendingDelete).toBe(false);
+  });
+});
+
+test('the handler answers CloudFormation, with the token masked in the reason and absent from its logs', async () => {
+  await responses.started;
+  const stacks = newStacks();
+  const token = `anywhere-${randomUUID()}`;
+  const event = eventOf('Create', { stacks, properties: accessProperties(stacks, { Token: token }) });
+  Object.assign(event.ResourceProperties, { EnvName: 'acme-forged' });
+  const environment = Object.fromEntries(
+    Object.entries(stacks.settings).map(([setting, value]) => [CLOUD_FUNCTION_VARIABLES[setting as keyof CloudFunctionSettings], value]),
+  );
+  Object.assign(process.env, environment);
+  await handler(event, { logStreamName: 'stream', getRemainingTimeInMillis: () => 60_000 });
+  const response = responses.take(event.ResponseURL);
+  expect(response).toMatchObject({
+    Status: 'FAILED',
+    Reason: expect.stringMatching(/^\[request-refused\] .*acme-forged/),
+    PhysicalResourceId: stacks.settings.apiTokenParameter,
+  });
+  expect(JSON.stringify(response)).not.toContain(token);
+  expect(logged.join('\n')).not.toContain(token);
+});
