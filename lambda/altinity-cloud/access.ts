@@ -1,6 +1,6 @@
 import { type AccessData, type AccessProperties, API_TOKEN_ENVIRONMENT_VARIABLE, type CloudFunctionSettings } from '../../lib/shared/cloud-stack-contract';
 import { cloudStackNameFor, OWNER_TAG_KEY } from '../../lib/shared/conventions';
-import { CodedFailure, FUNCTION_FAILURES as FAILURE } from '../../lib/shared/failures';
+import { CodedFailure, ENVIRONMENT_FAILURES, FUNCTION_FAILURES as FAILURE } from '../../lib/shared/failures';
 import { certificateBundle, certificateRequest } from '../altinity-api/csr';
 import type { Masker } from '../shared/custom-resource';
 import {
@@ -35,7 +35,10 @@ export async function createAccess(
 ): Promise<AccessData> {
   const token = await tokenOf(properties, undefined, settings, aws, secrets);
   if (!token) {
-    throw new CodedFailure(FAILURE.apiTokenMissing, `no Altinity.Cloud API token was given: give one in ${API_TOKEN_ENVIRONMENT_VARIABLE} (${STAGE_AGAIN}).`);
+    throw new CodedFailure(
+      ENVIRONMENT_FAILURES.apiTokenMissing,
+      `no Altinity.Cloud API token was given: give one in ${API_TOKEN_ENVIRONMENT_VARIABLE} (${STAGE_AGAIN}).`,
+    );
   }
   await claim(settings.apiTokenParameter, token, ownerOf(settings), aws);
   await ensureCertificate(token, settings, aws, secrets);
@@ -122,7 +125,10 @@ export async function storedApiToken(settings: CloudFunctionSettings, aws: Secre
   const token = await readParameter(aws.ssm, settings.apiTokenParameter);
   secrets.add(token);
   if (!token)
-    throw new CodedFailure(FAILURE.apiTokenMissing, `${settings.apiTokenParameter} holds no Altinity.Cloud API token: give it again (${STAGE_AGAIN}).`);
+    throw new CodedFailure(
+      ENVIRONMENT_FAILURES.apiTokenMissing,
+      `${settings.apiTokenParameter} holds no Altinity.Cloud API token: give it again (${STAGE_AGAIN}).`,
+    );
   return token;
 }
 

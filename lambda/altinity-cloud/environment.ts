@@ -1,7 +1,7 @@
 import type { CloudFunctionSettings, EnvironmentData, EnvironmentProperties } from '../../lib/shared/cloud-stack-contract';
 import { readyStackNameFor } from '../../lib/shared/conventions';
 import { type EnvironmentSpec, EnvironmentSpecError, immutableChanges, validateEnvironmentSpec } from '../../lib/shared/environment-spec';
-import { CodedFailure, FUNCTION_FAILURES as FAILURE } from '../../lib/shared/failures';
+import { CodedFailure, ENVIRONMENT_FAILURES } from '../../lib/shared/failures';
 import type { AltinityApi, AwsEnv, AwsEnvCreateSpec } from '../altinity-api/client';
 import { sanitized } from '../altinity-api/failures';
 
@@ -40,14 +40,14 @@ async function apply(spec: EnvironmentSpec, settings: CloudFunctionSettings, alt
   }
   if (existing.spec.awsAccountID !== account || existing.spec.region !== region) {
     throw new CodedFailure(
-      FAILURE.environmentElsewhere,
+      ENVIRONMENT_FAILURES.environmentElsewhere,
       `${name} exists in Altinity.Cloud for account ${existing.spec.awsAccountID}, ${existing.spec.region}, not for this stack's ${account}, ${region}: choose another name.`,
     );
   }
   const fixed = immutableChanges(asHeld(existing, spec), spec);
   if (fixed.length > 0) {
     throw new CodedFailure(
-      FAILURE.immutableChange,
+      ENVIRONMENT_FAILURES.immutableChange,
       sanitized(
         `${fixed.map((field) => `${field} (Altinity.Cloud holds ${JSON.stringify(heldValue(existing, field))})`).join(', ')} cannot change once the environment exists; nothing was sent to Altinity.Cloud.`,
       ),
@@ -65,13 +65,13 @@ function specOf(properties: Partial<EnvironmentProperties>, settings: CloudFunct
   try {
     parsed = JSON.parse(properties.Spec ?? '');
   } catch {
-    throw new CodedFailure(FAILURE.specInvalid, 'the environment specification is not JSON');
+    throw new CodedFailure(ENVIRONMENT_FAILURES.specInvalid, 'the environment specification is not JSON');
   }
   try {
     return validateEnvironmentSpec(parsed, { region: whereOf(settings).region });
   } catch (error) {
     if (error instanceof EnvironmentSpecError)
-      throw new CodedFailure(FAILURE.specInvalid, sanitized(`the environment specification: ${error.problems.join('; ')}`));
+      throw new CodedFailure(ENVIRONMENT_FAILURES.specInvalid, sanitized(`the environment specification: ${error.problems.join('; ')}`));
     throw error;
   }
 }

@@ -1,6 +1,6 @@
 import { type CloudFunctionSettings, ON_STACK_DELETE, type OnStackDelete } from '../../lib/shared/cloud-stack-contract';
 import { cloudStackNameFor } from '../../lib/shared/conventions';
-import { CodedFailure, FUNCTION_FAILURES as FAILURE } from '../../lib/shared/failures';
+import { CodedFailure, ENVIRONMENT_FAILURES } from '../../lib/shared/failures';
 import type { AltinityApi } from '../altinity-api/client';
 import { deletion, readiness } from '../altinity-api/status';
 import type { Dependencies } from './index';
@@ -45,11 +45,14 @@ export async function awaitReady({ slice, slices }: Slice, settings: CloudFuncti
       console.log(progress);
       return { Progress: progress };
     }
-    if (found.state === 'failed') throw new CodedFailure(FAILURE.environmentFailed, `Altinity.Cloud reports ${found.reason}`);
+    if (found.state === 'failed') throw new CodedFailure(ENVIRONMENT_FAILURES.environmentFailed, `Altinity.Cloud reports ${found.reason}`);
     console.log(`slice ${slice} of ${slices}: ${found.progress}`);
     if (aws.now() + POLL_INTERVAL_MS > aws.deadline) {
       if (slice < slices) return { Progress: found.progress };
-      throw new CodedFailure(FAILURE.environmentNotReady, `${settings.envName} is not ready after the ready stack's whole wait: ${found.progress}`);
+      throw new CodedFailure(
+        ENVIRONMENT_FAILURES.environmentNotReady,
+        `${settings.envName} is not ready after the ready stack's whole wait: ${found.progress}`,
+      );
     }
     await aws.sleep(POLL_INTERVAL_MS);
   }
@@ -87,7 +90,7 @@ export async function awaitDeletion(
     const disconnected = before.status.appliedSpecRevision > 0 && before.status.errors.some((error) => error.code === 'DISCONNECTED');
     if (disconnected) {
       throw new CodedFailure(
-        FAILURE.environmentFailed,
+        ENVIRONMENT_FAILURES.environmentFailed,
         `${name} is DISCONNECTED: Altinity.Cloud deprovisions through the hosts, so it was not asked to delete it. Bring the hosts back, then delete the stack again.`,
       );
     }
@@ -99,13 +102,13 @@ export async function awaitDeletion(
     const status = await altinity.awsEnvStatus(name);
     const found = deletion(status, pendingMFA, { mfaWaitOver: aws.now() - askedAt > MFA_WINDOW_MS });
     if (found.state === 'deleted') return void console.log(`${name} is deleted from Altinity.Cloud`);
-    if (found.state === 'failed') throw new CodedFailure(FAILURE.deletionUnconfirmed, found.reason);
+    if (found.state === 'failed') throw new CodedFailure(ENVIRONMENT_FAILURES.deletionUnconfirmed, found.reason);
     const progress = found.state === 'pending-mfa' ? 'waiting for the MFA confirmation in the Altinity Cloud Manager' : found.progress;
     console.log(`slice ${slice} of ${slices}: ${progress}`);
     if (aws.now() + POLL_INTERVAL_MS > aws.deadline) {
       if (slice > 1 && found.state === 'deleting') return undefined;
-      if (found.state === 'pending-mfa') throw new CodedFailure(FAILURE.deletionUnconfirmed, `${name}: ${progress} did not end in time`);
-      throw new CodedFailure(FAILURE.stillDeprovisioning, `${name} is still being deprovisioned after the ready stack's whole wait: ${progress}`);
+      if (found.state === 'pending-mfa') throw new CodedFailure(ENVIRONMENT_FAILURES.deletionUnconfirmed, `${name}: ${progress} did not end in time`);
+      throw new CodedFailure(ENVIRONMENT_FAILURES.stillDeprovisioning, `${name} is still being deprovisioned after the ready stack's whole wait: ${progress}`);
     }
     await aws.sleep(POLL_INTERVAL_MS);
   }

@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import { HOST_INSTANCE_PROFILE_LOGICAL_ID, HOST_ROLE_LOGICAL_ID, PARAMETER_KEYS, SECRET_STORE_LOGICAL_IDS } from '../shared/names';
 import { effectiveTemplate, parameterValues, type References, TemplateEvaluator } from './template-evaluator';
 import { type DocumentedField, environmentFieldReference } from '../shared/environment-spec';
-import { FUNCTION_FAILURES, HOST_FAILURES } from '../shared/failures';
+import { ENVIRONMENT_FAILURES, FUNCTION_FAILURES, HOST_FAILURES } from '../shared/failures';
 import { EXIT_CODES } from '../status/exit-codes';
 import { ADVICE_BY_CODE } from '../status/hints';
 
@@ -95,11 +95,12 @@ export function exitCodesTable(): string {
   return ['| Exit code | Meaning |', '| --- | --- |', ...Object.values(EXIT_CODES).map(({ code, meaning }) => row(String(code), meaning)), ''].join('\n');
 }
 
-/** Every failure code a host or the secret-store function reports, with the status command's advice. */
+/** Every failure code a host or a function reports (the secret store's, or the one that calls Altinity.Cloud), with the status command's advice. */
 function failureCodesTable(): string {
   const rows = [
     ...Object.values(HOST_FAILURES).map((code) => ({ code, by: 'a host' })),
-    ...Object.values(FUNCTION_FAILURES).map((code) => ({ code, by: 'the secret-store function' })),
+    ...Object.values(FUNCTION_FAILURES).map((code) => ({ code, by: 'a stack function' })),
+    ...Object.values(ENVIRONMENT_FAILURES).map((code) => ({ code, by: 'the Altinity.Cloud function' })),
   ].map(({ code, by }) => {
     const advice = ADVICE_BY_CODE[code];
     return row(`\`[${code}]\``, by, typeof advice === 'string' ? advice : advice.none);

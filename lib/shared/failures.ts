@@ -71,6 +71,16 @@ export const FUNCTION_FAILURES = {
   certificateNotOwned: 'certificate-not-owned',
   /** AWS refused or failed a call; the reason carries AWS's own error. */
   awsError: 'aws-error',
+} as const;
+
+export type FunctionFailure = (typeof FUNCTION_FAILURES)[keyof typeof FUNCTION_FAILURES];
+
+/**
+ * Failures of the function that calls Altinity.Cloud, besides the ones it shares with the secret
+ * store (FUNCTION_FAILURES). Declared apart so that the secret store's inlined bundle, which esbuild
+ * leaves them out of, does not carry them.
+ */
+export const ENVIRONMENT_FAILURES = {
   /** The cloud stack has no Altinity.Cloud API token: none stored, none given. */
   apiTokenMissing: 'api-token-missing',
   /** The environment's specification is not one the stacks accept; the reason names each field. */
@@ -89,7 +99,7 @@ export const FUNCTION_FAILURES = {
   stillDeprovisioning: 'environment-still-deprovisioning',
 } as const;
 
-export type FunctionFailure = (typeof FUNCTION_FAILURES)[keyof typeof FUNCTION_FAILURES];
+export type EnvironmentFailure = (typeof ENVIRONMENT_FAILURES)[keyof typeof ENVIRONMENT_FAILURES];
 
 /** A failure with its code; `message` says what happened and what to do. */
 export class CodedFailure extends Error {

@@ -1,5 +1,13 @@
 import { API_TOKEN_ENVIRONMENT_VARIABLE } from '../shared/cloud-stack-contract';
-import { codeOf, FUNCTION_FAILURES, type FunctionFailure, HOST_FAILURES, type HostFailure } from '../shared/failures';
+import {
+  codeOf,
+  ENVIRONMENT_FAILURES,
+  type EnvironmentFailure,
+  FUNCTION_FAILURES,
+  type FunctionFailure,
+  HOST_FAILURES,
+  type HostFailure,
+} from '../shared/failures';
 import { cloudStackNameFor, stackNameFor } from '../shared/conventions';
 import { HOST_ROLE_LOGICAL_ID, PARAMETER_KEYS as KEY, SECRET_STORE_LOGICAL_IDS } from '../shared/names';
 
@@ -30,7 +38,7 @@ interface NoAdvice {
 }
 
 /** Every failure code: what to do about it, or why the code alone cannot say. */
-export const ADVICE_BY_CODE: Readonly<Record<HostFailure | FunctionFailure, string | NoAdvice>> = {
+export const ADVICE_BY_CODE: Readonly<Record<HostFailure | FunctionFailure | EnvironmentFailure, string | NoAdvice>> = {
   [HOST_FAILURES.unexpected]:
     'A command of the bootstrap failed where none was expected. The console output names the step and the line: send it to the ' +
     'maintainers of this template.',
@@ -79,11 +87,11 @@ export const ADVICE_BY_CODE: Readonly<Record<HostFailure | FunctionFailure, stri
     `output shows the step it stopped at. ${NETWORK_ADVICE}`,
 
   [FUNCTION_FAILURES.requestRefused]:
-    "The secret-store function refused an event that it cannot tell came from CloudFormation for this stack's resource, and " +
+    'The function refused an event that it cannot tell came from CloudFormation for a resource it serves, and ' +
     'changed nothing; its log names the request. If nobody but CloudFormation invoked it, run the status command again once the ' +
     'stack settles, and report the log to the maintainers; otherwise, restrict lambda:InvokeFunction on the function.',
   [FUNCTION_FAILURES.functionMisconfigured]:
-    'The secret-store function lacks a setting that the template gives it: it was changed after deployment, or deployed from a ' +
+    'The function lacks a setting that the template gives it: it was changed after deployment, or deployed from a ' +
     'modified template. Deploy the published template as it is.',
   [FUNCTION_FAILURES.ownedByAnotherStack]:
     'Another stack of this environment, in this account and region, owns the token and certificate parameters. Update or ' +
@@ -100,25 +108,25 @@ export const ADVICE_BY_CODE: Readonly<Record<HostFailure | FunctionFailure, stri
   [FUNCTION_FAILURES.certificateNotOwned]:
     'A parameter that no stack owns sits where this stack keeps its certificate. If it is your certificate, move it to a name ' +
     `outside /altinity-connect/ and give that name in ${KEY.existingCertificate}; otherwise delete it. Then create the stack again.`,
-  [FUNCTION_FAILURES.apiTokenMissing]:
+  [ENVIRONMENT_FAILURES.apiTokenMissing]:
     `The ${cloudStackNameFor('<env>')} stack holds no Altinity.Cloud API token: give one (${API_TOKEN_ENVIRONMENT_VARIABLE}=... npx cdk deploy --all -c env=... -c environment=...). ` +
     'Make it in the Altinity Cloud Manager under My Account > Anywhere API Access.',
-  [FUNCTION_FAILURES.specInvalid]: 'The environment file has the problems the message lists, each by its field: correct them and deploy again.',
-  [FUNCTION_FAILURES.immutableChange]:
+  [ENVIRONMENT_FAILURES.specInvalid]: 'The environment file has the problems the message lists, each by its field: correct them and deploy again.',
+  [ENVIRONMENT_FAILURES.immutableChange]:
     'Altinity.Cloud fixes these fields when it creates the environment (docs/environment-file.md marks them): put them back as they were, ' +
     'or create a new environment under another name. Nothing was sent to Altinity.Cloud.',
-  [FUNCTION_FAILURES.environmentElsewhere]:
+  [ENVIRONMENT_FAILURES.environmentElsewhere]:
     'An environment of this name exists in Altinity.Cloud for another AWS account or region: choose another name, or deploy to the account and region it names.',
-  [FUNCTION_FAILURES.environmentFailed]:
+  [ENVIRONMENT_FAILURES.environmentFailed]:
     "Altinity.Cloud reports the error that follows the code (its code and message): fix its cause in the account (quotas, permissions, the hosts' connection), " +
     'then deploy again; npm run status -- --env <env> shows the environment as Altinity.Cloud sees it.',
-  [FUNCTION_FAILURES.environmentNotReady]:
+  [ENVIRONMENT_FAILURES.environmentNotReady]:
     'Altinity.Cloud had not applied the specification when the wait ended, and reports no error: npm run status -- --env <env> shows how far it is. ' +
     'Deploy again to wait once more, or give the ready stack a longer wait.',
-  [FUNCTION_FAILURES.deletionUnconfirmed]:
+  [ENVIRONMENT_FAILURES.deletionUnconfirmed]:
     "Altinity.Cloud asked a person to confirm the environment's deletion with MFA, and nobody did in time: delete the stack again and confirm " +
     'in the Altinity Cloud Manager within about 5 minutes.',
-  [FUNCTION_FAILURES.stillDeprovisioning]:
+  [ENVIRONMENT_FAILURES.stillDeprovisioning]:
     'Altinity.Cloud is still deprovisioning the environment through the hosts: delete the stack again to wait on; the hosts stay until it is done.',
   [FUNCTION_FAILURES.awsError]: {
     none: "AWS's own error follows the code; npm run status gives advice for the usual ones (access denied, a missing capability, ...).",

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FUNCTION_FAILURES, HOST_FAILURES } from '../../lib/shared/failures';
+import { ENVIRONMENT_FAILURES, FUNCTION_FAILURES, HOST_FAILURES } from '../../lib/shared/failures';
 import { ADVICE_BY_CODE, hintFor } from '../../lib/status/hints';
 
 /**
@@ -41,7 +41,7 @@ test('the script signals every failure with a declared code, and uses every host
 
 test('the function reports every failure with a declared code, and uses every function code', () => {
   expect(thrown.length).toBeGreaterThan(5);
-  const declared = Object.keys(FUNCTION_FAILURES);
+  const declared = [...Object.keys(FUNCTION_FAILURES), ...Object.keys(ENVIRONMENT_FAILURES)];
   expect(thrown.filter((name) => !declared.includes(name))).toEqual([]);
   // aws-error wraps AWS's own errors where the handler reports them, not by a `new CodedFailure`.
   const reportedOtherwise = ['awsError'];
@@ -56,7 +56,7 @@ test("the function throws no plain Error of its own: whatever it does not code i
 });
 
 describe('every code has a hint, or a reason why not', () => {
-  const codes = [...Object.values(HOST_FAILURES), ...Object.values(FUNCTION_FAILURES)];
+  const codes = [...Object.values(HOST_FAILURES), ...Object.values(FUNCTION_FAILURES), ...Object.values(ENVIRONMENT_FAILURES)];
 
   test.each(codes)('[%s]', (code) => {
     const advice = ADVICE_BY_CODE[code];
