@@ -4,6 +4,6 @@ import { runStatus } from '../lib/status/cli';
 
 quietSdkNodeVersionNotice();
 
-runStatus(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }).then((code) => {
+runStatus(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, variables: process.env }).then((code) => {
   process.exitCode = code;
 });

@@ -133,6 +133,9 @@ export function stagedApiTokenPrefix(envName: string): string {
 /** The variable that carries the API token to `cdk deploy`, as Altinity's Terraform provider reads it. */
 export const API_TOKEN_ENVIRONMENT_VARIABLE = 'ALTINITYCLOUD_API_TOKEN';
 
+/** The variable that points the app, and the status command, at another Altinity.Cloud API, as the provider reads it. */
+export const API_URL_ENVIRONMENT_VARIABLE = 'ALTINITYCLOUD_API_URL';
+
 export function specDigest(specJson: string): string {
   return createHash('sha256').update(specJson).digest('hex').slice(0, 16);
 }

@@ -1,17 +1,21 @@
 import { parseOptions, UsageError } from '../shared/command-line';
 import { CloudFormationClient, type StackEvent } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { stackNameFor } from '../shared/conventions';
+import { DEFAULT_BASE_URL, type Fetch } from '../../lambda/altinity-api/client';
+import { API_TOKEN_ENVIRONMENT_VARIABLE } from '../shared/cloud-stack-contract';
+import { cloudStackNameFor, readyStackNameFor, stackNameFor } from '../shared/conventions';
 import { exitCodeLines } from '../shared/exit-codes';
 import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN } from '../shared/names';
+import { API_URL_ENVIRONMENT_VARIABLE } from '../shared/cloud-stack-contract';
+import { hasApiToken, readAltinityStatus } from './altinity';
 import { explainAwsError } from './aws-errors';
 import { EXIT_CODES } from './exit-codes';
 import { latestOperation } from './events';
-import { fetchSnapshot, type StatusClients } from './fetch';
+import { fetchEnvironmentStacks, fetchSnapshot, type StatusClients } from './fetch';
 import { eventLine, formatDuration, renderText, someOf } from './render';
-import { buildStatusReport } from './report';
+import { buildStackReport, buildStatusReport } from './report';
 import type { Outcome } from './stack-states';
-import type { StackSnapshot, StatusReport } from './types';
+import type { AltinityStatus, StackReport, StackSnapshot, StatusReport } from './types';
 
 const EXIT_FOR_OUTCOME: Readonly<Record<Outcome, number>> = {
   complete: EXIT_CODES.complete.code,
@@ -21,20 +25,48 @@ const EXIT_FOR_OUTCOME: Readonly<Record<Outcome, number>> = {
   deleted: EXIT_CODES.noStack.code,
 };
 
+const EXIT_FOR_ALTINITY: Readonly<Record<Exclude<AltinityStatus['state'], 'unknown'>, number>> = {
+  ready: EXIT_CODES.complete.code,
+  provisioning: EXIT_CODES.inProgress.code,
+  deleting: EXIT_CODES.inProgress.code,
+  failed: EXIT_CODES.failed.code,
+  'not-found': EXIT_CODES.noStack.code,
+};
+
+/**
+ * Which code wins when the parts of an environment call for different ones: a failure anywhere is
+ * what to act on first; an unreadable Altinity.Cloud leaves readiness unknown, which no work under way
+ * or missing stack may hide.
+ */
+const EXIT_PRECEDENCE: readonly number[] = [
+  EXIT_CODES.failed.code,
+  EXIT_CODES.altinityError.code,
+  EXIT_CODES.inProgress.code,
+  EXIT_CODES.noStack.code,
+  EXIT_CODES.complete.code,
+];
+
 const DEFAULT_INTERVAL_SECONDS = 10;
 
 export const USAGE = `Usage: npm run status -- --env <name> [--region <region>] [--profile <profile>] [--wait [--interval <seconds>]] [--json]
 
 Reports on the CloudFormation stack ${stackNameFor('<name>')}: its status and how long it took, the host,
-break-glass access, the cause of a failure, and what to do next.
+break-glass access, the cause of a failure, and what to do next. For an environment created from an
+Anywhere API token, also on its stacks ${cloudStackNameFor('<name>')} and ${readyStackNameFor('<name>')}, and on the
+environment as Altinity.Cloud reports it.
 
   --env <name>          Altinity.Cloud environment name; the stack is ${stackNameFor('<name>')}
   --region <region>     region of the stack (default: AWS_REGION, or the profile's region)
   --profile <profile>   AWS profile from ~/.aws/config (default: AWS_PROFILE, or the default credential chain)
-  --wait                follow the stack until CloudFormation has finished, printing its events
+  --wait                follow the stacks until CloudFormation has finished, printing their events
   --interval <seconds>  how often --wait asks AWS (default ${DEFAULT_INTERVAL_SECONDS})
   --json                print the report as JSON, for scripts
   -h, --help            show this help
+
+Environment variables (for an environment created from an API token):
+  ${API_TOKEN_ENVIRONMENT_VARIABLE}  your Anywhere API token, to read the environment from Altinity.Cloud;
+                           never an option, since other users can read a command line
+  ${API_URL_ENVIRONMENT_VARIABLE}    Altinity.Cloud's API (default ${DEFAULT_BASE_URL})
 
 Exit codes:
 ${exitCodeLines(EXIT_CODES)}
@@ -93,11 +125,24 @@ export interface StatusIo {
    */
   readonly now?: () => Date;
   /**
-   * Waits between two reads while watching.
+   * Waits between two reads while watching, and between attempts to reach Altinity.Cloud.
    *
    * @default setTimeout
    */
   readonly sleep?: (milliseconds: number) => Promise<void>;
+  /**
+   * The environment variables the API token and Altinity.Cloud's URL are read from; bin/status.ts
+   * gives the process's.
+   *
+   * @default none: a caller that gives none never sends a token anywhere
+   */
+  readonly variables?: Readonly<Record<string, string | undefined>>;
+  /**
+   * How Altinity.Cloud's API is called.
+   *
+   * @default the global fetch
+   */
+  readonly fetch?: Fetch;
 }
 
 /** The status command: prints the report and returns the exit code. */
@@ -120,29 +165,43 @@ export async function runStatus(argv: readonly string[], io: StatusIo): Promise<
   const sleep = io.sleep ?? ((milliseconds: number) => new Promise<void>((resolve) => setTimeout(resolve, milliseconds)));
   const createClients = io.createClients ?? defaultClients;
   const clients = createClients({ region: options.region, profile: options.profile });
+  const variables = io.variables ?? {};
   const stackName = stackNameFor(options.envName);
   const statusLine = new StatusLine(io.stdout, options.wait && !options.json && io.stdout.isTTY === true);
   const printedEvents = new Set<string>();
 
   try {
-    // Once found, the stack is followed by id: by name, a stack that finished deleting just vanishes.
-    let target = stackName;
+    // Once found, each stack is followed by id: by name, a stack that finished deleting just vanishes.
+    const targets = { connect: stackName, cloud: cloudStackNameFor(options.envName), ready: readyStackNameFor(options.envName) };
     for (;;) {
-      const snapshot = await fetchSnapshot(clients, target);
+      const snapshot = await fetchSnapshot(clients, targets.connect);
       const region = options.region ?? (snapshot ? undefined : await clients.cloudFormation.config.region());
       const report = buildStatusReport({ envName: options.envName, stackName, region, now: now() }, snapshot);
-      if (snapshot?.stack.StackId) target = snapshot.stack.StackId;
-      if (options.wait && !options.json && snapshot) {
-        const fresh = newEvents(snapshot, printedEvents);
+      // The other stacks once the connect stack has settled: while it works, it is what the user waits for.
+      const others =
+        !options.wait || report.settled ? await fetchEnvironmentStacks(clients, targets, { cloudUnreadableIsAbsent: !hasApiToken(variables) }) : undefined;
+      if (snapshot?.stack.StackId) targets.connect = snapshot.stack.StackId;
+      if (others?.cloud.stack.StackId) targets.cloud = others.cloud.stack.StackId;
+      if (others?.ready?.stack.StackId) targets.ready = others.ready.stack.StackId;
+      if (options.wait && !options.json) {
+        const fresh = newEvents([snapshot, others?.cloud, others?.ready], printedEvents);
         if (fresh.length > 0) statusLine.above(fresh.map(eventLine));
       }
-      if (!options.wait || report.settled) {
+      const stacks = others && [
+        buildStackReport({ stackName: cloudStackNameFor(options.envName), region: report.region, now: now() }, others.cloud),
+        buildStackReport({ stackName: readyStackNameFor(options.envName), region: report.region, now: now() }, others.ready),
+      ];
+      const unsettled = [report, ...(stacks ?? [])].find((stack) => !stack.settled);
+      if (!options.wait || !unsettled) {
+        const whole = stacks
+          ? { ...report, environment: { stacks, altinity: await readAltinityStatus(options.envName, { variables, fetch: io.fetch, delay: sleep }) } }
+          : report;
         statusLine.clear();
         if (options.wait && !options.json && printedEvents.size > 0) io.stdout.write('\n');
-        io.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
-        return EXIT_FOR_OUTCOME[report.outcome];
+        io.stdout.write(options.json ? `${JSON.stringify(whole, null, 2)}\n` : renderText(whole));
+        return exitCodeOf(whole);
       }
-      await waitShowingProgress(options.intervalSeconds * 1000, report, statusLine, now, sleep);
+      await waitShowingProgress(options.intervalSeconds * 1000, unsettled, unsettled === report ? '' : `${unsettled.stackName} `, statusLine, now, sleep);
     }
   } catch (error) {
     statusLine.clear();
@@ -151,23 +210,37 @@ export async function runStatus(argv: readonly string[], io: StatusIo): Promise<
   }
 }
 
+/** The connect stack's code; for an environment created from an API token, the code its parts call for first. */
+function exitCodeOf(report: StatusReport): number {
+  const codes = [EXIT_FOR_OUTCOME[report.outcome]];
+  if (report.environment) {
+    const { stacks, altinity } = report.environment;
+    codes.push(...stacks.map((stack) => EXIT_FOR_OUTCOME[stack.outcome]));
+    if (altinity.state !== 'unknown') codes.push(EXIT_FOR_ALTINITY[altinity.state]);
+    else if ('error' in altinity) codes.push(EXIT_CODES.altinityError.code);
+  }
+  return codes.reduce((first, code) => (EXIT_PRECEDENCE.indexOf(code) < EXIT_PRECEDENCE.indexOf(first) ? code : first));
+}
+
 function defaultClients(settings: ClientSettings): StatusClients {
   return { cloudFormation: new CloudFormationClient(settings), ec2: new EC2Client(settings) };
 }
 
-/** Events of the latest operation not printed yet, oldest first; remembers them as printed. */
-function newEvents(snapshot: StackSnapshot, printed: Set<string>): StackEvent[] {
-  const fresh = latestOperation(snapshot.events).filter((event) => !printed.has(event.EventId ?? ''));
+/** Events of the stacks' latest operations not printed yet, oldest first; remembers them as printed. */
+function newEvents(snapshots: readonly (StackSnapshot | undefined)[], printed: Set<string>): StackEvent[] {
+  const fresh = snapshots.flatMap((snapshot) => (snapshot ? latestOperation(snapshot.events) : [])).filter((event) => !printed.has(event.EventId ?? ''));
   for (const event of fresh) printed.add(event.EventId ?? '');
-  return fresh;
+  // Stable: the events of one stack keep their order.
+  return fresh.sort((a, b) => (a.Timestamp?.getTime() ?? 0) - (b.Timestamp?.getTime() ?? 0));
 }
 
 const SPINNER = ['|', '/', '-', '\\'];
 
-/** Sleeps until the next poll; on a terminal, ticks the status line every second so that time visibly passes. */
+/** Sleeps until the next poll; on a terminal, ticks the status line of the stack waited for (`label` names another than the connect stack) every second so that time visibly passes. */
 async function waitShowingProgress(
   milliseconds: number,
-  report: StatusReport,
+  report: StackReport,
+  label: string,
   statusLine: StatusLine,
   now: () => Date,
   sleep: (milliseconds: number) => Promise<void>,
@@ -179,7 +252,7 @@ async function waitShowingProgress(
     const elapsed = started ? ` for ${formatDuration(Math.max(0, Math.round((now().getTime() - started.getTime()) / 1000)))}` : '';
     const progress = report.progress ? `, ${report.progress.done}/${report.progress.total} resources done` : '';
     const waitingFor = report.progress?.inProgress.length ? `; in progress: ${someOf(report.progress.inProgress)}` : '';
-    statusLine.show(`${SPINNER[frame % SPINNER.length]} ${report.stackStatus}${elapsed}${progress}${waitingFor}`);
+    statusLine.show(`${SPINNER[frame % SPINNER.length]} ${label}${report.stackStatus}${elapsed}${progress}${waitingFor}`);
     await sleep(tick);
   }
 }

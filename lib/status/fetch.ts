@@ -51,6 +51,35 @@ export async function fetchSnapshot(clients: StatusClients, stackNameOrId: strin
   }
 }
 
+/** The cloud and ready stacks of an environment that the stacks created from an Anywhere API token. */
+export interface EnvironmentStacks {
+  readonly cloud: StackSnapshot;
+  /** Absent until `cdk deploy --all` has created it, and once `cdk destroy --all` has deleted it. */
+  readonly ready?: StackSnapshot;
+}
+
+/**
+ * The environment's cloud and ready stacks, by name or id as `fetchSnapshot` reads them; undefined
+ * when there is no cloud stack, which means that the environment runs on a connection token. When
+ * `cloudUnreadableIsAbsent`, a cloud stack that AWS refuses to describe counts as absent too: the
+ * permissions of a connection-token user may cover only the connect stack, and that user's report
+ * must stay as it was.
+ */
+export async function fetchEnvironmentStacks(
+  clients: StatusClients,
+  stackNamesOrIds: { readonly cloud: string; readonly ready: string },
+  options: { readonly cloudUnreadableIsAbsent: boolean },
+): Promise<EnvironmentStacks | undefined> {
+  let cloud: StackSnapshot | undefined;
+  try {
+    cloud = await fetchSnapshot(clients, stackNamesOrIds.cloud);
+  } catch (error) {
+    if (options.cloudUnreadableIsAbsent) return undefined;
+    throw error;
+  }
+  return cloud && { cloud, ready: await fetchSnapshot(clients, stackNamesOrIds.ready) };
+}
+
 async function hostInstances(ec2: EC2Client, lookup: HostLookup): Promise<Instance[]> {
   const filters: Filter[] =
     'groupName' in lookup

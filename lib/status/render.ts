@@ -1,9 +1,14 @@
 import type { StackEvent } from '@aws-sdk/client-cloudformation';
+import { sanitized } from '../../lambda/altinity-api/failures';
 import type { Failure } from './events';
-import type { HostStatus, StatusReport } from './types';
+import type { AltinityStatus, EnvironmentReport, HostStatus, StackReport, StatusReport } from './types';
 
 /** How many causes the text report lists; `--json` has them all. */
 const SHOWN_FAILURES = 5;
+/** How many of the AWS resources Altinity reports the text report names; `--json` has them all. */
+const SHOWN_RESOURCES = 3;
+/** Altinity's texts are quoted on one line, and cut: the terminal is no place for a page of them. */
+const MAX_QUOTED_BYTES = 300;
 const BAR_WIDTH = 20;
 
 /** `42 s`, `3 min 05 s`, `1 h 02 min`. */
@@ -29,7 +34,7 @@ export function progressBar(done: number, total: number): string {
 }
 
 /** The one-line headline: stack, status in words, and time taken or running. */
-export function headline(report: StatusReport): string {
+export function headline(report: StackReport): string {
   const where = report.region ? ` (${report.region})` : '';
   if (!report.stackStatus) return `Stack ${report.stackName}${where}: not found`;
   const timing = report.operation
@@ -50,18 +55,50 @@ export function eventLine(event: StackEvent): string {
 /** The human report: headline, progress, host, break glass, causes of a failure, next steps. */
 export function renderText(report: StatusReport): string {
   const lines = [headline(report)];
-  if (report.progress) {
-    const waitingFor = report.progress.inProgress.length > 0 ? `; in progress: ${someOf(report.progress.inProgress)}` : '';
-    lines.push(`Progress:     ${progressBar(report.progress.done, report.progress.total)}${waitingFor}`);
-  }
+  if (report.progress) lines.push(progressLine(report.progress));
   if (report.stackStatus) lines.push(...renderHosts(report.host));
   if (report.stackStatus) {
     const role = report.breakGlass.roleArn ? `, role ${report.breakGlass.roleArn}` : '';
     lines.push(`Break glass:  ${report.breakGlass.enabled ? `enabled${role}` : 'disabled'}`);
   }
   if (report.outcome === 'failed') lines.push('', ...renderCauses(report));
+  if (report.environment) lines.push('', ...renderEnvironment(report.envName, report.environment));
   lines.push('', 'Next:', ...report.nextSteps.map((step) => `  - ${step}`));
   return `${lines.join('\n')}\n`;
+}
+
+/** The environment's other stacks, each as the connect stack's headline and causes, then Altinity.Cloud's view. */
+function renderEnvironment(envName: string, environment: EnvironmentReport): string[] {
+  const lines: string[] = [];
+  for (const stack of environment.stacks) {
+    lines.push(headline(stack));
+    if (stack.progress) lines.push(progressLine(stack.progress));
+    if (stack.outcome === 'failed') lines.push(...renderCauses(stack));
+  }
+  return [...lines, ...renderAltinity(envName, environment.altinity)];
+}
+
+function renderAltinity(envName: string, altinity: AltinityStatus): string[] {
+  if (altinity.state === 'not-found') return [`Environment:  ${envName}: not found in Altinity.Cloud`];
+  if (altinity.state === 'unknown') return ['advice' in altinity ? `Environment:  ${altinity.advice}` : `Environment:  unknown: ${altinity.error.message}`];
+  const lines = [`Environment:  ${envName} in Altinity.Cloud: ${altinity.state} (${altinity.detail})`];
+  // Provisioning and deleting quote Altinity's errors in their detail already.
+  if (altinity.state === 'failed') {
+    const errors = altinity.errors.map((error) => sanitized(`${error.code}: ${error.message}`, MAX_QUOTED_BYTES));
+    lines.push(...errors.map((text, index) => `${index === 0 ? 'Errors:       ' : '              '}${text}`));
+  }
+  const resources = altinity.awsResources.map((resource) => sanitized(`${resource.name} (${resource.id})`, MAX_QUOTED_BYTES));
+  const more = resources.length > SHOWN_RESOURCES ? ' (--json lists them all)' : '';
+  const named =
+    resources.length > 0
+      ? `${resources.length} in AWS, as Altinity reports them: ${someOf(resources, SHOWN_RESOURCES)}${more}`
+      : 'none in AWS, as Altinity reports them';
+  return [...lines, `Resources:    ${named}`];
+}
+
+function progressLine(progress: NonNullable<StackReport['progress']>): string {
+  const waitingFor = progress.inProgress.length > 0 ? `; in progress: ${someOf(progress.inProgress)}` : '';
+  return `Progress:     ${progressBar(progress.done, progress.total)}${waitingFor}`;
 }
 
 function renderHosts(host: HostStatus): string[] {
@@ -87,7 +124,7 @@ function renderHosts(host: HostStatus): string[] {
   ];
 }
 
-function renderCauses(report: StatusReport): string[] {
+function renderCauses(report: StackReport): string[] {
   if (report.failures.length === 0) {
     return [`Cause: ${report.stackStatusReason ?? 'CloudFormation gave no reason; see the stack events in the console.'}`];
   }
