@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 import { version } from '../package.json';
-import { buildConnectStack, connectApp } from '../lib/stack/app';
+import { DEFAULT_BASE_URL } from '../lambda/altinity-api/client';
+import type { StagedTokenKind } from '../lib/deploy/staged-token';
+import { API_TOKEN_ENVIRONMENT_VARIABLE, API_URL_ENVIRONMENT_VARIABLE } from '../lib/shared/cloud-stack-contract';
+import { readEnvironmentFile } from '../lib/shared/environment-file';
+import { EnvironmentSpecError } from '../lib/shared/environment-spec';
+import { buildConnectStack, buildEnvironmentStacks, connectApp } from '../lib/stack/app';
 import { quietSdkNodeVersionNotice } from '../lib/shared/sdk-notice';
 import { contextWithTokenFromEnvironment, InputError, parseAppInput } from '../lib/stack/app-input';
 
@@ -8,14 +13,22 @@ import { contextWithTokenFromEnvironment, InputError, parseAppInput } from '../l
  * Stages the token in the account and region that `cdk deploy` targets, or stops before writing
  * anything. The AWS SDK is loaded only here: a synthesis without a token needs none of it.
  */
-async function stageToken(envName: string, token: string, account: string | undefined, region: string | undefined): Promise<string> {
-  if (!region) throw new InputError('-c token= needs an AWS region to store the token in: set AWS_REGION or a profile with a region');
-  const [{ CloudFormationClient }, { SecretsManagerClient }, { STSClient }, { checkTargetAccount, stageConnectionToken, StagingRefused }] = await Promise.all([
-    import('@aws-sdk/client-cloudformation'),
-    import('@aws-sdk/client-secrets-manager'),
-    import('@aws-sdk/client-sts'),
-    import('../lib/deploy/staged-token.js'),
-  ]);
+async function stageToken(
+  kind: 'connection' | 'api',
+  envName: string,
+  token: string,
+  account: string | undefined,
+  region: string | undefined,
+): Promise<string> {
+  const given = kind === 'api' ? API_TOKEN_ENVIRONMENT_VARIABLE : '-c token=';
+  if (!region) throw new InputError(`${given} needs an AWS region to store the token in: set AWS_REGION or a profile with a region`);
+  const [{ CloudFormationClient }, { SecretsManagerClient }, { STSClient }, { checkTargetAccount, stageToken: stage, StagingRefused, STAGED_TOKEN_KINDS }] =
+    await Promise.all([
+      import('@aws-sdk/client-cloudformation'),
+      import('@aws-sdk/client-secrets-manager'),
+      import('@aws-sdk/client-sts'),
+      import('../lib/deploy/staged-token.js'),
+    ]);
   let target: Awaited<ReturnType<typeof checkTargetAccount>>;
   try {
     target = await checkTargetAccount(new STSClient({ region }), account);
@@ -23,12 +36,14 @@ async function stageToken(envName: string, token: string, account: string | unde
     if (error instanceof StagingRefused) throw new InputError(error.message);
     throw error;
   }
-  process.stderr.write(`Staging the connection token in account ${target.account}, ${region} (it never enters the template)... `);
-  const staged = await stageConnectionToken(
+  const stagedKind: StagedTokenKind = STAGED_TOKEN_KINDS[kind];
+  process.stderr.write(`Staging the ${stagedKind.what} in account ${target.account}, ${region} (it never enters the template)... `);
+  const staged = await stage(
     { secrets: new SecretsManagerClient({ region }), cloudFormation: new CloudFormationClient({ region }) },
     target,
     envName,
     token,
+    stagedKind,
   );
   process.stderr.write(
     staged.written
@@ -44,8 +59,25 @@ async function main(): Promise<void> {
   const input = parseAppInput(contextWithTokenFromEnvironment((key) => app.node.tryGetContext(key), process.env));
   const account = process.env.CDK_DEFAULT_ACCOUNT;
   const region = process.env.CDK_DEFAULT_REGION;
-  const stagedToken = input.mode === 'deploy' && input.token !== undefined ? await stageToken(input.envName, input.token, account, region) : undefined;
-  buildConnectStack(app, input, { templateVersion: version, stagedToken, account, region });
+  if (input.mode === 'deploy' && input.environment) {
+    if (!region)
+      throw new InputError('-c environment= needs the AWS region the stacks go to, whose zones the file names: set AWS_REGION or a profile with a region');
+    let spec: ReturnType<typeof readEnvironmentFile>;
+    try {
+      spec = readEnvironmentFile(input.environment.file, { region });
+    } catch (error) {
+      if (error instanceof EnvironmentSpecError) throw new InputError(error.message);
+      throw error;
+    }
+    const apiToken = process.env[API_TOKEN_ENVIRONMENT_VARIABLE] || undefined;
+    const stagedApiToken = apiToken === undefined ? undefined : await stageToken('api', input.envName, apiToken, account, region);
+    const apiUrl = process.env[API_URL_ENVIRONMENT_VARIABLE] || DEFAULT_BASE_URL;
+    buildEnvironmentStacks(app, { ...input, environment: input.environment }, { templateVersion: version, account, region, spec, stagedApiToken, apiUrl });
+  } else {
+    const stagedToken =
+      input.mode === 'deploy' && input.token !== undefined ? await stageToken('connection', input.envName, input.token, account, region) : undefined;
+    buildConnectStack(app, input, { templateVersion: version, stagedToken, account, region });
+  }
   app.synth();
 }
 

@@ -9,9 +9,41 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { parse } from 'yaml';
-import { ENV_TAG_KEY, stackNameFor } from '../shared/conventions';
+import { CLOUD_RESOURCE_TYPES, cloudFunctionRolePath, stagedApiTokenPrefix } from '../shared/cloud-stack-contract';
+import { cloudStackNameFor, ENV_TAG_KEY, stackNameFor } from '../shared/conventions';
 import { PARAMETER_KEYS, SECRET_STORE_RESOURCE_TYPE, secretStoreRolePath } from '../shared/names';
-import { stagedTokenName } from '../shared/secret-store-contract';
+import { stagedTokenDigest, stagedTokenPrefix } from '../shared/secret-store-contract';
+
+/** A token that the app stages for a stack before synthesis, and the stack whose function takes it. */
+export interface StagedTokenKind {
+  /** What the token is, in the secret's description. */
+  readonly what: string;
+  readonly stackName: (envName: string) => string;
+  /** The custom resource that names the staged copy in its `StagedToken` property. */
+  readonly resourceType: string;
+  readonly prefix: (envName: string) => string;
+  /** The IAM path of the only roles that may read the staged copy: the taking function's. */
+  readonly rolePath: (envName: string) => string;
+}
+
+export const STAGED_TOKEN_KINDS = {
+  /** The connection token, taken by the connect stack's secret store. */
+  connection: {
+    what: 'connection token',
+    stackName: stackNameFor,
+    resourceType: SECRET_STORE_RESOURCE_TYPE,
+    prefix: stagedTokenPrefix,
+    rolePath: secretStoreRolePath,
+  },
+  /** The Altinity.Cloud API token, taken by the cloud stack's function. */
+  api: {
+    what: 'Altinity.Cloud API token',
+    stackName: cloudStackNameFor,
+    resourceType: CLOUD_RESOURCE_TYPES.access,
+    prefix: stagedApiTokenPrefix,
+    rolePath: cloudFunctionRolePath,
+  },
+} as const satisfies Record<string, StagedTokenKind>;
 
 /** Why the app stores nothing; the message says what to do instead. */
 export class StagingRefused extends Error {
@@ -71,22 +103,23 @@ const NAME_REUSE_PAUSE_MS = 3_000;
  * not exist yet; the function moves it under the stack's key and deletes it. Its name is a digest of
  * the token: one copy per token, and none at all when the deployed stack already holds this token.
  */
-export async function stageConnectionToken(
+export async function stageToken(
   clients: { readonly secrets: SecretsManagerClient; readonly cloudFormation: CloudFormationClient },
   target: TargetAccount,
   envName: string,
   token: string,
+  kind: StagedTokenKind = STAGED_TOKEN_KINDS.connection,
 ): Promise<StagedToken> {
-  const name = stagedTokenName(envName, token);
-  if ((await deployedStagedToken(clients.cloudFormation, stackNameFor(envName))) === name) return { name, written: false };
-  await createSecret(clients.secrets, envName, name);
-  await clients.secrets.send(new PutResourcePolicyCommand({ SecretId: name, ResourcePolicy: JSON.stringify(stagedTokenPolicy(target, envName)) }));
+  const name = `${kind.prefix(envName)}${stagedTokenDigest(token)}`;
+  if ((await deployedStagedToken(clients.cloudFormation, kind.stackName(envName), kind.resourceType)) === name) return { name, written: false };
+  await createSecret(clients.secrets, envName, name, kind);
+  await clients.secrets.send(new PutResourcePolicyCommand({ SecretId: name, ResourcePolicy: JSON.stringify(stagedTokenPolicy(target, envName, kind)) }));
   await clients.secrets.send(new PutSecretValueCommand({ SecretId: name, SecretString: token }));
   return { name, written: true };
 }
 
-/** Denies reading the staged token to every principal but the roles on the stack's IAM path. */
-export function stagedTokenPolicy(target: TargetAccount, envName: string): object {
+/** Denies reading the staged token to every principal but the roles on the taking function's IAM path. */
+export function stagedTokenPolicy(target: TargetAccount, envName: string, kind: StagedTokenKind = STAGED_TOKEN_KINDS.connection): object {
   return {
     Version: '2012-10-17',
     Statement: [
@@ -96,20 +129,20 @@ export function stagedTokenPolicy(target: TargetAccount, envName: string): objec
         Principal: '*',
         Action: 'secretsmanager:GetSecretValue',
         Resource: '*',
-        Condition: { ArnNotLike: { 'aws:PrincipalArn': `arn:${target.partition}:iam::${target.account}:role${secretStoreRolePath(envName)}*` } },
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': `arn:${target.partition}:iam::${target.account}:role${kind.rolePath(envName)}*` } },
       },
     ],
   };
 }
 
 /** Creates the secret without a value, so that it holds the token only once its policy is in place. */
-async function createSecret(secrets: SecretsManagerClient, envName: string, name: string): Promise<void> {
+async function createSecret(secrets: SecretsManagerClient, envName: string, name: string, kind: StagedTokenKind): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await secrets.send(
         new CreateSecretCommand({
           Name: name,
-          Description: `Connection token staged by cdk deploy for stack ${stackNameFor(envName)}, whose function moves it and deletes this copy`,
+          Description: `${kind.what[0].toUpperCase()}${kind.what.slice(1)} staged by cdk deploy for stack ${kind.stackName(envName)}, whose function moves it and deletes this copy`,
           Tags: [{ Key: ENV_TAG_KEY, Value: envName }],
         }),
       );
@@ -147,7 +180,7 @@ async function refuseChangedSecret(secrets: SecretsManagerClient, name: string):
 }
 
 /** The staged token's name that the deployed stack's template holds, if the stack exists and has one. */
-async function deployedStagedToken(cloudFormation: CloudFormationClient, stackName: string): Promise<string | undefined> {
+async function deployedStagedToken(cloudFormation: CloudFormationClient, stackName: string, resourceType: string): Promise<string | undefined> {
   let body: string | undefined;
   try {
     body = (await cloudFormation.send(new GetTemplateCommand({ StackName: stackName }))).TemplateBody;
@@ -156,7 +189,7 @@ async function deployedStagedToken(cloudFormation: CloudFormationClient, stackNa
     throw error;
   }
   const template = (parse(body ?? '{}') ?? {}) as { Resources?: Record<string, { Type?: string; Properties?: { StagedToken?: unknown } }> };
-  const resource = Object.values(template.Resources ?? {}).find((candidate) => candidate.Type === SECRET_STORE_RESOURCE_TYPE);
+  const resource = Object.values(template.Resources ?? {}).find((candidate) => candidate.Type === resourceType);
   const staged = resource?.Properties?.StagedToken;
   return typeof staged === 'string' ? staged : undefined;
 }

@@ -1,3 +1,4 @@
+import { API_TOKEN_ENVIRONMENT_VARIABLE, ON_STACK_DELETE, type OnStackDelete } from '../shared/cloud-stack-contract';
 import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN } from '../shared/names';
 import type { NetworkDefaults } from './console-form';
 
@@ -17,10 +18,15 @@ export type AppInput =
       readonly token?: string;
       readonly network: NetworkDefaults;
       readonly amiParameterName?: string;
+      /**
+       * `-c environment=<file>`: the stacks create the environment in Altinity.Cloud from an API token,
+       * instead of the hosts logging in with a connection token.
+       */
+      readonly environment?: { readonly file: string; readonly onStackDelete: OnStackDelete };
     };
 
 /** The context keys the app reads (`cdk deploy -c key=value`). */
-export const CONTEXT_KEYS = ['env', 'token', 'vpc', 'subnets', 'amiParameter'] as const;
+export const CONTEXT_KEYS = ['env', 'token', 'vpc', 'subnets', 'amiParameter', 'environment', 'onStackDelete'] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
 /**
@@ -57,6 +63,8 @@ export function parseAppInput(read: (key: ContextKey) => unknown): AppInput {
   const vpc = value('vpc');
   const subnets = value('subnets');
   const amiParameterName = value('amiParameter');
+  const environmentFile = value('environment');
+  const onStackDelete = value('onStackDelete');
 
   if (envName === undefined) {
     const orphan = [
@@ -64,6 +72,8 @@ export function parseAppInput(read: (key: ContextKey) => unknown): AppInput {
       vpc && '-c vpc',
       subnets && '-c subnets',
       amiParameterName && '-c amiParameter',
+      environmentFile && '-c environment',
+      onStackDelete && '-c onStackDelete',
     ].filter(Boolean);
     if (orphan.length > 0) {
       throw new InputError(
@@ -82,7 +92,35 @@ export function parseAppInput(read: (key: ContextKey) => unknown): AppInput {
   if (amiParameterName !== undefined && !SSM_PARAMETER_NAME.test(amiParameterName)) {
     throw new InputError(`-c amiParameter=${amiParameterName} must be an SSM parameter name starting with /, holding an AMI id`);
   }
-  return { mode: 'deploy', envName, token, network: parseNetwork(vpc, subnets), amiParameterName };
+  return {
+    mode: 'deploy',
+    envName,
+    token,
+    network: parseNetwork(vpc, subnets),
+    amiParameterName,
+    environment: parseEnvironment(environmentFile, onStackDelete, token),
+  };
+}
+
+type DeployInput = Extract<AppInput, { mode: 'deploy' }>;
+
+function parseEnvironment(file: string | undefined, onStackDelete: string | undefined, token: string | undefined): DeployInput['environment'] {
+  const choices = Object.values(ON_STACK_DELETE);
+  if (file === undefined) {
+    if (onStackDelete !== undefined)
+      throw new InputError('-c onStackDelete= goes with -c environment=<file>: it says what deleting the stacks does to the environment they created');
+    return undefined;
+  }
+  if (token !== undefined) {
+    throw new InputError(
+      `-c environment= makes the stacks create the environment with an Altinity.Cloud API token (${API_TOKEN_ENVIRONMENT_VARIABLE}), ` +
+        `so a connection token (-c token or ${TOKEN_ENVIRONMENT_VARIABLE}) has no place beside it: give one or the other`,
+    );
+  }
+  if (onStackDelete !== undefined && !(choices as string[]).includes(onStackDelete)) {
+    throw new InputError(`-c onStackDelete=${onStackDelete} must be one of ${choices.join(', ')} (default ${ON_STACK_DELETE.keep})`);
+  }
+  return { file, onStackDelete: (onStackDelete as OnStackDelete | undefined) ?? ON_STACK_DELETE.keep };
 }
 
 function parseNetwork(vpc: string | undefined, subnets: string | undefined): NetworkDefaults {

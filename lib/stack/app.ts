@@ -1,7 +1,11 @@
 import { App, type AppProps, LegacyStackSynthesizer } from 'aws-cdk-lib';
-import { ConnectStack } from './connect-stack';
+import { specDigest } from '../shared/cloud-stack-contract';
+import { cloudStackNameFor, readyStackNameFor, stackNameFor } from '../shared/conventions';
+import type { EnvironmentSpec } from '../shared/environment-spec';
 import type { AppInput } from './app-input';
-import { stackNameFor } from '../shared/conventions';
+import { CloudStack } from './cloud-stack';
+import { ConnectStack } from './connect-stack';
+import { ReadyStack } from './ready-stack';
 
 /** Id of the console template's stack; the console user names the real stack when uploading it. */
 export const CONSOLE_STACK_ID = 'altinity-connect';
@@ -24,6 +28,18 @@ export interface BuildOptions {
   /** Account and region to look the default VPC up in. */
   readonly account?: string;
   readonly region?: string;
+  /** The cloud stack's certificate, which the hosts use instead of logging in (API-token mode). */
+  readonly existingCertificate?: string;
+}
+
+/** What the app adds in API-token mode (`-c environment=<file>`). */
+export interface EnvironmentOptions {
+  /** The environment file's specification, validated for the stacks' region. */
+  readonly spec: EnvironmentSpec;
+  /** The Secrets Manager name under which the app staged the API token, when it was given. */
+  readonly stagedApiToken?: string;
+  /** Altinity.Cloud's API. */
+  readonly apiUrl: string;
 }
 
 /**
@@ -43,5 +59,40 @@ export function buildConnectStack(app: App, input: AppInput, options: BuildOptio
     stagedToken: options.stagedToken,
     networkDefaults: input.network,
     amiParameterName: input.amiParameterName,
+    existingCertificate: options.existingCertificate,
   });
+}
+
+/**
+ * Adds an environment's three stacks in API-token mode, each depending on the one before, so that
+ * `cdk deploy --all` deploys them in order and `cdk destroy --all` deletes them in the reverse: the
+ * cloud stack (API token, certificate, specification), the connect stack (the hosts, with the
+ * cloud stack's certificate), and the ready stack, which waits for the environment and, deleted
+ * first, deletes it before the hosts go when the user opted in.
+ */
+export function buildEnvironmentStacks(
+  app: App,
+  input: Extract<AppInput, { mode: 'deploy' }> & { environment: NonNullable<Extract<AppInput, { mode: 'deploy' }>['environment']> },
+  options: BuildOptions & EnvironmentOptions,
+): { cloud: CloudStack; connect: ConnectStack; ready: ReadyStack } {
+  const common = { templateVersion: options.templateVersion, synthesizer: new LegacyStackSynthesizer(), analyticsReporting: false };
+  const cloud = new CloudStack(app, cloudStackNameFor(input.envName), {
+    ...common,
+    envName: input.envName,
+    spec: options.spec,
+    stagedToken: options.stagedApiToken,
+    apiUrl: options.apiUrl,
+  });
+  const connect = buildConnectStack(app, input, { ...options, existingCertificate: cloud.certificateParameterName });
+  connect.addStackDependency(cloud);
+  const ready = new ReadyStack(app, readyStackNameFor(input.envName), {
+    ...common,
+    envName: input.envName,
+    functionExportName: cloud.functionExportName,
+    specDigest: specDigest(JSON.stringify(options.spec)),
+    onStackDelete: input.environment.onStackDelete,
+  });
+  ready.addStackDependency(connect);
+  ready.addStackDependency(cloud);
+  return { cloud, connect, ready };
 }

@@ -7,7 +7,7 @@ import { ConnectHostGroup } from '../constructs/host-group';
 import { HostLaunchTemplate } from '../constructs/host-launch';
 import { HostIdentity } from '../constructs/host-identity';
 import { HostNetworkAccess } from '../constructs/network-access';
-import { SecretStore } from '../constructs/secret-store';
+import { SecretStore, type TokenSource } from '../constructs/secret-store';
 import { ENV_TAG_KEY } from '../shared/conventions';
 import { certificateParameterName, HOST_GROUP_LOGICAL_ID, HOST_LOGICAL_ID, OUTPUT_KEYS, secretStoreRolePath, tokenParameterName } from '../shared/names';
 import { stagedTokenPrefix } from '../shared/secret-store-contract';
@@ -29,6 +29,12 @@ export interface ConnectStackProps extends StackProps {
    * @default - a NoEcho `Token` parameter
    */
   readonly stagedToken?: string;
+  /**
+   * The certificate the cloud stack keeps, when the stacks create the environment from an API token:
+   * the default of ExistingCertificateParameter, and the form asks for no token.
+   * @default - the hosts log in with a connection token
+   */
+  readonly existingCertificate?: string;
   /**
    * Where the VPC and subnet defaults come from.
    *
@@ -58,7 +64,8 @@ export class ConnectStack extends Stack {
       envName: props.envName,
       network: this.resolveNetworkDefaults(props.networkDefaults),
       amiParameterName: props.amiParameterName,
-      askForToken: props.stagedToken === undefined,
+      askForToken: props.stagedToken === undefined && props.existingCertificate === undefined,
+      existingCertificate: props.existingCertificate,
     });
 
     const env = form.value('envName');
@@ -78,8 +85,7 @@ export class ConnectStack extends Stack {
     const secrets = new SecretStore(this, 'Secrets', {
       envName: env,
       names: { ...parameterNames, stagedTokens: stagedTokenPrefix(envInSub), rolePath: secretStoreRolePath(envInSub) },
-      tokenSource:
-        props.stagedToken === undefined ? { kind: 'template-parameter', token: form.value('token') } : { kind: 'staged', secretName: props.stagedToken },
+      tokenSource: tokenSourceOf(props, form),
       existingCertificate: { parameterName: form.value('existingCertificate'), condition: hasExistingCertificate },
     });
     const identity = new HostIdentity(this, 'HostIdentity', {
@@ -175,4 +181,10 @@ export class ConnectStack extends Stack {
     }
     return undefined;
   }
+}
+
+/** The connection token: staged by the app, asked for by the form, or none when the cloud stack signs the certificate. */
+function tokenSourceOf(props: ConnectStackProps, form: ConsoleForm): TokenSource {
+  if (props.stagedToken !== undefined) return { kind: 'staged', secretName: props.stagedToken };
+  return { kind: 'template-parameter', token: props.existingCertificate === undefined ? form.value('token') : '' };
 }

@@ -36,8 +36,15 @@ export interface FormDefaults {
    * @default UBUNTU_2004_AMI_PARAMETER
    */
   readonly amiParameterName?: string;
-  /** Whether the form asks for the token; not when `cdk deploy -c token=` stored it already. */
+  /** Whether the form asks for the token; not when `cdk deploy -c token=` stored it already, nor with a certificate of the cloud stack's. */
   readonly askForToken: boolean;
+  /**
+   * The default of the existing-certificate parameter: the certificate the cloud stack keeps, when
+   * the stacks create the environment from an API token.
+   *
+   * @default - none: the hosts log in with the token
+   */
+  readonly existingCertificate?: string;
 }
 
 /** The form's sections, in the order the console shows them. */
@@ -91,7 +98,7 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
       group: 'environment',
       properties: {
         type: 'String',
-        default: '',
+        default: defaults.existingCertificate ?? '',
         allowedPattern: optional('/(?!altinity-connect/)[a-zA-Z0-9_.\\-/]+'),
         maxLength: 256,
         description: 'SSM SecureString holding a cloud-connect.pem, instead of the token. Not below /altinity-connect/.',

@@ -10,7 +10,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { checkTargetAccount, stageConnectionToken, stagedTokenPolicy } from '../../lib/deploy/staged-token';
+import { checkTargetAccount, stageToken, stagedTokenPolicy } from '../../lib/deploy/staged-token';
 import { ENV_TAG_KEY } from '../../lib/shared/conventions';
 import { SECRET_STORE_RESOURCE_TYPE, secretStoreRolePath } from '../../lib/shared/names';
 import { stagedTokenDigest, stagedTokenName, stagedTokenPrefix } from '../../lib/shared/secret-store-contract';
@@ -82,7 +82,7 @@ async function deployedStackHolding(envName: string, stagedToken: string): Promi
   await cloudFormation.send(new CreateStackCommand({ StackName: `altinity-connect-${envName}`, TemplateBody: JSON.stringify(template) }));
 }
 
-describe('stageConnectionToken', () => {
+describe('stageToken', () => {
   test("writes the token as a secret named by its digest, tagged, readable only by roles on the stack function's IAM path, its value last", async () => {
     const envName = newEnvName();
     const sent: string[] = [];
@@ -92,7 +92,7 @@ describe('stageConnectionToken', () => {
       return next(args);
     });
 
-    const staged = await stageConnectionToken({ secrets: recording, cloudFormation }, TARGET, envName, 'the-token');
+    const staged = await stageToken({ secrets: recording, cloudFormation }, TARGET, envName, 'the-token');
 
     expect(staged).toEqual({ name: `${stagedTokenPrefix(envName)}${stagedTokenDigest('the-token')}`, written: true });
     expect(sent).toEqual(['CreateSecretCommand without it', 'PutResourcePolicyCommand without it', 'PutSecretValueCommand with the token']);
@@ -113,8 +113,8 @@ describe('stageConnectionToken', () => {
 
   test('the same token, staged again (a second cdk synth or diff), is the same copy: one per token', async () => {
     const envName = newEnvName();
-    const first = await stageConnectionToken({ secrets, cloudFormation }, TARGET, envName, 'same-token');
-    const second = await stageConnectionToken({ secrets, cloudFormation }, TARGET, envName, 'same-token');
+    const first = await stageToken({ secrets, cloudFormation }, TARGET, envName, 'same-token');
+    const second = await stageToken({ secrets, cloudFormation }, TARGET, envName, 'same-token');
     expect(second).toEqual(first);
     const { SecretList } = await secrets.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [stagedTokenPrefix(envName)] }] }));
     expect(SecretList?.map((secret) => secret.Name)).toEqual([first.name]);
@@ -130,7 +130,7 @@ describe('stageConnectionToken', () => {
       const name = stagedTokenName(envName, 'watched-token');
       await secrets.send(new CreateSecretCommand({ Name: name, ...setUps[setUp] }));
 
-      const staging = stageConnectionToken({ secrets, cloudFormation }, TARGET, envName, 'watched-token');
+      const staging = stageToken({ secrets, cloudFormation }, TARGET, envName, 'watched-token');
 
       await expect(staging).rejects.toThrow(
         new RegExp(
@@ -145,7 +145,7 @@ describe('stageConnectionToken', () => {
     const envName = newEnvName();
     await deployedStackHolding(envName, stagedTokenName(envName, 'kept-token'));
 
-    const staged = await stageConnectionToken({ secrets, cloudFormation }, TARGET, envName, 'kept-token');
+    const staged = await stageToken({ secrets, cloudFormation }, TARGET, envName, 'kept-token');
 
     expect(staged).toEqual({ name: stagedTokenName(envName, 'kept-token'), written: false });
     const { SecretList } = await secrets.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [stagedTokenPrefix(envName)] }] }));
@@ -156,7 +156,7 @@ describe('stageConnectionToken', () => {
     const envName = newEnvName();
     await deployedStackHolding(envName, stagedTokenName(envName, 'old-token'));
 
-    const staged = await stageConnectionToken({ secrets, cloudFormation }, TARGET, envName, 'new-token');
+    const staged = await stageToken({ secrets, cloudFormation }, TARGET, envName, 'new-token');
 
     expect(staged).toEqual({ name: stagedTokenName(envName, 'new-token'), written: true });
   });

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildEnvironmentStacks, connectApp } from '../../lib/stack/app';
 import { CONTEXT_KEYS } from '../../lib/stack/app-input';
 import { GENERATED_DOCS, markedTables, regeneratedDocs } from '../../lib/docs/generated-docs';
 import { validateEnvironmentSpec } from '../../lib/shared/environment-spec';
@@ -36,12 +38,6 @@ const handWritten = handWrittenOf(readme);
 /** The hand-written text of every file of the documentation. */
 const allHandWritten = DOC_FILES.map((file) => handWrittenOf(docs[file])).join('\n');
 const ENVIRONMENT_REFERENCE = 'docs/environment-file.md';
-/**
- * Until the app reads `-c environment=`, the environment file's reference documents the coming
- * API-token mode, which the README, the user's guide, does not describe yet: it neither shows the
- * option nor links to the reference. Once the app reads it, the README must do both.
- */
-const environmentModeComing = !(CONTEXT_KEYS as readonly string[]).includes('environment');
 
 test('the generated tables in docs/ agree with the console template and the status command (else run npm run docs)', () => {
   for (const { file, current, updated } of regeneratedDocs(template, read)) expect({ file, text: current }).toEqual({ file, text: updated });
@@ -104,8 +100,7 @@ test('every npm script it names exists', () => {
 
 test('every -c option it shows is one the app reads, and it explains each of them', () => {
   const shown = new Set([...allHandWritten.matchAll(/-c ([a-zA-Z]+)=/g)].map((match) => match[1]));
-  const documented = environmentModeComing ? [...CONTEXT_KEYS, 'environment'] : CONTEXT_KEYS;
-  expect([...shown].sort()).toEqual([...documented].sort());
+  expect([...shown].sort()).toEqual([...CONTEXT_KEYS].sort());
 });
 
 test('every --parameters value it shows names a template parameter, with a value the parameter accepts', () => {
@@ -155,8 +150,24 @@ test('the outputs it names as outputs exist', () => {
     match.slice(1).filter(Boolean),
   );
   expect(named).toEqual(expect.arrayContaining(['InstanceArn', 'HostGroupName']));
-  for (const key of named) expect(Object.keys(template.Outputs)).toContain(key);
+  for (const key of named) expect([...Object.keys(template.Outputs), ...apiModeOutputKeys()]).toContain(key);
 });
+
+/** The outputs of the stacks of API-token mode, which the README describes beside the console template's. */
+function apiModeOutputKeys(): string[] {
+  const app = connectApp();
+  const stacks = buildEnvironmentStacks(
+    app,
+    {
+      mode: 'deploy',
+      envName: 'acme-prod',
+      network: { kind: 'given', vpcId: 'vpc-01234567', subnetIds: ['subnet-01234567'] },
+      environment: { file: 'acme-prod.yaml', onStackDelete: 'keep' },
+    },
+    { templateVersion: '0.0.0', spec: validateEnvironmentSpec({}, { region: 'us-east-1' }), apiUrl: 'https://anywhere.altinity.cloud' },
+  );
+  return [stacks.cloud, stacks.ready].flatMap((stack) => Object.keys(Template.fromStack(stack).toJSON().Outputs ?? {}));
+}
 
 test('the SSM parameters and staged secrets it names are the ones the stack writes and the hosts read', () => {
   const paths = [...allHandWritten.matchAll(/\/altinity-connect\/(<[a-z ]+>)\/[a-z]+/g)];
@@ -204,8 +215,7 @@ test('every link between the documents leads to a file that exists, and every an
 
 test('the README points to CONTRIBUTING.md and to every generated reference file', () => {
   const linked = new Set([...prose(readme).matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((match) => match[1]));
-  const references = GENERATED_DOCS.map((doc) => doc.file).filter((file) => !(environmentModeComing && file === ENVIRONMENT_REFERENCE));
-  for (const file of ['CONTRIBUTING.md', ...references]) expect(linked).toContain(file);
+  for (const file of ['CONTRIBUTING.md', ...GENERATED_DOCS.map((doc) => doc.file)]) expect(linked).toContain(file);
 });
 
 test("the environment file's reference gives one example, a file the validator accepts for the region it names", () => {

@@ -1,0 +1,200 @@
+import { Aws, CustomResource, Duration, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import {
+  type AccessProperties,
+  apiTokenParameterName,
+  CLOUD_FUNCTION_VARIABLES,
+  CLOUD_LOGICAL_IDS,
+  CLOUD_RESOURCE_TYPES,
+  type CloudFunctionSettings,
+  cloudCertificateParameterName,
+  cloudFunctionRolePath,
+  cloudParameterPrefix,
+  stagedApiTokenPrefix,
+} from '../shared/cloud-stack-contract';
+import { ENV_TAG_KEY } from '../shared/conventions';
+import { arnOf } from './arns';
+import { bundleHandler, inlineHandlerCode } from './inline-handler';
+import { readableLogicalId } from './readable-id';
+import { HANDLER_RUNTIME, KEY_DELETION_WINDOW_DAYS } from './secret-store';
+
+/** Where the API token comes from. */
+export type ApiTokenSource =
+  /** A NoEcho template parameter's value; empty keeps the stored token. */
+  | { readonly kind: 'template-parameter'; readonly token: string }
+  /** `cdk deploy` staged it in Secrets Manager under this name; the function moves it. */
+  | { readonly kind: 'staged'; readonly secretName: string };
+
+export interface AltinityCloudAccessProps {
+  /** The Altinity.Cloud environment. */
+  readonly envName: string;
+  /** Where the API token comes from. */
+  readonly tokenSource: ApiTokenSource;
+  /** The stack whose slices wait for the environment (`readyStackNameFor`): the function serves them too. */
+  readonly readyStackName: string;
+  /** Altinity.Cloud's API, which the function calls with the token. */
+  readonly apiUrl: string;
+}
+
+/** What the function may spend on one event: Lambda's most, so that a slice of the ready stack's wait is as long as it can be. */
+export const CLOUD_FUNCTION_TIMEOUT = Duration.minutes(15);
+
+/**
+ * The Altinity.Cloud API token and the environment's certificate, and the one function that uses the
+ * token.
+ *
+ * Guarantees: the token and the certificate are SecureStrings under a KMS key of the stack's own.
+ * Only the function's role, by ARN and through SSM, may encrypt or decrypt with it; the environment's
+ * hosts may decrypt the certificate alone (the key checks the parameter's ARN in the encryption
+ * context), and are told apart by the environment's tag on their role, since they belong to another
+ * stack; account administrators keep the key's administration, not its use. The function takes what
+ * it acts on from its settings, which only this stack sets; it serves this construct's resources and
+ * the ready stack's slices, and nothing else. Its code is inlined: no asset bucket is needed.
+ */
+export class AltinityCloudAccess extends Construct {
+  /** The function's ARN: the service token of the environment and the ready stack's slices. */
+  readonly serviceToken: string;
+  readonly certificateParameterName: string;
+  readonly resource: CustomResource;
+  readonly key: kms.Key;
+
+  constructor(scope: Construct, id: string, props: AltinityCloudAccessProps) {
+    super(scope, id);
+    const env = props.envName;
+    const staged = props.tokenSource.kind === 'staged';
+    this.certificateParameterName = cloudCertificateParameterName(env);
+    const parameterArn = (name: string) => arnOf(`ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${name}`);
+
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    const role = new iam.Role(this, 'HandlerRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), path: cloudFunctionRolePath(env) });
+    logGroup.grantWrite(role);
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:AddTagsToResource', 'ssm:ListTagsForResource'],
+        resources: [parameterArn(`${cloudParameterPrefix(env)}/*`)],
+      }),
+    );
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['ssm:DescribeParameters', ...(staged ? ['secretsmanager:ListSecrets'] : [])], resources: ['*'] }));
+    if (staged) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'],
+          resources: [arnOf(`secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${stagedApiTokenPrefix(env)}*`)],
+        }),
+      );
+    }
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'],
+        resources: [arnOf('cloudformation:${AWS::Region}:${AWS::AccountId}:stack/*')],
+      }),
+    );
+    const findings = Validations.of(role);
+    findings.acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/*]',
+      reason: 'A parameter may be owned by any stack of this account and region; the function reads whether it still exists, and the resources it serves.',
+    });
+    findings.acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'DescribeParameters and ListSecrets name no resource: they tell which key encrypts a parameter and which staged tokens are left.',
+    });
+    findings.acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter${cloudParameterPrefix(env)}/*]`,
+      reason: "The environment's own parameters: the API token and the certificate.",
+    });
+    if (staged) {
+      findings.acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${stagedApiTokenPrefix(env)}*]`,
+        reason: 'The API tokens cdk deploy stages for this environment, each named by a digest of its token, which Secrets Manager suffixes.',
+      });
+    }
+
+    const ssmService = Fn.sub('ssm.${AWS::Region}.${AWS::URLSuffix}');
+    this.key = new kms.Key(this, 'Key', {
+      description: `Altinity.Cloud API token and certificate of ${env}`,
+      enableKeyRotation: true,
+      pendingWindow: Duration.days(KEY_DELETION_WINDOW_DAYS),
+      removalPolicy: RemovalPolicy.DESTROY,
+      policy: new iam.PolicyDocument({
+        statements: [
+          new iam.PolicyStatement({
+            principals: [new iam.ArnPrincipal(arnOf('iam::${AWS::AccountId}:root'))],
+            notActions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:CreateGrant'],
+            resources: ['*'],
+          }),
+          // The function, by ARN in a condition, which KMS does not check at CreateKey, so that a role
+          // IAM has not propagated yet cannot fail the key's creation.
+          new iam.PolicyStatement({
+            principals: [new iam.AnyPrincipal()],
+            actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
+            resources: ['*'],
+            conditions: { StringEquals: { 'kms:ViaService': ssmService }, ArnEquals: { 'aws:PrincipalArn': role.roleArn } },
+          }),
+          // The hosts, of the connect stack: the certificate alone, through SSM, by roles of this
+          // account carrying the environment's tag. Reading it takes ssm:GetParameter on it too.
+          new iam.PolicyStatement({
+            principals: [new iam.AnyPrincipal()],
+            actions: ['kms:Decrypt'],
+            resources: ['*'],
+            conditions: {
+              StringEquals: {
+                'kms:ViaService': ssmService,
+                'kms:EncryptionContext:PARAMETER_ARN': parameterArn(this.certificateParameterName),
+                'aws:PrincipalAccount': Aws.ACCOUNT_ID,
+                [`aws:PrincipalTag/${ENV_TAG_KEY}`]: env,
+              },
+            },
+          }),
+        ],
+      }),
+    });
+    readableLogicalId(this.key, CLOUD_LOGICAL_IDS.key);
+
+    const settings: CloudFunctionSettings = {
+      stackId: Aws.STACK_ID,
+      readyStackName: props.readyStackName,
+      envName: env,
+      keyArn: this.key.keyArn,
+      apiTokenParameter: apiTokenParameterName(env),
+      certificateParameter: this.certificateParameterName,
+      stagedTokenPrefix: staged ? stagedApiTokenPrefix(env) : '',
+      apiUrl: props.apiUrl,
+    };
+    const handler = new lambda.Function(this, 'Function', {
+      description: `Calls Altinity.Cloud's API for ${env}, the only reader of its API token`,
+      runtime: HANDLER_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline(inlineHandlerCode('altinity-cloud', bundleHandler('altinity-cloud', HANDLER_RUNTIME))),
+      timeout: CLOUD_FUNCTION_TIMEOUT,
+      memorySize: 512,
+      role,
+      logGroup,
+      environment: Object.fromEntries(
+        Object.entries(settings)
+          .filter(([, value]) => value !== '')
+          .map(([setting, value]) => [CLOUD_FUNCTION_VARIABLES[setting as keyof CloudFunctionSettings], value]),
+      ),
+    });
+    readableLogicalId(handler, CLOUD_LOGICAL_IDS.function);
+    this.serviceToken = handler.functionArn;
+
+    const properties: AccessProperties =
+      props.tokenSource.kind === 'staged'
+        ? { EnvName: env, KeyArn: this.key.keyArn, StagedToken: props.tokenSource.secretName }
+        : { EnvName: env, KeyArn: this.key.keyArn, Token: props.tokenSource.token };
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: this.serviceToken,
+      resourceType: CLOUD_RESOURCE_TYPES.access,
+      serviceTimeout: Duration.minutes(5),
+      properties: { ...properties },
+    });
+    readableLogicalId(this.resource, CLOUD_LOGICAL_IDS.access);
+    // The function must be able to write its logs and parameters for every event, Delete included.
+    this.resource.node.addDependency(role);
+  }
+}

@@ -1,0 +1,66 @@
+import { CfnOutput, CustomResource, Duration } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { CLOUD_RESOURCE_TYPES, type OnStackDelete, type ReadyProperties, readySliceId } from '../shared/cloud-stack-contract';
+import { readableLogicalId } from './readable-id';
+
+export interface EnvironmentReadinessProps {
+  /** The function that calls Altinity.Cloud's API, in the cloud stack. */
+  readonly serviceToken: string;
+  readonly envName: string;
+  /** A digest of the environment's specification: a new one waits again. */
+  readonly specDigest: string;
+  /** What deleting the resources does to the environment. */
+  readonly onStackDelete: OnStackDelete;
+  /**
+   * How long to wait for the environment to be ready, and for its deprovisioning.
+   * @default Duration.hours(3)
+   */
+  readonly wait?: Duration;
+}
+
+/** How long one slice waits at most: what one run of the function may take. */
+export const SLICE = Duration.minutes(15);
+
+/**
+ * The wait until Altinity.Cloud reports the environment's specification applied, and, on deletion,
+ * the environment's deletion and deprovisioning.
+ *
+ * Guarantees: creating (or, with a new specification, updating) the resources completes only once the
+ * environment is ready, however long that takes within `wait`; it fails within a poll of Altinity
+ * reporting an error, with Altinity's code and message. A custom resource waits at most what its
+ * function runs, so the wait is a chain of slices, each a custom resource that waits up to 15
+ * minutes and whose completion shows in the stack's events; the last one gives up. Deleting the
+ * resources deletes the environment only when `onStackDelete` says so.
+ */
+export class EnvironmentReadiness extends Construct {
+  /** The slices, in the order CloudFormation creates them. */
+  readonly slices: readonly CustomResource[];
+
+  constructor(scope: Construct, id: string, props: EnvironmentReadinessProps) {
+    super(scope, id);
+    const count = Math.max(1, Math.ceil((props.wait ?? Duration.hours(3)).toMinutes() / SLICE.toMinutes()));
+    const properties: ReadyProperties = { EnvName: props.envName, SpecDigest: props.specDigest, OnStackDelete: props.onStackDelete, Slices: String(count) };
+    const slices: CustomResource[] = [];
+    for (let slice = 1; slice <= count; slice++) {
+      const resource = new CustomResource(this, readySliceId(slice), {
+        serviceToken: props.serviceToken,
+        resourceType: CLOUD_RESOURCE_TYPES.ready,
+        // A little over the function's own 15 minutes: it always answers first.
+        serviceTimeout: SLICE.plus(Duration.minutes(1)),
+        properties: { ...properties },
+      });
+      readableLogicalId(resource, readySliceId(slice));
+      if (slices.length > 0) resource.node.addDependency(slices[slices.length - 1]);
+      slices.push(resource);
+    }
+    this.slices = slices;
+    new CfnOutput(this, 'WhenDeleted', {
+      key: 'WhenDeleted',
+      description: 'What deleting this stack does to the environment in Altinity.Cloud',
+      value:
+        props.onStackDelete === 'keep'
+          ? `${props.envName} stays in Altinity.Cloud (onStackDelete keep): delete it in the Altinity Cloud Manager, or deploy with -c onStackDelete=delete before deleting this stack`
+          : `${props.envName} is deleted from Altinity.Cloud and deprovisioned${props.onStackDelete === 'delete-with-clusters' ? ', ClickHouse clusters and their data included' : ', unless it has ClickHouse clusters'}`,
+    });
+  }
+}
