@@ -1,4 +1,4 @@
-import { Aws, CustomResource, Duration, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -17,9 +17,9 @@ import {
   stagedApiTokenPrefix,
 } from '../shared/cloud-stack-contract';
 import { ENV_TAG_KEY } from '../shared/conventions';
-import { arnOf } from './arns';
 import { bundleHandler, inlineHandlerCode } from './inline-handler';
 import { readableLogicalId } from './readable-id';
+import { keyAdministration, parameterArnOf, secretKeeperRole, ssmService } from './secret-keeper';
 import { HANDLER_RUNTIME, KEY_DELETION_WINDOW_DAYS } from './secret-store';
 
 /** Where the API token comes from. */
@@ -67,53 +67,16 @@ export class AltinityCloudAccess extends Construct {
     const env = props.envName;
     const staged = props.tokenSource.kind === 'staged';
     this.certificateParameterName = cloudCertificateParameterName(env);
-    const parameterArn = (name: string) => arnOf(`ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${name}`);
 
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
-    const role = new iam.Role(this, 'HandlerRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), path: cloudFunctionRolePath(env) });
-    logGroup.grantWrite(role);
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:AddTagsToResource', 'ssm:ListTagsForResource'],
-        resources: [parameterArn(`${cloudParameterPrefix(env)}/*`)],
-      }),
-    );
-    role.addToPolicy(new iam.PolicyStatement({ actions: ['ssm:DescribeParameters', ...(staged ? ['secretsmanager:ListSecrets'] : [])], resources: ['*'] }));
-    if (staged) {
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'],
-          resources: [arnOf(`secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${stagedApiTokenPrefix(env)}*`)],
-        }),
-      );
-    }
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'],
-        resources: [arnOf('cloudformation:${AWS::Region}:${AWS::AccountId}:stack/*')],
-      }),
-    );
-    const findings = Validations.of(role);
-    findings.acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/*]',
-      reason: 'A parameter may be owned by any stack of this account and region; the function reads whether it still exists, and the resources it serves.',
+    const role = secretKeeperRole(this, 'HandlerRole', {
+      rolePath: cloudFunctionRolePath(env),
+      parameterPrefix: cloudParameterPrefix(env),
+      parametersAre: "The environment's own parameters: the API token and the certificate.",
+      stagedTokenPrefix: staged ? stagedApiTokenPrefix(env) : undefined,
+      logGroup,
     });
-    findings.acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'DescribeParameters and ListSecrets name no resource: they tell which key encrypts a parameter and which staged tokens are left.',
-    });
-    findings.acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter${cloudParameterPrefix(env)}/*]`,
-      reason: "The environment's own parameters: the API token and the certificate.",
-    });
-    if (staged) {
-      findings.acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${stagedApiTokenPrefix(env)}*]`,
-        reason: 'The API tokens cdk deploy stages for this environment, each named by a digest of its token, which Secrets Manager suffixes.',
-      });
-    }
 
-    const ssmService = Fn.sub('ssm.${AWS::Region}.${AWS::URLSuffix}');
     this.key = new kms.Key(this, 'Key', {
       description: `Altinity.Cloud API token and certificate of ${env}`,
       enableKeyRotation: true,
@@ -121,18 +84,14 @@ export class AltinityCloudAccess extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
       policy: new iam.PolicyDocument({
         statements: [
-          new iam.PolicyStatement({
-            principals: [new iam.ArnPrincipal(arnOf('iam::${AWS::AccountId}:root'))],
-            notActions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:CreateGrant'],
-            resources: ['*'],
-          }),
+          keyAdministration(),
           // The function, by ARN in a condition, which KMS does not check at CreateKey, so that a role
           // IAM has not propagated yet cannot fail the key's creation.
           new iam.PolicyStatement({
             principals: [new iam.AnyPrincipal()],
             actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
             resources: ['*'],
-            conditions: { StringEquals: { 'kms:ViaService': ssmService }, ArnEquals: { 'aws:PrincipalArn': role.roleArn } },
+            conditions: { StringEquals: { 'kms:ViaService': ssmService() }, ArnEquals: { 'aws:PrincipalArn': role.roleArn } },
           }),
           // The hosts, of the connect stack: the certificate alone, through SSM, by roles of this
           // account carrying the environment's tag. Reading it takes ssm:GetParameter on it too.
@@ -142,8 +101,8 @@ export class AltinityCloudAccess extends Construct {
             resources: ['*'],
             conditions: {
               StringEquals: {
-                'kms:ViaService': ssmService,
-                'kms:EncryptionContext:PARAMETER_ARN': parameterArn(this.certificateParameterName),
+                'kms:ViaService': ssmService(),
+                'kms:EncryptionContext:PARAMETER_ARN': parameterArnOf(this.certificateParameterName),
                 'aws:PrincipalAccount': Aws.ACCOUNT_ID,
                 [`aws:PrincipalTag/${ENV_TAG_KEY}`]: env,
               },

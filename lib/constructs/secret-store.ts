@@ -6,8 +6,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { SECRET_STORE_LOGICAL_IDS, SECRET_STORE_RESOURCE_TYPE } from '../shared/names';
 import { SECRET_STORE_VARIABLES, type SecretStoreProperties, type SecretStoreSettings } from '../shared/secret-store-contract';
-import { arnOf } from './arns';
 import { bundleHandler, inlineHandlerCode } from './inline-handler';
+import { keyAdministration, parameterArnOf, secretKeeperRole, ssmService } from './secret-keeper';
 import { readableLogicalId } from './readable-id';
 
 /** The handler's runtime: supported until 2028, with its own AWS SDK v3, which the bundle leaves out. */
@@ -92,57 +92,14 @@ export class SecretStore extends Construct {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const handlerRole = new iam.Role(this, 'HandlerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      path: Fn.sub(names.rolePath),
-    });
-    logGroup.grantWrite(handlerRole);
-    handlerRole.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:AddTagsToResource', 'ssm:ListTagsForResource'],
-        resources: [parameterArnOf(`${parentOf(names.token)}/*`)],
-      }),
-    );
     const staged = props.tokenSource.kind === 'staged';
-    // Which key encrypts a parameter, and which staged tokens are left: these calls name no resource.
-    handlerRole.addToPolicy(
-      new iam.PolicyStatement({ actions: ['ssm:DescribeParameters', ...(staged ? ['secretsmanager:ListSecrets'] : [])], resources: ['*'] }),
-    );
-    if (staged) {
-      handlerRole.addToPolicy(
-        new iam.PolicyStatement({
-          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'],
-          resources: [arnOf(`secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${names.stagedTokens}*`)],
-        }),
-      );
-    }
-    // Whether CloudFormation awaits the request (of its own stack), and whether a parameter's owner (any stack) still exists.
-    handlerRole.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'],
-        resources: [arnOf('cloudformation:${AWS::Region}:${AWS::AccountId}:stack/*')],
-      }),
-    );
-    const findings = Validations.of(handlerRole);
-    findings.acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/*]',
-      reason:
-        "A parameter may be owned by any stack of this account and region: the handler reads whether that stack still exists, and its own stack's resource.",
+    const handlerRole = secretKeeperRole(this, 'HandlerRole', {
+      rolePath: Fn.sub(names.rolePath),
+      parameterPrefix: parentOf(names.token),
+      parametersAre: "The environment's own parameters: the token and the certificate, whose names the function's settings give.",
+      stagedTokenPrefix: staged ? names.stagedTokens : undefined,
+      logGroup,
     });
-    findings.acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'DescribeParameters and ListSecrets name no resource: they tell which key encrypts a parameter and which staged tokens are left, no value.',
-    });
-    findings.acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter${parentOf(names.token).replace(/\$\{(\w+)\}/g, '<$1>')}/*]`,
-      reason: "The environment's own parameters: the token and the certificate, whose names the function's settings give.",
-    });
-    if (staged) {
-      findings.acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${names.stagedTokens.replace(/\$\{(\w+)\}/g, '<$1>')}*]`,
-        reason: 'The tokens cdk deploy stages for this environment, each named by a digest of its token, which Secrets Manager suffixes.',
-      });
-    }
 
     this.key = new kms.Key(this, 'Key', {
       description: 'altinity-connect secrets of one stack',
@@ -151,12 +108,7 @@ export class SecretStore extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
       policy: new iam.PolicyDocument({
         statements: [
-          // Administration, delegated to IAM: everything but using the key, or granting its use.
-          new iam.PolicyStatement({
-            principals: [accountPrincipal()],
-            notActions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:CreateGrant'],
-            resources: ['*'],
-          }),
+          keyAdministration(),
           // Use, through SSM, by the roles named here: named in a condition, which KMS does not check
           // at CreateKey as it checks principals, so that a role IAM has not propagated yet cannot
           // fail the key's creation.
@@ -268,18 +220,4 @@ export class SecretStore extends Construct {
 
 function parentOf(name: string): string {
   return name.slice(0, name.lastIndexOf('/'));
-}
-
-function accountPrincipal(): iam.IPrincipal {
-  return new iam.ArnPrincipal(arnOf('iam::${AWS::AccountId}:root'));
-}
-
-/** SSM's endpoint in this region, as `kms:ViaService` names it: the partition's own domain (amazonaws.com.cn in China). */
-function ssmService(): string {
-  return Fn.sub('ssm.${AWS::Region}.${AWS::URLSuffix}');
-}
-
-/** The ARN of the parameter an `Fn::Sub` name pattern names, as one `Fn::Sub` (names start with the slash the ARN omits). */
-function parameterArnOf(namePattern: string, variables?: Record<string, string>): string {
-  return arnOf(`ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${namePattern}`, variables);
 }
