@@ -8,6 +8,7 @@ import { EnvironmentSpecError } from '../lib/shared/environment-spec';
 import { buildConnectStack, buildEnvironmentStacks, connectApp } from '../lib/stack/app';
 import { quietSdkNodeVersionNotice } from '../lib/shared/sdk-notice';
 import { contextWithTokenFromEnvironment, InputError, parseAppInput } from '../lib/stack/app-input';
+import type { NetworkDefaults } from '../lib/stack/console-form';
 
 /**
  * Stages the token in the account and region that `cdk deploy` targets, or stops before writing
@@ -53,6 +54,23 @@ async function stageToken(
   return staged.name;
 }
 
+/**
+ * The hosts' VPC ranges, for the environment file's check; with none readable (no credentials, or no
+ * default VPC), the app says that it did not check, and goes on.
+ */
+async function hostVpcCidrs(network: NetworkDefaults, region: string): Promise<string[] | undefined> {
+  const [{ EC2Client }, { hostNetworkCidrs }] = await Promise.all([import('@aws-sdk/client-ec2'), import('../lib/deploy/host-network.js')]);
+  try {
+    const cidrs = await hostNetworkCidrs(new EC2Client({ region }), network);
+    if (cidrs === undefined) process.stderr.write(`Warning: ${region} has no default VPC, so the environment's cidr was not checked against the hosts' VPC\n`);
+    return cidrs;
+  } catch (error) {
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    process.stderr.write(`Warning: could not read the hosts' VPC, so the environment's cidr was not checked against it (${detail})\n`);
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
   quietSdkNodeVersionNotice();
   const app = connectApp();
@@ -62,9 +80,10 @@ async function main(): Promise<void> {
   if (input.mode === 'deploy' && input.environment) {
     if (!region)
       throw new InputError('-c environment= needs the AWS region the stacks go to, whose zones the file names: set AWS_REGION or a profile with a region');
+    const hostCidrs = await hostVpcCidrs(input.network, region);
     let spec: ReturnType<typeof readEnvironmentFile>;
     try {
-      spec = readEnvironmentFile(input.environment.file, { region });
+      spec = readEnvironmentFile(input.environment.file, { region, hostNetworkCidrs: hostCidrs });
     } catch (error) {
       if (error instanceof EnvironmentSpecError) throw new InputError(error.message);
       throw error;

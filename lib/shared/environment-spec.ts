@@ -39,6 +39,13 @@ export interface EnvironmentContext {
    * @default - unknown: zones are checked against the region's name only
    */
   readonly availabilityZones?: readonly string[];
+  /**
+   * The IPv4 ranges of the hosts' VPC, as DescribeVpcs lists them: the environment's VPC is peered
+   * with nothing, but Altinity reaches it through the hosts, whose routes an overlap would break.
+   *
+   * @default - unknown: the overlap is not checked
+   */
+  readonly hostNetworkCidrs?: readonly string[];
 }
 
 /** What the specification's defaults and checks may depend on besides the value itself. */
@@ -174,7 +181,7 @@ const ENVIRONMENT = object(
       description: "The IPv4 range of the environment's VPC: private (RFC 1918), /16 to /21, not overlapping the network of the stack's hosts.",
       default: '10.67.0.0/21',
       immutable: true,
-      check: (cidr) => checkNetworkAddress(cidr),
+      check: (cidr, scope) => [...checkNetworkAddress(cidr), ...overlapWithHosts(cidr, scope)],
     }),
     NAT: field(boolean, { description: "Whether the environment's VPC gets a NAT gateway.", default: false, immutable: true }),
     nodeGroups: field(
@@ -500,6 +507,24 @@ function checkNetworkAddress(cidr: string): Problem[] {
   const first = bits - (bits % size);
   const written = [24, 16, 8, 0].map((shift) => Math.floor(first / 2 ** shift) % 256).join('.');
   return [{ problem: `${cidr} is not the first address of its network: write ${written}/${prefix}` }];
+}
+
+function overlapWithHosts(cidr: string, scope: Scope): Problem[] {
+  const overlapping = (scope.hostNetworkCidrs ?? []).filter((host) => overlaps(cidr, host));
+  if (overlapping.length === 0) return [];
+  return [{ problem: `${cidr} overlaps the hosts' VPC (${overlapping.join(', ')}): choose a range outside it` }];
+}
+
+/** Whether two IPv4 networks in CIDR notation share an address. */
+function overlaps(a: string, b: string): boolean {
+  const range = (cidr: string) => {
+    const [address, prefix] = cidr.split('/');
+    const size = 2 ** (32 - Number(prefix ?? 32));
+    const first = address.split('.').reduce((sum, octet) => sum * 256 + Number(octet), 0);
+    return [first - (first % size), first - (first % size) + size - 1];
+  };
+  const [[aFirst, aLast], [bFirst, bLast]] = [range(a), range(b)];
+  return aFirst <= bLast && bFirst <= aLast;
 }
 
 function uncoveredReservations(groups: readonly { readonly reservations: readonly string[] }[]): Problem[] {

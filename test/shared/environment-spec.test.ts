@@ -699,3 +699,20 @@ describe('the fields as docs/environment-file.md lists them', () => {
     }
   });
 });
+
+describe("the environment's cidr and the hosts' VPC", () => {
+  const spec = (cidr: string, hostNetworkCidrs?: string[]) => () => validateEnvironmentSpec({ cidr }, { region: 'us-east-1', hostNetworkCidrs });
+
+  test("a range that overlaps any of the VPC's ranges is refused, naming both", () => {
+    expect(spec('10.20.8.0/21', ['192.168.0.0/24', '10.20.0.0/16'])).toThrow(
+      "cidr: 10.20.8.0/21 overlaps the hosts' VPC (10.20.0.0/16): choose a range outside it",
+    );
+    expect(spec('10.0.0.0/16', ['10.0.255.0/24'])).toThrow(/overlaps the hosts' VPC \(10\.0\.255\.0\/24\)/);
+  });
+
+  test('a range next to it, or an unknown VPC, passes', () => {
+    expect(spec('10.20.0.0/21', ['10.20.8.0/21'])).not.toThrow();
+    expect(spec('10.67.0.0/21', ['172.31.0.0/16'])).not.toThrow();
+    expect(spec('10.67.0.0/21')).not.toThrow();
+  });
+});

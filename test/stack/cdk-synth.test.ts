@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import { GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { stagedApiTokenPrefix } from '../../lib/shared/cloud-stack-contract';
 import { publishTemplate } from '../../lib/release/publish';
 import { stagedTokenName, stagedTokenPrefix } from '../../lib/shared/secret-store-contract';
 import { filesUnder, linkedCheckout, runAppAsTheCliDoes, runCdk } from '../e2e/cdk-cli';
@@ -98,6 +100,61 @@ describe('cdk synth', () => {
     expect(run.output.split('NodeVersionSupportWarning').length - 1).toBeLessThanOrEqual(1);
     // With -c vpc and -c subnets the app looks nothing up, so the CLI has nothing to cache.
     expect(fs.existsSync(path.join(checkout.dir, 'cdk.context.json'))).toBe(false);
+  });
+
+  describe('API-token mode (-c environment=<file>)', () => {
+    const API_SENTINEL = 'anywhere-sentinel-5b7e2c90';
+    let vpcId: string;
+    const environmentFile = (name: string, cidr: string) => {
+      const file = path.join(outDir, name);
+      fs.writeFileSync(file, `cidr: ${cidr}\nzones: [us-east-1a, us-east-1b]\n`);
+      return file;
+    };
+    const synth = (out: string, file: string) =>
+      cdk(['synth', '--quiet', '-o', out, '-c', 'env=acme-api', '-c', `environment=${file}`, '-c', `vpc=${vpcId}`, '-c', 'subnets=subnet-0123456789abcdef0'], {
+        ...moto.env,
+        CDK_DEFAULT_REGION: TEST_REGION,
+        ALTINITYCLOUD_API_TOKEN: API_SENTINEL,
+      });
+
+    beforeAll(async () => {
+      const ec2 = new EC2Client(moto.clientConfig);
+      vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16' }))).Vpc?.VpcId ?? '';
+    });
+
+    test("an environment cidr that overlaps the hosts' VPC is refused by name, before the API token is stored", async () => {
+      const run = await synth(path.join(outDir, 'overlap'), environmentFile('overlap.yaml', '10.20.8.0/21'));
+      expect(run.exitCode).toBe(1);
+      expect(run.output).toContain("cidr: 10.20.8.0/21 overlaps the hosts' VPC (10.20.0.0/16): choose a range outside it");
+      const secrets = new SecretsManagerClient(moto.clientConfig);
+      const { SecretList } = await secrets.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [stagedApiTokenPrefix('acme-api')] }] }));
+      expect(SecretList ?? []).toEqual([]);
+      expect(run.output).not.toContain(API_SENTINEL);
+    });
+
+    test("synthesizes the three stacks, stages the API token for the cloud stack's function, and leaves it nowhere in cdk.out", async () => {
+      const out = path.join(outDir, 'api-mode');
+      const run = await synth(out, environmentFile('acme-api.yaml', '10.67.0.0/21'));
+      expect(run).toMatchObject({ exitCode: 0 });
+      expect(run.output).toContain('Staging the Altinity.Cloud API token in account 123456789012, us-east-1');
+      const secrets = new SecretsManagerClient(moto.clientConfig);
+      const { SecretList } = await secrets.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [stagedApiTokenPrefix('acme-api')] }] }));
+      expect((SecretList ?? []).map((secret) => secret.Name)).toHaveLength(1);
+      const templates = filesIn(out)
+        .filter((file) => file.endsWith('.template.json'))
+        .map((file) => path.basename(file));
+      expect(templates.sort()).toEqual([
+        'altinity-cloud-acme-api.template.json',
+        'altinity-connect-acme-api.template.json',
+        'altinity-ready-acme-api.template.json',
+      ]);
+      for (const file of filesIn(out)) expect({ file, leaks: fs.readFileSync(file, 'utf8').includes(API_SENTINEL) }).toEqual({ file, leaks: false });
+      expect(run.output).not.toContain(API_SENTINEL);
+      for (const name of templates) {
+        const sent = asTheCdkCliSendsIt(JSON.parse(fs.readFileSync(path.join(out, name), 'utf8')));
+        expect({ name, fits: Buffer.byteLength(sent) <= TEMPLATE_BUDGET }).toEqual({ name, fits: true });
+      }
+    });
   });
 
   test('the app, run as the CLI runs it, stages the token without printing an SDK notice about Node.js', async () => {
