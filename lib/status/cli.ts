@@ -13,6 +13,7 @@ import { EXIT_CODES } from './exit-codes';
 import { latestOperation } from './events';
 import { fetchEnvironmentStacks, fetchSnapshot, type StatusClients } from './fetch';
 import { eventLine, formatDuration, renderText, someOf } from './render';
+import { environmentNextSteps } from './next-steps';
 import { buildStackReport, buildStatusReport } from './report';
 import type { Outcome } from './stack-states';
 import type { AltinityStatus, StackReport, StackSnapshot, StatusReport } from './types';
@@ -194,7 +195,11 @@ export async function runStatus(argv: readonly string[], io: StatusIo): Promise<
       const unsettled = [report, ...(stacks ?? [])].find((stack) => !stack.settled);
       if (!options.wait || !unsettled) {
         const whole = stacks
-          ? { ...report, environment: { stacks, altinity: await readAltinityStatus(options.envName, { variables, fetch: io.fetch, delay: sleep }) } }
+          ? {
+              ...report,
+              nextSteps: environmentNextSteps(report, stacks),
+              environment: { stacks, altinity: await readAltinityStatus(options.envName, { variables, fetch: io.fetch, delay: sleep }) },
+            }
           : report;
         statusLine.clear();
         if (options.wait && !options.json && printedEvents.size > 0) io.stdout.write('\n');

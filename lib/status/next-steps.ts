@@ -1,7 +1,9 @@
+import { API_TOKEN_ENVIRONMENT_VARIABLE } from '../shared/cloud-stack-contract';
+import { cloudStackNameFor, readyStackNameFor } from '../shared/conventions';
 import { PARAMETER_KEYS } from '../shared/names';
 import { isHostResource } from './events';
 import { CAPABILITY_ADVICE } from './hints';
-import type { StatusReport } from './types';
+import type { StackReport, StatusReport } from './types';
 
 type Situation = Omit<StatusReport, 'nextSteps'>;
 
@@ -42,6 +44,30 @@ export function nextSteps(situation: Situation): string[] {
     case 'failed':
       return [...fixes(situation), ...recovery(situation, howToDelete)];
   }
+}
+
+/**
+ * What to do in API-token mode, where the stacks create, wait for and delete the environment: no
+ * wizard to click through, and `cdk deploy --all` / `cdk destroy --all` for every change. `connect`
+ * is the connect stack's report; `stacks` the cloud and ready stacks'.
+ */
+export function environmentNextSteps(connect: Situation & Pick<StatusReport, 'nextSteps'>, stacks: readonly StackReport[]): string[] {
+  const { envName } = connect;
+  const deploy = `${API_TOKEN_ENVIRONMENT_VARIABLE}=... npx cdk deploy --all -c env=${envName} -c environment=<file>`;
+  const follow = `Follow it with: npm run status -- --env ${envName}${regionFlag(connect)} --wait`;
+  const destroy =
+    `To delete: npx cdk destroy --all -c env=${envName} -c environment=<file>. It deletes ${readyStackNameFor(envName)}, the hosts, then ` +
+    `${cloudStackNameFor(envName)}; the environment stays in Altinity.Cloud unless the stacks were deployed with -c onStackDelete=delete (the ready stack's WhenDeleted output says which).`;
+  const all = [connect, ...stacks];
+  if (connect.outcome === 'failed') return connect.nextSteps.filter((step) => !step.includes('PROCEED'));
+  if (all.some((stack) => stack.outcome === 'failed')) return [`Fix the cause above, then deploy again: ${deploy}`];
+  if (all.some((stack) => stack.outcome === 'in-progress')) return ['Wait for the stacks to finish.', follow];
+  if (stacks.some((stack) => stack.outcome !== 'complete')) return [`Deploy the environment's missing stacks: ${deploy}`];
+  return [
+    `The environment is ready: create ClickHouse clusters in the Altinity Cloud Manager. To change it, edit the environment file and run ${deploy} again.`,
+    ...(connect.breakGlass.enabled ? [breakGlassStep(connect)] : []),
+    destroy,
+  ];
 }
 
 function breakGlassStep(situation: Situation): string {

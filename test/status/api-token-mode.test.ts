@@ -358,6 +358,10 @@ describe('with ALTINITYCLOUD_API_TOKEN, the environment as Altinity.Cloud report
     await readyEnvironment(envName);
     const run = await status(['--env', envName], withToken());
     expect(run.code).toBe(0);
+    // No wizard to click through in this mode: what to do next is cdk deploy --all and cdk destroy --all.
+    expect(run.stdout).not.toContain('PROCEED');
+    expect(run.stdout).toContain('  - The environment is ready: create ClickHouse clusters in the Altinity Cloud Manager.');
+    expect(run.stdout).toContain(`  - To delete: npx cdk destroy --all -c env=${envName} -c environment=<file>.`);
     expect(run.stdout).toContain(
       `Environment:  ${envName} in Altinity.Cloud: ready (spec revision 1 applied)\n` +
         `Resources:    1 in AWS, as Altinity reports them: vpc (vpc-${envName})\n`,

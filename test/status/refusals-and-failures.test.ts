@@ -23,8 +23,18 @@ type Answers = Record<string, (call: number) => Answer>;
 function answering<T extends CloudFormationClient | EC2Client>(client: T, answers: Answers): T {
   const calls = new Map<string, number>();
   (client.middlewareStack as CloudFormationClient['middlewareStack']).add(
-    (_next: unknown, context: { commandName?: string }) => async () => {
+    (_next: unknown, context: { commandName?: string }) => async (args: { input: object }) => {
       const command = context.commandName ?? '?';
+      // These stacks run on a connection token: the environment's other stacks do not exist, as AWS says of any stack.
+      const asked = (args.input as { StackName?: string }).StackName;
+      if (command === 'DescribeStacksCommand' && asked !== undefined && !asked.includes(STACK_NAME)) {
+        throw new CloudFormationServiceException({
+          name: 'ValidationError',
+          $fault: 'client',
+          $metadata: {},
+          message: `Stack with id ${asked} does not exist`,
+        });
+      }
       const call = calls.get(command) ?? 0;
       calls.set(command, call + 1);
       const answer = answers[command]?.(call);
