@@ -1,4 +1,4 @@
-import { Aws, CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, CustomResource, Duration, Fn, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -32,6 +32,12 @@ export type ApiTokenSource =
 export interface AltinityCloudAccessProps {
   /** The Altinity.Cloud environment. */
   readonly envName: string;
+  /**
+   * The environment as `Fn::Sub` patterns name it, when `envName` is a template parameter's value
+   * (`${EnvName}`), so that the names built from it stay one `Fn::Sub` each.
+   * @default - envName, known at synthesis
+   */
+  readonly envInSub?: string;
   /** Where the API token comes from. */
   readonly tokenSource: ApiTokenSource;
   /** The stack whose slices wait for the environment (`readyStackNameFor`): the function serves them too. */
@@ -65,15 +71,17 @@ export class AltinityCloudAccess extends Construct {
   constructor(scope: Construct, id: string, props: AltinityCloudAccessProps) {
     super(scope, id);
     const env = props.envName;
+    const sub = props.envInSub ?? env;
+    const named = (pattern: string) => (props.envInSub === undefined ? pattern : Fn.sub(pattern));
     const staged = props.tokenSource.kind === 'staged';
-    this.certificateParameterName = cloudCertificateParameterName(env);
+    this.certificateParameterName = named(cloudCertificateParameterName(sub));
 
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     const role = secretKeeperRole(this, 'HandlerRole', {
-      rolePath: cloudFunctionRolePath(env),
-      parameterPrefix: cloudParameterPrefix(env),
+      rolePath: named(cloudFunctionRolePath(sub)),
+      parameterPrefix: cloudParameterPrefix(sub),
       parametersAre: "The environment's own parameters: the API token and the certificate.",
-      stagedTokenPrefix: staged ? stagedApiTokenPrefix(env) : undefined,
+      stagedTokenPrefix: staged ? stagedApiTokenPrefix(sub) : undefined,
       logGroup,
     });
 
@@ -102,7 +110,7 @@ export class AltinityCloudAccess extends Construct {
             conditions: {
               StringEquals: {
                 'kms:ViaService': ssmService(),
-                'kms:EncryptionContext:PARAMETER_ARN': parameterArnOf(this.certificateParameterName),
+                'kms:EncryptionContext:PARAMETER_ARN': parameterArnOf(cloudCertificateParameterName(sub)),
                 'aws:PrincipalAccount': Aws.ACCOUNT_ID,
                 [`aws:PrincipalTag/${ENV_TAG_KEY}`]: env,
               },
@@ -118,9 +126,9 @@ export class AltinityCloudAccess extends Construct {
       readyStackName: props.readyStackName,
       envName: env,
       keyArn: this.key.keyArn,
-      apiTokenParameter: apiTokenParameterName(env),
+      apiTokenParameter: named(apiTokenParameterName(sub)),
       certificateParameter: this.certificateParameterName,
-      stagedTokenPrefix: staged ? stagedApiTokenPrefix(env) : '',
+      stagedTokenPrefix: staged ? named(stagedApiTokenPrefix(sub)) : '',
       apiUrl: props.apiUrl,
     };
     const handler = new lambda.Function(this, 'Function', {

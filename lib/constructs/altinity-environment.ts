@@ -8,8 +8,11 @@ export interface AltinityEnvironmentProps {
   /** The function that calls Altinity.Cloud's API (`AltinityCloudAccess.serviceToken`). */
   readonly serviceToken: string;
   readonly envName: string;
-  /** The environment's specification, validated, as the environment file gives it. */
-  readonly spec: EnvironmentSpec;
+  /**
+   * The environment's specification: validated, as the environment file gives it; or the JSON text of
+   * one, as the console's template parameter gives it, which the function validates.
+   */
+  readonly spec: EnvironmentSpec | string;
 }
 
 /**
@@ -26,7 +29,7 @@ export class AltinityEnvironment extends Construct {
 
   constructor(scope: Construct, id: string, props: AltinityEnvironmentProps) {
     super(scope, id);
-    const properties: EnvironmentProperties = { EnvName: props.envName, Spec: JSON.stringify(props.spec) };
+    const properties: EnvironmentProperties = { EnvName: props.envName, Spec: typeof props.spec === 'string' ? props.spec : JSON.stringify(props.spec) };
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: props.serviceToken,
       resourceType: CLOUD_RESOURCE_TYPES.environment,

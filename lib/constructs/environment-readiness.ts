@@ -1,4 +1,4 @@
-import { CfnOutput, CustomResource, Duration } from 'aws-cdk-lib';
+import { CfnOutput, CustomResource, Duration, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { CLOUD_RESOURCE_TYPES, type OnStackDelete, type ReadyProperties, readySliceId } from '../shared/cloud-stack-contract';
 import { readableLogicalId } from './readable-id';
@@ -9,8 +9,8 @@ export interface EnvironmentReadinessProps {
   readonly envName: string;
   /** A digest of the environment's specification: a new one waits again. */
   readonly specDigest: string;
-  /** What deleting the resources does to the environment. */
-  readonly onStackDelete: OnStackDelete;
+  /** What deleting the resources does to the environment (a template parameter's value in the console's template). */
+  readonly onStackDelete: OnStackDelete | string;
   /**
    * How long to wait for the environment to be ready, and for its deprovisioning.
    * @default Duration.hours(3)
@@ -39,7 +39,9 @@ export class EnvironmentReadiness extends Construct {
   constructor(scope: Construct, id: string, props: EnvironmentReadinessProps) {
     super(scope, id);
     const count = Math.max(1, Math.ceil((props.wait ?? Duration.hours(3)).toMinutes() / SLICE.toMinutes()));
-    const properties: ReadyProperties = { EnvName: props.envName, SpecDigest: props.specDigest, OnStackDelete: props.onStackDelete, Slices: String(count) };
+    // A parameter's value stands for one of the choices its AllowedValues admit.
+    const onStackDelete = props.onStackDelete as OnStackDelete;
+    const properties: ReadyProperties = { EnvName: props.envName, SpecDigest: props.specDigest, OnStackDelete: onStackDelete, Slices: String(count) };
     const slices: CustomResource[] = [];
     for (let slice = 1; slice <= count; slice++) {
       const resource = new CustomResource(this, readySliceId(slice), {
@@ -57,10 +59,17 @@ export class EnvironmentReadiness extends Construct {
     new CfnOutput(this, 'WhenDeleted', {
       key: 'WhenDeleted',
       description: 'What deleting this stack does to the environment in Altinity.Cloud',
-      value:
-        props.onStackDelete === 'keep'
-          ? `${props.envName} stays in Altinity.Cloud (onStackDelete keep): delete it in the Altinity Cloud Manager, or deploy with -c onStackDelete=delete before deleting this stack`
-          : `${props.envName} is deleted from Altinity.Cloud and deprovisioned${props.onStackDelete === 'delete-with-clusters' ? ', ClickHouse clusters and their data included' : ', unless it has ClickHouse clusters'}`,
+      value: whenDeleted(props.envName, props.onStackDelete),
     });
   }
+}
+
+function whenDeleted(envName: string, onStackDelete: string): string {
+  if (Token.isUnresolved(onStackDelete)) {
+    return `OnStackDelete ${onStackDelete}: keep leaves ${envName} in Altinity.Cloud (delete it in the Altinity Cloud Manager); delete deletes and deprovisions it unless it has ClickHouse clusters; delete-with-clusters destroys them too`;
+  }
+  if (onStackDelete === 'keep') {
+    return `${envName} stays in Altinity.Cloud (onStackDelete keep): delete it in the Altinity Cloud Manager, or deploy with -c onStackDelete=delete before deleting this stack`;
+  }
+  return `${envName} is deleted from Altinity.Cloud and deprovisioned${onStackDelete === 'delete-with-clusters' ? ', ClickHouse clusters and their data included' : ', unless it has ClickHouse clusters'}`;
 }

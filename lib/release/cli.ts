@@ -5,7 +5,7 @@ import { stackNameFor } from '../shared/conventions';
 import { launchStackMarkdown, quickCreateUrl, regionProblem, templateObjectUrl } from './launch-link';
 import { UsageError } from '../shared/command-line';
 import { EXIT_CODES, type HostingOptions, parsePublishArgs, USAGE } from './publish-args';
-import { publishedFileName, publishTemplate } from './publish';
+import { publishEnvironmentTemplates, publishedFileName, publishTemplate } from './publish';
 import { objectKey } from './s3-names';
 import { explainUploadError } from './upload-errors';
 import { resolveRegionAndCredentials, uploadTemplate } from './upload';
@@ -35,6 +35,12 @@ export interface PublishIo {
    * @default publishTemplate: synthesizes the console template and writes it
    */
   readonly writeTemplate?: (version: string, outDir: string) => string;
+  /**
+   * Writes the console templates of API-token mode into `outDir` and returns their paths.
+   *
+   * @default publishEnvironmentTemplates
+   */
+  readonly writeEnvironmentTemplates?: (version: string, outDir: string) => string[];
 }
 
 /** The publish command: writes the template, uploads it when asked, prints the links; returns the exit code. */
@@ -59,6 +65,10 @@ export async function runPublish(argv: readonly string[], io: PublishIo): Promis
   if (!options.hosting) {
     const file = writeTemplate(io.version, outDir);
     io.stdout.write(`Published ${path.relative(cwd, file)}\nUpload it in the CloudFormation console (Create stack > Upload a template file).\n`);
+    const environment = (io.writeEnvironmentTemplates ?? publishEnvironmentTemplates)(io.version, outDir);
+    io.stdout.write(
+      `For API-token mode (README: Let the stacks create the environment), also ${environment.map((written) => path.relative(cwd, written)).join(' and ')}.\n`,
+    );
     return EXIT_CODES.done.code;
   }
 

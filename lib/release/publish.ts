@@ -2,7 +2,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
+import { LegacyStackSynthesizer, type Stack } from 'aws-cdk-lib';
 import { buildConnectStack, connectApp } from '../stack/app';
+import { CloudStack } from '../stack/cloud-stack';
+import { ReadyStack } from '../stack/ready-stack';
 
 /** File name the provisioning guide tells users to download. */
 export function publishedFileName(templateVersion: string): string {
@@ -11,8 +14,32 @@ export function publishedFileName(templateVersion: string): string {
 
 /** The console template: synthesized without context, so it carries no environment and no secret. */
 export function synthesizeConsoleTemplate(templateVersion: string): Record<string, unknown> {
+  return synthesized((app) => buildConnectStack(app, { mode: 'console' }, { templateVersion }));
+}
+
+/**
+ * The console templates of API-token mode, by the stack they make: the cloud stack (API token,
+ * certificate, specification) and the ready stack; between them goes the connect template, with the
+ * cloud stack's certificate as its existing certificate.
+ */
+export const ENVIRONMENT_TEMPLATES = {
+  cloud: {
+    fileName: (templateVersion: string) => `altinitycloud-environment-${templateVersion}.aws-cloudformation.yaml`,
+    build: (app: ReturnType<typeof connectApp>, templateVersion: string): Stack => new CloudStack(app, 'altinity-cloud', consoleProps(templateVersion)),
+  },
+  ready: {
+    fileName: (templateVersion: string) => `altinitycloud-environment-ready-${templateVersion}.aws-cloudformation.yaml`,
+    build: (app: ReturnType<typeof connectApp>, templateVersion: string): Stack => new ReadyStack(app, 'altinity-ready', consoleProps(templateVersion)),
+  },
+} as const;
+
+function consoleProps(templateVersion: string) {
+  return { templateVersion, synthesizer: new LegacyStackSynthesizer(), analyticsReporting: false };
+}
+
+function synthesized(build: (app: ReturnType<typeof connectApp>) => Stack): Record<string, unknown> {
   const app = connectApp({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'altinity-connect-')) });
-  const stack = buildConnectStack(app, { mode: 'console' }, { templateVersion });
+  const stack = build(app);
   const template = app.synth().getStackByName(stack.stackName).template as Record<string, unknown>;
   fs.rmSync(app.outdir, { recursive: true, force: true });
   return template;
@@ -33,4 +60,19 @@ export function publishTemplate(templateVersion: string, outDir: string): string
   const file = path.join(outDir, publishedFileName(templateVersion));
   fs.writeFileSync(file, toYaml(synthesizeConsoleTemplate(templateVersion)));
   return file;
+}
+
+/** A console template of API-token mode, synthesized as the console template is: no context, no secret. */
+export function synthesizeEnvironmentTemplate(kind: keyof typeof ENVIRONMENT_TEMPLATES, templateVersion: string): Record<string, unknown> {
+  return synthesized((app) => ENVIRONMENT_TEMPLATES[kind].build(app, templateVersion));
+}
+
+/** Writes the console templates of API-token mode into `outDir` and returns their paths. */
+export function publishEnvironmentTemplates(templateVersion: string, outDir: string): string[] {
+  fs.mkdirSync(outDir, { recursive: true });
+  return (Object.keys(ENVIRONMENT_TEMPLATES) as (keyof typeof ENVIRONMENT_TEMPLATES)[]).map((kind) => {
+    const file = path.join(outDir, ENVIRONMENT_TEMPLATES[kind].fileName(templateVersion));
+    fs.writeFileSync(file, toYaml(synthesizeEnvironmentTemplate(kind, templateVersion)));
+    return file;
+  });
 }

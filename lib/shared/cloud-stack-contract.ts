@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { cloudStackNameFor } from './conventions';
 import { settingsFrom } from './secret-store-contract';
 
 /**
@@ -105,6 +106,11 @@ export interface ReadyProperties {
   readonly OnStackDelete: OnStackDelete;
   /** How many slices the stack has: the first one created (and the last one deleted) gives up. */
   readonly Slices: string;
+}
+
+/** The export of the function's ARN, which the ready stack imports by the environment's name. */
+export function cloudFunctionExportName(envName: string): string {
+  return `${cloudStackNameFor(envName)}:FunctionArn`;
 }
 
 /** SSM parameter paths of the cloud stack: the API token and the certificate signed with it. */

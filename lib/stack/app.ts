@@ -88,7 +88,6 @@ export function buildEnvironmentStacks(
   const ready = new ReadyStack(app, readyStackNameFor(input.envName), {
     ...common,
     envName: input.envName,
-    functionExportName: cloud.functionExportName,
     specDigest: specDigest(JSON.stringify(options.spec)),
     onStackDelete: input.environment.onStackDelete,
   });

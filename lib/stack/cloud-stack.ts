@@ -1,68 +1,113 @@
-import { CfnOutput, CfnParameter, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, CfnParameter, Fn, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { DEFAULT_BASE_URL } from '../../lambda/altinity-api/client';
 import { AltinityCloudAccess } from '../constructs/altinity-cloud-access';
 import { AltinityEnvironment } from '../constructs/altinity-environment';
+import { cloudFunctionExportName } from '../shared/cloud-stack-contract';
 import { ENV_TAG_KEY, readyStackNameFor } from '../shared/conventions';
 import type { EnvironmentSpec } from '../shared/environment-spec';
+import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN } from '../shared/names';
+import { ALTINITY_URL_PATTERN } from './console-form';
 
 /** The template parameter that carries the API token when the app did not stage it. */
 export const API_TOKEN_PARAMETER = 'ApiToken';
 
+/** CloudFormation's most for a parameter's value: the console's specification must fit in it. */
+const MAX_PARAMETER_BYTES = 4096;
+
 export interface CloudStackProps extends StackProps {
   /** Version of this template, shown in the stack description. */
   readonly templateVersion: string;
-  readonly envName: string;
-  /** The environment file's specification, validated. */
-  readonly spec: EnvironmentSpec;
+  /**
+   * The environment.
+   * @default - an `EnvName` parameter: the console's template
+   */
+  readonly envName?: string;
+  /**
+   * The environment file's specification, validated.
+   * @default - an `EnvironmentSpec` parameter holding it as JSON, which the function validates
+   */
+  readonly spec?: EnvironmentSpec;
   /**
    * The Secrets Manager name under which the app staged the API token.
    * @default - a NoEcho `ApiToken` parameter, empty to keep the stored token
    */
   readonly stagedToken?: string;
-  /** Altinity.Cloud's API. */
-  readonly apiUrl: string;
+  /**
+   * Altinity.Cloud's API.
+   * @default - an `AltinityApiUrl` parameter, whose default is DEFAULT_BASE_URL
+   */
+  readonly apiUrl?: string;
 }
 
 /**
  * The first of an environment's stacks in API-token mode: the API token and the certificate signed
  * with it, the one function that uses the token, and the environment's specification in
  * Altinity.Cloud. The connect stack's hosts use the certificate; the ready stack, the function.
+ * Without the app's values it is the console's template, with parameters in their place.
  */
 export class CloudStack extends Stack {
   /** Where the certificate is: the connect stack's ExistingCertificateParameter. */
   readonly certificateParameterName: string;
-  /** The export that holds the function's ARN, which the ready stack imports. */
-  readonly functionExportName: string;
 
   constructor(scope: Construct, id: string, props: CloudStackProps) {
     super(scope, id, {
-      description: `Altinity.Cloud Anywhere: API token, certificate and specification of environment ${props.envName} (template v${props.templateVersion})`,
+      description: `Altinity.Cloud Anywhere: API token, certificate and specification of an environment created from the API token (template v${props.templateVersion})`,
       ...props,
     });
-    Tags.of(this).add(ENV_TAG_KEY, props.envName);
+    const parameter = (name: string, properties: ConstructorParameters<typeof CfnParameter>[2]) => new CfnParameter(this, name, properties).valueAsString;
+    const envName =
+      props.envName ??
+      parameter('EnvName', {
+        type: 'String',
+        allowedPattern: ENV_NAME_PATTERN,
+        maxLength: 63,
+        constraintDescription: `must be ${ENV_NAME_DESCRIPTION}`,
+        description: 'The environment to create in Altinity.Cloud; name this stack altinity-cloud-<it>.',
+      });
+    const envInSub = props.envName === undefined ? '${EnvName}' : undefined;
+    const named = (pattern: (env: string) => string) => (envInSub === undefined ? pattern(envName) : Fn.sub(pattern(envInSub)));
+    Tags.of(this).add(ENV_TAG_KEY, envName);
     const token =
       props.stagedToken === undefined
-        ? new CfnParameter(this, API_TOKEN_PARAMETER, {
+        ? parameter(API_TOKEN_PARAMETER, {
             type: 'String',
             noEcho: true,
             default: '',
             description: 'Altinity.Cloud Anywhere API token (My Account > Anywhere API Access); empty keeps the stored one.',
-          }).valueAsString
+          })
         : undefined;
+    const spec =
+      props.spec ??
+      parameter('EnvironmentSpec', {
+        type: 'String',
+        default: '{}',
+        maxLength: MAX_PARAMETER_BYTES,
+        description: 'The environment file as JSON (docs/environment-file.md); {} takes every default.',
+      });
+    const apiUrl =
+      props.apiUrl ??
+      parameter('AltinityApiUrl', {
+        type: 'String',
+        default: DEFAULT_BASE_URL,
+        allowedPattern: ALTINITY_URL_PATTERN,
+        description: 'Change it only if Altinity tells you to.',
+        constraintDescription: 'must be an https:// URL without a trailing slash',
+      });
     const access = new AltinityCloudAccess(this, 'Access', {
-      envName: props.envName,
+      envName,
+      envInSub,
       tokenSource: token === undefined ? { kind: 'staged', secretName: props.stagedToken ?? '' } : { kind: 'template-parameter', token },
-      readyStackName: readyStackNameFor(props.envName),
-      apiUrl: props.apiUrl,
+      readyStackName: named(readyStackNameFor),
+      apiUrl,
     });
-    const environment = new AltinityEnvironment(this, 'Environment', { serviceToken: access.serviceToken, envName: props.envName, spec: props.spec });
+    const environment = new AltinityEnvironment(this, 'Environment', { serviceToken: access.serviceToken, envName, spec });
     // The environment's calls need the stored token.
     environment.node.addDependency(access.resource);
     this.certificateParameterName = access.certificateParameterName;
-    this.functionExportName = `${this.stackName}:FunctionArn`;
     new CfnOutput(this, 'FunctionArn', {
       value: access.serviceToken,
-      exportName: this.functionExportName,
+      exportName: named(cloudFunctionExportName),
       description: 'Calls Altinity.Cloud for the ready stack',
     });
     new CfnOutput(this, 'CertificateParameterName', { value: access.certificateParameterName, description: "The hosts' certificate (SecureString)" });

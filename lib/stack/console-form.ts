@@ -8,6 +8,8 @@ export const DEFAULT_CONNECT_VERSION = '0.61.0';
 export const DEFAULT_DOWNLOAD_URL = 'https://github.com/altinity/altinitycloud-connect/releases/download';
 /** Where Altinity.Cloud Anywhere is, for the tunnel and for the readiness check. */
 export const DEFAULT_ALTINITY_URL = 'https://anywhere.altinity.cloud';
+/** What an Altinity.Cloud URL parameter accepts: https, no trailing slash, nothing that could leave its quoting. */
+export const ALTINITY_URL_PATTERN = '^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-])?$';
 /** The principal Altinity support acts as, from the break-glass procedure. */
 export const ALTINITY_SUPPORT_PRINCIPAL = 'arn:aws:iam::313342380333:role/AnywhereAdmin';
 /** Most hosts a stack runs; the host group holds one more during a rolling update. */
@@ -111,7 +113,7 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
       properties: {
         type: 'String',
         default: DEFAULT_ALTINITY_URL,
-        allowedPattern: '^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-])?$',
+        allowedPattern: ALTINITY_URL_PATTERN,
         maxLength: 200,
         description: 'Change it only if Altinity tells you to.',
         constraintDescription: 'must be an https:// URL without a trailing slash',

@@ -9,7 +9,7 @@ import { validateEnvironmentSpec } from '../../lib/shared/environment-spec';
 import { certificateParameterName, tokenParameterName } from '../../lib/shared/names';
 import { stagedTokenPrefix } from '../../lib/shared/secret-store-contract';
 import { unpackCommand } from '../../lib/shared/packed-text';
-import { consoleModeTemplate, INLINE_TEMPLATE_LIMIT, TEMPLATE_BUDGET } from '../support/templates';
+import { consoleEnvironmentTemplate, consoleModeTemplate, INLINE_TEMPLATE_LIMIT, TEMPLATE_BUDGET } from '../support/templates';
 import { REQUIREMENTS_FILE, VENV_DIR } from '../harness/tools';
 
 /**
@@ -227,11 +227,12 @@ test("the environment file's reference gives one example, a file the validator a
   expect(() => validateEnvironmentSpec(parse(examples[0]), { region })).not.toThrow();
 });
 
-test('every bold phrase outside the tables is a group or a field of the console form, as the console shows it', () => {
+test("every bold phrase outside the tables is a group or a field of a console form (API-token mode's included), as the console shows it", () => {
   // The form has no ParameterLabels (their bytes went to the template's budget): the console shows each key.
   const form = template.Metadata!['AWS::CloudFormation::Interface'];
   const labels = new Set<string>([
     ...Object.keys(template.Parameters!),
+    ...(['cloud', 'ready'] as const).flatMap((kind) => Object.keys(consoleEnvironmentTemplate(kind).Parameters ?? {})),
     ...(form.ParameterGroups as Array<{ Label: { default: string } }>).map((group) => group.Label.default),
   ]);
   const bold = [...allHandWritten.matchAll(/\*\*([^*]+)\*\*/g)].map((match) => match[1]);

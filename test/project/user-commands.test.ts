@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GENERATED_FILES } from '../../lib/docs/generated-docs';
-import { publishedFileName, publishTemplate } from '../../lib/release/publish';
+import { ENVIRONMENT_TEMPLATES, publishEnvironmentTemplates, publishedFileName, publishTemplate } from '../../lib/release/publish';
 import { version } from '../../package.json';
 import { copiedCheckout } from '../e2e/cdk-cli';
 
@@ -28,15 +28,23 @@ beforeAll(() => {
 });
 afterAll(() => checkout?.remove());
 
-test('npm run publish writes the console template to dist/ and says where, with nothing on stderr', () => {
+test("npm run publish writes the console template and API-token mode's two to dist/ and says where, with nothing on stderr", () => {
   const run = npmRun('publish');
   expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
   const file = path.join('dist', publishedFileName(version));
-  expect(run.stdout).toContain(`Published ${file}\nUpload it in the CloudFormation console (Create stack > Upload a template file).\n`);
+  const [cloud, ready] = [ENVIRONMENT_TEMPLATES.cloud, ENVIRONMENT_TEMPLATES.ready].map(({ fileName }) => path.join('dist', fileName(version)));
+  expect(run.stdout).toContain(
+    `Published ${file}\nUpload it in the CloudFormation console (Create stack > Upload a template file).\n` +
+      `For API-token mode (README: Let the stacks create the environment), also ${cloud} and ${ready}.\n`,
+  );
 
   const expectedDir = fs.mkdtempSync(path.join(os.tmpdir(), 'publish-expected-'));
   try {
     expect(fs.readFileSync(path.join(checkout.dir, file), 'utf8')).toBe(fs.readFileSync(publishTemplate(version, expectedDir), 'utf8'));
+    const expected = publishEnvironmentTemplates(version, expectedDir);
+    expect([cloud, ready].map((written) => fs.readFileSync(path.join(checkout.dir, written), 'utf8'))).toEqual(
+      expected.map((written) => fs.readFileSync(written, 'utf8')),
+    );
   } finally {
     fs.rmSync(expectedDir, { recursive: true, force: true });
   }

@@ -7,7 +7,7 @@ import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } fr
 import { parse } from 'yaml';
 import { runPublish, type PublishIo } from '../../lib/release/cli';
 import { launchStackMarkdown, quickCreateUrl } from '../../lib/release/launch-link';
-import { publishedFileName } from '../../lib/release/publish';
+import { ENVIRONMENT_TEMPLATES, publishedFileName } from '../../lib/release/publish';
 import { TEMPLATE_CONTENT_TYPE } from '../../lib/release/upload';
 import { version } from '../../package.json';
 import { type MotoServer, startMotoServer } from '../support/moto-server';
@@ -79,6 +79,12 @@ async function publish(argv: string[], io: Partial<PublishIo> & { credentials?: 
       fs.writeFileSync(file, `Description: stand-in ${templateVersion}\nResources: {}\n`);
       return file;
     },
+    writeEnvironmentTemplates: (templateVersion, outDir) =>
+      Object.values(ENVIRONMENT_TEMPLATES).map(({ fileName }) => {
+        const file = path.join(outDir, fileName(templateVersion));
+        fs.writeFileSync(file, `Description: stand-in ${templateVersion}\nResources: {}\n`);
+        return file;
+      }),
     ...rest,
   });
   return { code, stdout, stderr, written: fs.readdirSync(scratch) };
@@ -90,13 +96,16 @@ async function object(key: string): Promise<{ contentType?: string; body: string
   return { contentType: head.ContentType, body: (await got.Body?.transformToString()) ?? '' };
 }
 
-test('without --bucket it writes the template and prints what it printed before', async () => {
+test("without --bucket it writes the template, and API-token mode's two beside it, and says what each is for", async () => {
   const run = await publish([]);
+  const [cloud, ready] = [ENVIRONMENT_TEMPLATES.cloud.fileName(version), ENVIRONMENT_TEMPLATES.ready.fileName(version)];
   expect(run).toEqual({
     code: 0,
-    stdout: `Published ${FILE}\nUpload it in the CloudFormation console (Create stack > Upload a template file).\n`,
+    stdout:
+      `Published ${FILE}\nUpload it in the CloudFormation console (Create stack > Upload a template file).\n` +
+      `For API-token mode (README: Let the stacks create the environment), also ${cloud} and ${ready}.\n`,
     stderr: '',
-    written: [FILE],
+    written: [FILE, cloud, ready].sort(),
   });
 });
 

@@ -59,3 +59,53 @@ test.each([
   expect(() => parse(context)).toThrow(InputError);
   expect(() => parse(context)).toThrow(message);
 });
+
+describe('API-token mode: -c environment=<file> and -c onStackDelete=', () => {
+  test('an environment file makes the stacks create the environment, keeping it when the stacks are deleted unless told otherwise', () => {
+    expect(parse({ env: 'acme-prod', environment: ' environment.yaml ' })).toEqual({
+      mode: 'deploy',
+      envName: 'acme-prod',
+      network: { kind: 'default-vpc' },
+      environment: { file: 'environment.yaml', onStackDelete: 'keep' },
+    });
+  });
+
+  test.each(['keep', 'delete', 'delete-with-clusters'])('-c onStackDelete=%s is read beside the file', (onStackDelete) => {
+    expect(parse({ env: 'acme-prod', environment: 'environment.yaml', onStackDelete })).toMatchObject({
+      environment: { file: 'environment.yaml', onStackDelete },
+    });
+  });
+
+  test.each([
+    [{ environment: 'environment.yaml' }, /^-c env=<name> is required with -c environment: give your Altinity\.Cloud environment name \(1 to 63 lowercase/],
+    [{ onStackDelete: 'delete' }, /^-c env=<name> is required with -c onStackDelete: give your Altinity\.Cloud environment name/],
+    [{ environment: 'environment.yaml', onStackDelete: 'delete' }, /^-c env=<name> is required with -c environment, -c onStackDelete: /],
+    [{ env: 'acme', environment: '' }, /^-c environment= was given without a value$/],
+    [{ env: 'acme', environment: 'environment.yaml', onStackDelete: ' ' }, /^-c onStackDelete= was given without a value$/],
+    [
+      { env: 'acme', onStackDelete: 'delete' },
+      /^-c onStackDelete= goes with -c environment=<file>: it says what deleting the stacks does to the environment they created$/,
+    ],
+    [
+      { env: 'acme', environment: 'environment.yaml', onStackDelete: 'destroy' },
+      /^-c onStackDelete=destroy must be one of keep, delete, delete-with-clusters \(default keep\)$/,
+    ],
+    [{ env: 'acme', environment: 'environment.yaml', onStackDelete: 'Delete' }, /^-c onStackDelete=Delete must be one of keep, delete, delete-with-clusters/],
+    [
+      { env: 'acme', environment: 'environment.yaml', token: 't0ken' },
+      /^-c environment= makes the stacks create the environment with an Altinity\.Cloud API token \(ALTINITYCLOUD_API_TOKEN\), so a connection token \(-c token or ALTINITY_CONNECT_TOKEN\) has no place beside it: give one or the other$/,
+    ],
+  ])('%j is refused with a message naming the option and what is expected', (context, message) => {
+    expect(() => parse(context)).toThrow(InputError);
+    expect(() => parse(context)).toThrow(message);
+  });
+
+  test(`a connection token in ${TOKEN_ENVIRONMENT_VARIABLE} is refused beside an environment file too`, () => {
+    const read = () =>
+      parseAppInput(
+        contextWithTokenFromEnvironment((key) => ({ env: 'acme', environment: 'environment.yaml' })[key as string], { [TOKEN_ENVIRONMENT_VARIABLE]: 't0ken' }),
+      );
+    expect(read).toThrow(InputError);
+    expect(read).toThrow(/^-c environment= .*connection token \(-c token or ALTINITY_CONNECT_TOKEN\) has no place beside it: give one or the other$/);
+  });
+});

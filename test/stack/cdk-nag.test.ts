@@ -3,7 +3,7 @@ import { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildConnectStack, connectApp } from '../../lib/stack/app';
 import { stagedTokenName } from '../../lib/shared/secret-store-contract';
-import { TEST_TEMPLATE_VERSION } from '../support/templates';
+import { buildEnvironmentModeStacks, environmentModeInput, fullEnvironmentSpec, TEST_TEMPLATE_VERSION, stagedApiTokenName } from '../support/templates';
 
 /**
  * Validation plugins that fail synthesis on any finding: cdk-nag's AwsSolutions pack (a finding is
@@ -58,4 +58,28 @@ test('the CloudFormation Validate checks do run: a resource with an unknown prop
   const stack = buildConnectStack(app, { mode: 'console' }, { templateVersion: TEST_TEMPLATE_VERSION });
   new CfnResource(stack, 'QueueWithATypo', { type: 'AWS::SQS::Queue', properties: { VisibiltyTimeout: 30 } });
   expect(() => app.synth()).toThrow(/VisibiltyTimeout/);
+});
+
+describe.each(Object.keys(CHECKS) as (keyof typeof CHECKS)[])("the %s checks, on API-token mode's three stacks", (checks) => {
+  test.each([
+    ['the API token as a parameter', undefined],
+    ['the API token staged', stagedApiTokenName('acme-prod')],
+  ])('the cloud, connect and ready stacks pass them, with %s', (_, stagedApiToken) => {
+    const app = checkedApp(checks);
+    const input = { ...environmentModeInput(), envName: 'acme-prod' };
+    const stacks = buildEnvironmentModeStacks(app, { input, stagedApiToken, spec: fullEnvironmentSpec() });
+    expect(Object.values(stacks).map((stack) => stack.stackName)).toEqual([
+      'altinity-cloud-acme-prod',
+      'altinity-connect-acme-prod',
+      'altinity-ready-acme-prod',
+    ]);
+    expect(() => app.synth()).not.toThrow();
+  });
+});
+
+test('the AwsSolutions checks do run on the cloud stack: an unacknowledged finding fails synthesis', () => {
+  const app = checkedApp('AwsSolutions');
+  const { cloud } = buildEnvironmentModeStacks(app);
+  new CfnBucket(cloud, 'UnencryptedBucketWithoutLogs');
+  expect(() => app.synth()).toThrow(/AwsSolutions-S1/);
 });

@@ -17,7 +17,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { publishTemplate } from '../../lib/release/publish';
 import { TemplateEvaluator, parameterValues } from '../../lib/docs/template-evaluator';
-import { consoleModeTemplate, TEST_TEMPLATE_VERSION } from '../support/templates';
+import {
+  asTheCdkCliSendsIt,
+  type CfnTemplate,
+  consoleModeTemplate,
+  environmentModeInput,
+  environmentModeTemplates,
+  TEST_TEMPLATE_VERSION,
+  stagedApiTokenName,
+} from '../support/templates';
 
 const PARTITIONS = [
   { partition: 'aws-cn', region: 'cn-north-1', urlSuffix: 'amazonaws.com.cn' },
@@ -126,3 +134,79 @@ function stringsIn(node: unknown, where: string): Array<[string, string]> {
   if (node && typeof node === 'object') return Object.entries(node).flatMap(([key, value]) => stringsIn(value, `${where}.${key}`));
   return [];
 }
+
+describe("API-token mode's stacks", () => {
+  const envName = environmentModeInput().envName;
+  const stagedApiToken = stagedApiTokenName(envName);
+  // The guide's example: an environment file may itself name ARNs (a permissions boundary), which are the user's to get right.
+  const parameter = environmentModeTemplates();
+  const staged = environmentModeTemplates({ stagedApiToken });
+
+  test('cfn-lint finds nothing in the cloud, connect and ready templates for regions of aws-cn and aws-us-gov', () => {
+    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'partitions-environment-'));
+    try {
+      const templates = { 'cloud-parameter': parameter.cloud, 'cloud-staged': staged.cloud, connect: parameter.connect, ready: parameter.ready };
+      const files = Object.entries(templates).map(([name, template]) => {
+        const file = path.join(outDir, `${name}.yaml`);
+        fs.writeFileSync(file, asTheCdkCliSendsIt(template));
+        return file;
+      });
+      let output = '';
+      try {
+        output = execFileSync('cfn-lint', ['--format', 'parseable', '--regions', ...PARTITIONS.map(({ region }) => region), '--', ...files], {
+          cwd: path.join(__dirname, '..', '..'),
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+      } catch (error) {
+        const failed = error as { stdout?: string; stderr?: string; status?: number };
+        output = `exit ${failed.status}\n${failed.stdout ?? ''}${failed.stderr ?? ''}`;
+      }
+      expect(output.trim()).toBe('');
+    } finally {
+      fs.rmSync(outDir, { recursive: true, force: true });
+    }
+  });
+
+  // The ready stack is left out: it names no ARN or host, only the cloud stack's export (Fn::ImportValue, which the evaluator does not resolve).
+  describe.each(PARTITIONS)('in $partition ($region)', ({ partition, region, urlSuffix }) => {
+    const account = '123456789012';
+    const variants: Record<string, CfnTemplate> = {
+      'the cloud stack, API token as a parameter': parameter.cloud,
+      'the cloud stack, API token staged': staged.cloud,
+      'the connect stack': parameter.connect,
+    };
+
+    test.each(Object.keys(variants))('%s: every ARN is in the partition, every AWS host name in its domain', (variant) => {
+      const template = variants[variant];
+      const pseudo: Record<string, string> = {
+        'AWS::Partition': partition,
+        'AWS::Region': region,
+        'AWS::URLSuffix': urlSuffix,
+        'AWS::AccountId': account,
+        'AWS::StackName': 'altinity-stack',
+        'AWS::StackId': `arn:${partition}:cloudformation:${region}:${account}:stack/altinity-stack/1`,
+      };
+      const parameters = parameterValues(template, { ApiToken: 'x' });
+      const evaluator = new TemplateEvaluator(template, {
+        ref: (name) => pseudo[name] ?? (name in (template.Parameters ?? {}) ? parameters.ref(name) : `${name}-physical-id`),
+        attribute: (logicalId, attribute) => (attribute === 'Arn' ? `arn:${partition}:service:${region}:${account}:${logicalId}` : `${logicalId}-${attribute}`),
+      });
+      const resources = evaluator.resolve(withoutBase64(evaluator.present(template.Resources))) as Record<string, unknown>;
+      const strings = stringsIn(resources, 'Resources');
+      const foreignArns = strings.filter(
+        ([, text]) => /\barn:(?!\$)/.test(text) && [...text.matchAll(/\barn:([a-z-]*):/g)].some(([, found]) => found !== partition),
+      );
+      const foreignHosts = strings.filter(
+        ([where, text]) =>
+          !SERVICE_PRINCIPAL_PATHS.some((pattern) => pattern.test(where)) &&
+          [...text.matchAll(/[a-z0-9-]+\.amazonaws\.com(\.cn)?\b/g)].some(
+            ([host]) => !host.endsWith(urlSuffix) || (urlSuffix === 'amazonaws.com' && host.endsWith('.cn')),
+          ),
+      );
+      expect({ foreignArns, foreignHosts }).toEqual({ foreignArns: [], foreignHosts: [] });
+      // The key SSM uses on the function's and the hosts' behalf: in China, its endpoint's domain.
+      expect(JSON.stringify(resources)).toContain(`"kms:ViaService":"ssm.${region}.${urlSuffix}"`);
+    });
+  });
+});

@@ -1,5 +1,17 @@
 import { stagedTokenName } from '../../lib/shared/secret-store-contract';
-import { asTheCdkCliSendsIt, consoleModeTemplate, deployModeTemplate, INLINE_TEMPLATE_LIMIT, TEMPLATE_BUDGET, TEMPLATE_MARGIN } from '../support/templates';
+import {
+  asTheCdkCliSendsIt,
+  consoleEnvironmentTemplate,
+  consoleModeTemplate,
+  deployModeTemplate,
+  environmentModeInput,
+  environmentModeTemplates,
+  fullEnvironmentSpec,
+  INLINE_TEMPLATE_LIMIT,
+  TEMPLATE_BUDGET,
+  TEMPLATE_MARGIN,
+  stagedApiTokenName,
+} from '../support/templates';
 
 /**
  * Room to grow: every way in stays 5 KB under what `cdk deploy` can send inline (51,200 bytes,
@@ -19,10 +31,31 @@ const deployInput = {
   amiParameterName: '/aws/service/canonical/ubuntu/server/22.04/stable/current/arm64/hvm/ebs-gp2/ami-id',
 };
 
+/**
+ * API-token mode (`-c environment=<file>`): the same deployment, with an environment file that sets
+ * most fields (the specification is a property of the cloud stack), the API token staged or given as
+ * `--parameters ApiToken=...`. The connect and ready stacks do not depend on how the token came.
+ */
+let environmentMode: { parameter: ReturnType<typeof environmentModeTemplates>; staged: ReturnType<typeof environmentModeTemplates> } | undefined;
+const environmentModeVariant = (token: 'parameter' | 'staged') => {
+  const envName = environmentModeInput().envName;
+  environmentMode ??= {
+    parameter: environmentModeTemplates({ spec: fullEnvironmentSpec() }),
+    staged: environmentModeTemplates({ spec: fullEnvironmentSpec(), stagedApiToken: stagedApiTokenName(envName) }),
+  };
+  return environmentMode[token];
+};
+
 const variants = {
   'the published console template': () => consoleModeTemplate(),
   'cdk deploy with a token staged before synthesis': () => deployModeTemplate(deployInput, stagedTokenName(deployInput.envName, 'a-token')),
   'cdk deploy --parameters Token=...': () => deployModeTemplate(deployInput),
+  'API-token mode: the cloud stack, cdk deploy --parameters ApiToken=...': () => environmentModeVariant('parameter').cloud,
+  'API-token mode: the cloud stack, with the API token staged before synthesis': () => environmentModeVariant('staged').cloud,
+  'API-token mode: the connect stack': () => environmentModeVariant('parameter').connect,
+  'API-token mode: the ready stack': () => environmentModeVariant('parameter').ready,
+  "API-token mode's published console template of the cloud stack": () => consoleEnvironmentTemplate('cloud'),
+  "API-token mode's published console template of the ready stack": () => consoleEnvironmentTemplate('ready'),
 };
 
 test.each(Object.entries(variants))(

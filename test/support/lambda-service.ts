@@ -7,7 +7,15 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand, GetTemplateCommand, type Stack } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  DescribeStackResourcesCommand,
+  DescribeStacksCommand,
+  type Export,
+  GetTemplateCommand,
+  ListExportsCommand,
+  type Stack,
+} from '@aws-sdk/client-cloudformation';
 import { parse } from 'yaml';
 import { TemplateEvaluator } from '../../lib/docs/template-evaluator';
 import { CloudFormationStandIn } from './cloudformation-standin';
@@ -107,11 +115,27 @@ process.once('message', async ({ event, codeDir, handler, functionName, timeoutM
 });
 `;
 
+/** What the Lambda service gives every function beyond what its template says. */
+export interface LambdaServiceOptions {
+  /**
+   * The longest a function may run, in place of a longer timeout of its own: a function that waits
+   * by the clock (the ready stack's slices wait up to 15 minutes) then answers within seconds, as
+   * it would at the end of its real time, since it reads what is left from its context.
+   */
+  readonly maxTimeoutSeconds?: number;
+  /**
+   * Variables of the runtime's process beside the function's own, as Lambda sets some (e.g.
+   * NODE_EXTRA_CA_CERTS naming the test CA, which stands in for the public CAs the runtime trusts).
+   */
+  readonly runtimeEnv?: Record<string, string>;
+}
+
 /**
  * Acts as the Lambda service for the emulator's custom resources: moto cannot run a function
  * without Docker, and sends no Update or Delete event at all. Each event is the one CloudFormation
- * would send, with properties resolved from the stack's stored template (GetTemplate) and parameter
- * values; the function's inlined `Code.ZipFile` runs in a Node child process with the repository's
+ * would send, with properties resolved from the stack's stored template (GetTemplate), parameter
+ * values and other stacks' exports (`Fn::ImportValue`); the function, of this stack or of the one
+ * that exports its ARN, runs its inlined `Code.ZipFile` in a Node child process with the repository's
  * AWS SDK, pointed at the emulator, and delivers its own response to the emulator. While it handles
  * an event, CloudFormation's own account of the resource (cloudformation-standin.ts) reports it in
  * that event's `*_IN_PROGRESS` state, as CloudFormation does; `sendAsAnyone` delivers an event
@@ -125,7 +149,10 @@ export class LambdaService {
   private readonly served = new Map<string, ServedResource>();
   private standIn?: CloudFormationStandIn;
 
-  constructor(private readonly server: MotoServer) {
+  constructor(
+    private readonly server: MotoServer,
+    private readonly options: LambdaServiceOptions = {},
+  ) {
     this.cloudFormation = new CloudFormationClient({
       region: server.env.AWS_REGION,
       endpoint: server.endpoint,
@@ -189,7 +216,8 @@ export class LambdaService {
   }
 
   /**
-   * Sends Delete to every custom resource of the stack. Call it right before DeleteStack: moto sends
+   * Sends Delete to every custom resource of the stack, the last created first, as CloudFormation
+   * deletes a resource before those it depends on. Call it right before DeleteStack: moto sends
    * no Delete event, and an answer that reaches it after the deletion makes it create the deleted
    * stack's resources again (its readiness check re-parses the emptied resource map).
    */
@@ -198,7 +226,8 @@ export class LambdaService {
     if (!view) throw new Error(`stack ${stackName} does not exist`);
     const events = [...this.served]
       .filter(([key]) => key.startsWith(`${view.stack.StackId} `))
-      .map(([key, served]) => this.deleteEvent(view, key.split(' ')[1], served));
+      .map(([key, served]) => this.deleteEvent(view, key.split(' ')[1], served))
+      .reverse();
     return this.sendAll(events, view);
   }
 
@@ -215,12 +244,26 @@ export class LambdaService {
     if (!stack || stack.StackStatus === 'REVIEW_IN_PROGRESS') return undefined;
     const body = (await this.cloudFormation.send(new GetTemplateCommand({ StackName: stack.StackId, TemplateStage: 'Original' }))).TemplateBody;
     if (!body) throw new Error(`GetTemplate returned no template for ${stackName}`);
+    const parameters = Object.fromEntries((stack.Parameters ?? []).map(({ ParameterKey, ParameterValue }) => [ParameterKey, ParameterValue]));
+    const template = withImportsResolved(parse(body), await this.exports(), parameters);
     const resources = (await this.cloudFormation.send(new DescribeStackResourcesCommand({ StackName: stack.StackId }))).StackResources ?? [];
     const physicalIds = new Map<string, string>();
     for (const resource of resources) {
       if (resource.LogicalResourceId && resource.PhysicalResourceId) physicalIds.set(resource.LogicalResourceId, resource.PhysicalResourceId);
     }
-    return { stack, template: parse(body) as Template, physicalIds };
+    return { stack, template: template as Template, physicalIds };
+  }
+
+  /** Every export of the account and region, as `Fn::ImportValue` reads them. */
+  private async exports(): Promise<Export[]> {
+    const exports: Export[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await this.cloudFormation.send(new ListExportsCommand({ NextToken }));
+      exports.push(...(page.Exports ?? []));
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return exports;
   }
 
   /**
@@ -273,26 +316,31 @@ export class LambdaService {
     return asCustomResourceProperties(liveEvaluator(view).resolve(properties)) as Record<string, unknown>;
   }
 
+  /**
+   * CloudFormation sends them one at a time, in dependency order (the template's, where each depends
+   * on the one before or on none), and starts no other once one has failed.
+   */
   private async sendAll(events: CustomResourceEvent[], view: StackView): Promise<Invocation[]> {
     const invocations: Invocation[] = [];
-    // CloudFormation sends them one at a time, in dependency order; this template's are independent.
-    for (const event of events) invocations.push(await this.invoke(event, view));
+    for (const event of events) {
+      const invocation = await this.invoke(event, view);
+      invocations.push(invocation);
+      if (invocation.response?.Status !== 'SUCCESS') break;
+    }
     return invocations;
   }
 
   private async invoke(event: CustomResourceEvent, view: StackView): Promise<Invocation> {
     const standIn = await this.cloudFormationStandIn();
     const type = event.RequestType.toUpperCase();
-    standIn.declare(event.StackId, event.LogicalResourceId, { status: `${type}_IN_PROGRESS`, physicalId: event.PhysicalResourceId });
-    const invocation = await runFunction(event, this.functionFor(event.ServiceToken, view), {
-      ...this.server.env,
-      AWS_ENDPOINT_URL_CLOUDFORMATION: standIn.endpoint,
-    });
+    standIn.declare(event.StackId, event.LogicalResourceId, { status: `${type}_IN_PROGRESS`, physicalId: event.PhysicalResourceId, type: event.ResourceType });
+    const invocation = await runFunction(event, await this.functionFor(event.ServiceToken, view), this.runtimeEnv(standIn));
     this.invocations.push(invocation);
     const succeeded = invocation.response?.Status === 'SUCCESS';
     standIn.declare(event.StackId, event.LogicalResourceId, {
       status: `${type}_${succeeded ? 'COMPLETE' : 'FAILED'}`,
       physicalId: invocation.response?.PhysicalResourceId ?? event.PhysicalResourceId,
+      type: event.ResourceType,
     });
     const key = this.key(view, event.LogicalResourceId);
     if (event.RequestType === 'Delete') {
@@ -320,12 +368,14 @@ export class LambdaService {
     const properties = served?.properties ?? this.resolveProperties(view, logicalId);
     const event = change({ ...this.baseEvent(view, logicalId, requestType, properties), ...(served ? { PhysicalResourceId: served.physicalResourceId } : {}) });
     const standIn = await this.cloudFormationStandIn();
-    const invocation = await runFunction(event, this.functionFor(event.ServiceToken, view), {
-      ...this.server.env,
-      AWS_ENDPOINT_URL_CLOUDFORMATION: standIn.endpoint,
-    });
+    const invocation = await runFunction(event, await this.functionFor(event.ServiceToken, view), this.runtimeEnv(standIn));
     this.invocations.push(invocation);
     return invocation;
+  }
+
+  /** The runtime's environment besides the function's variables: AWS's endpoints, and what the options add. */
+  private runtimeEnv(standIn: CloudFormationStandIn): Record<string, string> {
+    return { ...this.options.runtimeEnv, ...this.server.env, AWS_ENDPOINT_URL_CLOUDFORMATION: standIn.endpoint };
   }
 
   /** Stops what the service started. */
@@ -338,8 +388,21 @@ export class LambdaService {
     return this.standIn;
   }
 
-  /** The `AWS::Lambda::Function` of the stack whose ARN is the service token. */
-  private functionFor(serviceToken: string, view: StackView): DeployedFunction {
+  /**
+   * The `AWS::Lambda::Function` whose ARN is the service token: of the stack itself, or of the stack
+   * that exports that ARN (a service token given by `Fn::ImportValue`).
+   */
+  private async functionFor(serviceToken: string, view: StackView): Promise<DeployedFunction> {
+    const own = this.functionOf(serviceToken, view);
+    if (own) return own;
+    const exporter = (await this.exports()).find((exported) => exported.Value === serviceToken)?.ExportingStackId;
+    const exporting = exporter === undefined ? undefined : await this.viewOnceCreated(exporter);
+    const imported = exporting && this.functionOf(serviceToken, exporting);
+    if (!imported) throw new Error(`no function of this stack, nor of a stack exporting it, has the ARN ${serviceToken}`);
+    return imported;
+  }
+
+  private functionOf(serviceToken: string, view: StackView): DeployedFunction | undefined {
     const evaluator = liveEvaluator(view);
     for (const [logicalId, resource] of Object.entries(view.template.Resources)) {
       if (resource.Type !== 'AWS::Lambda::Function') continue;
@@ -352,12 +415,12 @@ export class LambdaService {
         name: view.physicalIds.get(logicalId)!,
         code: properties.Code.ZipFile,
         handler: properties.Handler,
-        timeoutSeconds: properties.Timeout ?? 3,
+        timeoutSeconds: Math.min(properties.Timeout ?? 3, this.options.maxTimeoutSeconds ?? Number.POSITIVE_INFINITY),
         memorySize: properties.MemorySize ?? 128,
         variables: properties.Environment?.Variables ?? {},
       };
     }
-    throw new Error(`no function of this stack has the ARN ${serviceToken}`);
+    return undefined;
   }
 }
 
@@ -380,8 +443,8 @@ interface DeployedFunction {
 
 /**
  * Runs one invocation in a fresh Node process, with only the environment Lambda gives a function
- * (credentials, region, function facts, its own variables) plus the emulator's endpoint: nothing of
- * the test process, so the developer's AWS profile cannot leak in.
+ * (credentials, region, function facts, its own variables) plus the emulator's endpoint and the
+ * service's `runtimeEnv`: nothing of the test process, so the developer's AWS profile cannot leak in.
  */
 async function runFunction(event: CustomResourceEvent, fn: DeployedFunction, awsEnv: Record<string, string>): Promise<Invocation> {
   const codeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lambda-code-'));
@@ -424,6 +487,23 @@ async function runFunction(event: CustomResourceEvent, fn: DeployedFunction, aws
     fs.rmSync(codeDir, { recursive: true, force: true });
   });
   return { event, ...reported, logs, exitCode };
+}
+
+/**
+ * The template with each `Fn::ImportValue` replaced by the export's value, as CloudFormation resolves
+ * it (TemplateEvaluator knows no exports); an export named by an `Fn::Sub` of the stack's parameters
+ * (a console template's import by the environment's name) is found by the name it makes. An import
+ * of no export is left as it is, and fails the evaluation of whatever uses it.
+ */
+function withImportsResolved(node: unknown, exports: readonly Export[], parameters: Record<string, string | undefined>): unknown {
+  if (Array.isArray(node)) return node.map((element) => withImportsResolved(element, exports, parameters));
+  if (typeof node !== 'object' || node === null) return node;
+  const imported = (node as { 'Fn::ImportValue'?: unknown })['Fn::ImportValue'];
+  const pattern = (imported as { 'Fn::Sub'?: unknown } | undefined)?.['Fn::Sub'];
+  const name = typeof pattern === 'string' ? pattern.replace(/\$\{(\w+)\}/g, (whole, parameter: string) => parameters[parameter] ?? whole) : imported;
+  const found = typeof name === 'string' ? exports.find((exported) => exported.Name === name) : undefined;
+  if (found) return found.Value;
+  return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, withImportsResolved(value, exports, parameters)]));
 }
 
 function isCustomResource(type: string): boolean {

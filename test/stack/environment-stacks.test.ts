@@ -1,0 +1,211 @@
+/**
+ * API-token mode's three stacks as `cdk deploy -c env=... -c environment=<file>` builds them
+ * (`buildEnvironmentStacks`, network given so that nothing is looked up), with the API token staged
+ * by the app and without: their order as the cloud assembly records it for `cdk deploy --all` and
+ * `cdk destroy --all`, what one stack hands the next (the function's export, the certificate, the
+ * specification's digest), and where the API token goes. Their size, cfn-lint and cdk-nag are
+ * checked beside the connection-token templates' (template-size, cfn-lint and cdk-nag tests); what
+ * each construct guarantees is tested in test/constructs/. Nothing stands in for anything.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { connectApp } from '../../lib/stack/app';
+import { API_TOKEN_PARAMETER } from '../../lib/stack/cloud-stack';
+import { DEFAULT_BASE_URL } from '../../lambda/altinity-api/client';
+import { ALTINITY_URL_PATTERN } from '../../lib/stack/console-form';
+import {
+  apiTokenParameterName,
+  CLOUD_LOGICAL_IDS,
+  cloudCertificateParameterName,
+  cloudFunctionExportName,
+  ON_STACK_DELETE,
+  specDigest,
+} from '../../lib/shared/cloud-stack-contract';
+import { ENV_TAG_KEY, readyStackNameFor } from '../../lib/shared/conventions';
+import { ENV_NAME_PATTERN, PARAMETER_KEYS } from '../../lib/shared/names';
+import {
+  buildEnvironmentModeStacks,
+  type CfnTemplate,
+  consoleEnvironmentTemplate,
+  environmentModeInput,
+  environmentModeTemplates,
+  fullEnvironmentSpec,
+  pathsWhere,
+  stagedApiTokenName,
+} from '../support/templates';
+
+const ENV = environmentModeInput().envName;
+const API_TOKEN = 'an-altinity-api-token-0123456789';
+const STAGED_NAME = stagedApiTokenName(ENV, API_TOKEN);
+
+const withParameter = environmentModeTemplates();
+const staged = environmentModeTemplates({ stagedApiToken: STAGED_NAME });
+
+/** Every value of `Fn::ImportValue` in a template. */
+const importsOf = (template: CfnTemplate) =>
+  pathsWhere(template, (node) => typeof node === 'object' && node !== null && 'Fn::ImportValue' in node).map(
+    (at) => at.split('.').reduce((node: any, key) => node[key], template as any)['Fn::ImportValue'],
+  );
+
+describe.each([
+  ['the API token as a parameter', withParameter],
+  ['the API token staged', staged],
+])('with %s', (_, { cloud, connect, ready, names, assembly }) => {
+  test('the stacks are named after the environment, and the cloud assembly orders them: cloud, then connect, then ready (destroy reverses it)', () => {
+    expect(names).toEqual({ cloud: `altinity-cloud-${ENV}`, connect: `altinity-connect-${ENV}`, ready: `altinity-ready-${ENV}` });
+    const dependencies = Object.fromEntries(
+      Object.entries(assembly.manifest.artifacts ?? {})
+        .filter(([, artifact]) => artifact.type === 'aws:cloudformation:stack')
+        .map(([id, artifact]) => [id, [...(artifact.dependencies ?? [])].sort()]),
+    );
+    expect(dependencies).toEqual({ [names.cloud]: [], [names.connect]: [names.cloud], [names.ready]: [names.cloud, names.connect].sort() });
+  });
+
+  test("the ready stack's slices are served by the function the cloud stack exports, and nothing else crosses stacks by export", () => {
+    const exportName = `${names.cloud}:FunctionArn`;
+    expect(cloud.Outputs.FunctionArn).toMatchObject({ Value: { 'Fn::GetAtt': [CLOUD_LOGICAL_IDS.function, 'Arn'] }, Export: { Name: exportName } });
+    expect(Object.values(cloud.Outputs).filter((output) => output.Export)).toHaveLength(1);
+    const slices = Object.entries(ready.Resources).filter(([, resource]) => resource.Type === 'Custom::AltinityEnvironmentReady');
+    expect(slices.length).toBe(12);
+    expect(importsOf(ready)).toEqual(slices.map(() => exportName));
+    for (const [, slice] of slices) expect(slice.Properties.ServiceToken).toEqual({ 'Fn::ImportValue': exportName });
+    expect({ cloud: importsOf(cloud), connect: importsOf(connect) }).toEqual({ cloud: [], connect: [] });
+    // The function serves the ready stack's slices by that stack's name, which the cloud stack sets.
+    expect(cloud.Resources[CLOUD_LOGICAL_IDS.function].Properties.Environment.Variables.READY_STACK_NAME).toBe(names.ready);
+  });
+
+  test("the connect stack asks for no connection token, and its hosts use the cloud stack's certificate by default", () => {
+    expect(Object.keys(connect.Parameters)).not.toContain(PARAMETER_KEYS.token);
+    expect(pathsWhere(connect, (node) => JSON.stringify(node) === JSON.stringify({ Ref: PARAMETER_KEYS.token }))).toEqual([]);
+    expect(connect.Resources.ConnectSecrets.Properties).toMatchObject({ Token: '' });
+    expect(connect.Resources.ConnectSecrets.Properties).not.toHaveProperty('StagedToken');
+    const certificate = `/altinity-cloud/${ENV}/certificate`;
+    expect(connect.Parameters.ExistingCertificateParameter.Default).toBe(certificate);
+    expect(cloud.Outputs.CertificateParameterName.Value).toBe(certificate);
+  });
+
+  test("the hosts' role carries the environment's tag, which the cloud stack's key asks of whoever decrypts the certificate", () => {
+    expect(connect.Parameters.EnvName.Default).toBe(ENV);
+    expect(connect.Resources.HostRole.Properties.Tags).toContainEqual({ Key: ENV_TAG_KEY, Value: { Ref: 'EnvName' } });
+    const hostsStatement = cloud.Resources[CLOUD_LOGICAL_IDS.key].Properties.KeyPolicy.Statement.find(
+      (statement: any) => statement.Condition?.StringEquals?.[`aws:PrincipalTag/${ENV_TAG_KEY}`] !== undefined,
+    );
+    expect(hostsStatement.Condition.StringEquals).toMatchObject({
+      [`aws:PrincipalTag/${ENV_TAG_KEY}`]: ENV,
+      'kms:EncryptionContext:PARAMETER_ARN': {
+        'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${connect.Parameters.ExistingCertificateParameter.Default}`,
+      },
+    });
+  });
+
+  test("the ready stack waits again for a new specification: its digest is the cloud stack's Spec property's", () => {
+    const spec = cloud.Resources[CLOUD_LOGICAL_IDS.environment].Properties.Spec;
+    const slices = Object.values(ready.Resources);
+    for (const slice of slices) expect(slice.Properties).toMatchObject({ EnvName: ENV, SpecDigest: specDigest(spec), OnStackDelete: 'keep', Slices: '12' });
+    const other = environmentModeTemplates({ spec: fullEnvironmentSpec() });
+    expect(Object.values(other.ready.Resources)[0].Properties.SpecDigest).not.toBe(specDigest(spec));
+    expect(Object.values(other.ready.Resources)[0].Properties.SpecDigest).toBe(
+      specDigest(other.cloud.Resources[CLOUD_LOGICAL_IDS.environment].Properties.Spec),
+    );
+  });
+});
+
+test('without a staged token, the cloud stack asks for the API token as a NoEcho parameter, empty to keep the stored one, fed only to the access resource', () => {
+  const { cloud } = withParameter;
+  expect(Object.keys(cloud.Parameters)).toEqual([API_TOKEN_PARAMETER]);
+  expect(cloud.Parameters[API_TOKEN_PARAMETER]).toMatchObject({ Type: 'String', NoEcho: true, Default: '' });
+  expect(pathsWhere(cloud, (node) => JSON.stringify(node) === JSON.stringify({ Ref: API_TOKEN_PARAMETER }))).toEqual([
+    `Resources.${CLOUD_LOGICAL_IDS.access}.Properties.Token`,
+  ]);
+});
+
+test('with a staged token, the cloud stack has no ApiToken parameter: the access resource names the staged copy', () => {
+  const { cloud } = staged;
+  expect(cloud.Parameters ?? {}).toEqual({});
+  expect(cloud.Resources[CLOUD_LOGICAL_IDS.access].Properties).toMatchObject({ StagedToken: STAGED_NAME });
+  expect(cloud.Resources[CLOUD_LOGICAL_IDS.access].Properties).not.toHaveProperty('Token');
+  expect(cloud.Resources[CLOUD_LOGICAL_IDS.function].Properties.Environment.Variables.STAGED_TOKEN_PREFIX).toBe(`altinity-cloud/${ENV}/staged/`);
+});
+
+test("cdk.out names the staged API token's copy in the cloud stack's template alone, and holds the token nowhere", () => {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'environment-stacks-'));
+  try {
+    const app = connectApp({ outdir });
+    buildEnvironmentModeStacks(app, { stagedApiToken: STAGED_NAME });
+    app.synth();
+    const files = fs.readdirSync(outdir, { recursive: true, encoding: 'utf8' }).filter((file) => fs.statSync(path.join(outdir, file)).isFile());
+    const read = (file: string) => fs.readFileSync(path.join(outdir, file), 'utf8');
+    expect(files.filter((file) => read(file).includes(API_TOKEN))).toEqual([]);
+    expect(files.filter((file) => read(file).includes(STAGED_NAME))).toEqual([`altinity-cloud-${ENV}.template.json`]);
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+});
+
+test.each(Object.values(ON_STACK_DELETE))('-c onStackDelete=%s reaches every slice of the ready stack and its WhenDeleted output', (onStackDelete) => {
+  const { ready } = environmentModeTemplates({ input: environmentModeInput(onStackDelete) });
+  expect(new Set(Object.values(ready.Resources).map((slice) => slice.Properties.OnStackDelete))).toEqual(new Set([onStackDelete]));
+  expect(ready.Outputs.WhenDeleted.Value).toMatch(onStackDelete === 'keep' ? /stays in Altinity\.Cloud/ : /is deleted from Altinity\.Cloud/);
+});
+
+test("the cloud stack's key, function, role and log group carry the environment's tag", () => {
+  const tagged = Object.entries(withParameter.cloud.Resources).filter(([, resource]) => resource.Properties?.Tags !== undefined);
+  expect(tagged.map(([, resource]) => resource.Type).sort()).toEqual(['AWS::IAM::Role', 'AWS::KMS::Key', 'AWS::Lambda::Function', 'AWS::Logs::LogGroup']);
+  for (const [id, resource] of tagged) expect({ id, tags: resource.Properties.Tags }).toEqual({ id, tags: [{ Key: ENV_TAG_KEY, Value: ENV }] });
+});
+
+/**
+ * The console's templates of API-token mode (`npm run publish`): the same stacks with parameters in
+ * place of the app's values. What they do once deployed is in test/e2e/api-mode.test.ts.
+ */
+describe("the console's templates", () => {
+  const cloud = consoleEnvironmentTemplate('cloud');
+  const ready = consoleEnvironmentTemplate('ready');
+
+  test('the cloud stack asks for the environment, the API token (NoEcho), the environment file as JSON, and where the API is', () => {
+    expect(cloud.Parameters).toEqual({
+      EnvName: expect.objectContaining({ Type: 'String', AllowedPattern: ENV_NAME_PATTERN, MaxLength: 63 }),
+      [API_TOKEN_PARAMETER]: expect.objectContaining({ Type: 'String', NoEcho: true, Default: '' }),
+      EnvironmentSpec: expect.objectContaining({ Type: 'String', Default: '{}', MaxLength: 4096 }),
+      AltinityApiUrl: expect.objectContaining({ Type: 'String', Default: DEFAULT_BASE_URL, AllowedPattern: ALTINITY_URL_PATTERN }),
+    });
+    expect(cloud.Resources[CLOUD_LOGICAL_IDS.environment].Properties).toMatchObject({ EnvName: { Ref: 'EnvName' }, Spec: { Ref: 'EnvironmentSpec' } });
+  });
+
+  test("every name the cloud stack makes is the environment's, from its EnvName: parameters, role path, export, tags", () => {
+    const variables = cloud.Resources[CLOUD_LOGICAL_IDS.function].Properties.Environment.Variables;
+    expect(variables).toMatchObject({
+      ENV_NAME: { Ref: 'EnvName' },
+      API_TOKEN_PARAMETER: { 'Fn::Sub': apiTokenParameterName('${EnvName}') },
+      CERTIFICATE_PARAMETER: { 'Fn::Sub': cloudCertificateParameterName('${EnvName}') },
+      READY_STACK_NAME: { 'Fn::Sub': readyStackNameFor('${EnvName}') },
+    });
+    expect(cloud.Outputs.FunctionArn.Export).toEqual({ Name: { 'Fn::Sub': cloudFunctionExportName('${EnvName}') } });
+    expect(cloud.Outputs.CertificateParameterName.Value).toEqual({ 'Fn::Sub': cloudCertificateParameterName('${EnvName}') });
+    for (const resource of Object.values(cloud.Resources).filter((resource) => resource.Properties?.Tags !== undefined)) {
+      expect(resource.Properties.Tags).toEqual([{ Key: ENV_TAG_KEY, Value: { Ref: 'EnvName' } }]);
+    }
+    expect(JSON.stringify(cloud)).not.toMatch(/acme/);
+  });
+
+  test('the ready stack asks for the environment, the revision to wait for and what its deletion does; it imports the function by the environment', () => {
+    expect(ready.Parameters).toEqual({
+      EnvName: expect.objectContaining({ AllowedPattern: ENV_NAME_PATTERN }),
+      SpecRevision: expect.objectContaining({ Type: 'String', Default: '1' }),
+      OnStackDelete: expect.objectContaining({ Default: 'keep', AllowedValues: Object.values(ON_STACK_DELETE) }),
+    });
+    for (const slice of Object.values(ready.Resources)) {
+      expect(slice.Properties).toMatchObject({
+        ServiceToken: { 'Fn::ImportValue': { 'Fn::Sub': cloudFunctionExportName('${EnvName}') } },
+        EnvName: { Ref: 'EnvName' },
+        SpecDigest: { Ref: 'SpecRevision' },
+        OnStackDelete: { Ref: 'OnStackDelete' },
+      });
+    }
+    expect(ready.Outputs.WhenDeleted.Value).toEqual({ 'Fn::Join': expect.any(Array) });
+    expect(JSON.stringify(ready.Outputs.WhenDeleted.Value)).toMatch(
+      /keep leaves .*delete deletes and deprovisions it .*delete-with-clusters destroys them too/,
+    );
+  });
+});
