@@ -5,7 +5,14 @@ import { stackNameFor } from '../shared/conventions';
 import { launchStackMarkdown, quickCreateUrl, regionProblem, templateObjectUrl } from './launch-link';
 import { UsageError } from '../shared/command-line';
 import { EXIT_CODES, type HostingOptions, parsePublishArgs, USAGE } from './publish-args';
-import { publishEnvironmentTemplates, publishedFileName, publishTemplate } from './publish';
+import {
+  ENVIRONMENT_TEMPLATE_KINDS,
+  ENVIRONMENT_TEMPLATES,
+  type EnvironmentTemplate,
+  publishEnvironmentTemplates,
+  publishedFileName,
+  publishTemplate,
+} from './publish';
 import { objectKey } from './s3-names';
 import { explainUploadError } from './upload-errors';
 import { resolveRegionAndCredentials, uploadTemplate } from './upload';
@@ -40,7 +47,7 @@ export interface PublishIo {
    *
    * @default publishEnvironmentTemplates
    */
-  readonly writeEnvironmentTemplates?: (version: string, outDir: string) => string[];
+  readonly writeEnvironmentTemplates?: (version: string, outDir: string) => Record<EnvironmentTemplate, string>;
 }
 
 /** The publish command: writes the template, uploads it when asked, prints the links; returns the exit code. */
@@ -62,12 +69,13 @@ export async function runPublish(argv: readonly string[], io: PublishIo): Promis
   const cwd = io.cwd ?? process.cwd();
   const outDir = options.outDir === undefined ? io.defaultOutDir : path.resolve(cwd, options.outDir);
   const writeTemplate = io.writeTemplate ?? publishTemplate;
+  const writeEnvironmentTemplates = io.writeEnvironmentTemplates ?? publishEnvironmentTemplates;
   if (!options.hosting) {
     const file = writeTemplate(io.version, outDir);
     io.stdout.write(`Published ${path.relative(cwd, file)}\nUpload it in the CloudFormation console (Create stack > Upload a template file).\n`);
-    const environment = (io.writeEnvironmentTemplates ?? publishEnvironmentTemplates)(io.version, outDir);
+    const environment = writeEnvironmentTemplates(io.version, outDir);
     io.stdout.write(
-      `For API-token mode (README: Let the stacks create the environment), also ${environment.map((written) => path.relative(cwd, written)).join(' and ')}.\n`,
+      `For API-token mode (README: Let the stacks create the environment), also ${ENVIRONMENT_TEMPLATE_KINDS.map((kind) => path.relative(cwd, environment[kind])).join(' and ')}.\n`,
     );
     return EXIT_CODES.done.code;
   }
@@ -96,6 +104,26 @@ export async function runPublish(argv: readonly string[], io: PublishIo): Promis
     return awsFailure(io, error, { bucket: hosting.bucket, key, region });
   }
   io.stdout.write(hostedReport(hosting, key, region));
+
+  const environment = writeEnvironmentTemplates(io.version, outDir);
+  io.stdout.write("API-token mode's templates (README: API-token mode in the CloudFormation console):\n");
+  for (const kind of ENVIRONMENT_TEMPLATE_KINDS) {
+    const templateKey = objectKey(hosting.prefix, path.basename(environment[kind]));
+    try {
+      await uploadTemplate(client, { bucket: hosting.bucket, key: templateKey }, fs.readFileSync(environment[kind]));
+    } catch (error) {
+      return awsFailure(io, error, { bucket: hosting.bucket, key: templateKey, region });
+    }
+    const stackName = ENVIRONMENT_TEMPLATES[kind].stackName;
+    io.stdout.write(
+      [
+        `Uploaded s3://${hosting.bucket}/${templateKey}`,
+        `Launch Stack link${hosting.envName ? ` (stack ${stackName(hosting.envName)})` : ''}:`,
+        quickCreateUrl(region, templateObjectUrl(hosting.bucket, region, templateKey), hosting.envName, stackName),
+        '',
+      ].join('\n'),
+    );
+  }
   return EXIT_CODES.done.code;
 }
 

@@ -32,12 +32,13 @@ export function templateObjectUrl(bucket: string, region: string, key: string): 
 
 /**
  * The console's quick-create page for the template in `region`: with an environment name, the
- * stack name the provisioning guide prescribes and the Environment name field are filled in.
+ * stack name the provisioning guide prescribes (or `stackName`'s, for API-token mode's templates)
+ * and the Environment name field are filled in.
  */
-export function quickCreateUrl(region: string, templateUrl: string, envName?: string): string {
+export function quickCreateUrl(region: string, templateUrl: string, envName?: string, stackName: (envName: string) => string = stackNameFor): string {
   const query = [`templateURL=${encodeURIComponent(templateUrl)}`];
   if (envName !== undefined) {
-    query.push(`stackName=${encodeURIComponent(stackNameFor(envName))}`, `param_EnvName=${encodeURIComponent(envName)}`);
+    query.push(`stackName=${encodeURIComponent(stackName(envName))}`, `param_EnvName=${encodeURIComponent(envName)}`);
   }
   return `https://${region}.console.aws.amazon.com/cloudformation/home?region=${region}#/stacks/quickcreate?${query.join('&')}`;
 }

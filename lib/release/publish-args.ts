@@ -15,9 +15,10 @@ export const EXIT_CODES = {
 
 export const USAGE = `Usage: npm run publish -- [--bucket <name> [--prefix <folder>] [--region <region>] [--env <name>]] [--out-dir <dir>]
 
-Writes the console template dist/altinitycloud-connect-<version>.aws-cloudformation.yaml. With --bucket,
-also uploads it to S3 and prints its URL, a Launch Stack link (the console's quick-create page) and a
-Markdown Launch Stack button for it.
+Writes the console template dist/altinitycloud-connect-<version>.aws-cloudformation.yaml, and API-token
+mode's two beside it. With --bucket, also uploads them to S3 and prints the template's URL, a Launch
+Stack link (the console's quick-create page) and a Markdown Launch Stack button for it, and a Launch
+Stack link for each of API-token mode's.
 
   --bucket <name>     S3 bucket to host the template in (an existing general purpose bucket)
   --prefix <folder>   folder in the bucket, e.g. templates/altinity (default: the bucket's top level)

@@ -6,6 +6,7 @@ import { LegacyStackSynthesizer, type Stack } from 'aws-cdk-lib';
 import { buildConnectStack, connectApp } from '../stack/app';
 import { CloudStack } from '../stack/cloud-stack';
 import { ReadyStack } from '../stack/ready-stack';
+import { cloudStackNameFor, readyStackNameFor } from '../shared/conventions';
 
 /** File name the provisioning guide tells users to download. */
 export function publishedFileName(templateVersion: string): string {
@@ -25,13 +26,20 @@ export function synthesizeConsoleTemplate(templateVersion: string): Record<strin
 export const ENVIRONMENT_TEMPLATES = {
   cloud: {
     fileName: (templateVersion: string) => `altinitycloud-environment-${templateVersion}.aws-cloudformation.yaml`,
+    stackName: cloudStackNameFor,
     build: (app: ReturnType<typeof connectApp>, templateVersion: string): Stack => new CloudStack(app, 'altinity-cloud', consoleProps(templateVersion)),
   },
   ready: {
     fileName: (templateVersion: string) => `altinitycloud-environment-ready-${templateVersion}.aws-cloudformation.yaml`,
+    stackName: readyStackNameFor,
     build: (app: ReturnType<typeof connectApp>, templateVersion: string): Stack => new ReadyStack(app, 'altinity-ready', consoleProps(templateVersion)),
   },
 } as const;
+
+export type EnvironmentTemplate = keyof typeof ENVIRONMENT_TEMPLATES;
+
+/** The order in which the console's user creates them: around the connect stack. */
+export const ENVIRONMENT_TEMPLATE_KINDS = Object.keys(ENVIRONMENT_TEMPLATES) as EnvironmentTemplate[];
 
 function consoleProps(templateVersion: string) {
   return { templateVersion, synthesizer: new LegacyStackSynthesizer(), analyticsReporting: false };
@@ -63,16 +71,17 @@ export function publishTemplate(templateVersion: string, outDir: string): string
 }
 
 /** A console template of API-token mode, synthesized as the console template is: no context, no secret. */
-export function synthesizeEnvironmentTemplate(kind: keyof typeof ENVIRONMENT_TEMPLATES, templateVersion: string): Record<string, unknown> {
+export function synthesizeEnvironmentTemplate(kind: EnvironmentTemplate, templateVersion: string): Record<string, unknown> {
   return synthesized((app) => ENVIRONMENT_TEMPLATES[kind].build(app, templateVersion));
 }
 
 /** Writes the console templates of API-token mode into `outDir` and returns their paths. */
-export function publishEnvironmentTemplates(templateVersion: string, outDir: string): string[] {
+export function publishEnvironmentTemplates(templateVersion: string, outDir: string): Record<EnvironmentTemplate, string> {
   fs.mkdirSync(outDir, { recursive: true });
-  return (Object.keys(ENVIRONMENT_TEMPLATES) as (keyof typeof ENVIRONMENT_TEMPLATES)[]).map((kind) => {
+  const write = (kind: EnvironmentTemplate) => {
     const file = path.join(outDir, ENVIRONMENT_TEMPLATES[kind].fileName(templateVersion));
     fs.writeFileSync(file, toYaml(synthesizeEnvironmentTemplate(kind, templateVersion)));
     return file;
-  });
+  };
+  return { cloud: write('cloud'), ready: write('ready') };
 }

@@ -22,6 +22,8 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const BUCKET = 'acme-templates';
 const BUCKET_REGION = 'eu-west-1';
 const FILE = publishedFileName(version);
+const CLOUD_FILE = ENVIRONMENT_TEMPLATES.cloud.fileName(version);
+const READY_FILE = ENVIRONMENT_TEMPLATES.ready.fileName(version);
 
 let moto: MotoServer;
 let s3: S3Client;
@@ -79,12 +81,14 @@ async function publish(argv: string[], io: Partial<PublishIo> & { credentials?: 
       fs.writeFileSync(file, `Description: stand-in ${templateVersion}\nResources: {}\n`);
       return file;
     },
-    writeEnvironmentTemplates: (templateVersion, outDir) =>
-      Object.values(ENVIRONMENT_TEMPLATES).map(({ fileName }) => {
-        const file = path.join(outDir, fileName(templateVersion));
-        fs.writeFileSync(file, `Description: stand-in ${templateVersion}\nResources: {}\n`);
+    writeEnvironmentTemplates: (templateVersion, outDir) => {
+      const write = (kind: keyof typeof ENVIRONMENT_TEMPLATES) => {
+        const file = path.join(outDir, ENVIRONMENT_TEMPLATES[kind].fileName(templateVersion));
+        fs.writeFileSync(file, `Description: stand-in of the ${kind} template ${templateVersion}\nResources: {}\n`);
         return file;
-      }),
+      };
+      return { cloud: write('cloud'), ready: write('ready') };
+    },
     ...rest,
   });
   return { code, stdout, stderr, written: fs.readdirSync(scratch) };
@@ -98,18 +102,17 @@ async function object(key: string): Promise<{ contentType?: string; body: string
 
 test("without --bucket it writes the template, and API-token mode's two beside it, and says what each is for", async () => {
   const run = await publish([]);
-  const [cloud, ready] = [ENVIRONMENT_TEMPLATES.cloud.fileName(version), ENVIRONMENT_TEMPLATES.ready.fileName(version)];
   expect(run).toEqual({
     code: 0,
     stdout:
       `Published ${FILE}\nUpload it in the CloudFormation console (Create stack > Upload a template file).\n` +
-      `For API-token mode (README: Let the stacks create the environment), also ${cloud} and ${ready}.\n`,
+      `For API-token mode (README: Let the stacks create the environment), also ${CLOUD_FILE} and ${READY_FILE}.\n`,
     stderr: '',
-    written: [FILE, cloud, ready].sort(),
+    written: [FILE, CLOUD_FILE, READY_FILE].sort(),
   });
 });
 
-test('--bucket --prefix --region --env: the object under the prefix as YAML, its URL, the link with the stack name, the button', async () => {
+test("--bucket --prefix --region --env: the object under the prefix as YAML, its URL, the link with the stack name, the button; API-token mode's two beside it, with links of their own", async () => {
   const run = await publish(['--bucket', BUCKET, '--prefix', 'altinity/connect/', '--region', BUCKET_REGION, '--env', 'acme-prod']);
   expect(run.stderr).toBe('');
   expect(run.code).toBe(0);
@@ -131,8 +134,26 @@ test('--bucket --prefix --region --env: the object under the prefix as YAML, its
     'Markdown:',
     launchStackMarkdown(launchUrl),
     'Whoever follows the link needs read access to the object (s3:GetObject): see "Host the template" in README.md.',
+    "API-token mode's templates (README: API-token mode in the CloudFormation console):",
+    `Uploaded s3://${BUCKET}/altinity/connect/${CLOUD_FILE}`,
+    'Launch Stack link (stack altinity-cloud-acme-prod):',
+    `https://eu-west-1.console.aws.amazon.com/cloudformation/home?region=eu-west-1#/stacks/quickcreate?templateURL=${encodeURIComponent(`https://${BUCKET}.s3.${BUCKET_REGION}.amazonaws.com/altinity/connect/${CLOUD_FILE}`)}` +
+      '&stackName=altinity-cloud-acme-prod&param_EnvName=acme-prod',
+    `Uploaded s3://${BUCKET}/altinity/connect/${READY_FILE}`,
+    'Launch Stack link (stack altinity-ready-acme-prod):',
+    `https://eu-west-1.console.aws.amazon.com/cloudformation/home?region=eu-west-1#/stacks/quickcreate?templateURL=${encodeURIComponent(`https://${BUCKET}.s3.${BUCKET_REGION}.amazonaws.com/altinity/connect/${READY_FILE}`)}` +
+      '&stackName=altinity-ready-acme-prod&param_EnvName=acme-prod',
     '',
   ]);
+  for (const [file, kind] of [
+    [CLOUD_FILE, 'cloud'],
+    [READY_FILE, 'ready'],
+  ]) {
+    expect(await object(`altinity/connect/${file}`)).toEqual({
+      contentType: TEMPLATE_CONTENT_TYPE,
+      body: `Description: stand-in of the ${kind} template ${version}\nResources: {}\n`,
+    });
+  }
 });
 
 test('without --prefix and --env: the object at the top of the bucket, a link without a stack name', async () => {

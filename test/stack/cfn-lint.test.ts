@@ -15,7 +15,7 @@ import {
 test("cfn-lint finds nothing in the published templates, API-token mode's included (ignored checks live in .cfnlintrc.yaml, with reasons)", () => {
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfn-lint-'));
   try {
-    const files = [publishTemplate(TEST_TEMPLATE_VERSION, outDir), ...publishEnvironmentTemplates(TEST_TEMPLATE_VERSION, outDir)];
+    const files = [publishTemplate(TEST_TEMPLATE_VERSION, outDir), ...Object.values(publishEnvironmentTemplates(TEST_TEMPLATE_VERSION, outDir))];
     expect(files).toHaveLength(3);
     let output = '';
     try {
