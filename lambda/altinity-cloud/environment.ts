@@ -1,16 +1,19 @@
 import type { CloudFunctionSettings, EnvironmentData, EnvironmentProperties } from '../../lib/shared/cloud-stack-contract';
+import { withConsoleFields } from '../../lib/shared/console-environment';
 import { readyStackNameFor } from '../../lib/shared/conventions';
 import { type EnvironmentSpec, EnvironmentSpecError, immutableChanges, validateEnvironmentSpec } from '../../lib/shared/environment-spec';
 import { CodedFailure, ENVIRONMENT_FAILURES } from '../../lib/shared/failures';
 import type { AltinityApi, AwsEnv, AwsEnvCreateSpec } from '../altinity-api/client';
 import { sanitized } from '../altinity-api/failures';
+import { reasonOf } from '../shared/custom-resource';
 
 /**
  * The environment resource: the environment's specification in Altinity.Cloud, for the cloud
  * stack's own account and region. Create and Update both make Altinity.Cloud hold the file's
  * specification: they create the environment when it does not exist, and otherwise update what may
  * change, after comparing what Altinity.Cloud holds with the file, so that a field fixed at creation
- * is refused before anything is sent. They do not wait: the ready stack does, after the hosts. Delete
+ * is refused before anything is sent, and nothing is sent when nothing differs (a new revision would
+ * make the ready stack wait again). They do not wait: the ready stack does, after the hosts. Delete
  * leaves the environment alone: the ready stack's deletion, which comes before the hosts', deletes it
  * when the user opted in.
  */
@@ -24,8 +27,21 @@ export async function applyEnvironment(
   return apply(specOf(properties, settings), settings, altinity);
 }
 
-export function deleteEnvironment(settings: CloudFunctionSettings): undefined {
-  console.log(`${settings.envName} stays in Altinity.Cloud: the deletion of ${readyStackNameFor(settings.envName)} deletes it when its OnStackDelete says so`);
+/** Says whether the environment stays; a failure to look (the token may be revoked by now) leaves the Delete to succeed. */
+export async function deleteEnvironment(settings: CloudFunctionSettings, altinity: () => Promise<AltinityApi>): Promise<undefined> {
+  const [name, ready] = [settings.envName, readyStackNameFor(settings.envName)];
+  try {
+    const held = await (await altinity()).awsEnvStatus(name);
+    console.log(
+      held
+        ? `${name} stays in Altinity.Cloud: the environment resource leaves it to ${ready}, whose deletion deletes it only when its OnStackDelete says so`
+        : `${name} is not in Altinity.Cloud any more: the environment resource has nothing to leave`,
+    );
+  } catch (error) {
+    console.log(
+      `the environment resource leaves ${name} to ${ready}, whose deletion deleted it or left it as its OnStackDelete said (not looked up in Altinity.Cloud: ${reasonOf(error)})`,
+    );
+  }
   return undefined;
 }
 
@@ -54,12 +70,16 @@ async function apply(spec: EnvironmentSpec, settings: CloudFunctionSettings, alt
     );
   }
   if (existing.specRevision === 0) console.log(`${name} exists in Altinity.Cloud already: the stack takes it over`);
+  else if (holds(existing.spec, spec)) {
+    console.log(`${name} in Altinity.Cloud holds the file's specification already: nothing sent, revision ${existing.specRevision} stays`);
+    return { SpecRevision: String(existing.specRevision) };
+  }
   const updated = await altinity.updateAwsEnv(name, spec);
   console.log(`updated ${name} in Altinity.Cloud: revision ${updated.specRevision}`);
   return { SpecRevision: String(updated.specRevision) };
 }
 
-/** The file's specification, validated again here: the console's template gives it unchecked. */
+/** The file's specification, validated again here: the console's template gives it unchecked, with its common fields as parameters of their own. */
 function specOf(properties: Partial<EnvironmentProperties>, settings: CloudFunctionSettings): EnvironmentSpec {
   let parsed: unknown;
   try {
@@ -67,8 +87,10 @@ function specOf(properties: Partial<EnvironmentProperties>, settings: CloudFunct
   } catch {
     throw new CodedFailure(ENVIRONMENT_FAILURES.specInvalid, 'the environment specification is not JSON');
   }
+  const { file, problems } = withConsoleFields(parsed, properties.Fields ?? {});
+  if (problems.length > 0) throw new CodedFailure(ENVIRONMENT_FAILURES.specInvalid, sanitized(`the console's parameters: ${problems.join('; ')}`));
   try {
-    return validateEnvironmentSpec(parsed, { region: whereOf(settings).region });
+    return validateEnvironmentSpec(file, { region: whereOf(settings).region });
   } catch (error) {
     if (error instanceof EnvironmentSpecError)
       throw new CodedFailure(ENVIRONMENT_FAILURES.specInvalid, sanitized(`the environment specification: ${error.problems.join('; ')}`));
@@ -83,6 +105,13 @@ function specOf(properties: Partial<EnvironmentProperties>, settings: CloudFunct
 function asHeld(existing: AwsEnv, spec: EnvironmentSpec): EnvironmentSpec {
   const held = existing.spec as unknown as Record<string, unknown>;
   return Object.fromEntries(Object.keys(spec).map((field) => [field, held[field] ?? undefined])) as EnvironmentSpec;
+}
+
+/** Whether `held` has every value `wanted` gives: objects by the fields `wanted` has (what Altinity adds is no difference), lists entry by entry. */
+function holds(held: unknown, wanted: unknown): boolean {
+  if (Array.isArray(wanted)) return Array.isArray(held) && held.length === wanted.length && wanted.every((entry, i) => holds(held[i], entry));
+  if (typeof wanted !== 'object' || wanted === null) return held === wanted;
+  return typeof held === 'object' && held !== null && Object.entries(wanted).every(([field, value]) => holds((held as Record<string, unknown>)[field], value));
 }
 
 function heldValue(existing: AwsEnv, path: string): unknown {

@@ -24,9 +24,10 @@ import { awaitDeletion, awaitReady } from './ready';
  * The one function that holds the Altinity.Cloud API token. It serves three custom resources: the
  * access (the token under the cloud stack's key, and the certificate it signs) and the environment's
  * specification in the cloud stack, and the slices of the ready stack, which wait until the
- * environment is ready and delete it when the user opted in. It acts only on requests CloudFormation
- * really sent for those resources, and takes what it acts on (the environment, the key, the
- * parameters, Altinity.Cloud's URL) from its settings, never from an event. Every event gets an answer.
+ * environment is ready and, deleted with their stack, delete it when the user opted in. It acts only
+ * on requests CloudFormation really sent for those resources, and takes what it acts on (the
+ * environment, the key, the parameters, Altinity.Cloud's URL) from its settings, never from an
+ * event. Every event gets an answer.
  */
 
 type Properties = Partial<AccessProperties & EnvironmentProperties & ReadyProperties>;
@@ -92,18 +93,24 @@ export async function act(event: CloudEvent, settings: CloudFunctionSettings, aw
     if (event.RequestType === 'Update') return updateAccess(event.PhysicalResourceId, properties, event.OldResourceProperties, settings, aws, secrets);
     return deleteAccess(event.PhysicalResourceId, settings, aws);
   }
-  const altinity = aws.altinity(await storedApiToken(settings, aws, secrets));
+  const altinity = async () => aws.altinity(await storedApiToken(settings, aws, secrets));
   if (resource === 'environment') {
-    return event.RequestType === 'Delete' ? deleteEnvironment(settings) : applyEnvironment(properties, settings, altinity);
+    return event.RequestType === 'Delete' ? deleteEnvironment(settings, altinity) : applyEnvironment(properties, settings, await altinity());
   }
   const slices = Number(properties.Slices);
   const slice = Number(READY_SLICE_ID.exec(event.LogicalResourceId)?.[1]);
-  if (event.RequestType === 'Delete') return awaitDeletion(properties.OnStackDelete, { slice, slices }, settings, altinity, aws);
-  if (await rollingBack(event.StackId, aws.cloudFormation)) {
+  const status = await stackStatus(event.StackId, aws.cloudFormation);
+  if (event.RequestType === 'Delete') {
+    // A rollback, or an update's cleanup, deletes slices too: only the stack's own deletion may delete the environment.
+    if (status === 'DELETE_IN_PROGRESS') return awaitDeletion(properties.OnStackDelete, { slice, slices }, settings, await altinity(), aws);
+    console.log(`${event.LogicalResourceId}: ${settings.envName} stays in Altinity.Cloud: ${settings.readyStackName} is ${status}, not being deleted`);
+    return undefined;
+  }
+  if (/ROLLBACK/.test(status)) {
     console.log(`${event.LogicalResourceId}: the stack rolls back, which waits for nothing`);
     return undefined;
   }
-  return awaitReady({ slice, slices }, settings, altinity, aws);
+  return awaitReady({ slice, slices }, settings, await altinity(), aws);
 }
 
 type Resource = 'access' | 'environment' | 'ready';
@@ -151,9 +158,9 @@ function resourceOf(event: CloudEvent, settings: CloudFunctionSettings): Resourc
   return undefined;
 }
 
-async function rollingBack(stackId: string, cloudFormation: CloudFormationClient): Promise<boolean> {
+async function stackStatus(stackId: string, cloudFormation: CloudFormationClient): Promise<string> {
   const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackId }));
-  return /ROLLBACK/.test(Stacks?.[0]?.StackStatus ?? '');
+  return Stacks?.[0]?.StackStatus ?? 'unknown';
 }
 
 /**

@@ -10,8 +10,8 @@ import type { Dependencies } from './index';
  * minutes), so the ready stack chains slices: each waits what its run allows and completes, still
  * waiting or not, and the next one waits on; every completed slice is an event in the stack's
  * history, and the last slice gives up. Once the environment is ready, every later slice completes
- * at its first look. Deleted, in the reverse order, the slices delete the environment (when the user
- * opted in) and wait for its deprovisioning the same way, the last one deleted giving up.
+ * at its first look. Deleted with the stack, in the reverse order, the slices delete the environment
+ * (when the user opted in) and wait for its deprovisioning the same way, the last one deleted giving up.
  */
 
 /** How often Altinity.Cloud is asked, as its Terraform provider asks. */

@@ -1,6 +1,7 @@
 import { CustomResource, Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { CLOUD_LOGICAL_IDS, CLOUD_RESOURCE_TYPES, type EnvironmentProperties } from '../shared/cloud-stack-contract';
+import type { ConsoleEnvironmentValues } from '../shared/console-environment';
 import type { EnvironmentSpec } from '../shared/environment-spec';
 import { readableLogicalId } from './readable-id';
 
@@ -13,6 +14,11 @@ export interface AltinityEnvironmentProps {
    * one, as the console's template parameter gives it, which the function validates.
    */
   readonly spec: EnvironmentSpec | string;
+  /**
+   * The console template's parameters for the common fields, which the function sets in `spec`.
+   * @default - none: the app's specification is whole
+   */
+  readonly consoleFields?: ConsoleEnvironmentValues;
 }
 
 /**
@@ -29,7 +35,11 @@ export class AltinityEnvironment extends Construct {
 
   constructor(scope: Construct, id: string, props: AltinityEnvironmentProps) {
     super(scope, id);
-    const properties: EnvironmentProperties = { EnvName: props.envName, Spec: typeof props.spec === 'string' ? props.spec : JSON.stringify(props.spec) };
+    const properties: EnvironmentProperties = {
+      EnvName: props.envName,
+      Spec: typeof props.spec === 'string' ? props.spec : JSON.stringify(props.spec),
+      ...(props.consoleFields && { Fields: props.consoleFields }),
+    };
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: props.serviceToken,
       resourceType: CLOUD_RESOURCE_TYPES.environment,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ConsoleEnvironmentValues } from './console-environment';
 import { cloudStackNameFor } from './conventions';
 import { settingsFrom } from './secret-store-contract';
 
@@ -81,6 +82,8 @@ export interface EnvironmentProperties {
   readonly EnvName: string;
   /** The environment file's content, validated by the app, as JSON; the function validates it again. */
   readonly Spec: string;
+  /** The console template's common fields, set in `Spec` by the function (console-environment.ts); the app's stacks have none. */
+  readonly Fields?: ConsoleEnvironmentValues;
 }
 
 export interface EnvironmentData {

@@ -165,6 +165,15 @@ const crossZone = field(boolean, { description: 'Whether it spreads the traffic 
 const NOT_YET: Refusal = { marker: 'not yet supported', problem: "is a field of Altinity's specification that the stacks do not set yet" };
 const THE_STACKS_OWN: Refusal = { marker: 'not in the file', problem: "is not set in the file: the stack's own account and region are used" };
 
+/** The guide's example's network. */
+export const DEFAULT_CIDR = '10.67.0.0/21';
+
+/** The guide's example: one group for Altinity's services and ZooKeeper, one for ClickHouse. */
+export const DEFAULT_NODE_GROUPS = [
+  { nodeType: 't4g.large', capacityPerZone: 10, reservations: ['SYSTEM', 'ZOOKEEPER'] },
+  { nodeType: 'm6i.large', capacityPerZone: 10, reservations: ['CLICKHOUSE'] },
+];
+
 /** The environment file, as the table of its fields. */
 const ENVIRONMENT = object(
   {
@@ -179,7 +188,7 @@ const ENVIRONMENT = object(
     }),
     cidr: field(text('a private IPv4 network (RFC 1918) of /16 to /21 in CIDR notation, such as 10.67.0.0/21', { pattern: PRIVATE_NETWORK }), {
       description: "The IPv4 range of the environment's VPC: private (RFC 1918), /16 to /21, not overlapping the network of the stack's hosts.",
-      default: '10.67.0.0/21',
+      default: DEFAULT_CIDR,
       immutable: true,
       check: (cidr, scope) => [...checkNetworkAddress(cidr), ...overlapWithHosts(cidr, scope)],
     }),
@@ -210,10 +219,7 @@ const ENVIRONMENT = object(
       ),
       {
         description: "The groups of EC2 nodes of the environment's Kubernetes cluster; between them they take SYSTEM, CLICKHOUSE and ZOOKEEPER.",
-        default: [
-          { nodeType: 't4g.large', capacityPerZone: 10, reservations: ['SYSTEM', 'ZOOKEEPER'] },
-          { nodeType: 'm6i.large', capacityPerZone: 10, reservations: ['CLICKHOUSE'] },
-        ],
+        default: DEFAULT_NODE_GROUPS,
         check: (groups, _, path) => [
           ...uncoveredReservations(groups),
           ...duplicates(groups, 'name', path, 'a group without a name is named after its nodeType'),

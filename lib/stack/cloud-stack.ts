@@ -4,10 +4,11 @@ import { DEFAULT_BASE_URL } from '../../lambda/altinity-api/client';
 import { AltinityCloudAccess } from '../constructs/altinity-cloud-access';
 import { AltinityEnvironment } from '../constructs/altinity-environment';
 import { cloudFunctionExportName } from '../shared/cloud-stack-contract';
+import { CONSOLE_ENVIRONMENT_FIELDS } from '../shared/console-environment';
 import { ENV_TAG_KEY, readyStackNameFor } from '../shared/conventions';
 import type { EnvironmentSpec } from '../shared/environment-spec';
 import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN } from '../shared/names';
-import { ALTINITY_URL_PATTERN } from './console-form';
+import { ALTINITY_URL_PATTERN, consoleForm } from './console-form';
 
 /** The template parameter that carries the API token when the app did not stage it. */
 export const API_TOKEN_PARAMETER = 'ApiToken';
@@ -83,8 +84,17 @@ export class CloudStack extends Stack {
         type: 'String',
         default: '{}',
         maxLength: MAX_PARAMETER_BYTES,
-        description: 'The environment file as JSON (docs/environment-file.md); {} takes every default.',
+        description: 'The environment file as JSON (docs/environment-file.md), for what the fields above do not set; {} takes every default.',
       });
+    const consoleFields =
+      props.spec === undefined
+        ? Object.fromEntries(
+            Object.entries(CONSOLE_ENVIRONMENT_FIELDS).map(([name, { description, pattern, expects }]) => [
+              name,
+              parameter(name, { type: 'String', default: '', allowedPattern: pattern, description, constraintDescription: `must be empty or ${expects}` }),
+            ]),
+          )
+        : undefined;
     const apiUrl =
       props.apiUrl ??
       parameter('AltinityApiUrl', {
@@ -94,6 +104,13 @@ export class CloudStack extends Stack {
         description: 'Change it only if Altinity tells you to.',
         constraintDescription: 'must be an https:// URL without a trailing slash',
       });
+    if (props.envName === undefined && props.spec === undefined) {
+      consoleForm(this, [
+        ['Altinity.Cloud environment', ['EnvName', API_TOKEN_PARAMETER]],
+        ['The environment (docs/environment-file.md)', [...Object.keys(CONSOLE_ENVIRONMENT_FIELDS), 'EnvironmentSpec']],
+        ['Advanced', ['AltinityApiUrl']],
+      ]);
+    }
     const access = new AltinityCloudAccess(this, 'Access', {
       envName,
       envInSub,
@@ -101,7 +118,7 @@ export class CloudStack extends Stack {
       readyStackName: named(readyStackNameFor),
       apiUrl,
     });
-    const environment = new AltinityEnvironment(this, 'Environment', { serviceToken: access.serviceToken, envName, spec });
+    const environment = new AltinityEnvironment(this, 'Environment', { serviceToken: access.serviceToken, envName, spec, consoleFields });
     // The environment's calls need the stored token.
     environment.node.addDependency(access.resource);
     this.certificateParameterName = access.certificateParameterName;

@@ -445,3 +445,11 @@ export class ConsoleForm {
     });
   }
 }
+
+/** The console's sections for a template of a few parameters: each label with its parameters, in order. */
+export function consoleForm(stack: Stack, groups: ReadonlyArray<readonly [label: string, parameters: readonly string[]]>): void {
+  stack.templateOptions.metadata = {
+    ...stack.templateOptions.metadata,
+    'AWS::CloudFormation::Interface': { ParameterGroups: groups.map(([label, parameters]) => ({ Label: { default: label }, Parameters: parameters })) },
+  };
+}

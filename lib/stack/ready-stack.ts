@@ -4,6 +4,7 @@ import { EnvironmentReadiness } from '../constructs/environment-readiness';
 import { cloudFunctionExportName, ON_STACK_DELETE, type OnStackDelete } from '../shared/cloud-stack-contract';
 import { ENV_TAG_KEY } from '../shared/conventions';
 import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN } from '../shared/names';
+import { consoleForm } from './console-form';
 
 export interface ReadyStackProps extends StackProps {
   readonly templateVersion: string;
@@ -72,5 +73,6 @@ export class ReadyStack extends Stack {
         }),
       wait: props.wait,
     });
+    if (props.envName === undefined) consoleForm(this, [['Altinity.Cloud environment', ['EnvName', 'SpecRevision', 'OnStackDelete']]]);
   }
 }

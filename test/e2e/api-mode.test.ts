@@ -21,6 +21,7 @@ import { cloudStackNameFor, readyStackNameFor } from '../../lib/shared/conventio
 import { validateEnvironmentSpec } from '../../lib/shared/environment-spec';
 import { buildEnvironmentStacks, connectApp } from '../../lib/stack/app';
 import { synthesizeEnvironmentTemplate } from '../../lib/release/publish';
+import { CONSOLE_ENVIRONMENT_FIELDS } from '../../lib/shared/console-environment';
 import { API_TOKEN_PARAMETER } from '../../lib/stack/cloud-stack';
 import { AltinityCloudApi } from '../support/altinity-cloud-api';
 import { forTheEmulator } from '../support/emulator-template';
@@ -429,7 +430,9 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
     );
     expect(ready[0].logs).toContain(`${kept.envName} stays in Altinity.Cloud`);
     expect(cloud.map((invocation) => invocation.event.LogicalResourceId)).toEqual(['Environment', 'CloudAccess']);
-    expect(operationsSince(from)).toEqual([]);
+    // Only the environment resource's look, to say that the environment stays.
+    expect(operationsSince(from)).toEqual(['GetAWSEnvStatus']);
+    expect(cloud[0].logs).toContain(`${kept.envName} stays in Altinity.Cloud: the environment resource leaves it to ${kept.readyStack}`);
     expect(api.environment(kept.envName)).toMatchObject({ pendingDelete: false, specRevision: 3 });
     // The stack's own parameters go with it.
     expect(await parameter(apiTokenParameterName(kept.envName))).toBeUndefined();
@@ -445,13 +448,35 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
     expect(api.environment(gone.envName)).toMatchObject({ appliedSpecRevision: 1 });
 
     const from = api.requests.length;
-    const { ready: deleted } = await gone.destroy();
-    // The first slice deleted asks once; deprovisioning is over by the next slice's look.
-    expect(operationsSince(from)).toEqual(['GetAWSEnvStatus', 'DeleteAWSEnv', 'GetAWSEnvStatus', ...Array(11).fill('GetAWSEnvStatus')]);
+    const { ready: deleted, cloud: left } = await gone.destroy();
+    // The first slice deleted asks once; deprovisioning is over by the next slice's look; then the environment resource looks.
+    expect(operationsSince(from)).toEqual(['GetAWSEnvStatus', 'DeleteAWSEnv', 'GetAWSEnvStatus', ...Array(11).fill('GetAWSEnvStatus'), 'GetAWSEnvStatus']);
+    expect(left[0].logs).toContain(`${gone.envName} is not in Altinity.Cloud any more`);
     expect(deleted[0].logs).toContain(`asked Altinity.Cloud to delete ${gone.envName}`);
     expect(deleted[1].logs).toContain(`${gone.envName} does not exist in Altinity.Cloud: nothing to delete`);
     expect(api.environment(gone.envName)).toBeUndefined();
   }, 120_000);
+
+  test("a ready stack whose creation fails rolls back without deleting the environment, though its OnStackDelete is 'delete'", async () => {
+    const failed = new Environment(`${ALTINITY_ACCOUNT}-rolled-back`, 'delete');
+    const { cloud, ready } = failed.synthesize(FILE);
+    expectSucceeded(await failed.createCloudStack(cloud));
+    api.connect(failed.envName);
+    api.failWith(failed.envName, 'CLOUD_PROVIDER_QUOTA_EXCEEDED', 'vCPU limit reached');
+    const created = await failed.createReadyStack(ready);
+    expect(created.map(({ event, response }) => [event.LogicalResourceId, response?.Status])).toEqual([['Ready01', 'FAILED']]);
+
+    // CloudFormation's rollback deletes the slice it created, the stack ROLLBACK_IN_PROGRESS.
+    const from = api.requests.length;
+    const rolledBack = await lambda.serveDelete(failed.readyStack, 'ROLLBACK_IN_PROGRESS');
+    expectSucceeded(rolledBack);
+    expect(rolledBack[0].logs).toContain(`${failed.envName} stays in Altinity.Cloud: ${failed.readyStack} is ROLLBACK_IN_PROGRESS, not being deleted`);
+    expect(operationsSince(from)).toEqual([]);
+    expect(api.environment(failed.envName)).toMatchObject({ pendingDelete: false, specRevision: 1 });
+    await clients.cloudFormation.send(new DeleteStackCommand({ StackName: failed.readyStack }));
+    expectSucceeded(await lambda.serveDelete(failed.cloudStack));
+    await clients.cloudFormation.send(new DeleteStackCommand({ StackName: failed.cloudStack }));
+  }, 60_000);
 
   /**
    * The console's way: the two published templates of API-token mode (`npm run publish`), created
@@ -461,7 +486,9 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
   test("the console's templates: the cloud stack from EnvName, ApiToken and the file as JSON; the ready stack from EnvName, SpecRevision and OnStackDelete", async () => {
     const consoleMade = new Environment(`${ALTINITY_ACCOUNT}-console`, 'delete');
     const cloud = synthesizeEnvironmentTemplate('cloud', '0.0.0-test') as Template;
-    expect(Object.keys(cloud.Parameters ?? {}).sort()).toEqual(['AltinityApiUrl', API_TOKEN_PARAMETER, 'EnvName', 'EnvironmentSpec']);
+    expect(Object.keys(cloud.Parameters ?? {}).sort()).toEqual(
+      ['AltinityApiUrl', API_TOKEN_PARAMETER, 'EnvName', 'EnvironmentSpec', ...Object.keys(CONSOLE_ENVIRONMENT_FIELDS)].sort(),
+    );
     await clients.cloudFormation.send(
       new CreateStackCommand({
         StackName: consoleMade.cloudStack,
@@ -470,7 +497,11 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
         Parameters: consoleParameters({
           EnvName: consoleMade.envName,
           [API_TOKEN_PARAMETER]: consoleMade.token,
-          EnvironmentSpec: JSON.stringify(FILE),
+          Zones: FILE.zones.join(', '),
+          Cidr: FILE.cidr,
+          ClickHouseCapacityPerZone: '3',
+          PublicSourceIpRanges: '203.0.113.0/24',
+          EnvironmentSpec: JSON.stringify({ NAT: true, tags: [{ key: 'team', value: 'analytics' }] }),
           AltinityApiUrl: api.url,
         }),
       }),
@@ -482,8 +513,25 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
     expect(new X509Certificate((await parameter(cloudCertificateParameterName(consoleMade.envName)))?.value ?? '').subject).toBe(`CN=${consoleMade.envName}`);
     expect(api.environment(consoleMade.envName)).toMatchObject({
       specRevision: 1,
-      spec: { awsAccountID: ACCOUNT, region: TEST_REGION, cloudConnect: true, cidr: FILE.cidr, zones: FILE.zones },
+      spec: {
+        awsAccountID: ACCOUNT,
+        region: TEST_REGION,
+        cloudConnect: true,
+        cidr: FILE.cidr,
+        zones: FILE.zones,
+        NAT: true,
+        tags: [{ key: 'team', value: 'analytics' }],
+        loadBalancers: { public: { enabled: true, sourceIPRanges: ['203.0.113.0/24'] } },
+      },
     });
+    expect(
+      api
+        .environment(consoleMade.envName)
+        ?.spec.nodeGroups.map((group: { nodeType: string; capacityPerZone: number }) => [group.nodeType, group.capacityPerZone]),
+    ).toEqual([
+      ['t4g.large', 10],
+      ['m6i.large', 3],
+    ]);
     const outputs = outputsOf(await describeStack(clients, consoleMade.cloudStack));
     expect(outputs).toMatchObject({ CertificateParameterName: cloudCertificateParameterName(consoleMade.envName) });
 
@@ -519,7 +567,8 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
         Parameters: consoleParameters({
           EnvName: refused.envName,
           [API_TOKEN_PARAMETER]: refused.token,
-          EnvironmentSpec: JSON.stringify({ ...FILE, cidr: '10.67.0.0/24', zones: ['eu-west-1a', 'eu-west-1b'] }),
+          Zones: 'eu-west-1a,eu-west-1b',
+          EnvironmentSpec: JSON.stringify({ ...FILE, zones: undefined, cidr: '10.67.0.0/24' }),
           AltinityApiUrl: api.url,
         }),
       }),
@@ -539,7 +588,7 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
     expect(operationsSince(from).filter((operation) => operation !== 'sign')).toEqual([]);
     expect(api.environment(refused.envName)).toBeUndefined();
     // CloudFormation's rollback deletes what was created: the access, with the token and the certificate.
-    const rolledBack = await lambda.serveDelete(refused.cloudStack);
+    const rolledBack = await lambda.serveDelete(refused.cloudStack, 'ROLLBACK_IN_PROGRESS');
     expectSucceeded(rolledBack);
     await clients.cloudFormation.send(new DeleteStackCommand({ StackName: refused.cloudStack }));
     expect(await parameter(apiTokenParameterName(refused.envName))).toBeUndefined();
@@ -558,7 +607,7 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
       ]),
       ...assemblies.flatMap(filesUnder),
     ];
-    expect(tokens).toHaveLength(4);
+    expect(tokens).toHaveLength(5);
     for (const token of tokens) expect(places.filter(([, text]) => text.includes(token)).map(([place]) => place)).toEqual([]);
     // The places are there: templates and assemblies name the environment.
     expect(places.filter(([place]) => place.includes('GetTemplate')).length).toBeGreaterThan(8);

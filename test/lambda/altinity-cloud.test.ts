@@ -361,6 +361,40 @@ describe("the environment's specification in Altinity.Cloud", () => {
     expect(api.environment(stacks.envName)?.spec.nodeGroups[1].capacityPerZone).toBe(6);
   });
 
+  /** A file that gives nested objects and lists of objects, besides fields Altinity.Cloud fills in itself. */
+  const RICH = {
+    ...FILE,
+    loadBalancers: { internal: { enabled: true, endpointServiceAllowedPrincipals: [`arn:aws:iam::${ACCOUNT}:root`] } },
+    tags: [{ key: 'team', value: 'data' }],
+  };
+  const operationsSince = (from: number) => api.requests.slice(from).map((request) => /^(?:query|mutation) (\w+)/.exec(JSON.parse(request.body).query)?.[1]);
+
+  test("an Update to what Altinity.Cloud holds already (a rollback's, say) sends nothing and answers the revision held", async () => {
+    const stacks = await withAccess();
+    const environment = { stacks, logicalId: CLOUD_LOGICAL_IDS.environment, properties: environmentProperties(stacks, RICH) };
+    await run('Create', environment);
+    const sent = api.requests.length;
+    expect(await run('Update', { ...environment, physicalId: stacks.envName })).toEqual({ SpecRevision: '1' });
+    expect(operationsSince(sent)).toEqual(['GetAWSEnv']);
+    expect(api.environment(stacks.envName)?.specRevision).toBe(1);
+    expect(logged).toContain(`${stacks.envName} in Altinity.Cloud holds the file's specification already: nothing sent, revision 1 stays`);
+  });
+
+  test.each([
+    ['a tag', { ...RICH, tags: [{ key: 'team', value: 'ops' }] }],
+    ['a field of a nested object', { ...RICH, loadBalancers: { ...RICH.loadBalancers, public: { sourceIPRanges: ['203.0.113.0/24'] } } }],
+    ['a list grown', { ...RICH, tags: [...RICH.tags, { key: 'cost', value: 'ch' }] }],
+  ])('an Update that changes %s sends it', async (_, changed) => {
+    const stacks = await withAccess();
+    const environment = { stacks, logicalId: CLOUD_LOGICAL_IDS.environment, properties: environmentProperties(stacks, RICH) };
+    await run('Create', environment);
+    const sent = api.requests.length;
+    expect(await run('Update', { ...environment, physicalId: stacks.envName, properties: environmentProperties(stacks, changed) })).toEqual({
+      SpecRevision: '2',
+    });
+    expect(operationsSince(sent)).toEqual(['GetAWSEnv', 'UpdateAWSEnv']);
+  });
+
   test('a change to a field fixed at creation is refused, naming it, before anything is sent', async () => {
     const stacks = await withEnvironment();
     const sent = api.requests.length;
@@ -392,10 +426,43 @@ describe("the environment's specification in Altinity.Cloud", () => {
     expect(api.environment(stacks.envName)).toBeUndefined();
   });
 
+  const deleteEnvironment = (stacks: TestStacks) =>
+    run('Delete', { stacks, logicalId: CLOUD_LOGICAL_IDS.environment, physicalId: stacks.envName, properties: environmentProperties(stacks) });
+
   test('Delete leaves the environment to the ready stack', async () => {
     const stacks = await withEnvironment();
-    await run('Delete', { stacks, logicalId: CLOUD_LOGICAL_IDS.environment, physicalId: stacks.envName, properties: environmentProperties(stacks) });
+    await deleteEnvironment(stacks);
     expect(api.environment(stacks.envName)).toBeDefined();
+    expect(logged).toContain(
+      `${stacks.envName} stays in Altinity.Cloud: the environment resource leaves it to ${stacks.settings.readyStackName}, whose deletion deletes it only when its OnStackDelete says so`,
+    );
+  });
+
+  test('Delete after the ready stack deleted the environment says that it is gone, not that it stays', async () => {
+    const stacks = await withEnvironment();
+    api.connect(stacks.envName);
+    const sliceRequest = { stacks, logicalId: readySliceId(1), properties: readyProperties(stacks, ON_STACK_DELETE.delete, 1) };
+    await run('Create', sliceRequest);
+    cloudFormationStandIn.declareStack(stacks.readyStackId, 'DELETE_IN_PROGRESS');
+    await run('Delete', { ...sliceRequest, physicalId: `${stacks.envName}-${readySliceId(1)}` });
+    expect(api.environment(stacks.envName)).toBeUndefined();
+    logged = [];
+    await deleteEnvironment(stacks);
+    expect(logged).toContain(`${stacks.envName} is not in Altinity.Cloud any more: the environment resource has nothing to leave`);
+    expect(logged.join('\n')).not.toContain('stays');
+  });
+
+  test('Delete with a token Altinity.Cloud no longer takes succeeds, saying what it could not look up', async () => {
+    const stacks = await withEnvironment();
+    api.revokeToken(stacks.token);
+    await deleteEnvironment(stacks);
+    expect(api.environment(stacks.envName)).toBeDefined();
+    expect(logged).toContainEqual(
+      expect.stringMatching(
+        `^the environment resource leaves ${stacks.envName} to ${stacks.settings.readyStackName}, whose deletion deleted it or left it as its OnStackDelete said ` +
+          String.raw`\(not looked up in Altinity\.Cloud: \[altinity-token-refused\] `,
+      ),
+    );
   });
 });
 
@@ -455,8 +522,12 @@ describe('the ready stack: complete means ready', () => {
   });
 
   describe('deletion', () => {
+    /** What CloudFormation reports of the ready stack while DeleteStack deletes its slices. */
+    const deleting = (stacks: TestStacks) => cloudFormationStandIn.declareStack(stacks.readyStackId, 'DELETE_IN_PROGRESS');
+
     test('by default the environment stays, and the first slice deleted says so and how to delete it', async () => {
       const stacks = await withEnvironment();
+      deleting(stacks);
       const asked = api.requests.length;
       await slice(stacks, 3, 'Delete', ON_STACK_DELETE.keep);
       expect(api.requests.length).toBe(asked);
@@ -468,19 +539,36 @@ describe('the ready stack: complete means ready', () => {
       const stacks = await withEnvironment();
       api.connect(stacks.envName);
       await slice(stacks, 1);
+      deleting(stacks);
       const started = clock.now();
       await slice(stacks, 3, 'Delete', ON_STACK_DELETE.delete);
       expect(api.environment(stacks.envName)).toBeUndefined();
       expect(clock.now() - started).toBeGreaterThanOrEqual(10 * 60_000);
-      const deletions = api.requests.filter((request) => request.body.includes('DeleteAWSEnv'));
+      const deletions = api.requests.filter((request) => request.body.includes('DeleteAWSEnv') && request.body.includes(stacks.envName));
       expect(deletions).toHaveLength(1);
       await slice(stacks, 2, 'Delete', ON_STACK_DELETE.delete);
     });
+
+    test.each(['ROLLBACK_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS'])(
+      'opted in, a slice deleted while the stack is %s, not being deleted, leaves the environment and succeeds',
+      async (status) => {
+        const stacks = await withEnvironment();
+        cloudFormationStandIn.declareStack(stacks.readyStackId, status);
+        const asked = api.requests.length;
+        expect(await slice(stacks, 1, 'Delete', ON_STACK_DELETE.delete)).toBeUndefined();
+        expect(api.requests.slice(asked)).toEqual([]);
+        expect(api.environment(stacks.envName)).toMatchObject({ pendingDelete: false, specRevision: 1 });
+        expect(logged).toContainEqual(
+          expect.stringContaining(`${stacks.envName} stays in Altinity.Cloud: ${stacks.settings.readyStackName} is ${status}, not being deleted`),
+        );
+      },
+    );
 
     test('refused while ClickHouse clusters exist, unless told to destroy them', async () => {
       const stacks = await withEnvironment();
       api.connect(stacks.envName);
       await slice(stacks, 1);
+      deleting(stacks);
       api.addCluster(stacks.envName);
       expect(await failureOf(slice(stacks, 3, 'Delete', ON_STACK_DELETE.delete))).toMatch(/^\[altinity-clusters-exist\] /);
       expect(api.environment(stacks.envName)?.pendingDelete).toBe(false);
@@ -492,6 +580,7 @@ describe('the ready stack: complete means ready', () => {
       const stacks = await withEnvironment();
       api.connect(stacks.envName);
       await slice(stacks, 1);
+      deleting(stacks);
       api.requireMfa(true);
       try {
         const reason = await failureOf(slice(stacks, 3, 'Delete', ON_STACK_DELETE.delete));
@@ -506,6 +595,7 @@ describe('the ready stack: complete means ready', () => {
       const stacks = await withEnvironment();
       api.connect(stacks.envName);
       await slice(stacks, 1);
+      deleting(stacks);
       api.disconnect(stacks.envName);
       expect(await failureOf(slice(stacks, 3, 'Delete', ON_STACK_DELETE.delete))).toMatch(/^\[environment-failed\] .*DISCONNECTED.*Bring the hosts back/);
       expect(api.environment(stacks.envName)?.pendingDelete).toBe(false);
@@ -515,6 +605,7 @@ describe('the ready stack: complete means ready', () => {
       const stacks = await withEnvironment();
       api.connect(stacks.envName);
       await slice(stacks, 1);
+      deleting(stacks);
       const reason = await failureOf(
         run(
           'Delete',

@@ -22,6 +22,7 @@ import {
   ON_STACK_DELETE,
   specDigest,
 } from '../../lib/shared/cloud-stack-contract';
+import { CONSOLE_ENVIRONMENT_FIELDS } from '../../lib/shared/console-environment';
 import { ENV_TAG_KEY, readyStackNameFor } from '../../lib/shared/conventions';
 import { ENV_NAME_PATTERN, PARAMETER_KEYS } from '../../lib/shared/names';
 import {
@@ -163,14 +164,27 @@ describe("the console's templates", () => {
   const cloud = consoleEnvironmentTemplate('cloud');
   const ready = consoleEnvironmentTemplate('ready');
 
-  test('the cloud stack asks for the environment, the API token (NoEcho), the environment file as JSON, and where the API is', () => {
+  test('the cloud stack asks for the environment, the API token (NoEcho), the common fields, the rest as JSON, and where the API is; in that order', () => {
+    const commonFields = Object.fromEntries(
+      Object.entries(CONSOLE_ENVIRONMENT_FIELDS).map(([name, { pattern, expects }]) => [
+        name,
+        expect.objectContaining({ Type: 'String', Default: '', AllowedPattern: pattern, ConstraintDescription: `must be empty or ${expects}` }),
+      ]),
+    );
     expect(cloud.Parameters).toEqual({
       EnvName: expect.objectContaining({ Type: 'String', AllowedPattern: ENV_NAME_PATTERN, MaxLength: 63 }),
       [API_TOKEN_PARAMETER]: expect.objectContaining({ Type: 'String', NoEcho: true, Default: '' }),
+      ...commonFields,
       EnvironmentSpec: expect.objectContaining({ Type: 'String', Default: '{}', MaxLength: 4096 }),
       AltinityApiUrl: expect.objectContaining({ Type: 'String', Default: DEFAULT_BASE_URL, AllowedPattern: ALTINITY_URL_PATTERN }),
     });
-    expect(cloud.Resources[CLOUD_LOGICAL_IDS.environment].Properties).toMatchObject({ EnvName: { Ref: 'EnvName' }, Spec: { Ref: 'EnvironmentSpec' } });
+    const groups = cloud.Metadata?.['AWS::CloudFormation::Interface'].ParameterGroups.map((group: { Parameters: string[] }) => group.Parameters);
+    expect(groups.flat()).toEqual(['EnvName', API_TOKEN_PARAMETER, ...Object.keys(CONSOLE_ENVIRONMENT_FIELDS), 'EnvironmentSpec', 'AltinityApiUrl']);
+    expect(cloud.Resources[CLOUD_LOGICAL_IDS.environment].Properties).toMatchObject({
+      EnvName: { Ref: 'EnvName' },
+      Spec: { Ref: 'EnvironmentSpec' },
+      Fields: Object.fromEntries(Object.keys(CONSOLE_ENVIRONMENT_FIELDS).map((name) => [name, { Ref: name }])),
+    });
   });
 
   test("every name the cloud stack makes is the environment's, from its EnvName: parameters, role path, export, tags", () => {

@@ -147,6 +147,8 @@ export class LambdaService {
   private readonly cloudFormation: CloudFormationClient;
   /** By `<stack id> <logical id>`. */
   private readonly served = new Map<string, ServedResource>();
+  /** Resources whose Create was answered FAILED, which CloudFormation's rollback or deletion still sends a Delete. */
+  private readonly failedCreates = new Map<string, ServedResource>();
   private standIn?: CloudFormationStandIn;
 
   constructor(
@@ -217,14 +219,18 @@ export class LambdaService {
 
   /**
    * Sends Delete to every custom resource of the stack, the last created first, as CloudFormation
-   * deletes a resource before those it depends on. Call it right before DeleteStack: moto sends
+   * deletes a resource before those it depends on; one whose Create failed gets it too, with the
+   * physical id its answer gave, as CloudFormation sends it. Call it right before DeleteStack: moto sends
    * no Delete event, and an answer that reaches it after the deletion makes it create the deleted
-   * stack's resources again (its readiness check re-parses the emptied resource map).
+   * stack's resources again (its readiness check re-parses the emptied resource map). Meanwhile
+   * CloudFormation reports the stack `stackStatus`: DELETE_IN_PROGRESS for DeleteStack, or the
+   * status of a rollback that deletes what it created.
    */
-  async serveDelete(stackName: string): Promise<Invocation[]> {
+  async serveDelete(stackName: string, stackStatus = 'DELETE_IN_PROGRESS'): Promise<Invocation[]> {
     const view = await this.viewOnceCreated(stackName);
     if (!view) throw new Error(`stack ${stackName} does not exist`);
-    const events = [...this.served]
+    (await this.cloudFormationStandIn()).declareStack(String(view.stack.StackId), stackStatus);
+    const events = [...this.served, ...this.failedCreates]
       .filter(([key]) => key.startsWith(`${view.stack.StackId} `))
       .map(([key, served]) => this.deleteEvent(view, key.split(' ')[1], served))
       .reverse();
@@ -344,9 +350,14 @@ export class LambdaService {
     });
     const key = this.key(view, event.LogicalResourceId);
     if (event.RequestType === 'Delete') {
-      if (succeeded) this.served.delete(key);
+      if (succeeded) {
+        this.served.delete(key);
+        this.failedCreates.delete(key);
+      }
     } else if (succeeded) {
       this.served.set(key, { properties: event.ResourceProperties, physicalResourceId: invocation.response!.PhysicalResourceId });
+    } else if (event.RequestType === 'Create' && invocation.response) {
+      this.failedCreates.set(key, { properties: event.ResourceProperties, physicalResourceId: invocation.response.PhysicalResourceId });
     }
     return invocation;
   }
