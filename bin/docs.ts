@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { regeneratedFiles } from '../lib/docs/generated-docs';
-import { synthesizeConsoleTemplate } from '../lib/release/publish';
+import { synthesizeConsoleTemplate, synthesizeEnvironmentTemplate } from '../lib/release/publish';
 import { quietSdkNodeVersionNotice } from '../lib/shared/sdk-notice';
 import { version } from '../package.json';
 
@@ -10,7 +10,12 @@ quietSdkNodeVersionNotice();
 const root = path.resolve(__dirname, '..');
 const read = (file: string) => fs.readFileSync(path.join(root, file), 'utf8');
 // Every file is read and regenerated before any is written: a missing marker changes nothing.
-for (const doc of regeneratedFiles(synthesizeConsoleTemplate(version), read)) {
+const templates = {
+  connect: synthesizeConsoleTemplate(version),
+  cloud: synthesizeEnvironmentTemplate('cloud', version),
+  ready: synthesizeEnvironmentTemplate('ready', version),
+};
+for (const doc of regeneratedFiles(templates, read)) {
   if (doc.updated === doc.current) {
     process.stdout.write(`${doc.file} is up to date\n`);
   } else {

@@ -1,5 +1,5 @@
 import { ENVIRONMENT_SCHEMA_FILE, environmentJsonSchema } from '../shared/environment-spec';
-import { type DocumentedTemplate, referenceTables } from './reference-tables';
+import { type DocumentedTemplates, referenceTables } from './reference-tables';
 
 /** A reference file under docs/ and the generated tables it holds, by the names their markers carry. */
 export interface GeneratedDoc {
@@ -12,8 +12,8 @@ export interface GeneratedDoc {
 
 /** Where each generated table lives: README.md and CONTRIBUTING.md link to these files and hold no table themselves. */
 export const GENERATED_DOCS: readonly GeneratedDoc[] = [
-  { file: 'docs/parameters.md', tables: ['parameters'], what: 'the parameter tables' },
-  { file: 'docs/outputs.md', tables: ['outputs'], what: 'the output table' },
+  { file: 'docs/parameters.md', tables: ['parameters', 'environment-parameters'], what: 'the parameter tables' },
+  { file: 'docs/outputs.md', tables: ['outputs', 'environment-outputs'], what: 'the output tables' },
   { file: 'docs/permissions.md', tables: ['permissions'], what: 'the permission-profile table' },
   { file: 'docs/status-exit-codes.md', tables: ['status-exit-codes'], what: 'the exit-code table' },
   { file: 'docs/failure-codes.md', tables: ['failure-codes'], what: 'the failure-code table' },
@@ -53,8 +53,8 @@ function regenerate(file: string, text: string, tables: Readonly<Record<string, 
  * repository's root) and as the template and the status command make it. Throws before anything is
  * written when a table has no file or two, or a file names a table that is not generated.
  */
-export function regeneratedDocs(template: DocumentedTemplate, read: (file: string) => string): Array<GeneratedDoc & { current: string; updated: string }> {
-  const tables = referenceTables(template);
+export function regeneratedDocs(templates: DocumentedTemplates, read: (file: string) => string): Array<GeneratedDoc & { current: string; updated: string }> {
+  const tables = referenceTables(templates);
   const placed = GENERATED_DOCS.flatMap((doc) => doc.tables);
   const unknown = placed.filter((name) => !(name in tables));
   if (unknown.length > 0) throw new Error(`GENERATED_DOCS places tables that are not generated: ${unknown.join(', ')}`);
@@ -83,7 +83,7 @@ const ENVIRONMENT_SCHEMA = { file: ENVIRONMENT_SCHEMA_FILE, what: "the environme
 export const GENERATED_FILES: readonly string[] = [...GENERATED_DOCS.map((doc) => doc.file), ENVIRONMENT_SCHEMA.file];
 
 /** Every file `npm run docs` writes, as it is and as it should be: the reference files, then the schema. */
-export function regeneratedFiles(template: DocumentedTemplate, read: (file: string) => string): RegeneratedFile[] {
+export function regeneratedFiles(templates: DocumentedTemplates, read: (file: string) => string): RegeneratedFile[] {
   const schema = { ...ENVIRONMENT_SCHEMA, current: read(ENVIRONMENT_SCHEMA.file), updated: `${JSON.stringify(environmentJsonSchema(), null, 2)}\n` };
-  return [...regeneratedDocs(template, read), schema];
+  return [...regeneratedDocs(templates, read), schema];
 }

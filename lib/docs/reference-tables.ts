@@ -33,14 +33,32 @@ interface TemplateParameter {
   readonly NoEcho?: boolean | string;
 }
 
+/** The published console templates: the connect template, and API-token mode's cloud and ready stacks' templates. */
+export interface DocumentedTemplates {
+  readonly connect: DocumentedTemplate;
+  readonly cloud: DocumentedTemplate;
+  readonly ready: DocumentedTemplate;
+}
+
+/** API-token mode's templates, as the reference heads their tables: the file, and the stack it makes. */
+const ENVIRONMENT_TEMPLATE_HEADINGS = {
+  cloud: 'altinitycloud-environment-&lt;version&gt;, stack altinity-cloud-&lt;env&gt;',
+  ready: 'altinitycloud-environment-ready-&lt;version&gt;, stack altinity-ready-&lt;env&gt;',
+} as const;
+
 /**
  * The generated tables of the reference in docs/, by the name their markers carry
  * (generated-docs.ts says which file holds each).
  */
-export function referenceTables(template: DocumentedTemplate): Record<string, string> {
+export function referenceTables(templates: DocumentedTemplates): Record<string, string> {
+  const template = templates.connect;
+  const perEnvironmentTemplate = (table: (template: DocumentedTemplate) => string) =>
+    (['cloud', 'ready'] as const).map((kind) => `### ${ENVIRONMENT_TEMPLATE_HEADINGS[kind]}\n\n${table(templates[kind])}`).join('\n');
   return {
     parameters: parametersTables(template),
+    'environment-parameters': perEnvironmentTemplate(parametersTables),
     outputs: outputsTable(template),
+    'environment-outputs': perEnvironmentTemplate(outputsTable),
     permissions: permissionsTable(template),
     'status-exit-codes': exitCodesTable(),
     'failure-codes': failureCodesTable(),

@@ -84,7 +84,7 @@ export class CloudStack extends Stack {
         type: 'String',
         default: '{}',
         maxLength: MAX_PARAMETER_BYTES,
-        description: 'The environment file as JSON (docs/environment-file.md), for what the fields above do not set; {} takes every default.',
+        description: 'The rest of the environment file, as JSON (docs/environment-file.md): fields the parameters above do not set; {} sets none.',
       });
     const consoleFields =
       props.spec === undefined

@@ -39,8 +39,9 @@ const handWritten = handWrittenOf(readme);
 const allHandWritten = DOC_FILES.map((file) => handWrittenOf(docs[file])).join('\n');
 const ENVIRONMENT_REFERENCE = 'docs/environment-file.md';
 
-test('the generated tables in docs/ agree with the console template and the status command (else run npm run docs)', () => {
-  for (const { file, current, updated } of regeneratedDocs(template, read)) expect({ file, text: current }).toEqual({ file, text: updated });
+test('the generated tables in docs/ agree with the console templates and the status command (else run npm run docs)', () => {
+  const templates = { connect: template, cloud: consoleEnvironmentTemplate('cloud'), ready: consoleEnvironmentTemplate('ready') };
+  for (const { file, current, updated } of regeneratedDocs(templates, read)) expect({ file, text: current }).toEqual({ file, text: updated });
 });
 
 test('only the files of docs/ that GENERATED_DOCS names hold generated tables: README.md and CONTRIBUTING.md link to them', () => {
