@@ -3,7 +3,10 @@
  * SDK clients and child processes at it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 /** A running `moto_server` on a free loopback port, and the environment that points AWS clients at it. */
 export interface MotoServer {
@@ -68,7 +71,10 @@ export function clientSettingsFor(endpoint: string): Pick<MotoServer, 'endpoint'
 export async function startMotoServer(): Promise<MotoServer> {
   const port = await freeLoopbackPort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // moto_server writes files (its request recording) into its working directory: one of its own, never the checkout.
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'moto-server-'));
+  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { cwd: workDir, stdio: ['ignore', 'ignore', 'pipe'] });
+  child.once('exit', () => fs.rmSync(workDir, { recursive: true, force: true }));
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

@@ -108,7 +108,7 @@ export class HostNetwork {
 
   /** Runs a command inside the namespace, in a process group of its own, registered for the sweep. */
   private start(what: string, command: string[]): ChildProcess {
-    const child = spawn('ip', ['netns', 'exec', this.name, ...command], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ip', ['netns', 'exec', this.name, ...command], { cwd: this.runDir.path('.'), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid) this.runDir.registerProcess(child.pid, what);
     let output = '';
     const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
