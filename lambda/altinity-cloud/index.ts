@@ -12,7 +12,7 @@ import {
   READY_SLICE_ID,
   type ReadyProperties,
 } from '../../lib/shared/cloud-stack-contract';
-import { CodedFailure, FUNCTION_FAILURES as FAILURE } from '../../lib/shared/failures';
+import { CodedFailure, ENVIRONMENT_FAILURES, FUNCTION_FAILURES as FAILURE } from '../../lib/shared/failures';
 import { AltinityApi } from '../altinity-api/client';
 import { Masker, physicalIdOf, RESPONSE_MARGIN_MS, reasonOf, respond, withDeadline } from '../shared/custom-resource';
 import type { SecretClients } from '../shared/owned-secrets';
@@ -63,6 +63,7 @@ export async function handler(event: CloudEvent, context: Pick<Context, 'logStre
   const secrets = new Masker();
   secrets.add(event.ResourceProperties?.Token);
   let settings: CloudFunctionSettings | undefined;
+  let createdNothing = false;
   let reason: string | undefined;
   let data: object | undefined;
   const budget = context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS;
@@ -78,14 +79,20 @@ export async function handler(event: CloudEvent, context: Pick<Context, 'logStre
     };
     data = await withDeadline(act(event, settings, dependencies, secrets), budget, 'no answer from AWS or Altinity.Cloud');
   } catch (error) {
+    createdNothing = error instanceof CodedFailure && REFUSALS.includes(error.code);
     reason = secrets.mask(`${reasonOf(error)} (log stream ${context.logStreamName})`);
     console.error(`FAILED: ${reason}`);
   }
-  await respond(event, physicalIdFor(event, settings), reason, data);
+  await respond(event, physicalIdFor(event, settings, createdNothing), reason, data);
 }
 
 /** Verifies the request, then carries it out; returns the resource's data. */
 export async function act(event: CloudEvent, settings: CloudFunctionSettings, aws: Dependencies, secrets: Masker): Promise<object | undefined> {
+  if (event.RequestType === 'Delete' && event.PhysicalResourceId === nothingCreatedId(event)) {
+    // A refused Create's rollback: whoever sends it, there is nothing to touch, and a refusal would leave the stack DELETE_FAILED.
+    console.log(`${event.LogicalResourceId}: nothing to delete, its Create was refused and created nothing`);
+    return undefined;
+  }
   const resource = await verifyRequest(event, settings, aws.cloudFormation);
   const properties = event.ResourceProperties;
   if (resource === 'access') {
@@ -115,6 +122,9 @@ export async function act(event: CloudEvent, settings: CloudFunctionSettings, aw
 
 type Resource = 'access' | 'environment' | 'ready';
 
+/** The failures of a request the function does not act on, whose Create therefore created nothing. */
+const REFUSALS: string[] = [FAILURE.requestRefused, ENVIRONMENT_FAILURES.readyStackMisnamed];
+
 /**
  * Acts only on an event for one of the resources the function serves, while CloudFormation reports
  * that resource in the matching `*_IN_PROGRESS` state (and, after its creation, with the physical id
@@ -129,6 +139,12 @@ async function verifyRequest(event: CloudEvent, settings: CloudFunctionSettings,
   };
   if (!['Create', 'Update', 'Delete'].includes(event.RequestType)) refuse(`its request type is ${event.RequestType}`);
   const resource = resourceOf(event, settings) ?? refuse(`it names ${event.LogicalResourceId} of stack ${event.StackId}, which this function does not serve`);
+  if (resource === 'elsewhere') {
+    throw new CodedFailure(
+      ENVIRONMENT_FAILURES.readyStackMisnamed,
+      `${event.LogicalResourceId} belongs to stack ${stackNameOf(event.StackId)}, but the function of ${settings.envName} serves its ready stack only as ${settings.readyStackName}: delete this stack and create it as ${settings.readyStackName}.`,
+    );
+  }
   if (event.ResourceProperties?.EnvName !== settings.envName) refuse(`it is for environment ${event.ResourceProperties?.EnvName}, not ${settings.envName}`);
   const { StackResourceDetail: detail } = await cloudFormation.send(
     new DescribeStackResourceCommand({ StackName: event.StackId, LogicalResourceId: event.LogicalResourceId }),
@@ -144,8 +160,11 @@ async function verifyRequest(event: CloudEvent, settings: CloudFunctionSettings,
   return resource;
 }
 
-/** Which resource the event is for: by its stack, logical id and type, all three as the stacks declare them. */
-function resourceOf(event: CloudEvent, settings: CloudFunctionSettings): Resource | undefined {
+/**
+ * Which resource the event is for: by its stack, logical id and type, all three as the stacks
+ * declare them; `elsewhere` for a slice of a stack in the account and region under another name.
+ */
+function resourceOf(event: CloudEvent, settings: CloudFunctionSettings): Resource | 'elsewhere' | undefined {
   const { StackId: stackId, LogicalResourceId: logicalId, ResourceType: type } = event;
   if (stackId === settings.stackId) {
     if (logicalId === CLOUD_LOGICAL_IDS.access && type === CLOUD_RESOURCE_TYPES.access) return 'access';
@@ -153,9 +172,14 @@ function resourceOf(event: CloudEvent, settings: CloudFunctionSettings): Resourc
     return undefined;
   }
   // The ready stack: named by the settings, in the cloud stack's partition, region and account.
-  const readyStackArn = `${settings.stackId.split(':').slice(0, 5).join(':')}:stack/${settings.readyStackName}/`;
-  if (typeof stackId === 'string' && stackId.startsWith(readyStackArn) && READY_SLICE_ID.test(logicalId) && type === CLOUD_RESOURCE_TYPES.ready) return 'ready';
-  return undefined;
+  const stacksHere = `${settings.stackId.split(':').slice(0, 5).join(':')}:stack/`;
+  if (typeof stackId !== 'string' || !stackId.startsWith(stacksHere) || !READY_SLICE_ID.test(logicalId) || type !== CLOUD_RESOURCE_TYPES.ready)
+    return undefined;
+  return stackNameOf(stackId) === settings.readyStackName ? 'ready' : 'elsewhere';
+}
+
+function stackNameOf(stackId: string): string {
+  return stackId.split(':stack/')[1]?.split('/')[0] ?? stackId;
 }
 
 async function stackStatus(stackId: string, cloudFormation: CloudFormationClient): Promise<string> {
@@ -165,13 +189,18 @@ async function stackStatus(stackId: string, cloudFormation: CloudFormationClient
 
 /**
  * Create names the resource (the access by its token parameter, the environment by its name, a slice
- * by its environment and logical id); Update and Delete keep the id CloudFormation sent, which the
- * function never changes: a new one would make CloudFormation delete the old.
+ * by its environment and logical id), or says that it created nothing; Update and Delete keep the id
+ * CloudFormation sent, which the function never changes: a new one would make CloudFormation delete
+ * the old.
  */
-function physicalIdFor(event: CloudEvent, settings: CloudFunctionSettings | undefined): string {
-  if (event.RequestType !== 'Create') return physicalIdOf(event) ?? `${event.LogicalResourceId}-invalid`;
-  if (!settings) return `${event.LogicalResourceId}-invalid`;
+function physicalIdFor(event: CloudEvent, settings: CloudFunctionSettings | undefined, createdNothing: boolean): string {
+  if (event.RequestType !== 'Create') return physicalIdOf(event) ?? nothingCreatedId(event);
+  if (!settings || createdNothing) return nothingCreatedId(event);
   if (event.LogicalResourceId === CLOUD_LOGICAL_IDS.access) return settings.apiTokenParameter;
   if (event.LogicalResourceId === CLOUD_LOGICAL_IDS.environment) return settings.envName;
   return `${settings.envName}-${event.LogicalResourceId}`;
+}
+
+function nothingCreatedId(event: CloudEvent): string {
+  return `${event.LogicalResourceId}-nothing-created`;
 }

@@ -97,6 +97,8 @@ export const ENVIRONMENT_FAILURES = {
   deletionUnconfirmed: 'environment-deletion-unconfirmed',
   /** Deprovisioning goes on after the ready stack's wait. */
   stillDeprovisioning: 'environment-still-deprovisioning',
+  /** A ready stack of the environment is not named as the cloud stack expects it, so the function cannot tell it from a stranger's. */
+  readyStackMisnamed: 'ready-stack-misnamed',
 } as const;
 
 export type EnvironmentFailure = (typeof ENVIRONMENT_FAILURES)[keyof typeof ENVIRONMENT_FAILURES];

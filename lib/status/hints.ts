@@ -8,7 +8,7 @@ import {
   HOST_FAILURES,
   type HostFailure,
 } from '../shared/failures';
-import { cloudStackNameFor, stackNameFor } from '../shared/conventions';
+import { cloudStackNameFor, readyStackNameFor, stackNameFor } from '../shared/conventions';
 import { HOST_ROLE_LOGICAL_ID, PARAMETER_KEYS as KEY, SECRET_STORE_LOGICAL_IDS } from '../shared/names';
 
 /**
@@ -128,6 +128,9 @@ export const ADVICE_BY_CODE: Readonly<Record<HostFailure | FunctionFailure | Env
     'in the Altinity Cloud Manager within about 5 minutes.',
   [ENVIRONMENT_FAILURES.stillDeprovisioning]:
     'Altinity.Cloud is still deprovisioning the environment through the hosts: delete the stack again to wait on; the hosts stay until it is done.',
+  [ENVIRONMENT_FAILURES.readyStackMisnamed]:
+    `The cloud stack's function serves the ready stack only under the name ${readyStackNameFor('<env>')}: delete this stack (nothing ` +
+    'was created, and nothing is deleted in Altinity.Cloud) and create it again under that name.',
   [FUNCTION_FAILURES.awsError]: {
     none: "AWS's own error follows the code; npm run status gives advice for the usual ones (access denied, a missing capability, ...).",
   },

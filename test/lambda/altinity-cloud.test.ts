@@ -7,7 +7,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { AltinityApi } from '../../lambda/altinity-api/client';
 import type { CloudEvent, Dependencies } from '../../lambda/altinity-cloud/index';
 import { POLL_INTERVAL_MS } from '../../lambda/altinity-cloud/ready';
-import { Masker } from '../../lambda/shared/custom-resource';
+import { Masker, physicalIdOf } from '../../lambda/shared/custom-resource';
 import {
   type AccessProperties,
   apiTokenParameterName,
@@ -249,6 +249,22 @@ const responses = new (class {
   stop = () => new Promise((resolve) => this.server.close(resolve));
 })();
 afterAll(() => responses.stop());
+
+/** Runs the handler as Lambda would, with the function's settings in its environment, and returns CloudFormation's answer. */
+async function answerTo(event: CloudEvent, stacks: TestStacks) {
+  await responses.started;
+  cloudFormationStandIn.declare(event.StackId, event.LogicalResourceId, {
+    status: `${event.RequestType.toUpperCase()}_IN_PROGRESS`,
+    physicalId: physicalIdOf(event),
+    type: event.ResourceType,
+  });
+  Object.assign(
+    process.env,
+    Object.fromEntries(Object.entries(stacks.settings).map(([setting, value]) => [CLOUD_FUNCTION_VARIABLES[setting as keyof CloudFunctionSettings], value])),
+  );
+  await handler(event, { logStreamName: 'stream', getRemainingTimeInMillis: () => 60_000 });
+  return responses.take(event.ResponseURL);
+}
 
 describe('the access: the API token and the certificate signed with it', () => {
   test('Create keeps the token under the stack key, owned by the stack, and stores a certificate for a key made here', async () => {
@@ -662,22 +678,45 @@ describe('refusals: only what CloudFormation sent for a resource of this functio
   });
 });
 
+describe('a ready stack under another name than the cloud stack expects', () => {
+  test('its Create fails, saying which name to give it, and its rollback succeeds without touching the environment', async () => {
+    const stacks = await withEnvironment();
+    api.connect(stacks.envName);
+    const misnamed = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/my-ready/${randomUUID()}`;
+    cloudFormationStandIn.declareStack(misnamed, 'CREATE_IN_PROGRESS');
+    const request = { stacks, stackId: misnamed, logicalId: readySliceId(1), properties: readyProperties(stacks, ON_STACK_DELETE.delete) };
+    const sent = api.requests.length;
+
+    const created = await answerTo(eventOf('Create', request), stacks);
+    expect(created).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringMatching(
+        new RegExp(`^\\[ready-stack-misnamed\\] ${readySliceId(1)} belongs to stack my-ready, .* create it as ${stacks.settings.readyStackName}\\.`),
+      ),
+      PhysicalResourceId: `${readySliceId(1)}-nothing-created`,
+    });
+
+    cloudFormationStandIn.declareStack(misnamed, 'ROLLBACK_IN_PROGRESS');
+    const rolledBack = await answerTo(eventOf('Delete', { ...request, physicalId: created?.PhysicalResourceId }), stacks);
+    expect(rolledBack).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `${readySliceId(1)}-nothing-created` });
+    cloudFormationStandIn.declareStack(misnamed, 'DELETE_IN_PROGRESS');
+    const deleted = await answerTo(eventOf('Delete', { ...request, physicalId: created?.PhysicalResourceId }), stacks);
+    expect(deleted).toMatchObject({ Status: 'SUCCESS' });
+    expect(api.requests.length).toBe(sent);
+    expect(api.environment(stacks.envName)?.pendingDelete).toBe(false);
+  });
+});
+
 test('the handler answers CloudFormation, with the token masked in the reason and absent from its logs', async () => {
-  await responses.started;
   const stacks = newStacks();
   const token = `anywhere-${randomUUID()}`;
   const event = eventOf('Create', { stacks, properties: accessProperties(stacks, { Token: token }) });
   Object.assign(event.ResourceProperties, { EnvName: 'acme-forged' });
-  const environment = Object.fromEntries(
-    Object.entries(stacks.settings).map(([setting, value]) => [CLOUD_FUNCTION_VARIABLES[setting as keyof CloudFunctionSettings], value]),
-  );
-  Object.assign(process.env, environment);
-  await handler(event, { logStreamName: 'stream', getRemainingTimeInMillis: () => 60_000 });
-  const response = responses.take(event.ResponseURL);
+  const response = await answerTo(event, stacks);
   expect(response).toMatchObject({
     Status: 'FAILED',
     Reason: expect.stringMatching(/^\[request-refused\] .*acme-forged/),
-    PhysicalResourceId: stacks.settings.apiTokenParameter,
+    PhysicalResourceId: `${CLOUD_LOGICAL_IDS.access}-nothing-created`,
   });
   expect(JSON.stringify(response)).not.toContain(token);
   expect(logged.join('\n')).not.toContain(token);
