@@ -1,4 +1,10 @@
-import { type AccessData, type AccessProperties, API_TOKEN_ENVIRONMENT_VARIABLE, type CloudFunctionSettings } from '../../lib/shared/cloud-stack-contract';
+import {
+  type AccessData,
+  type AccessProperties,
+  API_TOKEN_ENVIRONMENT_VARIABLE,
+  API_TOKEN_PARAMETER,
+  type CloudFunctionSettings,
+} from '../../lib/shared/cloud-stack-contract';
 import { cloudStackNameFor, OWNER_TAG_KEY } from '../../lib/shared/conventions';
 import { CodedFailure, ENVIRONMENT_FAILURES, FUNCTION_FAILURES as FAILURE } from '../../lib/shared/failures';
 import { certificateBundle, certificateRequest } from '../altinity-api/csr';
@@ -35,10 +41,7 @@ export async function createAccess(
 ): Promise<AccessData> {
   const token = await tokenOf(properties, undefined, settings, aws, secrets);
   if (!token) {
-    throw new CodedFailure(
-      ENVIRONMENT_FAILURES.apiTokenMissing,
-      `no Altinity.Cloud API token was given: give one in ${API_TOKEN_ENVIRONMENT_VARIABLE} (${STAGE_AGAIN}).`,
-    );
+    throw new CodedFailure(ENVIRONMENT_FAILURES.apiTokenMissing, `no Altinity.Cloud API token was given: give one ${howToGiveToken(settings)}.`);
   }
   await claim(settings.apiTokenParameter, token, ownerOf(settings), aws);
   await ensureCertificate(token, settings, aws, secrets);
@@ -127,9 +130,15 @@ export async function storedApiToken(settings: CloudFunctionSettings, aws: Secre
   if (!token)
     throw new CodedFailure(
       ENVIRONMENT_FAILURES.apiTokenMissing,
-      `${settings.apiTokenParameter} holds no Altinity.Cloud API token: give it again (${STAGE_AGAIN}).`,
+      `${settings.apiTokenParameter} holds no Altinity.Cloud API token: give it again ${howToGiveToken(settings)}.`,
     );
   return token;
+}
+
+/** A stack whose token `cdk deploy` staged takes a new one that way only; one with the parameter (the console's, or the app's without the variable) takes it either way. */
+function howToGiveToken(settings: CloudFunctionSettings): string {
+  const staged = `in ${API_TOKEN_ENVIRONMENT_VARIABLE} (${STAGE_AGAIN})`;
+  return settings.stagedTokenPrefix ? staged : `in the stack's ${API_TOKEN_PARAMETER} parameter (in the console: Update stack), or ${staged}`;
 }
 
 async function sweep(settings: CloudFunctionSettings, aws: SecretClients): Promise<void> {

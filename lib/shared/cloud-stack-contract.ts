@@ -28,6 +28,9 @@ export interface CloudFunctionSettings {
   readonly apiUrl: string;
 }
 
+/** The cloud stack's parameter that carries the API token when the app did not stage it (the console's template, or an update that keeps the token). */
+export const API_TOKEN_PARAMETER = 'ApiToken';
+
 /** The environment variable that carries each setting. */
 export const CLOUD_FUNCTION_VARIABLES: { readonly [Setting in keyof CloudFunctionSettings]: string } = {
   stackId: 'STACK_ID',

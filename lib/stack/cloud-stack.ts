@@ -3,15 +3,12 @@ import type { Construct } from 'constructs';
 import { DEFAULT_BASE_URL } from '../../lambda/altinity-api/client';
 import { AltinityCloudAccess } from '../constructs/altinity-cloud-access';
 import { AltinityEnvironment } from '../constructs/altinity-environment';
-import { cloudFunctionExportName } from '../shared/cloud-stack-contract';
+import { API_TOKEN_PARAMETER, cloudFunctionExportName } from '../shared/cloud-stack-contract';
 import { CONSOLE_ENVIRONMENT_FIELDS } from '../shared/console-environment';
 import { ENV_TAG_KEY, readyStackNameFor } from '../shared/conventions';
 import type { EnvironmentSpec } from '../shared/environment-spec';
 import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN } from '../shared/names';
 import { ALTINITY_URL_PATTERN, consoleForm } from './console-form';
-
-/** The template parameter that carries the API token when the app did not stage it. */
-export const API_TOKEN_PARAMETER = 'ApiToken';
 
 /** CloudFormation's most for a parameter's value: the console's specification must fit in it. */
 const MAX_PARAMETER_BYTES = 4096;

@@ -1,4 +1,4 @@
-import { API_TOKEN_ENVIRONMENT_VARIABLE } from '../shared/cloud-stack-contract';
+import { API_TOKEN_ENVIRONMENT_VARIABLE, API_TOKEN_PARAMETER } from '../shared/cloud-stack-contract';
 import {
   codeOf,
   ENVIRONMENT_FAILURES,
@@ -109,7 +109,8 @@ export const ADVICE_BY_CODE: Readonly<Record<HostFailure | FunctionFailure | Env
     'A parameter that no stack owns sits where this stack keeps its certificate. If it is your certificate, move it to a name ' +
     `outside /altinity-connect/ and give that name in ${KEY.existingCertificate}; otherwise delete it. Then create the stack again.`,
   [ENVIRONMENT_FAILURES.apiTokenMissing]:
-    `The ${cloudStackNameFor('<env>')} stack holds no Altinity.Cloud API token: give one (${API_TOKEN_ENVIRONMENT_VARIABLE}=... npx cdk deploy --all -c env=... -c environment=...). ` +
+    `The ${cloudStackNameFor('<env>')} stack holds no Altinity.Cloud API token: give one (${API_TOKEN_ENVIRONMENT_VARIABLE}=... npx cdk deploy --all -c env=... -c environment=...; ` +
+    `in the console, update the stack with the token in its ${API_TOKEN_PARAMETER} parameter). ` +
     'Make it in the Altinity Cloud Manager under My Account > Anywhere API Access.',
   [ENVIRONMENT_FAILURES.specInvalid]: 'The environment file has the problems the message lists, each by its field: correct them and deploy again.',
   [ENVIRONMENT_FAILURES.immutableChange]:

@@ -22,7 +22,7 @@ import { validateEnvironmentSpec } from '../../lib/shared/environment-spec';
 import { buildEnvironmentStacks, connectApp } from '../../lib/stack/app';
 import { synthesizeEnvironmentTemplate } from '../../lib/release/publish';
 import { CONSOLE_ENVIRONMENT_FIELDS } from '../../lib/shared/console-environment';
-import { API_TOKEN_PARAMETER } from '../../lib/stack/cloud-stack';
+import { API_TOKEN_PARAMETER } from '../../lib/shared/cloud-stack-contract';
 import { AltinityCloudApi } from '../support/altinity-cloud-api';
 import { forTheEmulator } from '../support/emulator-template';
 import { type Invocation, LambdaService } from '../support/lambda-service';

@@ -9,6 +9,7 @@ import type { CloudEvent, Dependencies } from '../../lambda/altinity-cloud/index
 import { POLL_INTERVAL_MS } from '../../lambda/altinity-cloud/ready';
 import { Masker, physicalIdOf } from '../../lambda/shared/custom-resource';
 import {
+  API_TOKEN_PARAMETER,
   type AccessProperties,
   apiTokenParameterName,
   CLOUD_FUNCTION_VARIABLES,
@@ -301,10 +302,15 @@ describe('the access: the API token and the certificate signed with it', () => {
     expect(left.SecretList ?? []).toEqual([]);
   });
 
-  test('Create without a token names the variable that gives one, and stores nothing', async () => {
-    const stacks = newStacks();
+  test.each([
+    ['the token parameter (the console, or cdk deploy without the variable)', false, [API_TOKEN_PARAMETER, 'ALTINITYCLOUD_API_TOKEN']],
+    ['a staged token', true, ['ALTINITYCLOUD_API_TOKEN']],
+  ])('Create without a token, in a stack with %s, names what gives one, and stores nothing', async (_, staged, named) => {
+    const stacks = newStacks({ staged });
     const reason = await failureOf(run('Create', { stacks, properties: accessProperties(stacks, { Token: '' }) }));
-    expect(reason).toMatch(/^\[api-token-missing\] .*ALTINITYCLOUD_API_TOKEN/);
+    expect(reason).toMatch(/^\[api-token-missing\] /);
+    for (const way of named) expect(reason).toContain(way);
+    if (staged) expect(reason).not.toContain(`${API_TOKEN_PARAMETER} parameter`);
     expect(await parameter(stacks.settings.apiTokenParameter)).toBeUndefined();
   });
 

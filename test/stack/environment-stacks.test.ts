@@ -11,10 +11,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { connectApp } from '../../lib/stack/app';
-import { API_TOKEN_PARAMETER } from '../../lib/stack/cloud-stack';
 import { DEFAULT_BASE_URL } from '../../lambda/altinity-api/client';
 import { ALTINITY_URL_PATTERN } from '../../lib/stack/console-form';
 import {
+  API_TOKEN_PARAMETER,
   apiTokenParameterName,
   CLOUD_LOGICAL_IDS,
   cloudCertificateParameterName,
