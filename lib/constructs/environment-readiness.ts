@@ -1,6 +1,6 @@
-import { CfnOutput, CustomResource, Duration, Token } from 'aws-cdk-lib';
+import { CfnMapping, CfnOutput, CustomResource, Duration, Fn, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { CLOUD_RESOURCE_TYPES, type OnStackDelete, type ReadyProperties, readySliceId } from '../shared/cloud-stack-contract';
+import { CLOUD_RESOURCE_TYPES, ON_STACK_DELETE, type OnStackDelete, type ReadyProperties, readySliceId } from '../shared/cloud-stack-contract';
 import { readableLogicalId } from './readable-id';
 
 export interface EnvironmentReadinessProps {
@@ -56,20 +56,27 @@ export class EnvironmentReadiness extends Construct {
       slices.push(resource);
     }
     this.slices = slices;
+    // The console's choice is known only at deployment: the text for each choice is a mapping's entry.
+    const chosen = Token.isUnresolved(props.onStackDelete);
+    const consequences = consequencesOf(chosen ? 'update this stack with OnStackDelete delete' : 'deploy with -c onStackDelete=delete');
+    const consequence = chosen
+      ? new CfnMapping(this, 'Consequences', {
+          mapping: Object.fromEntries(Object.entries(consequences).map(([choice, text]) => [choice, { Text: text }])),
+        }).findInMap(props.onStackDelete, 'Text')
+      : consequences[onStackDelete];
     new CfnOutput(this, 'WhenDeleted', {
       key: 'WhenDeleted',
       description: 'What deleting this stack does to the environment in Altinity.Cloud',
-      value: whenDeleted(props.envName, props.onStackDelete),
+      value: Fn.join('', [props.envName, consequence]),
     });
   }
 }
 
-function whenDeleted(envName: string, onStackDelete: string): string {
-  if (Token.isUnresolved(onStackDelete)) {
-    return `OnStackDelete ${onStackDelete}: keep leaves ${envName} in Altinity.Cloud (delete it in the Altinity Cloud Manager); delete deletes and deprovisions it unless it has ClickHouse clusters; delete-with-clusters destroys them too`;
-  }
-  if (onStackDelete === 'keep') {
-    return `${envName} stays in Altinity.Cloud (onStackDelete keep): delete it in the Altinity Cloud Manager, or deploy with -c onStackDelete=delete before deleting this stack`;
-  }
-  return `${envName} is deleted from Altinity.Cloud and deprovisioned${onStackDelete === 'delete-with-clusters' ? ', ClickHouse clusters and their data included' : ', unless it has ClickHouse clusters'}`;
+/** What deleting the stack does with each choice, after the environment's name; `change` says how to choose deletion instead. */
+function consequencesOf(change: string): Record<OnStackDelete, string> {
+  return {
+    [ON_STACK_DELETE.keep]: ` stays in Altinity.Cloud (onStackDelete keep): delete it in the Altinity Cloud Manager, or ${change} before deleting this stack`,
+    [ON_STACK_DELETE.delete]: ' is deleted from Altinity.Cloud and deprovisioned, unless it has ClickHouse clusters',
+    [ON_STACK_DELETE.deleteWithClusters]: ' is deleted from Altinity.Cloud and deprovisioned, ClickHouse clusters and their data included',
+  };
 }

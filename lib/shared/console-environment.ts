@@ -13,7 +13,7 @@ const [SYSTEM_GROUP, CLICKHOUSE_GROUP] = DEFAULT_NODE_GROUPS;
 export const CONSOLE_ENVIRONMENT_FIELDS = {
   Zones: {
     sets: 'zones',
-    description: 'Availability zones of this region, at least 2, comma-separated (us-east-1a,us-east-1b); empty: the first two.',
+    description: "Availability zones of this region, at least 2, comma-separated (us-east-1a,us-east-1b); empty: the region's zones a and b.",
     pattern: '^$|^[a-z0-9-]+( *, *[a-z0-9-]+)*$',
     expects: 'zone names separated by commas',
   },

@@ -549,7 +549,7 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
     await remember(consoleMade.readyStack);
     expect(progressOf(waited).at(-1)).toEqual(['Ready12', `${consoleMade.envName} is ready: revision 1 applied`]);
     expect(outputsOf(await describeStack(clients, consoleMade.readyStack)).WhenDeleted).toMatch(
-      /^OnStackDelete delete: keep leaves acme-console in Altinity\.Cloud/,
+      /^acme-console is deleted from Altinity\.Cloud and deprovisioned, unless it has ClickHouse clusters$/,
     );
 
     const { ready: deleted } = await consoleMade.destroy();

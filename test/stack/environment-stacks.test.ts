@@ -217,9 +217,15 @@ describe("the console's templates", () => {
         OnStackDelete: { Ref: 'OnStackDelete' },
       });
     }
-    expect(ready.Outputs.WhenDeleted.Value).toEqual({ 'Fn::Join': expect.any(Array) });
-    expect(JSON.stringify(ready.Outputs.WhenDeleted.Value)).toMatch(
-      /keep leaves .*delete deletes and deprovisions it .*delete-with-clusters destroys them too/,
-    );
+    // The output reads as the app's does, for the choice made: the environment, then the mapping's text for OnStackDelete.
+    const [mapping] = Object.keys(ready.Mappings);
+    expect(ready.Outputs.WhenDeleted.Value).toEqual({
+      'Fn::Join': ['', [{ Ref: 'EnvName' }, { 'Fn::FindInMap': [mapping, { Ref: 'OnStackDelete' }, 'Text'] }]],
+    });
+    expect(Object.keys(ready.Mappings[mapping])).toEqual(Object.values(ON_STACK_DELETE));
+    const says = (choice: string) => ready.Mappings[mapping][choice].Text;
+    expect(says('keep')).toMatch(/^ stays in Altinity\.Cloud .*update this stack with OnStackDelete delete before deleting this stack$/);
+    expect(says('delete')).toMatch(/^ is deleted from Altinity\.Cloud and deprovisioned, unless it has ClickHouse clusters$/);
+    expect(says('delete-with-clusters')).toMatch(/^ is deleted from Altinity\.Cloud .*ClickHouse clusters and their data included$/);
   });
 });
