@@ -71,6 +71,17 @@ export async function updateAccess(
   }
   await ensureOwned(settings.apiTokenParameter, ownerOf(settings), aws);
   const given = await tokenOf(properties, settings.apiTokenParameter, settings, aws, secrets);
+  if (old?.ApiUrl !== undefined && properties.ApiUrl !== old.ApiUrl && !given) {
+    // The function's settings change first and roll back last: an update towards them is the change, one away from them its rollback.
+    if (properties.ApiUrl === settings.apiUrl) {
+      throw new CodedFailure(
+        ENVIRONMENT_FAILURES.apiUrlChanged,
+        `Altinity.Cloud's URL changes from ${old.ApiUrl} to ${properties.ApiUrl}, and the stored API token is never sent to another URL than its own: give the token again ${howToGiveToken(settings)}.`,
+      );
+    }
+    console.log(`rolling back the refused change of Altinity.Cloud's URL to ${old.ApiUrl}: nothing to undo`);
+    return dataOf(settings);
+  }
   if (given) await store(settings.apiTokenParameter, given, ownerOf(settings), aws);
   const token = given ?? (await storedApiToken(settings, aws, secrets));
   await ensureCertificate(token, settings, aws, secrets);

@@ -152,8 +152,8 @@ export class AltinityCloudAccess extends Construct {
 
     const properties: AccessProperties =
       props.tokenSource.kind === 'staged'
-        ? { EnvName: env, KeyArn: this.key.keyArn, StagedToken: props.tokenSource.secretName }
-        : { EnvName: env, KeyArn: this.key.keyArn, Token: props.tokenSource.token };
+        ? { EnvName: env, KeyArn: this.key.keyArn, ApiUrl: props.apiUrl, StagedToken: props.tokenSource.secretName }
+        : { EnvName: env, KeyArn: this.key.keyArn, ApiUrl: props.apiUrl, Token: props.tokenSource.token };
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: this.serviceToken,
       resourceType: CLOUD_RESOURCE_TYPES.access,

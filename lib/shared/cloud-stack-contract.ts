@@ -70,6 +70,11 @@ export const READY_SLICE_ID = /^Ready(\d{2})$/;
 export interface AccessProperties {
   readonly EnvName: string;
   readonly KeyArn: string;
+  /**
+   * Altinity.Cloud's API, as the function's settings name it: a change makes the resource update, so
+   * that the function can refuse to send the stored token to a new URL.
+   */
+  readonly ApiUrl: string;
   /** The API token itself (a NoEcho parameter); empty to keep the stored one. */
   readonly Token?: string;
   /** Where `cdk deploy` staged it instead. */

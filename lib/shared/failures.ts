@@ -83,6 +83,8 @@ export type FunctionFailure = (typeof FUNCTION_FAILURES)[keyof typeof FUNCTION_F
 export const ENVIRONMENT_FAILURES = {
   /** The cloud stack has no Altinity.Cloud API token: none stored, none given. */
   apiTokenMissing: 'api-token-missing',
+  /** An update changes Altinity.Cloud's URL without giving the API token again, which would send the stored token to the new URL. */
+  apiUrlChanged: 'api-url-changed-without-token',
   /** The environment's specification is not one the stacks accept; the reason names each field. */
   specInvalid: 'environment-spec-invalid',
   /** An update changes a field fixed when the environment was created; nothing was sent to Altinity.Cloud. */

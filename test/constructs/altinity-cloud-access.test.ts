@@ -58,13 +58,14 @@ describe('AltinityCloudAccess', () => {
     expect(resources.CloudAccess.DependsOn).toEqual(expect.arrayContaining([roleId, policyId]));
   });
 
-  test('the access resource is told only what triggers an update: the environment, the key and the token', () => {
+  test("the access resource is told only what triggers an update: the environment, the key, Altinity.Cloud's URL and the token", () => {
     const { resources } = accessIn();
     expect(resources.CloudAccess.Properties).toEqual({
       ServiceToken: FUNCTION_ARN,
       ServiceTimeout: '300',
       EnvName: ENV,
       KeyArn: KEY_ARN,
+      ApiUrl: API_URL,
       Token: { Ref: 'ApiToken' },
     });
   });
@@ -84,6 +85,7 @@ describe('AltinityCloudAccess', () => {
       ServiceTimeout: '300',
       EnvName: ENV,
       KeyArn: KEY_ARN,
+      ApiUrl: API_URL,
       StagedToken: STAGED_NAME,
     });
     // The small stack's synthesizer adds BootstrapVersion; the construct adds no parameter, NoEcho or not.

@@ -142,6 +142,8 @@ type RequestType = CloudEvent['RequestType'];
 interface Request {
   readonly stacks: TestStacks;
   readonly properties: Record<string, string>;
+  /** An Update's old properties. @default - the same as `properties` */
+  readonly oldProperties?: Record<string, string>;
   readonly logicalId?: string;
   readonly physicalId?: string;
   readonly stackId?: string;
@@ -161,7 +163,7 @@ function eventOf(requestType: RequestType, request: Request): CloudEvent {
     ResourceType: type,
     ResourceProperties: { ServiceToken: 'x', ...request.properties },
     ...(request.physicalId ? { PhysicalResourceId: request.physicalId } : {}),
-    ...(requestType === 'Update' ? { OldResourceProperties: request.properties } : {}),
+    ...(requestType === 'Update' ? { OldResourceProperties: request.oldProperties ?? request.properties } : {}),
   } as CloudEvent;
 }
 
@@ -193,7 +195,12 @@ async function failureOf(work: Promise<unknown>): Promise<string> {
   return String(error.reason);
 }
 
-const accessProperties = (stacks: TestStacks, source: Partial<AccessProperties>) => ({ EnvName: stacks.envName, KeyArn: stacks.settings.keyArn, ...source });
+const accessProperties = (stacks: TestStacks, source: Partial<AccessProperties>) => ({
+  EnvName: stacks.envName,
+  KeyArn: stacks.settings.keyArn,
+  ApiUrl: stacks.settings.apiUrl,
+  ...source,
+});
 const environmentProperties = (stacks: TestStacks, file: object = FILE) => ({ EnvName: stacks.envName, Spec: specJson(file) });
 const readyProperties = (stacks: TestStacks, onStackDelete: OnStackDelete = ON_STACK_DELETE.keep, slices = 3) => ({
   EnvName: stacks.envName,
@@ -312,6 +319,55 @@ describe('the access: the API token and the certificate signed with it', () => {
     for (const way of named) expect(reason).toContain(way);
     if (staged) expect(reason).not.toContain(`${API_TOKEN_PARAMETER} parameter`);
     expect(await parameter(stacks.settings.apiTokenParameter)).toBeUndefined();
+  });
+
+  describe("a change of Altinity.Cloud's URL", () => {
+    const ELSEWHERE = 'https://api.elsewhere.example';
+    /** The stacks as CloudFormation leaves them while it updates the access: the function's settings already name the new URL. */
+    const movedTo = (stacks: TestStacks & { token: string }, apiUrl: string) => ({ ...stacks, settings: { ...stacks.settings, apiUrl } });
+
+    test('without the token given again is refused, naming both URLs, and sends the stored token nowhere', async () => {
+      const stacks = await withAccess();
+      const sent = api.requests.length;
+      const reason = await failureOf(
+        run('Update', {
+          stacks: movedTo(stacks, ELSEWHERE),
+          physicalId: stacks.settings.apiTokenParameter,
+          properties: accessProperties(stacks, { ApiUrl: ELSEWHERE, Token: '' }),
+          oldProperties: accessProperties(stacks, { Token: '' }),
+        }),
+      );
+      expect(reason).toMatch(
+        new RegExp(`^\\[api-url-changed-without-token\\] .*from ${stacks.settings.apiUrl} to ${ELSEWHERE}.*${API_TOKEN_PARAMETER} parameter`),
+      );
+      expect(api.requests.length).toBe(sent);
+      expect((await parameter(stacks.settings.apiTokenParameter))?.value).toBe(stacks.token);
+    });
+
+    test("its rollback, while the function's settings still name the new URL, does nothing", async () => {
+      const stacks = await withAccess();
+      const sent = api.requests.length;
+      await run('Update', {
+        stacks: movedTo(stacks, ELSEWHERE),
+        physicalId: stacks.settings.apiTokenParameter,
+        properties: accessProperties(stacks, { Token: '' }),
+        oldProperties: accessProperties(stacks, { ApiUrl: ELSEWHERE, Token: '' }),
+      });
+      expect(api.requests.length).toBe(sent);
+      expect(logged).toContain(`rolling back the refused change of Altinity.Cloud's URL to ${ELSEWHERE}: nothing to undo`);
+    });
+
+    test('with the token given again stores it, for the new URL', async () => {
+      const stacks = await withAccess();
+      const again = api.issueToken(ALTINITY_ACCOUNT);
+      await run('Update', {
+        stacks: movedTo(stacks, ELSEWHERE),
+        physicalId: stacks.settings.apiTokenParameter,
+        properties: accessProperties(stacks, { ApiUrl: ELSEWHERE, Token: again }),
+        oldProperties: accessProperties(stacks, { Token: '' }),
+      });
+      expect((await parameter(stacks.settings.apiTokenParameter))?.value).toBe(again);
+    });
   });
 
   test('a token Altinity.Cloud refuses fails the Create with its code, and no certificate is stored', async () => {

@@ -18,6 +18,7 @@ export type CfnTemplate = {
   Parameters: Record<string, any>;
   Rules?: Record<string, any>;
   Conditions?: Record<string, any>;
+  Mappings?: Record<string, any>;
   Resources: Record<string, any>;
   Outputs: Record<string, any>;
 };
