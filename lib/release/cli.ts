@@ -75,7 +75,7 @@ export async function runPublish(argv: readonly string[], io: PublishIo): Promis
     io.stdout.write(`Published ${path.relative(cwd, file)}\nUpload it in the CloudFormation console (Create stack > Upload a template file).\n`);
     const environment = writeEnvironmentTemplates(io.version, outDir);
     io.stdout.write(
-      `For API-token mode (README: Let the stacks create the environment), also ${ENVIRONMENT_TEMPLATE_KINDS.map((kind) => path.relative(cwd, environment[kind])).join(' and ')}.\n`,
+      `For API-token mode (README: API-token mode in the CloudFormation console), also ${ENVIRONMENT_TEMPLATE_KINDS.map((kind) => path.relative(cwd, environment[kind])).join(' and ')}.\n`,
     );
     return EXIT_CODES.done.code;
   }

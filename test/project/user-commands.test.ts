@@ -35,7 +35,7 @@ test("npm run publish writes the console template and API-token mode's two to di
   const [cloud, ready] = [ENVIRONMENT_TEMPLATES.cloud, ENVIRONMENT_TEMPLATES.ready].map(({ fileName }) => path.join('dist', fileName(version)));
   expect(run.stdout).toContain(
     `Published ${file}\nUpload it in the CloudFormation console (Create stack > Upload a template file).\n` +
-      `For API-token mode (README: Let the stacks create the environment), also ${cloud} and ${ready}.\n`,
+      `For API-token mode (README: API-token mode in the CloudFormation console), also ${cloud} and ${ready}.\n`,
   );
 
   const expectedDir = fs.mkdtempSync(path.join(os.tmpdir(), 'publish-expected-'));

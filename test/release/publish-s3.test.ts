@@ -106,7 +106,7 @@ test("without --bucket it writes the template, and API-token mode's two beside i
     code: 0,
     stdout:
       `Published ${FILE}\nUpload it in the CloudFormation console (Create stack > Upload a template file).\n` +
-      `For API-token mode (README: Let the stacks create the environment), also ${CLOUD_FILE} and ${READY_FILE}.\n`,
+      `For API-token mode (README: API-token mode in the CloudFormation console), also ${CLOUD_FILE} and ${READY_FILE}.\n`,
     stderr: '',
     written: [FILE, CLOUD_FILE, READY_FILE].sort(),
   });
