@@ -5,7 +5,7 @@ import { type EnvironmentSpec, EnvironmentSpecError, immutableChanges, validateE
 import { CodedFailure, ENVIRONMENT_FAILURES } from '../../lib/shared/failures';
 import type { AltinityApi, AwsEnv, AwsEnvCreateSpec } from '../altinity-api/client';
 import { sanitized } from '../altinity-api/failures';
-import { reasonOf } from '../shared/custom-resource';
+import { reasonOf, withDeadline } from '../shared/custom-resource';
 
 /**
  * The environment resource: the environment's specification in Altinity.Cloud, for the cloud
@@ -27,16 +27,29 @@ export async function applyEnvironment(
   return apply(specOf(properties, settings), settings, altinity);
 }
 
+/** How long the Delete may look the environment up, for its log only: the look must not hold up the stack's deletion. */
+const DELETE_LOOKUP_MS = 20_000;
+
 /** Says whether the environment stays; a failure to look (the token may be revoked by now) leaves the Delete to succeed. */
-export async function deleteEnvironment(settings: CloudFunctionSettings, altinity: () => Promise<AltinityApi>): Promise<undefined> {
+export async function deleteEnvironment(
+  settings: CloudFunctionSettings,
+  altinity: () => Promise<AltinityApi>,
+  lookupMs = DELETE_LOOKUP_MS,
+): Promise<undefined> {
   const [name, ready] = [settings.envName, readyStackNameFor(settings.envName)];
+  const { account, region } = whereOf(settings);
   try {
-    const held = await (await altinity()).awsEnvStatus(name);
-    console.log(
-      held
-        ? `${name} stays in Altinity.Cloud: the environment resource leaves it to ${ready}, whose deletion deletes it only when its OnStackDelete says so`
-        : `${name} is not in Altinity.Cloud any more: the environment resource has nothing to leave`,
-    );
+    const held = await withDeadline((async () => (await altinity()).awsEnv(name))(), lookupMs, 'no answer from Altinity.Cloud');
+    if (!held) console.log(`${name} is not in Altinity.Cloud any more: the environment resource has nothing to leave`);
+    else if (held.spec.awsAccountID !== account || held.spec.region !== region) {
+      console.log(
+        `${name} in Altinity.Cloud is for account ${held.spec.awsAccountID}, ${held.spec.region}, not this stack's: the stack never had it, and left it alone`,
+      );
+    } else {
+      console.log(
+        `${name} stays in Altinity.Cloud: the environment resource leaves it to ${ready}, whose deletion deletes it only when its OnStackDelete says so`,
+      );
+    }
   } catch (error) {
     console.log(
       `the environment resource leaves ${name} to ${ready}, whose deletion deleted it or left it as its OnStackDelete said (not looked up in Altinity.Cloud: ${reasonOf(error)})`,

@@ -431,7 +431,7 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
     expect(ready[0].logs).toContain(`${kept.envName} stays in Altinity.Cloud`);
     expect(cloud.map((invocation) => invocation.event.LogicalResourceId)).toEqual(['Environment', 'CloudAccess']);
     // Only the environment resource's look, to say that the environment stays.
-    expect(operationsSince(from)).toEqual(['GetAWSEnvStatus']);
+    expect(operationsSince(from)).toEqual(['GetAWSEnv']);
     expect(cloud[0].logs).toContain(`${kept.envName} stays in Altinity.Cloud: the environment resource leaves it to ${kept.readyStack}`);
     expect(api.environment(kept.envName)).toMatchObject({ pendingDelete: false, specRevision: 3 });
     // The stack's own parameters go with it.
@@ -450,7 +450,7 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
     const from = api.requests.length;
     const { ready: deleted, cloud: left } = await gone.destroy();
     // The first slice deleted asks once; deprovisioning is over by the next slice's look; then the environment resource looks.
-    expect(operationsSince(from)).toEqual(['GetAWSEnvStatus', 'DeleteAWSEnv', 'GetAWSEnvStatus', ...Array(11).fill('GetAWSEnvStatus'), 'GetAWSEnvStatus']);
+    expect(operationsSince(from)).toEqual(['GetAWSEnvStatus', 'DeleteAWSEnv', 'GetAWSEnvStatus', ...Array(11).fill('GetAWSEnvStatus'), 'GetAWSEnv']);
     expect(left[0].logs).toContain(`${gone.envName} is not in Altinity.Cloud any more`);
     expect(deleted[0].logs).toContain(`asked Altinity.Cloud to delete ${gone.envName}`);
     expect(deleted[1].logs).toContain(`${gone.envName} does not exist in Altinity.Cloud: nothing to delete`);

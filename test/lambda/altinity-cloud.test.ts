@@ -4,8 +4,9 @@ import type * as net from 'node:net';
 import { CreateSecretCommand, ListSecretsCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeParametersCommand, GetParameterCommand, ListTagsForResourceCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { AltinityApi } from '../../lambda/altinity-api/client';
+import { AltinityApi, type AwsEnvCreateSpec } from '../../lambda/altinity-api/client';
 import type { CloudEvent, Dependencies } from '../../lambda/altinity-cloud/index';
+import { deleteEnvironment as deleteEnvironmentOf } from '../../lambda/altinity-cloud/environment';
 import { POLL_INTERVAL_MS } from '../../lambda/altinity-cloud/ready';
 import { Masker, physicalIdOf } from '../../lambda/shared/custom-resource';
 import {
@@ -541,6 +542,33 @@ describe("the environment's specification in Altinity.Cloud", () => {
           String.raw`\(not looked up in Altinity\.Cloud: \[altinity-token-refused\] `,
       ),
     );
+  });
+
+  test('an environment of the name for another AWS account is refused at Create, and its rollback leaves it alone, saying whose it is', async () => {
+    const stacks = await withAccess();
+    const theirs = await dependencies
+      .altinity(stacks.token)
+      .createAwsEnv(stacks.envName, { ...validateEnvironmentSpec(FILE, { region: REGION }), awsAccountID: '999999999999', region: REGION } as AwsEnvCreateSpec);
+    const environment = { stacks, logicalId: CLOUD_LOGICAL_IDS.environment, properties: environmentProperties(stacks) };
+    const reason = await failureOf(run('Create', environment));
+    expect(reason).toMatch(
+      /^\[environment-elsewhere\] .* exists in Altinity\.Cloud for account 999999999999, us-east-1, not for this stack's 123456789012, us-east-1/,
+    );
+    await run('Delete', { ...environment, physicalId: stacks.envName });
+    expect(logged).toContain(
+      `${stacks.envName} in Altinity.Cloud is for account 999999999999, ${REGION}, not this stack's: the stack never had it, and left it alone`,
+    );
+    expect(logged.join('\n')).not.toContain('stays');
+    expect(api.environment(stacks.envName)?.specRevision).toBe(theirs.specRevision);
+  });
+
+  test('Delete looks Altinity.Cloud up once, briefly: an Altinity.Cloud that does not answer does not hold up the stack', async () => {
+    const stacks = await withEnvironment();
+    api.failNext('hang');
+    const started = Date.now();
+    await deleteEnvironmentOf(stacks.settings, async () => dependencies.altinity(stacks.token), 500);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(logged).toContainEqual(expect.stringMatching(/\(not looked up in Altinity\.Cloud: .*no answer from Altinity\.Cloud within 1 s\)$/));
   });
 });
 
