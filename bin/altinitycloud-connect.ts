@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { version } from '../package.json';
-import { DEFAULT_BASE_URL } from '../lambda/altinity-api/client';
 import type { StagedTokenKind } from '../lib/deploy/staged-token';
 import { API_TOKEN_ENVIRONMENT_VARIABLE, API_URL_ENVIRONMENT_VARIABLE } from '../lib/shared/cloud-stack-contract';
+import { DEFAULT_ALTINITY_URL } from '../lib/shared/conventions';
 import { readEnvironmentFile } from '../lib/shared/environment-file';
 import { EnvironmentSpecError } from '../lib/shared/environment-spec';
 import { buildConnectStack, buildEnvironmentStacks, connectApp } from '../lib/stack/app';
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     }
     const apiToken = process.env[API_TOKEN_ENVIRONMENT_VARIABLE] || undefined;
     const stagedApiToken = apiToken === undefined ? undefined : await stageToken('api', input.envName, apiToken, account, region);
-    const apiUrl = process.env[API_URL_ENVIRONMENT_VARIABLE] || DEFAULT_BASE_URL;
+    const apiUrl = process.env[API_URL_ENVIRONMENT_VARIABLE] || DEFAULT_ALTINITY_URL;
     buildEnvironmentStacks(app, { ...input, environment: input.environment }, { templateVersion: version, account, region, spec, stagedApiToken, apiUrl });
   } else {
     const stagedToken =

@@ -1,3 +1,4 @@
+import { DEFAULT_ALTINITY_URL } from '../../lib/shared/conventions';
 import { CodedFailure } from '../../lib/shared/failures';
 import { ALTINITY_API_FAILURES as FAILURE, sanitized } from './failures';
 
@@ -9,8 +10,6 @@ import { ALTINITY_API_FAILURES as FAILURE, sanitized } from './failures';
  * Every failure is a CodedFailure whose message fits a CloudFormation reason and never holds the
  * token; the client logs nothing.
  */
-
-export const DEFAULT_BASE_URL = 'https://anywhere.altinity.cloud';
 
 /** What the client needs of `fetch`; the global one by default. */
 export type Fetch = (url: string, init: RequestInit) => Promise<Pick<Response, 'status' | 'text'>>;
@@ -163,7 +162,7 @@ export class AltinityApi {
   readonly #timeoutMs: number;
 
   constructor(options: AltinityApiOptions) {
-    this.baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+    this.baseUrl = (options.baseUrl ?? DEFAULT_ALTINITY_URL).replace(/\/+$/, '');
     // The token goes in every request's header: only over TLS, or to this machine.
     if (!/^https:\/\/|^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(this.baseUrl)) {
       throw new Error(`the Altinity.Cloud API URL must start with https://, or it would carry the API token in clear: ${sanitized(this.baseUrl, 200)}`);

@@ -8,6 +8,7 @@ import { readableLogicalId } from './readable-id';
 export interface AltinityEnvironmentProps {
   /** The function that calls Altinity.Cloud's API (`AltinityCloudAccess.serviceToken`). */
   readonly serviceToken: string;
+  /** The environment's name in Altinity.Cloud (a template parameter's value in the console's template). */
   readonly envName: string;
   /**
    * The environment's specification: validated, as the environment file gives it; or the JSON text of

@@ -6,6 +6,7 @@ import { readableLogicalId } from './readable-id';
 export interface EnvironmentReadinessProps {
   /** The function that calls Altinity.Cloud's API, in the cloud stack. */
   readonly serviceToken: string;
+  /** The environment's name in Altinity.Cloud (a template parameter's value in the console's template). */
   readonly envName: string;
   /** A digest of the environment's specification: a new one waits again. */
   readonly specDigest: string;

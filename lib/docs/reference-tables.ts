@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { ENVIRONMENT_TEMPLATE_KINDS, ENVIRONMENT_TEMPLATES, type EnvironmentTemplate } from '../release/publish';
 import { HOST_INSTANCE_PROFILE_LOGICAL_ID, HOST_ROLE_LOGICAL_ID, PARAMETER_KEYS, SECRET_STORE_LOGICAL_IDS } from '../shared/names';
 import { effectiveTemplate, parameterValues, type References, TemplateEvaluator } from './template-evaluator';
 import { type DocumentedField, environmentFieldReference } from '../shared/environment-spec';
@@ -33,18 +34,14 @@ interface TemplateParameter {
   readonly NoEcho?: boolean | string;
 }
 
-/** The published console templates: the connect template, and API-token mode's cloud and ready stacks' templates. */
-export interface DocumentedTemplates {
-  readonly connect: DocumentedTemplate;
-  readonly cloud: DocumentedTemplate;
-  readonly ready: DocumentedTemplate;
-}
+/** The published console templates: the connect template, and API-token mode's templates by their kind. */
+export type DocumentedTemplates = { readonly connect: DocumentedTemplate } & { readonly [Kind in EnvironmentTemplate]: DocumentedTemplate };
 
-/** API-token mode's templates, as the reference heads their tables: the file, and the stack it makes. */
-const ENVIRONMENT_TEMPLATE_HEADINGS = {
-  cloud: 'altinitycloud-environment-&lt;version&gt;, stack altinity-cloud-&lt;env&gt;',
-  ready: 'altinitycloud-environment-ready-&lt;version&gt;, stack altinity-ready-&lt;env&gt;',
-} as const;
+/** An API-token mode template, as the reference heads its table: the file, and the stack it makes. */
+function environmentTemplateHeading(kind: EnvironmentTemplate): string {
+  const { fileName, stackName } = ENVIRONMENT_TEMPLATES[kind];
+  return `${fileName('<version>').replace('.aws-cloudformation.yaml', '')}, stack ${stackName('<env>')}`.replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
 
 /**
  * The generated tables of the reference in docs/, by the name their markers carry
@@ -53,7 +50,7 @@ const ENVIRONMENT_TEMPLATE_HEADINGS = {
 export function referenceTables(templates: DocumentedTemplates): Record<string, string> {
   const template = templates.connect;
   const perEnvironmentTemplate = (table: (template: DocumentedTemplate) => string) =>
-    (['cloud', 'ready'] as const).map((kind) => `### ${ENVIRONMENT_TEMPLATE_HEADINGS[kind]}\n\n${table(templates[kind])}`).join('\n');
+    ENVIRONMENT_TEMPLATE_KINDS.map((kind) => `### ${environmentTemplateHeading(kind)}\n\n${table(templates[kind])}`).join('\n');
   return {
     parameters: parametersTables(template),
     'environment-parameters': perEnvironmentTemplate(parametersTables),

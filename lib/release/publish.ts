@@ -83,5 +83,5 @@ export function publishEnvironmentTemplates(templateVersion: string, outDir: str
     fs.writeFileSync(file, toYaml(synthesizeEnvironmentTemplate(kind, templateVersion)));
     return file;
   };
-  return { cloud: write('cloud'), ready: write('ready') };
+  return Object.fromEntries(ENVIRONMENT_TEMPLATE_KINDS.map((kind) => [kind, write(kind)])) as Record<EnvironmentTemplate, string>;
 }

@@ -7,6 +7,9 @@
  * about 100 of its last bytes.
  */
 
+/** Where Altinity.Cloud Anywhere is: the hosts' tunnel, the readiness check and the API. */
+export const DEFAULT_ALTINITY_URL = 'https://anywhere.altinity.cloud';
+
 /** The stack name the provisioning guide prescribes for an environment. */
 export function stackNameFor(envName: string): string {
   return `altinity-connect-${envName}`;

@@ -1,14 +1,12 @@
 import { CfnOutput, CfnParameter, Fn, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { DEFAULT_BASE_URL } from '../../lambda/altinity-api/client';
 import { AltinityCloudAccess } from '../constructs/altinity-cloud-access';
 import { AltinityEnvironment } from '../constructs/altinity-environment';
 import { API_TOKEN_PARAMETER, cloudFunctionExportName } from '../shared/cloud-stack-contract';
 import { CONSOLE_ENVIRONMENT_FIELDS } from '../shared/console-environment';
-import { ENV_TAG_KEY, readyStackNameFor } from '../shared/conventions';
+import { DEFAULT_ALTINITY_URL, ENV_TAG_KEY, readyStackNameFor } from '../shared/conventions';
 import type { EnvironmentSpec } from '../shared/environment-spec';
-import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN } from '../shared/names';
-import { ALTINITY_URL_PATTERN, consoleForm } from './console-form';
+import { ALTINITY_URL_PATTERN, consoleForm, envNameParameter } from './console-form';
 
 /** CloudFormation's most for a parameter's value: the console's specification must fit in it. */
 const MAX_PARAMETER_BYTES = 4096;
@@ -33,7 +31,7 @@ export interface CloudStackProps extends StackProps {
   readonly stagedToken?: string;
   /**
    * Altinity.Cloud's API.
-   * @default - an `AltinityApiUrl` parameter, whose default is DEFAULT_BASE_URL
+   * @default - an `AltinityApiUrl` parameter, whose default is DEFAULT_ALTINITY_URL
    */
   readonly apiUrl?: string;
 }
@@ -50,19 +48,12 @@ export class CloudStack extends Stack {
 
   constructor(scope: Construct, id: string, props: CloudStackProps) {
     super(scope, id, {
-      description: `Altinity.Cloud Anywhere: API token, certificate and specification of an environment created from the API token (template v${props.templateVersion})`,
+      description: `Altinity.Cloud Anywhere: API token, certificate and specification of ${props.envName ?? 'an environment'}, created from the API token (template v${props.templateVersion})`,
       ...props,
     });
     const parameter = (name: string, properties: ConstructorParameters<typeof CfnParameter>[2]) => new CfnParameter(this, name, properties).valueAsString;
     const envName =
-      props.envName ??
-      parameter('EnvName', {
-        type: 'String',
-        allowedPattern: ENV_NAME_PATTERN,
-        maxLength: 63,
-        constraintDescription: `must be ${ENV_NAME_DESCRIPTION}`,
-        description: 'The environment to create in Altinity.Cloud; name this stack altinity-cloud-<it>.',
-      });
+      props.envName ?? parameter('EnvName', envNameParameter('The environment to create in Altinity.Cloud; name this stack altinity-cloud-<it>.'));
     const envInSub = props.envName === undefined ? '${EnvName}' : undefined;
     const named = (pattern: (env: string) => string) => (envInSub === undefined ? pattern(envName) : Fn.sub(pattern(envInSub)));
     Tags.of(this).add(ENV_TAG_KEY, envName);
@@ -96,7 +87,7 @@ export class CloudStack extends Stack {
       props.apiUrl ??
       parameter('AltinityApiUrl', {
         type: 'String',
-        default: DEFAULT_BASE_URL,
+        default: DEFAULT_ALTINITY_URL,
         allowedPattern: ALTINITY_URL_PATTERN,
         description: 'Change it only if Altinity tells you to.',
         constraintDescription: 'must be an https:// URL without a trailing slash',

@@ -1,4 +1,5 @@
 import { Aws, CfnParameter, type CfnParameterProps, CfnRule, Fn, type ICfnRuleConditionExpression, type Stack } from 'aws-cdk-lib';
+import { DEFAULT_ALTINITY_URL } from '../shared/conventions';
 import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN, PARAMETER_KEYS, type ParameterName } from '../shared/names';
 
 /** Canonical's public SSM parameter for the current Ubuntu 20.04 (amd64) AMI. */
@@ -6,8 +7,6 @@ export const UBUNTU_2004_AMI_PARAMETER = '/aws/service/canonical/ubuntu/server/2
 /** altinitycloud-connect release installed unless the user picks another. */
 export const DEFAULT_CONNECT_VERSION = '0.61.0';
 export const DEFAULT_DOWNLOAD_URL = 'https://github.com/altinity/altinitycloud-connect/releases/download';
-/** Where Altinity.Cloud Anywhere is, for the tunnel and for the readiness check. */
-export const DEFAULT_ALTINITY_URL = 'https://anywhere.altinity.cloud';
 /** What an Altinity.Cloud URL parameter accepts: https, no trailing slash, nothing that could leave its quoting. */
 export const ALTINITY_URL_PATTERN = '^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-])?$';
 /** The principal Altinity support acts as, from the break-glass procedure. */
@@ -76,14 +75,7 @@ function formEntries(defaults: FormDefaults): FormEntry[] {
     {
       name: 'envName',
       group: 'environment',
-      properties: {
-        type: 'String',
-        description: 'As in the Altinity Cloud Manager; it begins with your account name.',
-        allowedPattern: ENV_NAME_PATTERN,
-        maxLength: 63,
-        constraintDescription: `must be ${ENV_NAME_DESCRIPTION}`,
-        default: defaults.envName,
-      },
+      properties: { ...envNameParameter('As in the Altinity Cloud Manager; it begins with your account name.'), default: defaults.envName },
     },
     defaults.askForToken && {
       name: 'token',
@@ -444,6 +436,11 @@ export class ConsoleForm {
       ],
     });
   }
+}
+
+/** An environment's name, as every template asks for it; `description` says how it goes with the stack. */
+export function envNameParameter(description: string): CfnParameterProps {
+  return { type: 'String', allowedPattern: ENV_NAME_PATTERN, maxLength: 63, constraintDescription: `must be ${ENV_NAME_DESCRIPTION}`, description };
 }
 
 /** The console's sections for a template of a few parameters: each label with its parameters, in order. */

@@ -3,8 +3,7 @@ import type { Construct } from 'constructs';
 import { EnvironmentReadiness } from '../constructs/environment-readiness';
 import { cloudFunctionExportName, ON_STACK_DELETE, type OnStackDelete } from '../shared/cloud-stack-contract';
 import { ENV_TAG_KEY } from '../shared/conventions';
-import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN } from '../shared/names';
-import { consoleForm } from './console-form';
+import { consoleForm, envNameParameter } from './console-form';
 
 export interface ReadyStackProps extends StackProps {
   readonly templateVersion: string;
@@ -39,19 +38,12 @@ export interface ReadyStackProps extends StackProps {
 export class ReadyStack extends Stack {
   constructor(scope: Construct, id: string, props: ReadyStackProps) {
     super(scope, id, {
-      description: `Altinity.Cloud Anywhere: waits until an environment created from an API token is ready (template v${props.templateVersion})`,
+      description: `Altinity.Cloud Anywhere: waits until ${props.envName ?? 'an environment'}, created from an API token, is ready (template v${props.templateVersion})`,
       ...props,
     });
     const parameter = (name: string, properties: ConstructorParameters<typeof CfnParameter>[2]) => new CfnParameter(this, name, properties).valueAsString;
     const envName =
-      props.envName ??
-      parameter('EnvName', {
-        type: 'String',
-        allowedPattern: ENV_NAME_PATTERN,
-        maxLength: 63,
-        constraintDescription: `must be ${ENV_NAME_DESCRIPTION}`,
-        description: 'As in the altinity-cloud-<env> stack; name this stack altinity-ready-<it>.',
-      });
+      props.envName ?? parameter('EnvName', envNameParameter('As in the altinity-cloud-<env> stack; this stack must be named altinity-ready-<it>.'));
     Tags.of(this).add(ENV_TAG_KEY, envName);
     new EnvironmentReadiness(this, 'Readiness', {
       serviceToken: Fn.importValue(props.envName === undefined ? Fn.sub(cloudFunctionExportName('${EnvName}')) : cloudFunctionExportName(envName)),

@@ -1,7 +1,8 @@
-import { AltinityApi, type AwsEnvStatus, DEFAULT_BASE_URL, type Fetch } from '../../lambda/altinity-api/client';
+import { AltinityApi, type AwsEnvStatus, type Fetch } from '../../lambda/altinity-api/client';
 import { sanitized } from '../../lambda/altinity-api/failures';
 import { deletion, readiness } from '../../lambda/altinity-api/status';
 import { API_TOKEN_ENVIRONMENT_VARIABLE, API_URL_ENVIRONMENT_VARIABLE } from '../shared/cloud-stack-contract';
+import { DEFAULT_ALTINITY_URL } from '../shared/conventions';
 import { CodedFailure } from '../shared/failures';
 import type { AltinityStatus } from './types';
 
@@ -48,7 +49,7 @@ export async function readAltinityStatus(envName: string, settings: AltinitySett
     return altinityStatusOf(await api.awsEnvStatus(envName));
   } catch (error) {
     // The client's failures never hold the token; the one its constructor throws (a URL without TLS) holds none either.
-    const where = url ? `${API_URL_ENVIRONMENT_VARIABLE}=${sanitized(url, 200)}` : DEFAULT_BASE_URL;
+    const where = url ? `${API_URL_ENVIRONMENT_VARIABLE}=${sanitized(url, 200)}` : DEFAULT_ALTINITY_URL;
     const message = `could not ask Altinity.Cloud (${where}) with ${API_TOKEN_ENVIRONMENT_VARIABLE}: ${error instanceof Error ? error.message : String(error)}`;
     return { state: 'unknown', error: { code: error instanceof CodedFailure ? error.code : undefined, message } };
   }

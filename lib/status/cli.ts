@@ -1,9 +1,9 @@
 import { parseOptions, UsageError } from '../shared/command-line';
 import { CloudFormationClient, type StackEvent } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { DEFAULT_BASE_URL, type Fetch } from '../../lambda/altinity-api/client';
+import type { Fetch } from '../../lambda/altinity-api/client';
 import { API_TOKEN_ENVIRONMENT_VARIABLE } from '../shared/cloud-stack-contract';
-import { cloudStackNameFor, readyStackNameFor, stackNameFor } from '../shared/conventions';
+import { cloudStackNameFor, DEFAULT_ALTINITY_URL, readyStackNameFor, stackNameFor } from '../shared/conventions';
 import { exitCodeLines } from '../shared/exit-codes';
 import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN } from '../shared/names';
 import { API_URL_ENVIRONMENT_VARIABLE } from '../shared/cloud-stack-contract';
@@ -67,7 +67,7 @@ environment as Altinity.Cloud reports it.
 Environment variables (for an environment created from an API token):
   ${API_TOKEN_ENVIRONMENT_VARIABLE}  your Anywhere API token, to read the environment from Altinity.Cloud;
                            never an option, since other users can read a command line
-  ${API_URL_ENVIRONMENT_VARIABLE}    Altinity.Cloud's API (default ${DEFAULT_BASE_URL})
+  ${API_URL_ENVIRONMENT_VARIABLE}    Altinity.Cloud's API (default ${DEFAULT_ALTINITY_URL})
 
 Exit codes:
 ${exitCodeLines(EXIT_CODES)}

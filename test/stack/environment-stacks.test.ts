@@ -11,7 +11,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { connectApp } from '../../lib/stack/app';
-import { DEFAULT_BASE_URL } from '../../lambda/altinity-api/client';
 import { ALTINITY_URL_PATTERN } from '../../lib/stack/console-form';
 import {
   API_TOKEN_PARAMETER,
@@ -19,11 +18,13 @@ import {
   CLOUD_LOGICAL_IDS,
   cloudCertificateParameterName,
   cloudFunctionExportName,
+  cloudFunctionRolePath,
+  cloudParameterPrefix,
   ON_STACK_DELETE,
   specDigest,
 } from '../../lib/shared/cloud-stack-contract';
 import { CONSOLE_ENVIRONMENT_FIELDS } from '../../lib/shared/console-environment';
-import { ENV_TAG_KEY, readyStackNameFor } from '../../lib/shared/conventions';
+import { DEFAULT_ALTINITY_URL, ENV_TAG_KEY, readyStackNameFor } from '../../lib/shared/conventions';
 import { ENV_NAME_PATTERN, PARAMETER_KEYS } from '../../lib/shared/names';
 import {
   buildEnvironmentModeStacks,
@@ -98,6 +99,10 @@ describe.each([
         'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${connect.Parameters.ExistingCertificateParameter.Default}`,
       },
     });
+  });
+
+  test('each stack says in its description which environment it serves, as the connect stack does', () => {
+    for (const template of [cloud, ready]) expect(template.Description).toContain(` ${ENV}, created from `);
   });
 
   test("the ready stack waits again for a new specification: its digest is the cloud stack's Spec property's", () => {
@@ -176,7 +181,7 @@ describe("the console's templates", () => {
       [API_TOKEN_PARAMETER]: expect.objectContaining({ Type: 'String', NoEcho: true, Default: '' }),
       ...commonFields,
       EnvironmentSpec: expect.objectContaining({ Type: 'String', Default: '{}', MaxLength: 4096 }),
-      AltinityApiUrl: expect.objectContaining({ Type: 'String', Default: DEFAULT_BASE_URL, AllowedPattern: ALTINITY_URL_PATTERN }),
+      AltinityApiUrl: expect.objectContaining({ Type: 'String', Default: DEFAULT_ALTINITY_URL, AllowedPattern: ALTINITY_URL_PATTERN }),
     });
     const groups = cloud.Metadata?.['AWS::CloudFormation::Interface'].ParameterGroups.map((group: { Parameters: string[] }) => group.Parameters);
     expect(groups.flat()).toEqual(['EnvName', API_TOKEN_PARAMETER, ...Object.keys(CONSOLE_ENVIRONMENT_FIELDS), 'EnvironmentSpec', 'AltinityApiUrl']);
@@ -197,6 +202,22 @@ describe("the console's templates", () => {
     });
     expect(cloud.Outputs.FunctionArn.Export).toEqual({ Name: { 'Fn::Sub': cloudFunctionExportName('${EnvName}') } });
     expect(cloud.Outputs.CertificateParameterName.Value).toEqual({ 'Fn::Sub': cloudCertificateParameterName('${EnvName}') });
+    // The function's role, what it may write, and what the hosts may decrypt: all of this environment.
+    const ofType = (type: string) => Object.values(cloud.Resources).filter((resource) => resource.Type === type);
+    const [role] = ofType('AWS::IAM::Role');
+    expect(role.Properties.Path).toEqual({ 'Fn::Sub': cloudFunctionRolePath('${EnvName}') });
+    const parameterArns = (path: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${path}` });
+    const ssmStatement = ofType('AWS::IAM::Policy')[0].Properties.PolicyDocument.Statement.find((statement: any) =>
+      [statement.Action].flat().includes('ssm:PutParameter'),
+    );
+    expect(ssmStatement.Resource).toEqual(parameterArns(`${cloudParameterPrefix('${EnvName}')}/*`));
+    const hostsStatement = cloud.Resources[CLOUD_LOGICAL_IDS.key].Properties.KeyPolicy.Statement.find(
+      (statement: any) => statement.Condition?.StringEquals?.[`aws:PrincipalTag/${ENV_TAG_KEY}`] !== undefined,
+    );
+    expect(hostsStatement.Condition.StringEquals).toMatchObject({
+      [`aws:PrincipalTag/${ENV_TAG_KEY}`]: { Ref: 'EnvName' },
+      'kms:EncryptionContext:PARAMETER_ARN': parameterArns(cloudCertificateParameterName('${EnvName}')),
+    });
     for (const resource of Object.values(cloud.Resources).filter((resource) => resource.Properties?.Tags !== undefined)) {
       expect(resource.Properties.Tags).toEqual([{ Key: ENV_TAG_KEY, Value: { Ref: 'EnvName' } }]);
     }

@@ -2,10 +2,11 @@ import { execFile } from 'node:child_process';
 import type { KeyObject } from 'node:crypto';
 import * as path from 'node:path';
 import { inspect, promisify } from 'node:util';
-import { AltinityApi, type AwsEnvCreateSpec, DEFAULT_BASE_URL, type Fetch } from '../../../lambda/altinity-api/client';
+import { AltinityApi, type AwsEnvCreateSpec, type Fetch } from '../../../lambda/altinity-api/client';
 import { certificateBundle, certificateRequest } from '../../../lambda/altinity-api/csr';
 import { ALTINITY_API_FAILURES as FAILURE } from '../../../lambda/altinity-api/failures';
 import { deletion, readiness } from '../../../lambda/altinity-api/status';
+import { DEFAULT_ALTINITY_URL } from '../../../lib/shared/conventions';
 import { validateEnvironmentSpec } from '../../../lib/shared/environment-spec';
 import { AltinityCloudApi, ManualClock } from '../../support/altinity-cloud-api';
 import { createTestCa, type TestCa } from '../../support/test-ca';
@@ -546,7 +547,7 @@ describe('with Node’s own fetch', () => {
       return { status: 200, text: async () => '{"data":{"awsEnv":null}}' };
     };
     const production = new AltinityApi({ token, fetch: recording });
-    expect(production.baseUrl).toBe(DEFAULT_BASE_URL);
+    expect(production.baseUrl).toBe(DEFAULT_ALTINITY_URL);
     expect(await production.awsEnv(ENV)).toBeNull();
     expect(calls).toEqual([
       {
