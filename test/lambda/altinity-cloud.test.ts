@@ -142,9 +142,9 @@ type RequestType = CloudEvent['RequestType'];
 
 interface Request {
   readonly stacks: TestStacks;
-  readonly properties: Record<string, string>;
+  readonly properties: Record<string, unknown>;
   /** An Update's old properties. @default - the same as `properties` */
-  readonly oldProperties?: Record<string, string>;
+  readonly oldProperties?: Record<string, unknown>;
   readonly logicalId?: string;
   readonly physicalId?: string;
   readonly stackId?: string;
@@ -503,6 +503,31 @@ describe("the environment's specification in Altinity.Cloud", () => {
     expect(reason).toContain('cidr');
     expect(reason).toContain('zones');
     expect(api.environment(stacks.envName)).toBeUndefined();
+  });
+
+  test("the console's parameters are set in its specification and judged with it; one given for a field the JSON sets too is refused before anything is sent", async () => {
+    const stacks = await withAccess();
+    const sent = api.requests.length;
+    const conflicting = {
+      EnvName: stacks.envName,
+      Spec: JSON.stringify({ zones: ['us-east-1a', 'us-east-1b'] }),
+      Fields: { Zones: 'us-east-1c,us-east-1d', Cidr: '' },
+    };
+    const reason = await failureOf(run('Create', { stacks, logicalId: CLOUD_LOGICAL_IDS.environment, properties: conflicting }));
+    expect(reason).toBe("[environment-spec-invalid] the console's parameters: Zones: EnvironmentSpec sets zones too; give it in one place only");
+    expect(api.requests.length).toBe(sent);
+
+    const combined = {
+      EnvName: stacks.envName,
+      Spec: JSON.stringify({ NAT: true }),
+      Fields: { Zones: 'us-east-1c, us-east-1d', ClickHouseNodeType: 'm6i.xlarge' },
+    };
+    await run('Create', { stacks, logicalId: CLOUD_LOGICAL_IDS.environment, properties: combined });
+    expect(api.environment(stacks.envName)?.spec).toMatchObject({
+      NAT: true,
+      zones: ['us-east-1c', 'us-east-1d'],
+      nodeGroups: [expect.anything(), expect.objectContaining({ nodeType: 'm6i.xlarge' })],
+    });
   });
 
   const deleteEnvironment = (stacks: TestStacks) =>

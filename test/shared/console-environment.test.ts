@@ -3,7 +3,12 @@
  * function sets them, then judged by the validator as the app judges a file. Nothing stands in for
  * anything.
  */
-import { CONSOLE_ENVIRONMENT_FIELDS, type ConsoleEnvironmentValues, withConsoleFields } from '../../lib/shared/console-environment';
+import {
+  CONSOLE_ENVIRONMENT_FIELDS,
+  type ConsoleEnvironmentField,
+  type ConsoleEnvironmentValues,
+  withConsoleFields,
+} from '../../lib/shared/console-environment';
 import { DEFAULT_NODE_GROUPS, validateEnvironmentSpec } from '../../lib/shared/environment-spec';
 
 const REGION = 'us-east-1';
@@ -62,6 +67,15 @@ test('a parameter given for a field the JSON sets too is refused, naming both, w
     'PublicSourceIpRanges: EnvironmentSpec sets loadBalancers.public.sourceIPRanges too; give it in one place only',
   ]);
 });
+
+test.each(Object.keys(CONSOLE_ENVIRONMENT_FIELDS) as ConsoleEnvironmentField[])(
+  '%s given while the JSON sets its field too is refused, naming both',
+  (name) => {
+    const { sets } = CONSOLE_ENVIRONMENT_FIELDS[name];
+    const json = sets.split('.').reduceRight<unknown>((inner, key) => ({ [key]: inner }), ['set in the JSON']) as object;
+    expect(withConsoleFields(json, { [name]: 'x' }).problems).toEqual([`${name}: EnvironmentSpec sets ${sets} too; give it in one place only`]);
+  },
+);
 
 test("what the parameters set is judged as the file's field: a zone of another region is refused by its path", () => {
   const { file } = withConsoleFields({}, { Zones: 'eu-west-1a,eu-west-1b' });
