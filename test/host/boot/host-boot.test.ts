@@ -461,7 +461,7 @@ describe('a host that completes its bootstrap (one boot, four scenarios in order
 });
 
 /**
- * The existing-certificate mode, with a certificate obtained the way the API-token mode will obtain it:
+ * The existing-certificate mode, with a certificate obtained the way API-token mode obtains it:
  * an RSA key (4096 bits, the least `/sign` takes) and request made here by
  * `certificateRequest`, signed through `AltinityApi.sign` by the API stand-in of npm test (for
  * Altinity.Cloud's `POST /sign`), bundled by `certificateBundle` into the connector's file, and stored
