@@ -3,6 +3,8 @@ import {
   type AccessProperties,
   API_TOKEN_ENVIRONMENT_VARIABLE,
   API_TOKEN_PARAMETER,
+  API_URL_TAG_KEY,
+  apiUrlDigest,
   type CloudFunctionSettings,
 } from '../../lib/shared/cloud-stack-contract';
 import { cloudStackNameFor, OWNER_TAG_KEY } from '../../lib/shared/conventions';
@@ -21,7 +23,7 @@ import {
   store,
   sweepStagedTokens,
 } from '../shared/owned-secrets';
-import { deleteParameter, factsOf, readParameter, tagsOf } from '../shared/parameters';
+import { deleteParameter, factsOf, readParameter, tag, tagsOf } from '../shared/parameters';
 import type { Dependencies } from './index';
 
 /**
@@ -44,6 +46,7 @@ export async function createAccess(
     throw new CodedFailure(ENVIRONMENT_FAILURES.apiTokenMissing, `no Altinity.Cloud API token was given: give one ${howToGiveToken(settings)}.`);
   }
   await claim(settings.apiTokenParameter, token, ownerOf(settings), aws);
+  await bindToUrl(settings, aws);
   await ensureCertificate(token, settings, aws, secrets);
   await sweep(settings, aws);
   return dataOf(settings);
@@ -53,6 +56,7 @@ export async function updateAccess(
   physicalId: string,
   properties: Partial<AccessProperties>,
   old: Partial<AccessProperties> | undefined,
+  rollingBack: boolean,
   settings: CloudFunctionSettings,
   aws: Dependencies,
   secrets: Masker,
@@ -69,20 +73,23 @@ export async function updateAccess(
     console.log(`rolling back the refused change of environment to ${settings.envName}: nothing to undo`);
     return dataOf(settings);
   }
-  await ensureOwned(settings.apiTokenParameter, ownerOf(settings), aws);
-  const given = await tokenOf(properties, settings.apiTokenParameter, settings, aws, secrets);
-  if (old?.ApiUrl !== undefined && properties.ApiUrl !== old.ApiUrl && !given) {
-    // The function's settings change first and roll back last: an update towards them is the change, one away from them its rollback.
-    if (properties.ApiUrl === settings.apiUrl) {
-      throw new CodedFailure(
-        ENVIRONMENT_FAILURES.apiUrlChanged,
-        `Altinity.Cloud's URL changes from ${old.ApiUrl} to ${properties.ApiUrl}, and the stored API token is never sent to another URL than its own: give the token again ${howToGiveToken(settings)}.`,
-      );
-    }
-    console.log(`rolling back the refused change of Altinity.Cloud's URL to ${old.ApiUrl}: nothing to undo`);
+  if (rollingBack) {
+    // The token before the update cannot come back: its staged copy is gone, and the function's settings may name either URL.
+    console.log('rolling back: the stored API token stays as the update left it, bound to the URL it was given for, and the certificate stays');
     return dataOf(settings);
   }
-  if (given) await store(settings.apiTokenParameter, given, ownerOf(settings), aws);
+  await ensureOwned(settings.apiTokenParameter, ownerOf(settings), aws);
+  const given = await tokenOf(properties, settings.apiTokenParameter, settings, aws, secrets);
+  if (!(await boundToUrl(settings, aws))) {
+    // The console resends a NoEcho parameter's previous value: only a token other than the stored one is one made for the new URL.
+    const stored = await readParameter(aws.ssm, settings.apiTokenParameter);
+    secrets.add(stored);
+    if (!given || given === stored) throw urlChanged(settings);
+  }
+  if (given) {
+    await store(settings.apiTokenParameter, given, ownerOf(settings), aws);
+    await bindToUrl(settings, aws);
+  }
   const token = given ?? (await storedApiToken(settings, aws, secrets));
   await ensureCertificate(token, settings, aws, secrets);
   await sweep(settings, aws);
@@ -143,7 +150,26 @@ export async function storedApiToken(settings: CloudFunctionSettings, aws: Secre
       ENVIRONMENT_FAILURES.apiTokenMissing,
       `${settings.apiTokenParameter} holds no Altinity.Cloud API token: give it again ${howToGiveToken(settings)}.`,
     );
+  if (!(await boundToUrl(settings, aws))) throw urlChanged(settings);
   return token;
+}
+
+/** Whether the stored token was given for the URL the function's settings name. */
+async function boundToUrl(settings: CloudFunctionSettings, aws: SecretClients): Promise<boolean> {
+  return (await tagsOf(aws.ssm, settings.apiTokenParameter))?.[API_URL_TAG_KEY] === apiUrlDigest(settings.apiUrl);
+}
+
+/** Binds the token just stored to the settings' URL; after the write, so that an earlier token is never bound to a new URL. */
+async function bindToUrl(settings: CloudFunctionSettings, aws: SecretClients): Promise<void> {
+  await tag(aws.ssm, settings.apiTokenParameter, { [API_URL_TAG_KEY]: apiUrlDigest(settings.apiUrl) });
+}
+
+function urlChanged(settings: CloudFunctionSettings): CodedFailure {
+  return new CodedFailure(
+    ENVIRONMENT_FAILURES.apiUrlChanged,
+    `the stored API token was given for another Altinity.Cloud URL than ${settings.apiUrl}, and it goes to no other URL than its own: ` +
+      `give a new API token, made for ${settings.apiUrl}, ${howToGiveToken(settings)}.`,
+  );
 }
 
 /** A stack whose token `cdk deploy` staged takes a new one that way only; one with the parameter (the console's, or the app's without the variable) takes it either way. */

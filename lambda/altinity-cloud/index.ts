@@ -60,6 +60,11 @@ export async function handler(event: CloudEvent, context: Pick<Context, 'logStre
     }),
   );
   if (typeof event?.ResponseURL !== 'string') return console.error('FAILED: no ResponseURL to answer');
+  if (event.RequestType === 'Delete' && event.PhysicalResourceId === nothingCreatedId(event)) {
+    // A failed Create's rollback: whoever sends it, and whatever the settings, there is nothing to touch, and a refusal would leave the stack DELETE_FAILED.
+    console.log(`${event.LogicalResourceId}: nothing to delete, its Create created nothing`);
+    return respond(event, event.PhysicalResourceId, undefined, undefined);
+  }
   const secrets = new Masker();
   secrets.add(event.ResourceProperties?.Token);
   let settings: CloudFunctionSettings | undefined;
@@ -88,16 +93,18 @@ export async function handler(event: CloudEvent, context: Pick<Context, 'logStre
 
 /** Verifies the request, then carries it out; returns the resource's data. */
 export async function act(event: CloudEvent, settings: CloudFunctionSettings, aws: Dependencies, secrets: Masker): Promise<object | undefined> {
-  if (event.RequestType === 'Delete' && event.PhysicalResourceId === nothingCreatedId(event)) {
-    // A refused Create's rollback: whoever sends it, there is nothing to touch, and a refusal would leave the stack DELETE_FAILED.
-    console.log(`${event.LogicalResourceId}: nothing to delete, its Create was refused and created nothing`);
-    return undefined;
-  }
   const resource = await verifyRequest(event, settings, aws.cloudFormation);
   const properties = event.ResourceProperties;
+  if (resource === 'misnamed') {
+    console.log(`${event.LogicalResourceId}: nothing to delete, its stack's Create was refused for its name`);
+    return undefined;
+  }
   if (resource === 'access') {
     if (event.RequestType === 'Create') return createAccess(properties, settings, aws, secrets);
-    if (event.RequestType === 'Update') return updateAccess(event.PhysicalResourceId, properties, event.OldResourceProperties, settings, aws, secrets);
+    if (event.RequestType === 'Update') {
+      const rollingBack = (await stackStatus(event.StackId, aws.cloudFormation)) === 'UPDATE_ROLLBACK_IN_PROGRESS';
+      return updateAccess(event.PhysicalResourceId, properties, event.OldResourceProperties, rollingBack, settings, aws, secrets);
+    }
     return deleteAccess(event.PhysicalResourceId, settings, aws);
   }
   const altinity = async () => aws.altinity(await storedApiToken(settings, aws, secrets));
@@ -120,7 +127,8 @@ export async function act(event: CloudEvent, settings: CloudFunctionSettings, aw
   return awaitReady({ slice, slices }, settings, await altinity(), aws);
 }
 
-type Resource = 'access' | 'environment' | 'ready';
+/** What an event is for; `misnamed`, a slice of a stack named otherwise than the ready stack, only ever for its Delete. */
+type Resource = 'access' | 'environment' | 'ready' | 'misnamed';
 
 /** The failures of a request the function does not act on, whose Create therefore created nothing. */
 const REFUSALS: string[] = [FAILURE.requestRefused, ENVIRONMENT_FAILURES.readyStackMisnamed];
@@ -139,7 +147,8 @@ async function verifyRequest(event: CloudEvent, settings: CloudFunctionSettings,
   };
   if (!['Create', 'Update', 'Delete'].includes(event.RequestType)) refuse(`its request type is ${event.RequestType}`);
   const resource = resourceOf(event, settings) ?? refuse(`it names ${event.LogicalResourceId} of stack ${event.StackId}, which this function does not serve`);
-  if (resource === 'elsewhere') {
+  if (resource === 'misnamed') {
+    if (event.RequestType === 'Delete') return resource;
     throw new CodedFailure(
       ENVIRONMENT_FAILURES.readyStackMisnamed,
       `${event.LogicalResourceId} belongs to stack ${stackNameOf(event.StackId)}, but the function of ${settings.envName} serves its ready stack only as ${settings.readyStackName}: delete this stack and create it as ${settings.readyStackName}.`,
@@ -162,9 +171,9 @@ async function verifyRequest(event: CloudEvent, settings: CloudFunctionSettings,
 
 /**
  * Which resource the event is for: by its stack, logical id and type, all three as the stacks
- * declare them; `elsewhere` for a slice of a stack in the account and region under another name.
+ * declare them; `misnamed` for a slice of a stack in the account and region under another name.
  */
-function resourceOf(event: CloudEvent, settings: CloudFunctionSettings): Resource | 'elsewhere' | undefined {
+function resourceOf(event: CloudEvent, settings: CloudFunctionSettings): Resource | undefined {
   const { StackId: stackId, LogicalResourceId: logicalId, ResourceType: type } = event;
   if (stackId === settings.stackId) {
     if (logicalId === CLOUD_LOGICAL_IDS.access && type === CLOUD_RESOURCE_TYPES.access) return 'access';
@@ -175,7 +184,7 @@ function resourceOf(event: CloudEvent, settings: CloudFunctionSettings): Resourc
   const stacksHere = `${settings.stackId.split(':').slice(0, 5).join(':')}:stack/`;
   if (typeof stackId !== 'string' || !stackId.startsWith(stacksHere) || !READY_SLICE_ID.test(logicalId) || type !== CLOUD_RESOURCE_TYPES.ready)
     return undefined;
-  return stackNameOf(stackId) === settings.readyStackName ? 'ready' : 'elsewhere';
+  return stackNameOf(stackId) === settings.readyStackName ? 'ready' : 'misnamed';
 }
 
 function stackNameOf(stackId: string): string {

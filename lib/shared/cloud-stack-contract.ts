@@ -70,10 +70,7 @@ export const READY_SLICE_ID = /^Ready(\d{2})$/;
 export interface AccessProperties {
   readonly EnvName: string;
   readonly KeyArn: string;
-  /**
-   * Altinity.Cloud's API, as the function's settings name it: a change makes the resource update, so
-   * that the function can refuse to send the stored token to a new URL.
-   */
+  /** Altinity.Cloud's API, as the function's settings name it: a change makes the resource update, which binds a new token to it. */
   readonly ApiUrl: string;
   /** The API token itself (a NoEcho parameter); empty to keep the stored one. */
   readonly Token?: string;
@@ -117,6 +114,16 @@ export interface ReadyProperties {
   readonly OnStackDelete: OnStackDelete;
   /** How many slices the stack has: the first one created (and the last one deleted) gives up. */
   readonly Slices: string;
+}
+
+/**
+ * The tag that binds the stored API token to the Altinity.Cloud URL it was given for, whose digest it
+ * holds (a tag's value cannot hold every URL): the function sends the token to no other URL.
+ */
+export const API_URL_TAG_KEY = 'altinity:cloud/api-url-sha256';
+
+export function apiUrlDigest(apiUrl: string): string {
+  return createHash('sha256').update(apiUrl).digest('hex');
 }
 
 /** The export of the function's ARN, which the ready stack imports by the environment's name. */

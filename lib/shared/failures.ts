@@ -83,7 +83,7 @@ export type FunctionFailure = (typeof FUNCTION_FAILURES)[keyof typeof FUNCTION_F
 export const ENVIRONMENT_FAILURES = {
   /** The cloud stack has no Altinity.Cloud API token: none stored, none given. */
   apiTokenMissing: 'api-token-missing',
-  /** An update changes Altinity.Cloud's URL without giving the API token again, which would send the stored token to the new URL. */
+  /** The stored API token was given for another Altinity.Cloud URL than the function's, and no new token came for it. */
   apiUrlChanged: 'api-url-changed-without-token',
   /** The environment's specification is not one the stacks accept; the reason names each field. */
   specInvalid: 'environment-spec-invalid',

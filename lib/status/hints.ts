@@ -113,8 +113,9 @@ export const ADVICE_BY_CODE: Readonly<Record<HostFailure | FunctionFailure | Env
     `in the console, update the stack with the token in its ${API_TOKEN_PARAMETER} parameter). ` +
     'Make it in the Altinity Cloud Manager under My Account > Anywhere API Access.',
   [ENVIRONMENT_FAILURES.apiUrlChanged]:
-    'The stored API token is sent only to the Altinity.Cloud URL it was given for. To change the URL (only when Altinity tells you to), give the token again in the same update: ' +
-    `${API_URL_ENVIRONMENT_VARIABLE}=<url> ${API_TOKEN_ENVIRONMENT_VARIABLE}=... npx cdk deploy --all ..., or in the console both AltinityApiUrl and ${API_TOKEN_PARAMETER}.`,
+    'The stored API token goes only to the Altinity.Cloud URL it was given for. To change the URL (only when Altinity tells you to), give a new ' +
+    `API token, made in the Altinity Cloud Manager at that URL, in the same update: ${API_URL_ENVIRONMENT_VARIABLE}=<url> ${API_TOKEN_ENVIRONMENT_VARIABLE}=... ` +
+    `npx cdk deploy --all ..., or in the console AltinityApiUrl and ${API_TOKEN_PARAMETER} together.`,
   [ENVIRONMENT_FAILURES.specInvalid]: 'The environment file has the problems the message lists, each by its field: correct them and deploy again.',
   [ENVIRONMENT_FAILURES.immutableChange]:
     'Altinity.Cloud fixes these fields when it creates the environment (docs/environment-file.md marks them): put them back as they were, ' +

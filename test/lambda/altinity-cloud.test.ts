@@ -11,8 +11,10 @@ import { POLL_INTERVAL_MS } from '../../lambda/altinity-cloud/ready';
 import { Masker, physicalIdOf } from '../../lambda/shared/custom-resource';
 import {
   API_TOKEN_PARAMETER,
+  API_URL_TAG_KEY,
   type AccessProperties,
   apiTokenParameterName,
+  apiUrlDigest,
   CLOUD_FUNCTION_VARIABLES,
   CLOUD_LOGICAL_IDS,
   CLOUD_RESOURCE_TYPES,
@@ -282,7 +284,7 @@ describe('the access: the API token and the certificate signed with it', () => {
     expect(token).toEqual({
       value: stacks.token,
       keyId: stacks.settings.keyArn,
-      tags: { [ENV_TAG_KEY]: stacks.envName, [OWNER_TAG_KEY]: stacks.settings.stackId },
+      tags: { [ENV_TAG_KEY]: stacks.envName, [OWNER_TAG_KEY]: stacks.settings.stackId, [API_URL_TAG_KEY]: apiUrlDigest(stacks.settings.apiUrl) },
     });
     const certificate = await parameter(stacks.settings.certificateParameter);
     expect(certificate).toMatchObject({ keyId: stacks.settings.keyArn, tags: { [OWNER_TAG_KEY]: stacks.settings.stackId } });
@@ -322,53 +324,81 @@ describe('the access: the API token and the certificate signed with it', () => {
     expect(await parameter(stacks.settings.apiTokenParameter)).toBeUndefined();
   });
 
-  describe("a change of Altinity.Cloud's URL", () => {
+  describe('the stored token goes only to the Altinity.Cloud URL it was given for', () => {
     const ELSEWHERE = 'https://api.elsewhere.example';
-    /** The stacks as CloudFormation leaves them while it updates the access: the function's settings already name the new URL. */
+    /** The stacks once the function's settings name another URL, as an update of AltinityApiUrl makes them. */
     const movedTo = (stacks: TestStacks & { token: string }, apiUrl: string) => ({ ...stacks, settings: { ...stacks.settings, apiUrl } });
 
-    test('without the token given again is refused, naming both URLs, and sends the stored token nowhere', async () => {
+    test.each([
+      ['no token', () => ''],
+      ["the stored token again, as the console resends a NoEcho parameter's previous value", (stacks: { token: string }) => stacks.token],
+    ])('an update to a new URL with %s is refused, naming the URL, and sends the token nowhere', async (_, tokenOf) => {
       const stacks = await withAccess();
       const sent = api.requests.length;
       const reason = await failureOf(
         run('Update', {
           stacks: movedTo(stacks, ELSEWHERE),
           physicalId: stacks.settings.apiTokenParameter,
-          properties: accessProperties(stacks, { ApiUrl: ELSEWHERE, Token: '' }),
-          oldProperties: accessProperties(stacks, { Token: '' }),
+          properties: accessProperties(stacks, { ApiUrl: ELSEWHERE, Token: tokenOf(stacks) }),
+          oldProperties: accessProperties(stacks, { Token: stacks.token }),
         }),
       );
       expect(reason).toMatch(
-        new RegExp(`^\\[api-url-changed-without-token\\] .*from ${stacks.settings.apiUrl} to ${ELSEWHERE}.*${API_TOKEN_PARAMETER} parameter`),
+        new RegExp(
+          `^\\[api-url-changed-without-token\\] the stored API token was given for another Altinity\\.Cloud URL than ${ELSEWHERE}, .*give a new API token, made for ${ELSEWHERE}, in the stack's ${API_TOKEN_PARAMETER} parameter`,
+        ),
       );
       expect(api.requests.length).toBe(sent);
-      expect((await parameter(stacks.settings.apiTokenParameter))?.value).toBe(stacks.token);
+      const stored = await parameter(stacks.settings.apiTokenParameter);
+      expect(stored).toMatchObject({ value: stacks.token, tags: { [API_URL_TAG_KEY]: apiUrlDigest(stacks.settings.apiUrl) } });
     });
 
-    test("its rollback, while the function's settings still name the new URL, does nothing", async () => {
+    test('a new token is stored bound to the new URL, and the function then refuses to send it to the old one', async () => {
       const stacks = await withAccess();
+      const fresh = api.issueToken(ALTINITY_ACCOUNT);
+      await run('Update', {
+        stacks: movedTo(stacks, ELSEWHERE),
+        physicalId: stacks.settings.apiTokenParameter,
+        properties: accessProperties(stacks, { ApiUrl: ELSEWHERE, Token: fresh }),
+        oldProperties: accessProperties(stacks, { Token: stacks.token }),
+      });
+      expect(await parameter(stacks.settings.apiTokenParameter)).toMatchObject({ value: fresh, tags: { [API_URL_TAG_KEY]: apiUrlDigest(ELSEWHERE) } });
+      // The function's settings back at the old URL (a rollback of the function, or a hand edit): the token stays home.
       const sent = api.requests.length;
-      await run('Update', {
-        stacks: movedTo(stacks, ELSEWHERE),
-        physicalId: stacks.settings.apiTokenParameter,
-        properties: accessProperties(stacks, { Token: '' }),
-        oldProperties: accessProperties(stacks, { ApiUrl: ELSEWHERE, Token: '' }),
-      });
+      const reason = await failureOf(run('Create', { stacks, logicalId: CLOUD_LOGICAL_IDS.environment, properties: environmentProperties(stacks) }));
+      expect(reason).toMatch(new RegExp(`^\\[api-url-changed-without-token\\] .*than ${stacks.settings.apiUrl},`));
       expect(api.requests.length).toBe(sent);
-      expect(logged).toContain(`rolling back the refused change of Altinity.Cloud's URL to ${ELSEWHERE}: nothing to undo`);
     });
+  });
 
-    test('with the token given again stores it, for the new URL', async () => {
-      const stacks = await withAccess();
-      const again = api.issueToken(ALTINITY_ACCOUNT);
-      await run('Update', {
-        stacks: movedTo(stacks, ELSEWHERE),
-        physicalId: stacks.settings.apiTokenParameter,
-        properties: accessProperties(stacks, { ApiUrl: ELSEWHERE, Token: again }),
-        oldProperties: accessProperties(stacks, { Token: '' }),
-      });
-      expect((await parameter(stacks.settings.apiTokenParameter))?.value).toBe(again);
+  test('the rollback of an update leaves the stored token as the update left it, though the staged copy of the earlier one is gone', async () => {
+    const stacks = newStacks({ staged: true });
+    const staged = async (token: string) => {
+      const name = `${stagedApiTokenPrefix(stacks.envName)}${stagedTokenDigest(token)}`;
+      await secretsManager.send(new CreateSecretCommand({ Name: name, SecretString: token }));
+      return name;
+    };
+    const [first, second] = [api.issueToken(ALTINITY_ACCOUNT), api.issueToken(ALTINITY_ACCOUNT)];
+    const firstName = await staged(first);
+    await run('Create', { stacks, properties: accessProperties(stacks, { StagedToken: firstName }) });
+    const physicalId = stacks.settings.apiTokenParameter;
+    const secondName = await staged(second);
+    await run('Update', {
+      stacks,
+      physicalId,
+      properties: accessProperties(stacks, { StagedToken: secondName }),
+      oldProperties: accessProperties(stacks, { StagedToken: firstName }),
     });
+    // A later resource fails: CloudFormation sends the old properties back, naming a staged copy swept long ago.
+    cloudFormationStandIn.declareStack(stacks.settings.stackId, 'UPDATE_ROLLBACK_IN_PROGRESS');
+    await run('Update', {
+      stacks,
+      physicalId,
+      properties: accessProperties(stacks, { StagedToken: firstName }),
+      oldProperties: accessProperties(stacks, { StagedToken: secondName }),
+    });
+    expect((await parameter(physicalId))?.value).toBe(second);
+    expect(logged).toContain('rolling back: the stored API token stays as the update left it, bound to the URL it was given for, and the certificate stays');
   });
 
   test('a token Altinity.Cloud refuses fails the Create with its code, and no certificate is stored', async () => {
@@ -587,7 +617,7 @@ describe("the environment's specification in Altinity.Cloud", () => {
     expect(api.environment(stacks.envName)?.specRevision).toBe(theirs.specRevision);
   });
 
-  test('Delete looks Altinity.Cloud up once, briefly: an Altinity.Cloud that does not answer does not hold up the stack', async () => {
+  test("Delete's look at Altinity.Cloud is bounded in time: an Altinity.Cloud that does not answer does not hold up the stack", async () => {
     const stacks = await withEnvironment();
     api.failNext('hang');
     const started = Date.now();
@@ -820,6 +850,27 @@ describe('a ready stack under another name than the cloud stack expects', () => 
     expect(api.requests.length).toBe(sent);
     expect(api.environment(stacks.envName)?.pendingDelete).toBe(false);
   });
+
+  test('the deletion of one of its slices succeeds and touches nothing, whatever physical id it carries', async () => {
+    const stacks = await withEnvironment();
+    const misnamed = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/my-ready/${randomUUID()}`;
+    cloudFormationStandIn.declareStack(misnamed, 'DELETE_IN_PROGRESS');
+    const sent = api.requests.length;
+    const request = { stacks, stackId: misnamed, logicalId: readySliceId(1), physicalId: `${stacks.envName}-${readySliceId(1)}` };
+    const deleted = await answerTo(eventOf('Delete', { ...request, properties: readyProperties(stacks, ON_STACK_DELETE.delete) }), stacks);
+    expect(deleted).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: request.physicalId });
+    expect(api.requests.length).toBe(sent);
+    expect(api.environment(stacks.envName)?.pendingDelete).toBe(false);
+  });
+});
+
+test("a failed Create's rollback succeeds even when the function's settings are unreadable", async () => {
+  await responses.started;
+  const stacks = newStacks();
+  const event = eventOf('Delete', { stacks, physicalId: `${CLOUD_LOGICAL_IDS.access}-nothing-created`, properties: accessProperties(stacks, {}) });
+  delete process.env[CLOUD_FUNCTION_VARIABLES.stackId];
+  await handler(event, { logStreamName: 'stream', getRemainingTimeInMillis: () => 60_000 });
+  expect(responses.take(event.ResponseURL)).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `${CLOUD_LOGICAL_IDS.access}-nothing-created` });
 });
 
 test('the handler answers CloudFormation, with the token masked in the reason and absent from its logs', async () => {
