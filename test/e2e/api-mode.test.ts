@@ -23,12 +23,14 @@ import { buildEnvironmentStacks, connectApp } from '../../lib/stack/app';
 import { synthesizeEnvironmentTemplate } from '../../lib/release/publish';
 import { CONSOLE_ENVIRONMENT_FIELDS } from '../../lib/shared/console-environment';
 import { API_TOKEN_PARAMETER } from '../../lib/shared/cloud-stack-contract';
-import { AltinityCloudApi } from '../support/altinity-cloud-api';
+import type { AltinityCloudApi } from '../support/altinity-cloud-api';
+import { type ApiModeWorld, startApiModeWorld } from './api-mode-world';
 import { forTheEmulator } from '../support/emulator-template';
-import { type Invocation, LambdaService } from '../support/lambda-service';
-import { type MotoServer, startMotoServer, TEST_REGION } from '../support/moto-server';
-import { createTestCa, type TestCa } from '../support/test-ca';
-import { clientsFor, describeStack, type EmulatorClients, outputsOf } from './live-stack';
+import type { Invocation, LambdaService } from '../support/lambda-service';
+import { TEST_REGION } from '../support/moto-server';
+import { EXAMPLE_ENVIRONMENT_FILE } from '../support/environment-file';
+import type { TestCa } from '../support/test-ca';
+import { describeStack, type EmulatorClients, outputsOf } from './live-stack';
 
 /**
  * API-token mode deployed on the emulator: the cloud stack and the ready stack, as `cdk deploy --all`
@@ -59,24 +61,14 @@ import { clientsFor, describeStack, type EmulatorClients, outputsOf } from './li
 const ACCOUNT = '123456789012';
 /** The Altinity.Cloud account whose API token deploys; environment names start with it. */
 const ALTINITY_ACCOUNT = 'acme';
-const MINUTE = 60_000;
-/** Lambda's timeout here: under 40 s, the function's slices never sleep 30 s for another look. */
-const LAMBDA_TIMEOUT_SECONDS = 30;
 
-const FILE = {
-  cidr: '10.67.0.0/21',
-  zones: ['us-east-1a', 'us-east-1b'],
-  nodeGroups: [
-    { nodeType: 't4g.large', capacityPerZone: 3, reservations: ['SYSTEM', 'ZOOKEEPER'] },
-    { nodeType: 'm6i.large', capacityPerZone: 3, reservations: ['CLICKHOUSE'] },
-  ],
-};
+const FILE = EXAMPLE_ENVIRONMENT_FILE;
 /** The file with the ClickHouse nodes' capacity per zone changed: what a stack update may change. */
 const withClickHouseCapacity = (capacityPerZone: number) => ({ ...FILE, nodeGroups: [FILE.nodeGroups[0], { ...FILE.nodeGroups[1], capacityPerZone }] });
 
 type Template = { Parameters?: Record<string, { NoEcho?: boolean }>; Resources: Record<string, { Type: string }> };
 
-let moto: MotoServer;
+let world: ApiModeWorld;
 let clients: EmulatorClients;
 let lambda: LambdaService;
 let ca: TestCa;
@@ -89,25 +81,12 @@ const readFromCloudFormation = new Map<string, string>();
 const tokens: string[] = [];
 
 beforeAll(async () => {
-  ca = createTestCa();
-  const start = Date.UTC(2026, 0, 1);
-  [moto, api] = await Promise.all([
-    startMotoServer(),
-    AltinityCloudApi.start({
-      ca,
-      clock: { now: () => start + MINUTE * (api?.requests.length ?? 0) },
-      applyAfterMs: 3 * MINUTE,
-      deprovisionAfterMs: 2 * MINUTE,
-    }),
-  ]);
-  clients = clientsFor(moto);
-  lambda = new LambdaService(moto, { maxTimeoutSeconds: LAMBDA_TIMEOUT_SECONDS, runtimeEnv: { NODE_EXTRA_CA_CERTS: ca.caFile } });
+  world = await startApiModeWorld();
+  ({ ca, api, clients, lambda } = world);
 });
 
 afterAll(async () => {
-  await lambda?.stop();
-  await Promise.all([moto?.stop(), api?.close()]);
-  ca?.remove();
+  await world?.stop();
   for (const dir of assemblies) fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -12,13 +12,14 @@ import {
   cloudCertificateParameterName,
 } from '../../lib/shared/cloud-stack-contract';
 import { cloudStackNameFor, readyStackNameFor, stackNameFor } from '../../lib/shared/conventions';
-import { AltinityCloudApi } from '../support/altinity-cloud-api';
+import type { AltinityCloudApi } from '../support/altinity-cloud-api';
+import { type ApiModeWorld, startApiModeWorld } from './api-mode-world';
 import { forTheEmulator } from '../support/emulator-template';
-import { type Invocation, LambdaService } from '../support/lambda-service';
-import { type MotoServer, startMotoServer, TEST_REGION } from '../support/moto-server';
-import { createTestCa, type TestCa } from '../support/test-ca';
+import type { Invocation, LambdaService } from '../support/lambda-service';
+import { type MotoServer, TEST_REGION } from '../support/moto-server';
+import type { TestCa } from '../support/test-ca';
 import { type CliRun, filesUnder, linkedCheckout, runCdk } from './cdk-cli';
-import { clientsFor, describeStack, type EmulatorClients, registerUbuntuAmi } from './live-stack';
+import { describeStack, type EmulatorClients, registerUbuntuAmi } from './live-stack';
 
 /**
  * API-token mode through the real CDK CLI, typed as the README tells a user to
@@ -60,9 +61,6 @@ const READY_STACK = readyStackNameFor(ENV_NAME);
 const STACKS = [CLOUD_STACK, CONNECT_STACK, READY_STACK];
 /** A CDK CLI run takes seconds on an idle machine and minutes on a loaded two-core one: the limit checks nothing. */
 const CLI_TIMEOUT_MS = 180_000;
-const MINUTE = 60_000;
-/** Lambda's timeout here: under 40 s, the ready slices never sleep 30 s for another look. */
-const LAMBDA_TIMEOUT_SECONDS = 30;
 /** The environment file, as the README's example (without its load balancer). */
 const ENVIRONMENT_FILE_NAME = `${ENV_NAME}.yaml`;
 const ENVIRONMENT_FILE = `cidr: 10.67.0.0/21
@@ -102,6 +100,7 @@ function expectSucceeded(invocations: Invocation[]): void {
 }
 
 describe('ALTINITYCLOUD_API_TOKEN=... cdk deploy --all -c env -c environment, then cdk destroy --all, end to end on the emulator', () => {
+  let world: ApiModeWorld;
   let moto: MotoServer;
   let clients: EmulatorClients;
   let lambda: LambdaService;
@@ -120,19 +119,8 @@ describe('ALTINITYCLOUD_API_TOKEN=... cdk deploy --all -c env -c environment, th
   const created: Record<string, Invocation[]> = {};
 
   beforeAll(async () => {
-    ca = createTestCa();
-    const start = Date.UTC(2026, 0, 1);
-    [moto, api] = await Promise.all([
-      startMotoServer(),
-      AltinityCloudApi.start({
-        ca,
-        clock: { now: () => start + MINUTE * (api?.requests.length ?? 0) },
-        applyAfterMs: 3 * MINUTE,
-        deprovisionAfterMs: 2 * MINUTE,
-      }),
-    ]);
-    clients = clientsFor(moto);
-    lambda = new LambdaService(moto, { maxTimeoutSeconds: LAMBDA_TIMEOUT_SECONDS, runtimeEnv: { NODE_EXTRA_CA_CERTS: ca.caFile } });
+    world = await startApiModeWorld();
+    ({ ca, moto, api, clients, lambda } = world);
     checkout = linkedCheckout();
     cdkOut = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-cdk-out-'));
     // Beside the app, named relative to it, as the README's acme-prod.yaml.
@@ -143,9 +131,7 @@ describe('ALTINITYCLOUD_API_TOKEN=... cdk deploy --all -c env -c environment, th
   });
 
   afterAll(async () => {
-    await lambda?.stop();
-    await Promise.all([moto?.stop(), api?.close()]);
-    ca?.remove();
+    await world?.stop();
     checkout?.remove();
     if (cdkOut) fs.rmSync(cdkOut, { recursive: true, force: true });
   });

@@ -32,6 +32,7 @@ import { stagedTokenDigest } from '../../lib/shared/secret-store-contract';
 import { AltinityCloudApi, ManualClock } from '../support/altinity-cloud-api';
 import { CloudFormationStandIn } from '../support/cloudformation-standin';
 import { type MotoServer, startMotoServer } from '../support/moto-server';
+import { EXAMPLE_ENVIRONMENT_FILE } from '../support/environment-file';
 import { createTestCa, type TestCa } from '../support/test-ca';
 
 /**
@@ -51,14 +52,7 @@ const ALTINITY_ACCOUNT = 'acme';
 /** How long one run of the function waits, as Lambda's 15 minutes less the margins. */
 const RUN_MS = 14 * 60_000;
 
-const FILE = {
-  cidr: '10.67.0.0/21',
-  zones: ['us-east-1a', 'us-east-1b'],
-  nodeGroups: [
-    { nodeType: 't4g.large', capacityPerZone: 3, reservations: ['SYSTEM', 'ZOOKEEPER'] },
-    { nodeType: 'm6i.large', capacityPerZone: 3, reservations: ['CLICKHOUSE'] },
-  ],
-};
+const FILE = EXAMPLE_ENVIRONMENT_FILE;
 const specJson = (file: object = FILE) => JSON.stringify(validateEnvironmentSpec(file, { region: REGION }));
 
 interface TestStacks {
