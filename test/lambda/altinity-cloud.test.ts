@@ -226,9 +226,31 @@ async function withAccess(options: { staged?: boolean } = {}): Promise<TestStack
   return { ...stacks, token };
 }
 
+/**
+ * The stacks of an environment whose API token is stored as the access stores it (a SecureString
+ * under the stack's key, tagged with its environment, owner and URL), without a certificate: what
+ * the environment's and the ready stack's tests need, without the 4096-bit key, a second or more of
+ * CPU, that the access makes for each (its own tests above make them).
+ */
+async function withStoredToken(): Promise<TestStacks & { token: string }> {
+  const stacks = newStacks();
+  const token = api.issueToken(ALTINITY_ACCOUNT);
+  const tags = { [ENV_TAG_KEY]: stacks.envName, [OWNER_TAG_KEY]: stacks.settings.stackId, [API_URL_TAG_KEY]: apiUrlDigest(stacks.settings.apiUrl) };
+  await ssm.send(
+    new PutParameterCommand({
+      Name: stacks.settings.apiTokenParameter,
+      Value: token,
+      Type: 'SecureString',
+      KeyId: stacks.settings.keyArn,
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+    }),
+  );
+  return { ...stacks, token };
+}
+
 /** ... and whose environment Altinity.Cloud holds. */
 async function withEnvironment(): Promise<TestStacks & { token: string }> {
-  const stacks = await withAccess();
+  const stacks = await withStoredToken();
   await run('Create', { stacks, logicalId: CLOUD_LOGICAL_IDS.environment, properties: environmentProperties(stacks) });
   return stacks;
 }
@@ -438,7 +460,7 @@ describe('the access: the API token and the certificate signed with it', () => {
 
 describe("the environment's specification in Altinity.Cloud", () => {
   test("Create makes the environment for the stack's own account and region, reached through altinitycloud-connect", async () => {
-    const stacks = await withAccess();
+    const stacks = await withStoredToken();
     const data = await run('Create', { stacks, logicalId: CLOUD_LOGICAL_IDS.environment, properties: environmentProperties(stacks) });
     expect(data).toEqual({ SpecRevision: '1' });
     expect(api.environment(stacks.envName)?.spec).toMatchObject({
@@ -473,7 +495,7 @@ describe("the environment's specification in Altinity.Cloud", () => {
   const operationsSince = (from: number) => api.requests.slice(from).map((request) => /^(?:query|mutation) (\w+)/.exec(JSON.parse(request.body).query)?.[1]);
 
   test("an Update to what Altinity.Cloud holds already (a rollback's, say) sends nothing and answers the revision held", async () => {
-    const stacks = await withAccess();
+    const stacks = await withStoredToken();
     const environment = { stacks, logicalId: CLOUD_LOGICAL_IDS.environment, properties: environmentProperties(stacks, RICH) };
     await run('Create', environment);
     const sent = api.requests.length;
@@ -488,7 +510,7 @@ describe("the environment's specification in Altinity.Cloud", () => {
     ['a field of a nested object', { ...RICH, loadBalancers: { ...RICH.loadBalancers, public: { sourceIPRanges: ['203.0.113.0/24'] } } }],
     ['a list grown', { ...RICH, tags: [...RICH.tags, { key: 'cost', value: 'ch' }] }],
   ])('an Update that changes %s sends it', async (_, changed) => {
-    const stacks = await withAccess();
+    const stacks = await withStoredToken();
     const environment = { stacks, logicalId: CLOUD_LOGICAL_IDS.environment, properties: environmentProperties(stacks, RICH) };
     await run('Create', environment);
     const sent = api.requests.length;
@@ -515,7 +537,7 @@ describe("the environment's specification in Altinity.Cloud", () => {
   });
 
   test('a specification the stacks would not accept is refused with every problem, naming the fields', async () => {
-    const stacks = await withAccess();
+    const stacks = await withStoredToken();
     const reason = await failureOf(
       run('Create', {
         stacks,
@@ -530,7 +552,7 @@ describe("the environment's specification in Altinity.Cloud", () => {
   });
 
   test("the console's parameters are set in its specification and judged with it; one given for a field the JSON sets too is refused before anything is sent", async () => {
-    const stacks = await withAccess();
+    const stacks = await withStoredToken();
     const sent = api.requests.length;
     const conflicting = {
       EnvName: stacks.envName,
@@ -594,7 +616,7 @@ describe("the environment's specification in Altinity.Cloud", () => {
   });
 
   test('an environment of the name for another AWS account is refused at Create, and its rollback leaves it alone, saying whose it is', async () => {
-    const stacks = await withAccess();
+    const stacks = await withStoredToken();
     const theirs = await dependencies
       .altinity(stacks.token)
       .createAwsEnv(stacks.envName, { ...validateEnvironmentSpec(FILE, { region: REGION }), awsAccountID: '999999999999', region: REGION } as AwsEnvCreateSpec);
