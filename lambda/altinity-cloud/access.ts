@@ -46,7 +46,7 @@ export async function createAccess(
     throw new CodedFailure(ENVIRONMENT_FAILURES.apiTokenMissing, `no Altinity.Cloud API token was given: give one ${howToGiveToken(settings)}.`);
   }
   await claim(settings.apiTokenParameter, token, ownerOf(settings), aws);
-  await bindToUrl(settings, aws);
+  await bindToUrl(settings.apiUrl, settings, aws);
   await ensureCertificate(token, settings, aws, secrets);
   await sweep(settings, aws);
   return dataOf(settings);
@@ -73,23 +73,17 @@ export async function updateAccess(
     console.log(`rolling back the refused change of environment to ${settings.envName}: nothing to undo`);
     return dataOf(settings);
   }
-  if (rollingBack) {
-    // The token before the update cannot come back: its staged copy is gone, and the function's settings may name either URL.
-    console.log('rolling back: the stored API token stays as the update left it, bound to the URL it was given for, and the certificate stays');
-    return dataOf(settings);
-  }
+  if (rollingBack) return rollBack(properties, settings, aws);
   await ensureOwned(settings.apiTokenParameter, ownerOf(settings), aws);
   const given = await tokenOf(properties, settings.apiTokenParameter, settings, aws, secrets);
   if (!(await boundToUrl(settings, aws))) {
-    // The console resends a NoEcho parameter's previous value: only a token other than the stored one is one made for the new URL.
+    // Only a token this update gives anew, and not the stored one, was made for the new URL: the console resends a NoEcho parameter's previous value.
     const stored = await readParameter(aws.ssm, settings.apiTokenParameter);
     secrets.add(stored);
-    if (!given || given === stored) throw urlChanged(settings);
+    const resent = properties.StagedToken ? properties.StagedToken === old?.StagedToken : properties.Token === old?.Token;
+    if (!given || given === stored || resent) throw urlChanged(settings);
   }
-  if (given) {
-    await store(settings.apiTokenParameter, given, ownerOf(settings), aws);
-    await bindToUrl(settings, aws);
-  }
+  if (given) await storeBound(given, settings.apiUrl, settings, aws);
   const token = given ?? (await storedApiToken(settings, aws, secrets));
   await ensureCertificate(token, settings, aws, secrets);
   await sweep(settings, aws);
@@ -154,21 +148,43 @@ export async function storedApiToken(settings: CloudFunctionSettings, aws: Secre
   return token;
 }
 
+/**
+ * An update's rollback puts back the token the stack's template gives again, bound to the URL the
+ * stack returns to; a token it cannot give again (staged, its copy swept since, or kept by an empty
+ * parameter) stays as the update left it, bound to the URL it was given for.
+ */
+async function rollBack(properties: Partial<AccessProperties>, settings: CloudFunctionSettings, aws: Dependencies): Promise<AccessData> {
+  if (!properties.StagedToken && properties.Token && properties.ApiUrl) {
+    await ensureOwned(settings.apiTokenParameter, ownerOf(settings), aws);
+    await storeBound(properties.Token, properties.ApiUrl, settings, aws);
+    console.log('rolling back: the API token before the update is stored again, for the URL before the update');
+  } else {
+    console.log('rolling back: the stored API token stays as the update left it, for the URL it was given for');
+  }
+  return dataOf(settings);
+}
+
 /** Whether the stored token was given for the URL the function's settings name. */
 async function boundToUrl(settings: CloudFunctionSettings, aws: SecretClients): Promise<boolean> {
   return (await tagsOf(aws.ssm, settings.apiTokenParameter))?.[API_URL_TAG_KEY] === apiUrlDigest(settings.apiUrl);
 }
 
-/** Binds the token just stored to the settings' URL; after the write, so that an earlier token is never bound to a new URL. */
-async function bindToUrl(settings: CloudFunctionSettings, aws: SecretClients): Promise<void> {
-  await tag(aws.ssm, settings.apiTokenParameter, { [API_URL_TAG_KEY]: apiUrlDigest(settings.apiUrl) });
+/** Stores `token` for `apiUrl`: unbound while it is written, so that no token is ever bound to a URL it was not given for. */
+async function storeBound(token: string, apiUrl: string, settings: CloudFunctionSettings, aws: SecretClients): Promise<void> {
+  await tag(aws.ssm, settings.apiTokenParameter, { [API_URL_TAG_KEY]: '' });
+  await store(settings.apiTokenParameter, token, ownerOf(settings), aws);
+  await bindToUrl(apiUrl, settings, aws);
+}
+
+async function bindToUrl(apiUrl: string, settings: CloudFunctionSettings, aws: SecretClients): Promise<void> {
+  await tag(aws.ssm, settings.apiTokenParameter, { [API_URL_TAG_KEY]: apiUrlDigest(apiUrl) });
 }
 
 function urlChanged(settings: CloudFunctionSettings): CodedFailure {
   return new CodedFailure(
     ENVIRONMENT_FAILURES.apiUrlChanged,
-    `the stored API token was given for another Altinity.Cloud URL than ${settings.apiUrl}, and it goes to no other URL than its own: ` +
-      `give a new API token, made for ${settings.apiUrl}, ${howToGiveToken(settings)}.`,
+    `the stored API token was given for another Altinity.Cloud URL than ${settings.apiUrl} (the URL changed, or a change of it was rolled back), ` +
+      `and it goes to no other URL than its own; giving the same token again changes nothing: give a new API token, made for ${settings.apiUrl}, ${howToGiveToken(settings)}.`,
   );
 }
 
