@@ -14,13 +14,16 @@ export interface EnvironmentReadinessProps {
   readonly onStackDelete: OnStackDelete | string;
   /**
    * How long to wait for the environment to be ready, and for its deprovisioning.
-   * @default Duration.hours(3)
+   * @default DEFAULT_READY_WAIT, 3 hours
    */
   readonly wait?: Duration;
 }
 
 /** How long one slice waits at most: what one run of the function may take. */
 export const SLICE = Duration.minutes(15);
+
+/** How long the resources wait unless told otherwise: the guide's environments take over an hour. */
+export const DEFAULT_READY_WAIT = Duration.hours(3);
 
 /**
  * The wait until Altinity.Cloud reports the environment's specification applied, and, on deletion,
@@ -39,7 +42,7 @@ export class EnvironmentReadiness extends Construct {
 
   constructor(scope: Construct, id: string, props: EnvironmentReadinessProps) {
     super(scope, id);
-    const count = Math.max(1, Math.ceil((props.wait ?? Duration.hours(3)).toMinutes() / SLICE.toMinutes()));
+    const count = Math.max(1, Math.ceil((props.wait ?? DEFAULT_READY_WAIT).toMinutes() / SLICE.toMinutes()));
     // A parameter's value stands for one of the choices its AllowedValues admit.
     const onStackDelete = props.onStackDelete as OnStackDelete;
     const properties: ReadyProperties = { EnvName: props.envName, SpecDigest: props.specDigest, OnStackDelete: onStackDelete, Slices: String(count) };

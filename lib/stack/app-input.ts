@@ -1,3 +1,4 @@
+import { DEFAULT_READY_WAIT, SLICE } from '../constructs/environment-readiness';
 import { API_TOKEN_ENVIRONMENT_VARIABLE, ON_STACK_DELETE, type OnStackDelete } from '../shared/cloud-stack-contract';
 import { ENV_NAME_DESCRIPTION, ENV_NAME_PATTERN } from '../shared/names';
 import type { NetworkDefaults } from './console-form';
@@ -22,11 +23,16 @@ export type AppInput =
        * `-c environment=<file>`: the stacks create the environment in Altinity.Cloud from an API token,
        * instead of the hosts logging in with a connection token.
        */
-      readonly environment?: { readonly file: string; readonly onStackDelete: OnStackDelete };
+      readonly environment?: {
+        readonly file: string;
+        readonly onStackDelete: OnStackDelete;
+        /** `-c waitMinutes=`: how long the ready stack waits for the environment, and for its deprovisioning. */
+        readonly waitMinutes?: number;
+      };
     };
 
 /** The context keys the app reads (`cdk deploy -c key=value`). */
-export const CONTEXT_KEYS = ['env', 'token', 'vpc', 'subnets', 'amiParameter', 'environment', 'onStackDelete'] as const;
+export const CONTEXT_KEYS = ['env', 'token', 'vpc', 'subnets', 'amiParameter', 'environment', 'onStackDelete', 'waitMinutes'] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
 /**
@@ -65,6 +71,7 @@ export function parseAppInput(read: (key: ContextKey) => unknown): AppInput {
   const amiParameterName = value('amiParameter');
   const environmentFile = value('environment');
   const onStackDelete = value('onStackDelete');
+  const waitMinutes = value('waitMinutes');
 
   if (envName === undefined) {
     const orphan = [
@@ -74,6 +81,7 @@ export function parseAppInput(read: (key: ContextKey) => unknown): AppInput {
       amiParameterName && '-c amiParameter',
       environmentFile && '-c environment',
       onStackDelete && '-c onStackDelete',
+      waitMinutes && '-c waitMinutes',
     ].filter(Boolean);
     if (orphan.length > 0) {
       throw new InputError(
@@ -98,17 +106,26 @@ export function parseAppInput(read: (key: ContextKey) => unknown): AppInput {
     token,
     network: parseNetwork(vpc, subnets),
     amiParameterName,
-    environment: parseEnvironment(environmentFile, onStackDelete, token),
+    environment: parseEnvironment(environmentFile, { onStackDelete, waitMinutes }, token),
   };
 }
 
 type DeployInput = Extract<AppInput, { mode: 'deploy' }>;
 
-function parseEnvironment(file: string | undefined, onStackDelete: string | undefined, token: string | undefined): DeployInput['environment'] {
+/** The ready stack's wait, in minutes: at least one slice, at most 48 (12 hours). */
+export const WAIT_MINUTES = { min: SLICE.toMinutes(), max: 720, default: DEFAULT_READY_WAIT.toMinutes() } as const;
+
+function parseEnvironment(
+  file: string | undefined,
+  { onStackDelete, waitMinutes }: { onStackDelete?: string; waitMinutes?: string },
+  token: string | undefined,
+): DeployInput['environment'] {
   const choices = Object.values(ON_STACK_DELETE);
   if (file === undefined) {
     if (onStackDelete !== undefined)
       throw new InputError('-c onStackDelete= goes with -c environment=<file>: it says what deleting the stacks does to the environment they created');
+    if (waitMinutes !== undefined)
+      throw new InputError('-c waitMinutes= goes with -c environment=<file>: it says how long the stacks wait for the environment they created');
     return undefined;
   }
   if (token !== undefined) {
@@ -120,7 +137,13 @@ function parseEnvironment(file: string | undefined, onStackDelete: string | unde
   if (onStackDelete !== undefined && !(choices as string[]).includes(onStackDelete)) {
     throw new InputError(`-c onStackDelete=${onStackDelete} must be one of ${choices.join(', ')} (default ${ON_STACK_DELETE.keep})`);
   }
-  return { file, onStackDelete: (onStackDelete as OnStackDelete | undefined) ?? ON_STACK_DELETE.keep };
+  const minutes = waitMinutes === undefined ? undefined : Number(waitMinutes);
+  if (minutes !== undefined && !(Number.isInteger(minutes) && minutes >= WAIT_MINUTES.min && minutes <= WAIT_MINUTES.max)) {
+    throw new InputError(
+      `-c waitMinutes=${waitMinutes} must be a whole number of minutes from ${WAIT_MINUTES.min} to ${WAIT_MINUTES.max} (default ${WAIT_MINUTES.default}): how long the ready stack waits for the environment`,
+    );
+  }
+  return { file, onStackDelete: (onStackDelete as OnStackDelete | undefined) ?? ON_STACK_DELETE.keep, waitMinutes: minutes };
 }
 
 function parseNetwork(vpc: string | undefined, subnets: string | undefined): NetworkDefaults {

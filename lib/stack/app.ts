@@ -1,4 +1,4 @@
-import { App, type AppProps, LegacyStackSynthesizer } from 'aws-cdk-lib';
+import { App, type AppProps, Duration, LegacyStackSynthesizer } from 'aws-cdk-lib';
 import { specDigest } from '../shared/cloud-stack-contract';
 import { cloudStackNameFor, readyStackNameFor, stackNameFor } from '../shared/conventions';
 import type { EnvironmentSpec } from '../shared/environment-spec';
@@ -90,6 +90,7 @@ export function buildEnvironmentStacks(
     envName: input.envName,
     specDigest: specDigest(JSON.stringify(options.spec)),
     onStackDelete: input.environment.onStackDelete,
+    wait: input.environment.waitMinutes === undefined ? undefined : Duration.minutes(input.environment.waitMinutes),
   });
   ready.addStackDependency(connect);
   ready.addStackDependency(cloud);

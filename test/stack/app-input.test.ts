@@ -60,7 +60,7 @@ test.each([
   expect(() => parse(context)).toThrow(message);
 });
 
-describe('API-token mode: -c environment=<file> and -c onStackDelete=', () => {
+describe('API-token mode: -c environment=<file>, -c onStackDelete= and -c waitMinutes=', () => {
   test('an environment file makes the stacks create the environment, keeping it when the stacks are deleted unless told otherwise', () => {
     expect(parse({ env: 'acme-prod', environment: ' environment.yaml ' })).toEqual({
       mode: 'deploy',
@@ -77,7 +77,26 @@ describe('API-token mode: -c environment=<file> and -c onStackDelete=', () => {
   });
 
   test.each([
+    ['15', 15],
+    ['90', 90],
+    [' 720 ', 720],
+  ])('-c waitMinutes=%s sets how long the ready stack waits', (waitMinutes, minutes) => {
+    expect(parse({ env: 'acme-prod', environment: 'environment.yaml', waitMinutes })).toMatchObject({ environment: { waitMinutes: minutes } });
+  });
+
+  test.each([
     [{ environment: 'environment.yaml' }, /^-c env=<name> is required with -c environment: give your Altinity\.Cloud environment name \(1 to 63 lowercase/],
+    [{ waitMinutes: '60' }, /^-c env=<name> is required with -c waitMinutes: /],
+    [
+      { env: 'acme', waitMinutes: '60' },
+      /^-c waitMinutes= goes with -c environment=<file>: it says how long the stacks wait for the environment they created$/,
+    ],
+    ...['14', '721', '90.5', '1h', '-30'].map((waitMinutes): [Record<string, string>, RegExp] => [
+      { env: 'acme', environment: 'environment.yaml', waitMinutes },
+      new RegExp(
+        `^-c waitMinutes=${waitMinutes.replace('.', '\\.')} must be a whole number of minutes from 15 to 720 \\(default 180\\): how long the ready stack waits for the environment$`,
+      ),
+    ]),
     [{ onStackDelete: 'delete' }, /^-c env=<name> is required with -c onStackDelete: give your Altinity\.Cloud environment name/],
     [{ environment: 'environment.yaml', onStackDelete: 'delete' }, /^-c env=<name> is required with -c environment, -c onStackDelete: /],
     [{ env: 'acme', environment: '' }, /^-c environment= was given without a value$/],

@@ -155,6 +155,17 @@ test.each(Object.values(ON_STACK_DELETE))('-c onStackDelete=%s reaches every sli
   expect(ready.Outputs.WhenDeleted.Value).toMatch(onStackDelete === 'keep' ? /stays in Altinity\.Cloud/ : /is deleted from Altinity\.Cloud/);
 });
 
+test.each([
+  [undefined, 12],
+  [30, 2],
+  [100, 7],
+])('-c waitMinutes=%s makes the ready stack wait in %i slices of 15 minutes, each knowing the count', (waitMinutes, count) => {
+  const input = environmentModeInput();
+  const { ready } = environmentModeTemplates({ input: { ...input, environment: { ...input.environment, waitMinutes } } });
+  const slices = Object.values(ready.Resources).filter((resource) => resource.Type === 'Custom::AltinityEnvironmentReady');
+  expect(slices.map((slice) => slice.Properties.Slices)).toEqual(Array(count).fill(String(count)));
+});
+
 test("the cloud stack's key, function, role and log group carry the environment's tag", () => {
   const tagged = Object.entries(withParameter.cloud.Resources).filter(([, resource]) => resource.Properties?.Tags !== undefined);
   expect(tagged.map(([, resource]) => resource.Type).sort()).toEqual(['AWS::IAM::Role', 'AWS::KMS::Key', 'AWS::Lambda::Function', 'AWS::Logs::LogGroup']);
