@@ -76,14 +76,15 @@ export async function updateAccess(
   if (rollingBack) return rollBack(properties, settings, aws);
   await ensureOwned(settings.apiTokenParameter, ownerOf(settings), aws);
   const given = await tokenOf(properties, settings.apiTokenParameter, settings, aws, secrets);
-  if (!(await boundToUrl(settings, aws))) {
+  if (given && !(await boundToUrl(settings, aws))) {
     // Only a token this update gives anew, and not the stored one, was made for the new URL: the console resends a NoEcho parameter's previous value.
     const stored = await readParameter(aws.ssm, settings.apiTokenParameter);
     secrets.add(stored);
     const resent = properties.StagedToken ? properties.StagedToken === old?.StagedToken : properties.Token === old?.Token;
-    if (!given || given === stored || resent) throw urlChanged(settings);
+    if (given === stored || resent) throw urlChanged(settings);
   }
   if (given) await storeBound(given, settings.apiUrl, settings, aws);
+  // Without a token given, the stored one serves only if it was given for the settings' URL: storedApiToken checks.
   const token = given ?? (await storedApiToken(settings, aws, secrets));
   await ensureCertificate(token, settings, aws, secrets);
   await sweep(settings, aws);
