@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { regeneratedFiles } from '../lib/docs/generated-docs';
-import { ENVIRONMENT_TEMPLATE_KINDS, type EnvironmentTemplate, synthesizeConsoleTemplate, synthesizeEnvironmentTemplate } from '../lib/release/publish';
+import { byEnvironmentTemplate, synthesizeConsoleTemplate, synthesizeEnvironmentTemplate } from '../lib/release/publish';
 import { quietSdkNodeVersionNotice } from '../lib/shared/sdk-notice';
 import { version } from '../package.json';
 
@@ -12,10 +12,7 @@ const read = (file: string) => fs.readFileSync(path.join(root, file), 'utf8');
 // Every file is read and regenerated before any is written: a missing marker changes nothing.
 const templates = {
   connect: synthesizeConsoleTemplate(version),
-  ...(Object.fromEntries(ENVIRONMENT_TEMPLATE_KINDS.map((kind) => [kind, synthesizeEnvironmentTemplate(kind, version)])) as Record<
-    EnvironmentTemplate,
-    object
-  >),
+  ...byEnvironmentTemplate((kind) => synthesizeEnvironmentTemplate(kind, version)),
 };
 for (const doc of regeneratedFiles(templates, read)) {
   if (doc.updated === doc.current) {

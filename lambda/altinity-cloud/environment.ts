@@ -39,7 +39,11 @@ export async function deleteEnvironment(
   const [name, ready] = [settings.envName, readyStackNameFor(settings.envName)];
   const { account, region } = whereOf(settings);
   try {
-    const held = await withDeadline((async () => (await altinity()).awsEnv(name))(), lookupMs, 'no answer from Altinity.Cloud');
+    const held = await withDeadline(
+      altinity().then((api) => api.awsEnv(name)),
+      lookupMs,
+      'no answer from Altinity.Cloud',
+    );
     if (!held) console.log(`${name} is not in Altinity.Cloud any more: the environment resource has nothing to leave`);
     else if (held.spec.awsAccountID !== account || held.spec.region !== region) {
       console.log(

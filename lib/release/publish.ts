@@ -41,6 +41,11 @@ export type EnvironmentTemplate = keyof typeof ENVIRONMENT_TEMPLATES;
 /** The order in which the console's user creates them: around the connect stack. */
 export const ENVIRONMENT_TEMPLATE_KINDS = Object.keys(ENVIRONMENT_TEMPLATES) as EnvironmentTemplate[];
 
+/** One value per environment template, by its kind. */
+export function byEnvironmentTemplate<T>(make: (kind: EnvironmentTemplate) => T): Record<EnvironmentTemplate, T> {
+  return Object.fromEntries(ENVIRONMENT_TEMPLATE_KINDS.map((kind) => [kind, make(kind)])) as Record<EnvironmentTemplate, T>;
+}
+
 function consoleProps(templateVersion: string) {
   return { templateVersion, synthesizer: new LegacyStackSynthesizer(), analyticsReporting: false };
 }
@@ -83,5 +88,5 @@ export function publishEnvironmentTemplates(templateVersion: string, outDir: str
     fs.writeFileSync(file, toYaml(synthesizeEnvironmentTemplate(kind, templateVersion)));
     return file;
   };
-  return Object.fromEntries(ENVIRONMENT_TEMPLATE_KINDS.map((kind) => [kind, write(kind)])) as Record<EnvironmentTemplate, string>;
+  return byEnvironmentTemplate(write);
 }
