@@ -409,7 +409,14 @@ export class LambdaService {
     const exporter = (await this.exports()).find((exported) => exported.Value === serviceToken)?.ExportingStackId;
     const exporting = exporter === undefined ? undefined : await this.viewOnceCreated(exporter);
     const imported = exporting && this.functionOf(serviceToken, exporting);
-    if (!imported) throw new Error(`no function of this stack, nor of a stack exporting it, has the ARN ${serviceToken}`);
+    if (!imported) {
+      // When a stack exports it, the functions it has: a mismatch means the emulator built one twice.
+      const functions = Object.entries(exporting?.template.Resources ?? {}).filter(([, resource]) => resource.Type === 'AWS::Lambda::Function');
+      const names = functions.map(([logicalId]) => exporting?.physicalIds.get(logicalId)).join(', ');
+      throw new Error(
+        `no function of this stack, nor of a stack exporting it, has the ARN ${serviceToken}${exporter ? ` (${exporter} has ${names || 'none'})` : ''}`,
+      );
+    }
     return imported;
   }
 

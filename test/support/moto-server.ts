@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -65,24 +66,73 @@ export function clientSettingsFor(endpoint: string): Pick<MotoServer, 'endpoint'
 }
 
 /**
- * Starts `moto_server` (see ../shared/ENVIRONMENT.md) on a free loopback port and waits until it
- * answers. Each call gets its own server, so test files stay independent.
+ * A front that passes requests to moto_server one at a time. moto makes a new stack visible
+ * (DescribeStacks, DescribeStackResources) before CreateStack has finished building its resources,
+ * and builds each resource on its first read, without a lock: a read that arrives meanwhile builds
+ * one a second time. A function then has two names, and the stack's export gives one while its
+ * resources list the other (3 stacks in 10, reading while creating). CloudFormation is never seen
+ * half-applied; one request at a time makes moto the same, whoever else (the CDK CLI, a function)
+ * calls it meanwhile.
+ */
+async function startOneAtATime(upstreamPort: number): Promise<http.Server> {
+  const agent = new http.Agent({ keepAlive: true });
+  let previous: Promise<void> = Promise.resolve();
+  const pass = (request: http.IncomingMessage, body: Buffer, response: http.ServerResponse) =>
+    new Promise<void>((passed) => {
+      const upstream = http.request(
+        { host: '127.0.0.1', port: upstreamPort, method: request.method, path: request.url, headers: request.headers, agent },
+        (answer) => {
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(response);
+          answer.once('close', () => passed());
+        },
+      );
+      upstream.once('error', (error) => {
+        if (!response.headersSent) response.writeHead(502);
+        response.end(`moto_server: ${error.message}`);
+        passed();
+      });
+      upstream.end(body);
+    });
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.once('end', () => {
+      previous = previous.then(() => pass(request, Buffer.concat(chunks), response));
+    });
+  });
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  server.once('close', () => agent.destroy());
+  return server;
+}
+
+/**
+ * Starts `moto_server` (see ../shared/ENVIRONMENT.md) on a free loopback port, behind a front that
+ * passes it one request at a time, and waits until it answers. Each call gets its own server, so
+ * test files stay independent.
  */
 export async function startMotoServer(): Promise<MotoServer> {
-  const port = await freeLoopbackPort();
-  const endpoint = `http://127.0.0.1:${port}`;
+  const motoPort = await freeLoopbackPort();
   // moto_server writes files (its request recording) into its working directory: one of its own, never the checkout.
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'moto-server-'));
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { cwd: workDir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(motoPort)], { cwd: workDir, stdio: ['ignore', 'ignore', 'pipe'] });
   child.once('exit', () => fs.rmSync(workDir, { recursive: true, force: true }));
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
+  const front = await startOneAtATime(motoPort);
+  const { port } = front.address() as net.AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const stopFront = () => {
+    front.closeAllConnections();
+    front.close();
+  };
   try {
     await waitUntilAnswering(endpoint, child, 30_000);
   } catch (error) {
     child.kill('SIGKILL');
+    stopFront();
     throw new Error(`${(error as Error).message}\n${stderr}`);
   }
   return {
@@ -90,6 +140,7 @@ export async function startMotoServer(): Promise<MotoServer> {
     port,
     stop: () =>
       new Promise<void>((resolve) => {
+        stopFront();
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
