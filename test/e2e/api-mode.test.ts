@@ -18,6 +18,7 @@ import {
   type OnStackDelete,
 } from '../../lib/shared/cloud-stack-contract';
 import { cloudStackNameFor, readyStackNameFor } from '../../lib/shared/conventions';
+import { DEFAULT_READY_WAIT, SLICE } from '../../lib/constructs/environment-readiness';
 import { validateEnvironmentSpec } from '../../lib/shared/environment-spec';
 import { buildEnvironmentStacks, connectApp } from '../../lib/stack/app';
 import { synthesizeEnvironmentTemplate } from '../../lib/release/publish';
@@ -63,6 +64,16 @@ const ACCOUNT = '123456789012';
 const ALTINITY_ACCOUNT = 'acme';
 
 const FILE = EXAMPLE_ENVIRONMENT_FILE;
+/**
+ * `-c waitMinutes=` of the app's stacks here: an hour, four slices, whose looks a minute apart in the
+ * stand-in's time outlast its 3-minute apply. Each slice's event is a process here, so fewer of them
+ * make the file faster; the console's template waits the default, in twelve.
+ */
+const WAIT_MINUTES = 60;
+const SLICES = WAIT_MINUTES / SLICE.toMinutes();
+const CONSOLE_SLICES = DEFAULT_READY_WAIT.toMinutes() / SLICE.toMinutes();
+/** The slices' logical ids, in the order CloudFormation creates them. */
+const sliceIds = (count: number) => Array.from({ length: count }, (_, i) => `Ready${String(i + 1).padStart(2, '0')}`);
 /** The file with the ClickHouse nodes' capacity per zone changed: what a stack update may change. */
 const withClickHouseCapacity = (capacityPerZone: number) => ({ ...FILE, nodeGroups: [FILE.nodeGroups[0], { ...FILE.nodeGroups[1], capacityPerZone }] });
 
@@ -126,7 +137,7 @@ class Environment {
           mode: 'deploy',
           envName: this.envName,
           network: { kind: 'given', vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] },
-          environment: { file: 'environment.yaml', onStackDelete: this.onStackDelete },
+          environment: { file: 'environment.yaml', onStackDelete: this.onStackDelete, waitMinutes: WAIT_MINUTES },
         },
         { templateVersion: '0.0.0-test', spec: validateEnvironmentSpec(file, { region: TEST_REGION }), apiUrl: api.url },
       );
@@ -340,13 +351,13 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
     const invocations = await kept.createReadyStack(ready);
     expectSucceeded(invocations);
     const progress = progressOf(invocations);
-    expect(progress).toHaveLength(12);
+    expect(progress.map(([slice]) => slice)).toEqual(sliceIds(SLICES));
     // A look per slice, a minute apart in the stand-in's time: waiting until its third minute connected.
     expect(progress.slice(0, 2)).toEqual([
       ['Ready01', expect.stringMatching(/^waiting for the environment's first connection \(K8S_DISCONNECTED: /)],
       ['Ready02', expect.stringMatching(/^waiting for the environment's first connection/)],
     ]);
-    expect(progress.slice(2).map(([, said]) => said)).toEqual(Array(10).fill(`${kept.envName} is ready: revision 1 applied`));
+    expect(progress.slice(2).map(([, said]) => said)).toEqual(Array(SLICES - 2).fill(`${kept.envName} is ready: revision 1 applied`));
     expect((await describeStack(clients, kept.readyStack)).StackStatus).toBe('CREATE_COMPLETE');
     expect(api.environment(kept.envName)).toMatchObject({ specRevision: 1, appliedSpecRevision: 1 });
   }, 60_000);
@@ -364,7 +375,7 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
 
     const waited = await kept.updateReadyStack(ready);
     expectSucceeded(waited);
-    expect(waited.map((invocation) => invocation.event.RequestType)).toEqual(Array(12).fill('Update'));
+    expect(waited.map((invocation) => invocation.event.RequestType)).toEqual(Array(SLICES).fill('Update'));
     expect(progressOf(waited).slice(0, 3)).toEqual([
       ['Ready01', 'revision 2 pending, revision 1 applied'],
       ['Ready02', 'revision 2 pending, revision 1 applied'],
@@ -404,9 +415,7 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
   test('deleted without the opt-in, the stacks leave the environment in Altinity.Cloud', async () => {
     const from = api.requests.length;
     const { ready, cloud } = await kept.destroy();
-    expect(ready.map((invocation) => invocation.event.LogicalResourceId)).toEqual(
-      Array.from({ length: 12 }, (_, i) => `Ready${String(12 - i).padStart(2, '0')}`),
-    );
+    expect(ready.map((invocation) => invocation.event.LogicalResourceId)).toEqual(sliceIds(SLICES).reverse());
     expect(ready[0].logs).toContain(`${kept.envName} stays in Altinity.Cloud`);
     expect(cloud.map((invocation) => invocation.event.LogicalResourceId)).toEqual(['Environment', 'CloudAccess']);
     // Only the environment resource's look, to say that the environment stays.
@@ -429,7 +438,7 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
     const from = api.requests.length;
     const { ready: deleted, cloud: left } = await gone.destroy();
     // The first slice deleted asks once; deprovisioning is over by the next slice's look; then the environment resource looks.
-    expect(operationsSince(from)).toEqual(['GetAWSEnvStatus', 'DeleteAWSEnv', 'GetAWSEnvStatus', ...Array(11).fill('GetAWSEnvStatus'), 'GetAWSEnv']);
+    expect(operationsSince(from)).toEqual(['GetAWSEnvStatus', 'DeleteAWSEnv', 'GetAWSEnvStatus', ...Array(SLICES - 1).fill('GetAWSEnvStatus'), 'GetAWSEnv']);
     expect(left[0].logs).toContain(`${gone.envName} is not in Altinity.Cloud any more`);
     expect(deleted[0].logs).toContain(`asked Altinity.Cloud to delete ${gone.envName}`);
     expect(deleted[1].logs).toContain(`${gone.envName} does not exist in Altinity.Cloud: nothing to delete`);
@@ -526,7 +535,8 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
     const waited = await lambda.serveCreate(consoleMade.readyStack);
     expectSucceeded(waited);
     await remember(consoleMade.readyStack);
-    expect(progressOf(waited).at(-1)).toEqual(['Ready12', `${consoleMade.envName} is ready: revision 1 applied`]);
+    expect(progressOf(waited).map(([slice]) => slice)).toEqual(sliceIds(CONSOLE_SLICES));
+    expect(progressOf(waited).at(-1)?.[1]).toBe(`${consoleMade.envName} is ready: revision 1 applied`);
     expect(outputsOf(await describeStack(clients, consoleMade.readyStack)).WhenDeleted).toMatch(
       /^acme-console is deleted from Altinity\.Cloud and deprovisioned, unless it has ClickHouse clusters$/,
     );
