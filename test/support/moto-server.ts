@@ -4,7 +4,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -65,50 +64,25 @@ export function clientSettingsFor(endpoint: string): Pick<MotoServer, 'endpoint'
   };
 }
 
-/**
- * A front that passes requests to moto_server one at a time. moto makes a new stack visible
- * (DescribeStacks, DescribeStackResources) before CreateStack has finished building its resources,
- * and builds each resource on its first read, without a lock: a read that arrives meanwhile builds
- * one a second time. A function then has two names, and the stack's export gives one while its
- * resources list the other (3 stacks in 10, reading while creating). CloudFormation is never seen
- * half-applied; one request at a time makes moto the same, whoever else (the CDK CLI, a function)
- * calls it meanwhile.
- */
-async function startOneAtATime(upstreamPort: number): Promise<http.Server> {
-  const agent = new http.Agent({ keepAlive: true });
-  let previous: Promise<void> = Promise.resolve();
-  const pass = (request: http.IncomingMessage, body: Buffer, response: http.ServerResponse) =>
-    new Promise<void>((passed) => {
-      const upstream = http.request(
-        { host: '127.0.0.1', port: upstreamPort, method: request.method, path: request.url, headers: request.headers, agent },
-        (answer) => {
-          response.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(response);
-          answer.once('close', () => passed());
-        },
-      );
-      upstream.once('error', (error) => {
-        if (!response.headersSent) response.writeHead(502);
-        response.end(`moto_server: ${error.message}`);
-        passed();
-      });
-      upstream.end(body);
+/** Starts test/support/one-request-at-a-time.js before moto_server's port, and gives the front's. */
+async function startFront(motoPort: number): Promise<{ port: number; stop: () => void }> {
+  const front = spawn(process.execPath, [path.join(__dirname, 'one-request-at-a-time.js'), String(motoPort)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const stop = () => front.stdin?.end();
+  const port = await new Promise<number>((listening, failed) => {
+    let said = '';
+    front.stdout?.on('data', (chunk: Buffer) => {
+      said += chunk.toString();
+      const port = /^listening (\d+)\n/.exec(said)?.[1];
+      if (port) listening(Number(port));
     });
-  const server = http.createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.once('end', () => {
-      previous = previous.then(() => pass(request, Buffer.concat(chunks), response));
-    });
+    front.once('exit', (code) => failed(new Error(`the front before moto_server exited with code ${code} before listening`)));
   });
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
-  server.once('close', () => agent.destroy());
-  return server;
+  return { port, stop };
 }
 
 /**
  * Starts `moto_server` (see ../shared/ENVIRONMENT.md) on a free loopback port, behind a front that
- * passes it one request at a time, and waits until it answers. Each call gets its own server, so
+ * passes it one request at a time (one-request-at-a-time.js says why), and waits until it answers. Each call gets its own server, so
  * test files stay independent.
  */
 export async function startMotoServer(): Promise<MotoServer> {
@@ -121,26 +95,21 @@ export async function startMotoServer(): Promise<MotoServer> {
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
-  const front = await startOneAtATime(motoPort);
-  const { port } = front.address() as net.AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
-  const stopFront = () => {
-    front.closeAllConnections();
-    front.close();
-  };
+  const front = await startFront(motoPort);
+  const endpoint = `http://127.0.0.1:${front.port}`;
   try {
     await waitUntilAnswering(endpoint, child, 30_000);
   } catch (error) {
     child.kill('SIGKILL');
-    stopFront();
+    front.stop();
     throw new Error(`${(error as Error).message}\n${stderr}`);
   }
   return {
     ...clientSettingsFor(endpoint),
-    port,
+    port: front.port,
     stop: () =>
       new Promise<void>((resolve) => {
-        stopFront();
+        front.stop();
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
