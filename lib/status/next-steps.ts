@@ -1,5 +1,6 @@
 import { API_TOKEN_ENVIRONMENT_VARIABLE } from '../shared/cloud-stack-contract';
 import { cloudStackNameFor, readyStackNameFor } from '../shared/conventions';
+import { FUNCTION_FAILURES } from '../shared/failures';
 import { PARAMETER_KEYS } from '../shared/names';
 import { isHostResource } from './events';
 import { CAPABILITY_ADVICE } from './hints';
@@ -109,10 +110,17 @@ function recovery(situation: Situation, howToDelete: string): string[] {
     case 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS':
     case 'UPDATE_ROLLBACK_COMPLETE':
       return ['The host keeps running with its previous settings; update the stack again once the cause is fixed.'];
-    case 'UPDATE_ROLLBACK_FAILED':
-      return [
-        `Then continue the rollback: Stack actions > Continue update rollback in the console, or aws cloudformation continue-update-rollback --stack-name ${situation.stackName}${regionFlag(situation)}.`,
-      ];
+    case 'UPDATE_ROLLBACK_FAILED': {
+      const resume = `aws cloudformation continue-update-rollback --stack-name ${situation.stackName}${regionFlag(situation)}`;
+      // The rollback of a rotation names the earlier staged copy of the token, which the rotation took and deleted.
+      const skip = situation.failures.filter((failure) => failure.hint?.cause === FUNCTION_FAILURES.stagedTokenMissing).map((failure) => failure.logicalId);
+      if (skip.length > 0) {
+        return [
+          `Then continue the rollback without ${skip.join(', ')}, which keeps the token the update stored (the earlier staged copy is gone, taken by the update): ${resume} --resources-to-skip ${skip.join(' ')}.`,
+        ];
+      }
+      return [`Then continue the rollback: Stack actions > Continue update rollback in the console, or ${resume}.`];
+    }
     case 'UPDATE_FAILED':
       return [
         `Rollback was disabled: update the stack again once fixed, or roll back with aws cloudformation rollback-stack --stack-name ${situation.stackName}${regionFlag(situation)}.`,

@@ -77,6 +77,39 @@ test('a rollback that fails too lists both causes, the original one first', () =
   expect(failed.nextSteps.join('\n')).toContain('offers to retain it');
 });
 
+test('a token rotation whose rollback stops at the secret store: continue the rollback without it, which keeps the rotated token', () => {
+  const staged = 'altinity-connect/acme/staged/0123456789abcdef0123456789abcdef';
+  const events = history(
+    [0, STACK_NAME, 'CREATE_IN_PROGRESS', 'User Initiated'],
+    [200, STACK_NAME, 'CREATE_COMPLETE'],
+    [5000, STACK_NAME, 'UPDATE_IN_PROGRESS', 'User Initiated'],
+    [5010, 'ConnectSecrets', 'UPDATE_COMPLETE'],
+    [
+      5020,
+      'HostSecurityGroup',
+      'UPDATE_FAILED',
+      'Security group sg-0abc and subnet subnet-0def belong to different networks. (Service: Ec2, Status Code: 400)',
+    ],
+    [5021, STACK_NAME, 'UPDATE_ROLLBACK_IN_PROGRESS'],
+    [
+      5030,
+      'ConnectSecrets',
+      'UPDATE_FAILED',
+      `Received response status [FAILED] from custom resource. Message returned: [staged-token-missing] the staged token ${staged} does not exist, so the token was not changed. Run cdk deploy again with the token (ALTINITY_CONNECT_TOKEN=... npx cdk deploy -c env=...). (log stream x)`,
+    ],
+    [5031, STACK_NAME, 'UPDATE_ROLLBACK_FAILED'],
+  );
+  const failed = report({ stack: stack('UPDATE_ROLLBACK_FAILED'), events, resources: resources(['Host', 'UPDATE_COMPLETE', INSTANCE_ID]) });
+  expect(failed.failures.map((failure) => [failure.logicalId, failure.status, failure.hint?.cause])).toEqual([
+    ['HostSecurityGroup', 'UPDATE_FAILED', 'subnet-not-in-vpc'],
+    ['ConnectSecrets', 'UPDATE_FAILED', 'staged-token-missing'],
+  ]);
+  expect(failed.nextSteps.join('\n')).toContain(
+    'aws cloudformation continue-update-rollback --stack-name altinity-connect-acme --region eu-west-1 --resources-to-skip ConnectSecrets.',
+  );
+  expect(failed.nextSteps.join('\n')).toContain('keeps the token the update stored');
+});
+
 test('a failed update reports only the latest operation, and that the host keeps its previous settings', () => {
   const events = history(
     [0, STACK_NAME, 'CREATE_IN_PROGRESS', 'User Initiated'],
