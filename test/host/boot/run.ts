@@ -13,8 +13,8 @@ import { RunDir } from './run-dir';
  * timings. Arguments go to jest (e.g. `npm run test:host -- -t connected`).
  *
  * `npm run test:host -- --prepare` only checks the machine, installs the tools and builds the root
- * file system: CI runs it beside `npm test`, so that the build (two minutes, mostly download and
- * unpacking) does not add to the run.
+ * file system (two minutes, mostly download and unpacking), so that a machine can be made ready
+ * ahead of the runs that boot hosts.
  *
  * A machine that cannot boot hosts fails the command with one line saying why; with
  * ALLOW_SKIP_HOST_TESTS=1 it says that it skipped instead and succeeds. It never skips silently.
