@@ -18,6 +18,7 @@ import { parse } from 'yaml';
 import { toYaml } from '../../lib/release/publish';
 import { ENV_TAG_KEY } from '../../lib/shared/conventions';
 import { tokenParameterName } from '../../lib/shared/names';
+import { idleFunctionResources } from '../support/emulator-template';
 import { startMotoServer, type MotoServer, TEST_REGION } from '../support/moto-server';
 import { clientsFor, defaultVpc, describeInstance, type EmulatorClients, outputsOf, publishedTemplateForEmulator, registerUbuntuAmi } from './live-stack';
 
@@ -113,29 +114,7 @@ async function memberCredentials(): Promise<{ accessKeyId: string; secretAccessK
  * exists (moto looks it up when it creates the custom resource) and that nobody runs.
  */
 async function createStandInFunction(clients: EmulatorClients): Promise<void> {
-  const template = {
-    Resources: {
-      Role: {
-        Type: 'AWS::IAM::Role',
-        Properties: {
-          AssumeRolePolicyDocument: {
-            Version: '2012-10-17',
-            Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-          },
-        },
-      },
-      Function: {
-        Type: 'AWS::Lambda::Function',
-        Properties: {
-          FunctionName: STAND_IN_FUNCTION,
-          Runtime: 'nodejs22.x',
-          Handler: 'index.handler',
-          Role: { 'Fn::GetAtt': ['Role', 'Arn'] },
-          Code: { ZipFile: 'exports.handler = async () => {};' },
-        },
-      },
-    },
-  };
+  const template = { Resources: idleFunctionResources({ FunctionName: STAND_IN_FUNCTION }) };
   await clients.cloudFormation.send(
     new CreateStackCommand({ StackName: 'stand-in', TemplateBody: JSON.stringify(template), Capabilities: ['CAPABILITY_IAM'] }),
   );

@@ -12,7 +12,7 @@ import { runStatus, type StatusIo } from '../../lib/status/cli';
 import type { StatusClients } from '../../lib/status/fetch';
 import type { StatusReport } from '../../lib/status/report';
 import { AltinityCloudApi, ManualClock } from '../support/altinity-cloud-api';
-import { forTheEmulator } from '../support/emulator-template';
+import { forTheEmulator, idleFunctionResources } from '../support/emulator-template';
 import { startMotoServer, TEST_REGION, type MotoServer } from '../support/moto-server';
 import { consoleModeTemplate } from '../support/templates';
 import { createTestCa, type TestCa } from '../support/test-ca';
@@ -104,19 +104,7 @@ async function createStack(stackName: string, template: object, parameters: Reco
 function standInTemplate(logicalId: string, type: string): object {
   return {
     Resources: {
-      Role: {
-        Type: 'AWS::IAM::Role',
-        Properties: {
-          AssumeRolePolicyDocument: {
-            Version: '2012-10-17',
-            Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-          },
-        },
-      },
-      Function: {
-        Type: 'AWS::Lambda::Function',
-        Properties: { Runtime: 'nodejs22.x', Handler: 'index.handler', Role: { 'Fn::GetAtt': ['Role', 'Arn'] }, Code: { ZipFile: 'exports.handler = 0' } },
-      },
+      ...idleFunctionResources(),
       [logicalId]: { Type: type, Properties: { ServiceToken: { 'Fn::GetAtt': ['Function', 'Arn'] } } },
     },
   };

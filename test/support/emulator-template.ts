@@ -104,3 +104,32 @@ function withSubsJoined(node: unknown): unknown {
   }
   return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, withSubsJoined(value)]));
 }
+
+/**
+ * A function that nobody runs, and its role: the resources a test's own template needs for a function
+ * to exist on the emulator (moto looks a custom resource's function up, and tests name one).
+ * `functionProperties` adds to the function's.
+ */
+export function idleFunctionResources(functionProperties: Record<string, unknown> = {}): Record<'Role' | 'Function', object> {
+  return {
+    Role: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        },
+      },
+    },
+    Function: {
+      Type: 'AWS::Lambda::Function',
+      Properties: {
+        Runtime: 'nodejs22.x',
+        Handler: 'index.handler',
+        Role: { 'Fn::GetAtt': ['Role', 'Arn'] },
+        Code: { ZipFile: 'exports.handler = async () => {};' },
+        ...functionProperties,
+      },
+    },
+  };
+}

@@ -5,6 +5,7 @@ import {
   DescribeStacksCommand,
   ListExportsCommand,
 } from '@aws-sdk/client-cloudformation';
+import { idleFunctionResources } from './emulator-template';
 import { type MotoServer, startMotoServer } from './moto-server';
 
 /**
@@ -18,26 +19,7 @@ const READERS = 4;
 
 /** A function and its role, among enough other resources for CreateStack to take a while, and an export of the function's ARN. */
 function templateFor(stackName: string): string {
-  const Resources: Record<string, unknown> = {
-    Role: {
-      Type: 'AWS::IAM::Role',
-      Properties: {
-        AssumeRolePolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-        },
-      },
-    },
-    Function: {
-      Type: 'AWS::Lambda::Function',
-      Properties: {
-        Runtime: 'nodejs22.x',
-        Handler: 'index.handler',
-        Role: { 'Fn::GetAtt': ['Role', 'Arn'] },
-        Code: { ZipFile: 'exports.handler = async () => 1;' },
-      },
-    },
-  };
+  const Resources: Record<string, unknown> = idleFunctionResources();
   for (let i = 0; i < 30; i++)
     Resources[`Parameter${i}`] = { Type: 'AWS::SSM::Parameter', Properties: { Name: `/${stackName}/${i}`, Type: 'String', Value: 'x' } };
   return JSON.stringify({
