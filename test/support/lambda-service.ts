@@ -412,7 +412,7 @@ export class LambdaService {
     if (!imported) {
       // When a stack exports it, the functions it has: a mismatch means the emulator built one twice.
       const functions = Object.entries(exporting?.template.Resources ?? {}).filter(([, resource]) => resource.Type === 'AWS::Lambda::Function');
-      const names = functions.map(([logicalId]) => exporting?.physicalIds.get(logicalId)).join(', ');
+      const names = functions.map(([logicalId]) => exporting?.physicalIds.get(logicalId) ?? `${logicalId} (not created)`).join(', ');
       throw new Error(
         `no function of this stack, nor of a stack exporting it, has the ARN ${serviceToken}${exporter ? ` (${exporter} has ${names || 'none'})` : ''}`,
       );

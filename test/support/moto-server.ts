@@ -95,21 +95,23 @@ export async function startMotoServer(): Promise<MotoServer> {
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
-  const front = await startFront(motoPort);
-  const endpoint = `http://127.0.0.1:${front.port}`;
+  let front: Awaited<ReturnType<typeof startFront>> | undefined;
   try {
-    await waitUntilAnswering(endpoint, child, 30_000);
+    front = await startFront(motoPort);
+    await waitUntilAnswering(`http://127.0.0.1:${front.port}`, child, 30_000);
   } catch (error) {
     child.kill('SIGKILL');
-    front.stop();
+    front?.stop();
     throw new Error(`${(error as Error).message}\n${stderr}`);
   }
+  const { port, stop: stopFront } = front;
+  const endpoint = `http://127.0.0.1:${port}`;
   return {
     ...clientSettingsFor(endpoint),
-    port: front.port,
+    port,
     stop: () =>
       new Promise<void>((resolve) => {
-        front.stop();
+        stopFront();
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
