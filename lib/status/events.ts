@@ -46,6 +46,8 @@ export interface Failure {
   readonly physicalId?: string;
   /** What the host's bootstrap said, when the failure is the host's FAILURE signal. */
   readonly hostReported?: string;
+  /** Whether it happened while CloudFormation rolled the operation back, not in the operation itself. */
+  readonly duringRollback: boolean;
   readonly hint?: Hint;
 }
 
@@ -88,6 +90,7 @@ export function hostReportedReason(statusReason: string | undefined): string | u
 function toFailure(event: StackEvent, operationEvents: readonly StackEvent[]): Failure {
   const reason = event.ResourceStatusReason ?? 'no reason given';
   const hostReported = isHostResource(event.LogicalResourceId) ? signalledReason(event, operationEvents) : undefined;
+  const rollbackStart = operationEvents.findIndex((stackEvent) => isStackLevel(stackEvent) && /ROLLBACK_IN_PROGRESS$/.test(stackEvent.ResourceStatus ?? ''));
   return {
     logicalId: event.LogicalResourceId ?? '?',
     resourceType: event.ResourceType ?? '?',
@@ -96,6 +99,7 @@ function toFailure(event: StackEvent, operationEvents: readonly StackEvent[]): F
     at: event.Timestamp ?? new Date(0),
     physicalId: event.PhysicalResourceId || undefined,
     hostReported,
+    duringRollback: rollbackStart !== -1 && operationEvents.indexOf(event) > rollbackStart,
     hint: hintFor(hostReported) ?? hintFor(reason),
   };
 }

@@ -98,7 +98,9 @@ export const ADVICE_BY_CODE: Readonly<Record<HostFailure | FunctionFailure | Env
     'delete that stack (the message names it) instead of creating a second one; once it is deleted, this stack can be created.',
   [FUNCTION_FAILURES.environmentRenamed]: `A stack serves one environment: create a stack for the new environment (${stackNameFor('<new name>')}), then delete this one.`,
   [FUNCTION_FAILURES.stagedTokenMissing]:
-    'The token that cdk deploy staged expired or was removed before the stack took it: run cdk deploy again with the token.',
+    'The token that cdk deploy staged expired or was removed before the stack took it: run cdk deploy again with the token. ' +
+    "In the rollback of an update that changed the token, it is the earlier token's copy, deleted once the stack had stored that token: " +
+    'the next steps say how to finish the rollback.',
   [FUNCTION_FAILURES.stagedTokenMismatch]:
     'The staged copy of the token does not hold the token its name was made from: it was replaced after cdk deploy staged it. ' +
     'Run cdk deploy again with the token, and find who may write secrets under altinity-connect/<env>/staged/.',

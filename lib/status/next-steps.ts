@@ -112,11 +112,18 @@ function recovery(situation: Situation, howToDelete: string): string[] {
       return ['The host keeps running with its previous settings; update the stack again once the cause is fixed.'];
     case 'UPDATE_ROLLBACK_FAILED': {
       const resume = `aws cloudformation continue-update-rollback --stack-name ${situation.stackName}${regionFlag(situation)}`;
-      // The rollback of a rotation names the earlier staged copy of the token, which the rotation took and deleted.
-      const skip = situation.failures.filter((failure) => failure.hint?.cause === FUNCTION_FAILURES.stagedTokenMissing).map((failure) => failure.logicalId);
+      // The rollback of a rotation asks for the earlier token's staged copy, deleted once the stack stored that token.
+      const skip = [
+        ...new Set(
+          situation.failures
+            .filter((failure) => failure.duringRollback && failure.hint?.cause === FUNCTION_FAILURES.stagedTokenMissing)
+            .map((failure) => failure.logicalId),
+        ),
+      ];
       if (skip.length > 0) {
         return [
-          `Then continue the rollback without ${skip.join(', ')}, which keeps the token the update stored (the earlier staged copy is gone, taken by the update): ${resume} --resources-to-skip ${skip.join(' ')}.`,
+          `Then continue the rollback without ${skip.join(', ')}, which keeps the token the update stored (the earlier token's staged copy was deleted once the stack had stored it). ` +
+            `Console: Stack actions > Continue update rollback, resources to skip ${skip.join(', ')}; CLI: ${resume} --resources-to-skip ${skip.join(' ')}`,
         ];
       }
       return [`Then continue the rollback: Stack actions > Continue update rollback in the console, or ${resume}.`];

@@ -104,10 +104,42 @@ test('a token rotation whose rollback stops at the secret store: continue the ro
     ['HostSecurityGroup', 'UPDATE_FAILED', 'subnet-not-in-vpc'],
     ['ConnectSecrets', 'UPDATE_FAILED', 'staged-token-missing'],
   ]);
-  expect(failed.nextSteps.join('\n')).toContain(
-    'aws cloudformation continue-update-rollback --stack-name altinity-connect-acme --region eu-west-1 --resources-to-skip ConnectSecrets.',
+  expect(failed.failures.map((failure) => failure.duringRollback)).toEqual([false, true]);
+  expect(failed.nextSteps.at(-1)).toMatch(/^Then continue the rollback without ConnectSecrets, which keeps the token the update stored/);
+  // The command ends the line, so that a copy of it holds the resource's name and nothing after it.
+  expect(failed.nextSteps.at(-1)).toMatch(
+    / aws cloudformation continue-update-rollback --stack-name altinity-connect-acme --region eu-west-1 --resources-to-skip ConnectSecrets$/,
   );
-  expect(failed.nextSteps.join('\n')).toContain('keeps the token the update stored');
+  expect(failed.failures[1].hint?.advice).toContain('In the rollback of an update that changed the token');
+});
+
+test('a staged token missing in the update itself, then a rollback that fails elsewhere: nothing to skip that AWS would refuse', () => {
+  const events = history(
+    [0, STACK_NAME, 'CREATE_IN_PROGRESS', 'User Initiated'],
+    [200, STACK_NAME, 'CREATE_COMPLETE'],
+    [5000, STACK_NAME, 'UPDATE_IN_PROGRESS', 'User Initiated'],
+    [
+      5010,
+      'ConnectSecrets',
+      'UPDATE_FAILED',
+      'Received response status [FAILED] from custom resource. Message returned: [staged-token-missing] the staged token x does not exist',
+    ],
+    [5011, STACK_NAME, 'UPDATE_ROLLBACK_IN_PROGRESS'],
+    [
+      5020,
+      'HostSecurityGroup',
+      'UPDATE_FAILED',
+      'Security group sg-0abc and subnet subnet-0def belong to different networks. (Service: Ec2, Status Code: 400)',
+    ],
+    [5021, STACK_NAME, 'UPDATE_ROLLBACK_FAILED'],
+  );
+  const failed = report({ stack: stack('UPDATE_ROLLBACK_FAILED'), events, resources: resources(['Host', 'UPDATE_COMPLETE', INSTANCE_ID]) });
+  expect(failed.failures.map((failure) => [failure.logicalId, failure.duringRollback])).toEqual([
+    ['ConnectSecrets', false],
+    ['HostSecurityGroup', true],
+  ]);
+  expect(failed.nextSteps.join('\n')).not.toContain('--resources-to-skip');
+  expect(failed.nextSteps.at(-1)).toContain('aws cloudformation continue-update-rollback --stack-name altinity-connect-acme --region eu-west-1.');
 });
 
 test('a failed update reports only the latest operation, and that the host keeps its previous settings', () => {
