@@ -65,11 +65,13 @@ export interface Diagnosis {
 export function diagnose(operationEvents: readonly StackEvent[]): Diagnosis {
   const failed = operationEvents.filter((event) => !isStackLevel(event) && event.ResourceStatus?.endsWith('_FAILED'));
   const isCancellation = (event: StackEvent): boolean => CANCELLED.test(event.ResourceStatusReason ?? '');
+  const rollbackStart = operationEvents.findIndex((event) => isStackLevel(event) && /ROLLBACK_IN_PROGRESS$/.test(event.ResourceStatus ?? ''));
+  const duringRollback = (event: StackEvent): boolean => rollbackStart !== -1 && operationEvents.indexOf(event) > rollbackStart;
   const failures = failed
     .filter((event) => !isCancellation(event))
     .map((event, order) => ({ event, order }))
     .sort((a, b) => time(a.event) - time(b.event) || a.order - b.order)
-    .map(({ event }) => toFailure(event, operationEvents));
+    .map(({ event }) => toFailure(event, operationEvents, duringRollback(event)));
   const cancelled = [...new Set(failed.filter(isCancellation).map((event) => event.LogicalResourceId ?? '?'))];
   return { failures, cancelled };
 }
@@ -87,10 +89,9 @@ export function hostReportedReason(statusReason: string | undefined): string | u
   return reason?.trim() || undefined;
 }
 
-function toFailure(event: StackEvent, operationEvents: readonly StackEvent[]): Failure {
+function toFailure(event: StackEvent, operationEvents: readonly StackEvent[], duringRollback: boolean): Failure {
   const reason = event.ResourceStatusReason ?? 'no reason given';
   const hostReported = isHostResource(event.LogicalResourceId) ? signalledReason(event, operationEvents) : undefined;
-  const rollbackStart = operationEvents.findIndex((stackEvent) => isStackLevel(stackEvent) && /ROLLBACK_IN_PROGRESS$/.test(stackEvent.ResourceStatus ?? ''));
   return {
     logicalId: event.LogicalResourceId ?? '?',
     resourceType: event.ResourceType ?? '?',
@@ -99,7 +100,7 @@ function toFailure(event: StackEvent, operationEvents: readonly StackEvent[]): F
     at: event.Timestamp ?? new Date(0),
     physicalId: event.PhysicalResourceId || undefined,
     hostReported,
-    duringRollback: rollbackStart !== -1 && operationEvents.indexOf(event) > rollbackStart,
+    duringRollback,
     hint: hintFor(hostReported) ?? hintFor(reason),
   };
 }
