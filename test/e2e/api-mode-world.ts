@@ -1,5 +1,5 @@
 import { AltinityCloudApi } from '../support/altinity-cloud-api';
-import { LambdaService } from '../support/lambda-service';
+import { type Invocation, LambdaService } from '../support/lambda-service';
 import { type MotoServer, startMotoServer } from '../support/moto-server';
 import { createTestCa, type TestCa } from '../support/test-ca';
 import { clientsFor, type EmulatorClients } from './live-stack';
@@ -54,4 +54,22 @@ export async function startApiModeWorld(): Promise<ApiModeWorld> {
       ca.remove();
     },
   };
+}
+
+/** Every event was answered SUCCESS; otherwise fails with the answer and the function's logs. */
+export function expectSucceeded(invocations: Invocation[]): void {
+  for (const { event, response, logs } of invocations) {
+    if (response?.Status !== 'SUCCESS') {
+      throw new Error(
+        `${event.LogicalResourceId} answered ${event.RequestType} with ${response ? `${response.Status}: ${response.Reason}` : 'nothing'}\n${logs}`,
+      );
+    }
+  }
+}
+
+/** The GraphQL operations Altinity.Cloud received from the request at `from` on (`/sign` as `sign`). */
+export function operationsSince(api: AltinityCloudApi, from: number): string[] {
+  return api.requests
+    .slice(from)
+    .map((request) => (request.path === '/sign' ? 'sign' : (/^(?:query|mutation) (\w+)/.exec(JSON.parse(request.body).query)?.[1] ?? '?')));
 }

@@ -25,7 +25,8 @@ import { synthesizeEnvironmentTemplate } from '../../lib/release/publish';
 import { CONSOLE_ENVIRONMENT_FIELDS } from '../../lib/shared/console-environment';
 import { API_TOKEN_PARAMETER } from '../../lib/shared/cloud-stack-contract';
 import type { AltinityCloudApi } from '../support/altinity-cloud-api';
-import { type ApiModeWorld, startApiModeWorld } from './api-mode-world';
+import { type ApiModeWorld, expectSucceeded, operationsSince, startApiModeWorld } from './api-mode-world';
+import { filesUnder } from './cdk-cli';
 import { forTheEmulator } from '../support/emulator-template';
 import type { Invocation, LambdaService } from '../support/lambda-service';
 import { TEST_REGION } from '../support/moto-server';
@@ -261,27 +262,9 @@ function succeeded(invocations: Invocation[]): boolean {
   return invocations.every((invocation) => invocation.response?.Status === 'SUCCESS');
 }
 
-/** Every event was answered SUCCESS; otherwise fails with the answer and the function's logs. */
-function expectSucceeded(invocations: Invocation[]): void {
-  for (const { event, response, logs } of invocations) {
-    if (response?.Status !== 'SUCCESS') {
-      throw new Error(
-        `${event.LogicalResourceId} answered ${event.RequestType} with ${response ? `${response.Status}: ${response.Reason}` : 'nothing'}\n${logs}`,
-      );
-    }
-  }
-}
-
 /** What each slice answered: its logical id and the progress it reported. */
 function progressOf(invocations: Invocation[]): [string, string][] {
   return invocations.map(({ event, response }) => [event.LogicalResourceId, String(response?.Data?.Progress ?? response?.Reason)]);
-}
-
-/** The GraphQL operations Altinity.Cloud received from the request at `from` on (`/sign` as `sign`). */
-function operationsSince(from: number): string[] {
-  return api.requests
-    .slice(from)
-    .map((request) => (request.path === '/sign' ? 'sign' : (/^(?:query|mutation) (\w+)/.exec(JSON.parse(request.body).query)?.[1] ?? '?')));
 }
 
 async function parameter(name: string): Promise<{ value?: string; type?: string; keyId?: string } | undefined> {
@@ -293,17 +276,6 @@ async function parameter(name: string): Promise<{ value?: string; type?: string;
     if ((error as Error).name === 'ParameterNotFound') return undefined;
     throw error;
   }
-}
-
-/** Every file under `dir`, with its path. */
-function filesUnder(dir: string): [string, string][] {
-  return fs
-    .readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => {
-      const file = path.join(entry.parentPath, entry.name);
-      return [file, fs.readFileSync(file, 'latin1')] as [string, string];
-    });
 }
 
 describe('API-token mode on the emulator: the stacks create, update and delete the environment in Altinity.Cloud', () => {
@@ -368,7 +340,7 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
     const updated = await kept.updateCloudStack(cloud);
     expectSucceeded(updated);
     expect(updated.map((invocation) => [invocation.event.LogicalResourceId, invocation.event.RequestType])).toEqual([['Environment', 'Update']]);
-    expect(operationsSince(from)).toEqual(['GetAWSEnv', 'UpdateAWSEnv']);
+    expect(operationsSince(api, from)).toEqual(['GetAWSEnv', 'UpdateAWSEnv']);
     expect(api.environment(kept.envName)).toMatchObject({ specRevision: 2, appliedSpecRevision: 1 });
     expect(api.environment(kept.envName)?.spec.nodeGroups[1]).toMatchObject({ nodeType: 'm6i.large', capacityPerZone: 6 });
     expect(updated[0].response?.Data).toEqual({ SpecRevision: '2' });
@@ -393,7 +365,7 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
     ]);
     expect(invocations[0].response?.Reason).toMatch(/^\[environment-field-fixed\] cidr \(Altinity\.Cloud holds "10\.67\.0\.0\/21"\) cannot change/);
     // Read, compared, refused: no UpdateAWSEnv reached Altinity.Cloud.
-    expect(operationsSince(from)).toEqual(['GetAWSEnv']);
+    expect(operationsSince(api, from)).toEqual(['GetAWSEnv']);
     expect(api.environment(kept.envName)).toMatchObject({ specRevision: 2, spec: { cidr: FILE.cidr } });
   }, 60_000);
 
@@ -419,7 +391,7 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
     expect(ready[0].logs).toContain(`${kept.envName} stays in Altinity.Cloud`);
     expect(cloud.map((invocation) => invocation.event.LogicalResourceId)).toEqual(['Environment', 'CloudAccess']);
     // Only the environment resource's look, to say that the environment stays.
-    expect(operationsSince(from)).toEqual(['GetAWSEnv']);
+    expect(operationsSince(api, from)).toEqual(['GetAWSEnv']);
     expect(cloud[0].logs).toContain(`${kept.envName} stays in Altinity.Cloud: the environment resource leaves it to ${kept.readyStack}`);
     expect(api.environment(kept.envName)).toMatchObject({ pendingDelete: false, specRevision: 3 });
     // The stack's own parameters go with it.
@@ -438,7 +410,13 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
     const from = api.requests.length;
     const { ready: deleted, cloud: left } = await gone.destroy();
     // The first slice deleted asks once; deprovisioning is over by the next slice's look; then the environment resource looks.
-    expect(operationsSince(from)).toEqual(['GetAWSEnvStatus', 'DeleteAWSEnv', 'GetAWSEnvStatus', ...Array(SLICES - 1).fill('GetAWSEnvStatus'), 'GetAWSEnv']);
+    expect(operationsSince(api, from)).toEqual([
+      'GetAWSEnvStatus',
+      'DeleteAWSEnv',
+      'GetAWSEnvStatus',
+      ...Array(SLICES - 1).fill('GetAWSEnvStatus'),
+      'GetAWSEnv',
+    ]);
     expect(left[0].logs).toContain(`${gone.envName} is not in Altinity.Cloud any more`);
     expect(deleted[0].logs).toContain(`asked Altinity.Cloud to delete ${gone.envName}`);
     expect(deleted[1].logs).toContain(`${gone.envName} does not exist in Altinity.Cloud: nothing to delete`);
@@ -459,7 +437,7 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
     const rolledBack = await lambda.serveDelete(failed.readyStack, 'ROLLBACK_IN_PROGRESS');
     expectSucceeded(rolledBack);
     expect(rolledBack[0].logs).toContain(`${failed.envName} stays in Altinity.Cloud: ${failed.readyStack} is ROLLBACK_IN_PROGRESS, not being deleted`);
-    expect(operationsSince(from)).toEqual([]);
+    expect(operationsSince(api, from)).toEqual([]);
     expect(api.environment(failed.envName)).toMatchObject({ pendingDelete: false, specRevision: 1 });
     await clients.cloudFormation.send(new DeleteStackCommand({ StackName: failed.readyStack }));
     expectSucceeded(await lambda.serveDelete(failed.cloudStack));
@@ -574,7 +552,7 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
     expect(reason).toContain('cidr');
     expect(reason).toContain('zones');
     // The certificate was signed; no environment operation was sent.
-    expect(operationsSince(from).filter((operation) => operation !== 'sign')).toEqual([]);
+    expect(operationsSince(api, from).filter((operation) => operation !== 'sign')).toEqual([]);
     expect(api.environment(refused.envName)).toBeUndefined();
     // CloudFormation's rollback deletes what was created: the access, with the token and the certificate.
     const rolledBack = await lambda.serveDelete(refused.cloudStack, 'ROLLBACK_IN_PROGRESS');
@@ -594,7 +572,7 @@ describe('API-token mode on the emulator: the stacks create, update and delete t
         [`function log ${index + 1} (${invocation.event.LogicalResourceId} ${invocation.event.RequestType})`, invocation.logs],
         [`answer ${index + 1}`, JSON.stringify(invocation.response ?? {})],
       ]),
-      ...assemblies.flatMap(filesUnder),
+      ...assemblies.flatMap((dir) => Object.entries(filesUnder(dir))),
     ];
     expect(tokens).toHaveLength(5);
     for (const token of tokens) expect(places.filter(([, text]) => text.includes(token)).map(([place]) => place)).toEqual([]);

@@ -13,9 +13,9 @@ import {
 } from '../../lib/shared/cloud-stack-contract';
 import { cloudStackNameFor, readyStackNameFor, stackNameFor } from '../../lib/shared/conventions';
 import type { AltinityCloudApi } from '../support/altinity-cloud-api';
-import { type ApiModeWorld, startApiModeWorld } from './api-mode-world';
+import { type ApiModeWorld, expectSucceeded, operationsSince, startApiModeWorld } from './api-mode-world';
 import { forTheEmulator } from '../support/emulator-template';
-import type { Invocation, LambdaService } from '../support/lambda-service';
+import { type Invocation, isCustomResource, type LambdaService } from '../support/lambda-service';
 import { type MotoServer, TEST_REGION } from '../support/moto-server';
 import type { TestCa } from '../support/test-ca';
 import { type CliRun, filesUnder, linkedCheckout, runCdk } from './cdk-cli';
@@ -75,28 +75,6 @@ type Template = { Resources: Record<string, { Type: string }> };
 /** The stacks the CLI reports done (`✅  <stack>`), in the order it printed them. */
 function stacksReported(output: string): string[] {
   return [...output.matchAll(/✅\s+(altinity-[a-z]+-[a-z0-9-]+)/g)].map(([, stack]) => stack);
-}
-
-function isCustomResource(type: string): boolean {
-  return type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
-}
-
-/** The GraphQL operations Altinity.Cloud received from the request at `from` on (`/sign` as `sign`). */
-function operationsSince(api: AltinityCloudApi, from: number): string[] {
-  return api.requests
-    .slice(from)
-    .map((request) => (request.path === '/sign' ? 'sign' : (/^(?:query|mutation) (\w+)/.exec(JSON.parse(request.body).query)?.[1] ?? '?')));
-}
-
-/** Every event was answered SUCCESS; otherwise fails with the answer and the function's logs. */
-function expectSucceeded(invocations: Invocation[]): void {
-  for (const { event, response, logs } of invocations) {
-    if (response?.Status !== 'SUCCESS') {
-      throw new Error(
-        `${event.LogicalResourceId} answered ${event.RequestType} with ${response ? `${response.Status}: ${response.Reason}` : 'nothing'}\n${logs}`,
-      );
-    }
-  }
 }
 
 describe('ALTINITYCLOUD_API_TOKEN=... cdk deploy --all -c env -c environment, then cdk destroy --all, end to end on the emulator', () => {

@@ -524,7 +524,8 @@ function withImportsResolved(node: unknown, exports: readonly Export[], paramete
   return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, withImportsResolved(value, exports, parameters)]));
 }
 
-function isCustomResource(type: string): boolean {
+/** Whether a resource of this type is a custom resource, which CloudFormation serves by invoking its function. */
+export function isCustomResource(type: string): boolean {
   return type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
 }
 
