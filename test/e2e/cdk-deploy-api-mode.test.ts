@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { DescribeStackEventsCommand, GetTemplateCommand, ListStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { stringify } from 'yaml';
 import {
   API_TOKEN_ENVIRONMENT_VARIABLE,
   API_URL_ENVIRONMENT_VARIABLE,
@@ -15,6 +16,7 @@ import { cloudStackNameFor, readyStackNameFor, stackNameFor } from '../../lib/sh
 import type { AltinityCloudApi } from '../support/altinity-cloud-api';
 import { type ApiModeWorld, expectSucceeded, operationsSince, startApiModeWorld } from './api-mode-world';
 import { forTheEmulator } from '../support/emulator-template';
+import { EXAMPLE_ENVIRONMENT_FILE } from '../support/environment-file';
 import { type Invocation, isCustomResource, type LambdaService } from '../support/lambda-service';
 import { type MotoServer, TEST_REGION } from '../support/moto-server';
 import type { TestCa } from '../support/test-ca';
@@ -63,12 +65,7 @@ const STACKS = [CLOUD_STACK, CONNECT_STACK, READY_STACK];
 const CLI_TIMEOUT_MS = 180_000;
 /** The environment file, as the README's example (without its load balancer). */
 const ENVIRONMENT_FILE_NAME = `${ENV_NAME}.yaml`;
-const ENVIRONMENT_FILE = `cidr: 10.67.0.0/21
-zones: [us-east-1a, us-east-1b]
-nodeGroups:
-  - { nodeType: t4g.large, capacityPerZone: 3, reservations: [SYSTEM, ZOOKEEPER] }
-  - { nodeType: m6i.large, capacityPerZone: 3, reservations: [CLICKHOUSE] }
-`;
+const ENVIRONMENT_FILE = stringify(EXAMPLE_ENVIRONMENT_FILE);
 
 type Template = { Resources: Record<string, { Type: string }> };
 
