@@ -2,7 +2,7 @@
  * Stands in for an AWS account: a moto_server emulator per test file, and the settings that point
  * SDK clients and child processes at it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -32,19 +32,30 @@ async function freeLoopbackPort(): Promise<number> {
   });
 }
 
-async function waitUntilAnswering(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited with code ${child.exitCode} before answering`);
+/** Longest one readiness probe may wait for an answer before the next is sent. */
+const PROBE_TIMEOUT_MS = 5_000;
+
+/**
+ * Polls `url` until it answers with a status below 500. Each probe has a deadline of its own: a
+ * probe sent while the server was still starting can go unanswered for good (the real-boot
+ * harness's, through its forwarders, beside a busy `npm test`), and one such probe would otherwise
+ * hang the whole wait. `gone` says why waiting is pointless (the server exited), or nothing.
+ */
+export async function untilAnswering(url: string, timeoutMs: number, gone: () => string | undefined): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const reason = gone();
+    if (reason) throw new Error(reason);
     try {
-      const response = await fetch(`${endpoint}/moto-api/`);
+      const response = await fetch(url, { signal: AbortSignal.timeout(Math.min(PROBE_TIMEOUT_MS, Math.max(deadline - Date.now(), 1))) });
+      await response.body?.cancel();
       if (response.status < 500) return;
     } catch {
-      // Not listening yet.
+      // Not answering yet.
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`moto_server did not answer on ${endpoint} within ${timeoutMs} ms`);
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
 
 /** What points a child process (`env`) or an SDK client (`clientConfig`) at the moto_server on `endpoint`. */
@@ -65,9 +76,14 @@ export function clientSettingsFor(endpoint: string): Pick<MotoServer, 'endpoint'
 }
 
 /** Starts test/support/one-request-at-a-time.js before moto_server's port, and gives the front's. */
-async function startFront(motoPort: number): Promise<{ port: number; stop: () => void }> {
+async function startFront(motoPort: number): Promise<{ port: number; stop: () => Promise<void> }> {
   const front = spawn(process.execPath, [path.join(__dirname, 'one-request-at-a-time.js'), String(motoPort)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const stop = () => front.stdin?.end();
+  const exited = new Promise<void>((resolve) => front.once('exit', () => resolve()));
+  // The front exits when its stdin closes; waiting for it leaves the test's worker no open pipe.
+  const stop = () => {
+    if (front.exitCode === null && front.signalCode === null) front.stdin?.end();
+    return exited;
+  };
   const port = await new Promise<number>((listening, failed) => {
     let said = '';
     front.stdout?.on('data', (chunk: Buffer) => {
@@ -98,10 +114,12 @@ export async function startMotoServer(): Promise<MotoServer> {
   let front: Awaited<ReturnType<typeof startFront>> | undefined;
   try {
     front = await startFront(motoPort);
-    await waitUntilAnswering(`http://127.0.0.1:${front.port}`, child, 30_000);
+    await untilAnswering(`http://127.0.0.1:${front.port}/moto-api/`, 30_000, () =>
+      child.exitCode === null ? undefined : `moto_server exited with code ${child.exitCode} before answering`,
+    );
   } catch (error) {
     child.kill('SIGKILL');
-    front?.stop();
+    await front?.stop();
     throw new Error(`${(error as Error).message}\n${stderr}`);
   }
   const { port, stop: stopFront } = front;
@@ -109,12 +127,13 @@ export async function startMotoServer(): Promise<MotoServer> {
   return {
     ...clientSettingsFor(endpoint),
     port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        stopFront();
-        if (child.exitCode !== null) return resolve();
+    stop: async () => {
+      const motoExited = new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
-      }),
+      });
+      await Promise.all([stopFront(), motoExited]);
+    },
   };
 }

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as net from 'node:net';
-import { clientSettingsFor, type MotoServer } from '../../support/moto-server';
+import { clientSettingsFor, type MotoServer, untilAnswering } from '../../support/moto-server';
 import { deleteNetns, type RunDir } from './run-dir';
 import { closeServer, trackConnections } from '../standins/http';
 
@@ -103,7 +103,10 @@ export class HostNetwork {
     const port = (this.bridge.address() as net.AddressInfo).port;
     const endpoint = `http://127.0.0.1:${port}`;
     this.moto = { ...clientSettingsFor(endpoint), port, stop: () => this.stop() };
-    await untilAnswering(`${endpoint}/moto-api/`, this.processes, 60_000);
+    await untilAnswering(`${endpoint}/moto-api/`, 60_000, () => {
+      const exited = this.processes.find((child) => child.exitCode !== null || child.signalCode !== null);
+      return exited && `${describe(exited)} exited`;
+    });
   }
 
   /** Runs a command inside the namespace, in a process group of its own, registered for the sweep. */
@@ -151,21 +154,6 @@ function untilPrinted(child: ChildProcess, text: string, timeoutMs: number): Pro
       reject(new Error(`${describe(child)} exited before printing '${text}'`));
     });
   });
-}
-
-async function untilAnswering(url: string, processes: ChildProcess[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const exited = processes.find((child) => child.exitCode !== null || child.signalCode !== null);
-    if (exited) throw new Error(`${describe(exited)} exited`);
-    try {
-      if ((await fetch(url)).status < 500) return;
-    } catch {
-      // Not answering yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
 
 function describe(child: ChildProcess): string {
